@@ -1,0 +1,181 @@
+"""Command line: `cnn-tui` (dashboard), run, list, validate, open.
+
+Heavy imports (torch, textual) happen inside the commands that need them, so that
+`--help` and `list` start instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from cnn_tui import __version__
+from cnn_tui.errors import CnnTuiError
+
+EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
+2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnn-tui", description="Train convolutional networks from YAML recipes and watch them learn.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"cnn-tui {__version__}")
+    parser.add_argument("--recipes", type=Path, metavar="DIR",
+                        help="with no command: also list the recipes in DIR in the dashboard")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="train a recipe headless", epilog=EPILOG,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("recipe", nargs="?", help="a recipe YAML file or a built-in recipe name")
+    run.add_argument("--out", type=Path, default=Path("runs"), metavar="DIR",
+                     help="parent folder of run directories (default: ./runs)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                     help="override a recipe field, e.g. --set train.optimizer.lr=0.01 (repeatable)")
+    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                     help="continue an interrupted run from its checkpoints/last.pt")
+    run.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override recipe.device")
+    run.add_argument("--epochs", type=int, metavar="N", help="shortcut for --set train.epochs=N")
+    run.add_argument("--quiet", action="store_true", help="print only the final line and errors")
+    run.add_argument("--dry-run", action="store_true",
+                     help="two batches of training and validation, write nothing, exit 0")
+    run.add_argument("--events", metavar="PATH",
+                     help="also write the event stream as JSON lines to PATH ('-': stdout, and the "
+                          "human-readable output moves to stderr)")
+    run.add_argument("--control-stdin", action="store_true",
+                     help="read pause/resume/stop/detach commands from stdin (used by the dashboard)")
+
+    listing = sub.add_parser("list", help="list the built-in recipes")
+    listing.add_argument("folder", nargs="?", type=Path, help="list the recipes in this folder instead")
+
+    validate = sub.add_parser("validate", help="check a recipe without running it")
+    validate.add_argument("recipe")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+
+    opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live)")
+    opener.add_argument("run_dir", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "open":
+            return cmd_dashboard(run_dir=args.run_dir)
+        return cmd_dashboard(recipes_dir=args.recipes)
+    except CnnTuiError as exc:
+        print(f"cnn-tui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_list(args) -> int:
+    from cnn_tui.recipes import builtin
+
+    rows = list(builtin.headers(args.folder))
+    if not rows:
+        print(f"no recipes in {args.folder or builtin.recipes_dir()}")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['kind']:<18}  {r['dataset']:<12}  {r['description']}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from cnn_tui.recipes.check import check_recipe
+    from cnn_tui.recipes.loader import load_recipe
+
+    recipe, path = load_recipe(args.recipe, args.overrides)
+    print(check_recipe(recipe, path))
+    return 0
+
+
+def _overrides(args) -> list[str]:
+    extra = [f"train.epochs={args.epochs}"] if args.epochs is not None else []
+    return list(args.overrides) + extra
+
+
+def cmd_run(args) -> int:
+    from cnn_tui.errors import UsageError
+    from cnn_tui.headless.printer import HeadlessPrinter
+    from cnn_tui.recipes.loader import load_recipe
+    from cnn_tui.rundir import RECIPE
+    from cnn_tui.runner import RunOptions, execute
+    from cnn_tui.sinks import FanOut, JsonLinesSink
+    from cnn_tui.train.control import RunControl
+
+    if args.resume is not None:
+        if args.recipe:
+            raise UsageError("--resume takes the recipe from the run directory; give no RECIPE")
+        recipe, _ = load_recipe(str(args.resume / RECIPE), _overrides(args))
+    elif not args.recipe:
+        raise UsageError("run: give a recipe file or built-in name (see 'cnn-tui list')")
+    else:
+        recipe, _ = load_recipe(args.recipe, _overrides(args))
+
+    events_to_stdout = args.events == "-"
+    printer = HeadlessPrinter(sys.stderr if events_to_stdout else sys.stdout, quiet=args.quiet)
+    sinks = [printer]
+    if events_to_stdout:
+        sinks.append(JsonLinesSink(sys.stdout))
+    elif args.events:
+        sinks.append(JsonLinesSink(open(args.events, "a", encoding="utf-8"), close_stream=True))
+    control = RunControl()
+    _install_signal_handlers(control)
+    if args.control_stdin:
+        _read_control(control)
+    options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
+    result = execute(recipe, options, FanOut(*sinks), control)
+    if result.run_dir is not None and not args.quiet:
+        printer.line(f"run directory: {result.run_dir}")
+    return result.exit_code
+
+
+def _install_signal_handlers(control) -> None:
+    """SIGINT/SIGTERM/SIGHUP finish the current step, save, and exit 130; a second SIGINT kills."""
+
+    def handler(signum, _frame):
+        control.request_stop(f"received {signal.Signals(signum).name}")
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
+
+
+def _read_control(control) -> None:
+    """The dashboard's control channel. EOF (the dashboard is gone) stops the run cleanly,
+    unless the dashboard said 'detach' first (the user chose to leave it running headless)."""
+
+    def reader() -> None:
+        detached = False
+        for line in sys.stdin:
+            if line.strip() == "detach":
+                detached = True
+            control.handle_command(line)
+        if not detached:
+            control.request_stop("the dashboard closed the control channel")
+
+    threading.Thread(target=reader, name="control-stdin", daemon=True).start()
+
+
+def cmd_dashboard(recipes_dir: Path | None = None, run_dir: Path | None = None) -> int:
+    from cnn_tui.ui.launch import launch
+
+    return launch(recipes_dir=recipes_dir, run_dir=run_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Augmentation on whole batches of float tensors in [0, 1], on the batch's device.
+
+One random draw per sample, from a generator the caller seeds per batch, so a resumed
+run sees exactly the augmentations an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def augment_batch(x: torch.Tensor, cfg, generator: torch.Generator) -> torch.Tensor:
+    batch = x.shape[0]
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=generator, device=generator.device).to(x.device)
+
+    if cfg.hflip:
+        flip = (rand(batch) < 0.5).view(-1, 1, 1, 1)
+        x = torch.where(flip, x.flip(3), x)
+    if cfg.crop_padding > 0:
+        x = random_crop(x, cfg.crop_padding, rand(2, batch))
+    if cfg.rotation > 0:
+        angles = (rand(batch) * 2 - 1) * math.radians(cfg.rotation)
+        cos, sin = angles.cos(), angles.sin()
+        zeros = torch.zeros_like(cos)
+        theta = torch.stack([torch.stack([cos, -sin, zeros], 1), torch.stack([sin, cos, zeros], 1)], 1)
+        grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if cfg.color_jitter > 0:
+        strength = cfg.color_jitter
+        brightness = 1 + (rand(batch) * 2 - 1).view(-1, 1, 1, 1) * strength
+        contrast = 1 + (rand(batch) * 2 - 1).view(-1, 1, 1, 1) * strength
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = ((x - mean) * contrast + mean) * brightness
+        x = x.clamp(0.0, 1.0)
+    return x
+
+
+def random_crop(x: torch.Tensor, padding: int, uniform: torch.Tensor) -> torch.Tensor:
+    """Zero-pad by `padding` and crop back at a random offset per sample, without a loop."""
+    batch, channels, height, width = x.shape
+    padded = F.pad(x, (padding,) * 4)
+    offsets = (uniform * (2 * padding + 1)).long().clamp_(max=2 * padding)
+    rows = offsets[0].view(-1, 1) + torch.arange(height, device=x.device)
+    cols = offsets[1].view(-1, 1) + torch.arange(width, device=x.device)
+    b = torch.arange(batch, device=x.device).view(-1, 1, 1, 1)
+    c = torch.arange(channels, device=x.device).view(1, -1, 1, 1)
+    return padded[b, c, rows.view(batch, 1, height, 1), cols.view(batch, 1, 1, width)]

@@ -1,0 +1,94 @@
+"""Mini-batches from in-memory uint8 tensors: shuffle, move, scale, augment, normalise.
+
+Replaces a DataLoader for small datasets: no worker processes, no per-image Python work.
+Shuffling and augmentation draw from generators seeded by (seed, epoch, batch), so any
+batch can be reproduced exactly after a resume without saving loader state.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+from cnn_tui.data.augment import augment_batch
+
+_EPOCH_STRIDE = 1_000_003
+
+
+class TensorBatches:
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        device: torch.device,
+        *,
+        train: bool,
+        augment=None,
+        seed: int = 0,
+        max_batches: int | None = None,
+        channels_last: bool = False,
+    ) -> None:
+        on_device = device.type != "cpu" and x.numel() < 1_000_000_000  # < 1 GB of uint8
+        self.x = x.to(device) if on_device else x
+        self.y = y.to(device) if on_device else y
+        self.batch_size = batch_size
+        self.device = device
+        self.mean = mean.to(device).view(1, -1, 1, 1)
+        self.std = std.to(device).view(1, -1, 1, 1)
+        self.train = train
+        self.augment = augment if train and _any_augment(augment) else None
+        self.seed = seed
+        self.max_batches = max_batches
+        self.channels_last = channels_last
+
+    def __len__(self) -> int:
+        count = len(self.y)
+        full = count // self.batch_size if self.train else -(-count // self.batch_size)
+        full = max(full, 1)  # a training set smaller than one batch still gives one batch
+        return min(full, self.max_batches) if self.max_batches else full
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.y)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        if not self.train:
+            return torch.arange(len(self.y))
+        generator = torch.Generator().manual_seed(self.seed * 7919 + epoch)
+        return torch.randperm(len(self.y), generator=generator)
+
+    def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        order = self.order(epoch)
+        for index in range(start_batch, len(self)):
+            idx = order[index * self.batch_size:(index + 1) * self.batch_size]
+            if self.x.device != idx.device:
+                idx = idx.to(self.x.device)
+            x = self.x[idx].to(self.device, non_blocking=True).float().div_(255.0)
+            y = self.y[idx].to(self.device, non_blocking=True)
+            if self.augment is not None:
+                generator = torch.Generator(device="cpu").manual_seed(
+                    self.seed + epoch * _EPOCH_STRIDE + index + 1)
+                x = augment_batch(x, self.augment, generator)
+            x = (x - self.mean) / self.std
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            yield x, y
+
+
+def _any_augment(cfg) -> bool:
+    return cfg is not None and (cfg.hflip or cfg.crop_padding or cfg.rotation or cfg.color_jitter)
+
+
+def channel_stats(x: torch.Tensor, enabled: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std of uint8 images on a 0..1 scale (identity if not enabled)."""
+    channels = x.shape[1]
+    if not enabled:
+        return torch.zeros(channels), torch.ones(channels)
+    sample = x[: 20_000].float().div_(255.0)
+    mean = sample.mean(dim=(0, 2, 3))
+    std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    return mean, std

@@ -1,0 +1,61 @@
+"""Decode image files into one uint8 tensor: resize the short side, centre-crop to a square."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from cnn_tui.errors import DataError
+
+
+def load_image(path: str | Path, size: int, grayscale: bool) -> np.ndarray:
+    """One file to a C x size x size uint8 array (raises OSError/ValueError if unreadable)."""
+    with Image.open(path) as img:
+        img = img.convert("L" if grayscale else "RGB")
+        scale = size / min(img.size)
+        new = (max(size, round(img.width * scale)), max(size, round(img.height * scale)))
+        img = img.resize(new, Image.Resampling.BILINEAR)
+        left, top = (img.width - size) // 2, (img.height - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+        array = np.asarray(img, dtype=np.uint8)
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+
+
+def load_images(
+    paths: Sequence[str],
+    size: int,
+    grayscale: bool,
+    on_corrupt: str,
+    field: str,
+    log: Callable[[str], None],
+) -> tuple[torch.Tensor, list[int]]:
+    """All images as N x C x size x size uint8, and the indices kept (corrupt ones skipped).
+
+    Decoding runs in a small thread pool: PIL releases the GIL while decoding.
+    """
+
+    def one(path: str) -> np.ndarray | None:
+        try:
+            return load_image(path, size, grayscale)
+        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+            return None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        arrays = list(pool.map(one, paths, chunksize=32))
+    kept = [i for i, a in enumerate(arrays) if a is not None]
+    bad = [paths[i] for i, a in enumerate(arrays) if a is None]
+    if bad and on_corrupt == "error":
+        raise DataError(
+            f"{bad[0]}: cannot read this image ({len(bad)} unreadable in all); remove it, "
+            f"or set {field.rsplit('.', 1)[0]}.on_corrupt: skip"
+        )
+    if bad:
+        log(f"skipped {len(bad)} unreadable image(s), e.g. {bad[0]}")
+    if not kept:
+        raise DataError(f"{field}: none of the {len(paths)} image files could be read")
+    return torch.from_numpy(np.stack([arrays[i] for i in kept])), kept

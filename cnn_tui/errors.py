@@ -1,0 +1,26 @@
+"""Errors a user can act on. Each carries one line that names what is wrong and what to do.
+
+The CLI prints these without a traceback and exits 2 (bad input) or 1 (training failed).
+"""
+
+
+class CnnTuiError(Exception):
+    """Base class: an error with a message meant for the user, not a traceback."""
+
+    exit_code = 2
+
+
+class RecipeError(CnnTuiError):
+    """A recipe file that is missing, unreadable, not YAML, or fails the schema."""
+
+
+class DataUnavailableError(CnnTuiError):
+    """A dataset or weights file that is not on disk and cannot be downloaded."""
+
+
+class DataError(CnnTuiError):
+    """A dataset that exists but cannot be used (empty folder, one class, corrupt files)."""
+
+
+class UsageError(CnnTuiError):
+    """Bad command-line usage: unknown recipe name, unreadable run directory, bad --set."""

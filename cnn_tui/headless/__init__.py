@@ -1,0 +1,1 @@
+"""The headless face: prints a run's events for terminals, nohup logs and CI."""

@@ -1,0 +1,127 @@
+"""Print events as an epoch table plus progress.
+
+In a TTY the progress line redraws in place (at most 10 times a second). Anywhere else
+(nohup, CI, a pipe) every line is appended and progress is printed at most every
+`progress_seconds`: no carriage-return storms in log files.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO
+
+from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Log, RunFinished,
+                            RunStarted, StateChanged, Step)
+
+HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class HeadlessPrinter:
+    def __init__(self, stream: IO[str] | None = None, tty: bool | None = None, quiet: bool = False,
+                 progress_seconds: float = 30.0) -> None:
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.quiet = quiet
+        self.progress_seconds = progress_seconds
+        self.started: RunStarted | None = None
+        self.segment_start = time.time()
+        self.last_progress = 0.0
+        self.progress_shown = False
+        self.header_printed = False
+
+    # ------------------------------------------------------------------ output
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass  # terminal gone (SIGHUP) or closed: training must carry on regardless
+
+    def line(self, text: str) -> None:
+        if self.tty and self.progress_shown:
+            text = "\r\x1b[2K" + text
+            self.progress_shown = False
+        self._write(text + "\n")
+
+    # ------------------------------------------------------------------ events
+    def emit(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event)
+
+    def close(self) -> None:
+        pass
+
+    def _on_run_started(self, e: RunStarted) -> None:
+        self.started, self.segment_start = e, time.time()
+        if self.quiet:
+            return
+        verb = f"resuming at epoch {e.start_epoch + 1}, step {e.start_step}" if e.resumed else "training"
+        self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} ({e.total_params:,} params) "
+                  f"on {e.device_name}")
+        self.line(f"data: {e.num_train} train / {e.num_val} val images, {e.num_classes} classes; "
+                  f"{e.epochs} epochs x {e.steps_per_epoch} steps of {e.batch_size}; run: {e.run_id}")
+
+    def _on_step(self, e: Step) -> None:
+        if self.quiet or self.started is None:
+            return
+        now = time.time()
+        interval = 0.1 if self.tty else self.progress_seconds
+        if now - self.last_progress < interval:
+            return
+        self.last_progress = now
+        s = self.started
+        in_epoch = e.step - e.epoch * s.steps_per_epoch
+        done = max(e.step - s.start_step, 1)
+        eta = (now - self.segment_start) / done * max(s.total_steps - e.step, 0)
+        bar_width = 20
+        filled = int(bar_width * min(in_epoch / max(s.steps_per_epoch, 1), 1.0))
+        text = (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (bar_width - filled)}] "
+                f"step {e.step}/{s.total_steps}  loss {e.metrics.get('train/loss', float('nan')):.4f}  "
+                f"lr {e.metrics.get('lr', 0):.3g}  {e.images_per_sec:,.0f} img/s  ETA {format_duration(eta)}")
+        if self.tty:
+            self._write("\r\x1b[2K" + text)
+            self.progress_shown = True
+        else:
+            self._write(text + "\n")
+
+    def _on_epoch(self, e: EpochEnd) -> None:
+        if self.quiet:
+            return
+        if not self.header_printed:
+            self.line(HEADER)
+            self.header_printed = True
+        m = e.metrics
+        epochs = self.started.epochs if self.started else e.epoch
+        self.line(f"{e.epoch:>3}/{epochs:<3}  {m['train/loss']:>10.4f}  {m['train/acc']:>9.2%}  "
+                  f"{m['val/loss']:>9.4f}  {m['val/acc']:>8.2%}  {m['lr']:>9.3g}  "
+                  f"{format_duration(e.seconds):>7}{'  *' if e.is_best else ''}")
+
+    def _on_diagnosis(self, e: Diagnosis) -> None:
+        if not self.quiet or e.severity == "error":
+            self.line(f"{'!' if e.severity != 'info' else '-'} {e.message}")
+
+    def _on_log(self, e: Log) -> None:
+        if not self.quiet or e.level == "error":
+            self.line(f"- {e.message}")
+
+    def _on_state(self, e: StateChanged) -> None:
+        if not self.quiet:
+            self.line(f"- {e.state}")
+
+    def _on_checkpoint(self, e: CheckpointSaved) -> None:
+        if e.reason == "interrupt" and not self.quiet:
+            self.line(f"- saved {e.path} at step {e.step}")
+
+    def _on_finished(self, e: RunFinished) -> None:
+        best = ""
+        if e.best:
+            best = f"; best val acc {e.best.get('val/acc', float('nan')):.2%}, val loss {e.best.get('val/loss', float('nan')):.4f}"
+        self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, {e.step} steps){best}")

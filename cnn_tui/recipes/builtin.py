@@ -1,0 +1,52 @@
+"""Where the built-in recipes live, and a cheap listing that needs neither torch nor pydantic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def recipes_dir() -> Path:
+    """Wheels carry the recipes inside the package; a source checkout keeps them at the top."""
+    bundled = PACKAGE_DIR / "builtin_recipes"
+    return bundled if bundled.is_dir() else PACKAGE_DIR.parent / "recipes"
+
+
+def paths(folder: Path | None = None) -> list[Path]:
+    folder = folder or recipes_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def names() -> list[str]:
+    return [p.stem for p in paths()]
+
+
+def find(name: str) -> Path | None:
+    for path in paths():
+        if path.stem == name:
+            return path
+    return None
+
+
+def headers(folder: Path | None = None) -> Iterator[dict[str, str]]:
+    """name, kind, description and path of each recipe, read leniently for listings."""
+    for path in paths(folder):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            raw = None
+        raw = raw if isinstance(raw, dict) else {}
+        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        yield {
+            "name": path.stem,
+            "kind": str(raw.get("kind", "scratch")),
+            "description": " ".join(str(raw.get("description", "")).split()),
+            "dataset": str(data.get("dataset", "shapes")),
+            "path": str(path),
+        }

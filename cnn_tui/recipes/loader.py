@@ -1,0 +1,162 @@
+"""Load a recipe: file or built-in name -> YAML -> overrides -> schema -> resolved Recipe.
+
+Every failure is a RecipeError with one line: `FILE:LINE: FIELD: what is wrong (allowed: ...)`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from cnn_tui.errors import RecipeError, UsageError
+from cnn_tui.recipes import builtin
+from cnn_tui.recipes.schema import Recipe
+from cnn_tui.recipes.yaml_io import compose, describe_yaml_error, line_of, load_yaml_text
+
+RECIPE_MODELS: dict[str, type[BaseModel]] = {"scratch": Recipe}
+
+
+def resolve_ref(ref: str) -> Path:
+    """A recipe argument is a path to a YAML file or the name of a built-in recipe."""
+    path = Path(ref).expanduser()
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml") or os.sep in ref:
+        if path.is_dir():
+            raise UsageError(f"{ref}: is a directory, not a recipe file")
+        raise UsageError(f"{ref}: no such recipe file")
+    found = builtin.find(ref)
+    if found is not None:
+        return found
+    names = builtin.names()
+    hint = difflib.get_close_matches(ref, names, n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    raise UsageError(
+        f"{ref}: no such recipe file or built-in recipe{suggestion}; built-in: {', '.join(names)}"
+    )
+
+
+def load_recipe(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Any, Path]:
+    """Load, override and validate a recipe. Returns (recipe, path of the file)."""
+    path = resolve_ref(str(ref))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read the recipe: {exc}") from None
+    raw = parse_recipe_text(text, path)
+    for override in overrides:
+        apply_override(raw, override)
+    recipe = validate(raw, path, text)
+    return resolve_paths(recipe, path.parent), path
+
+
+def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
+    if not text.strip():
+        raise RecipeError(f"{path}: the recipe is empty; it needs at least 'kind:' and a 'name:'")
+    try:
+        raw = load_yaml_text(text)
+    except yaml.YAMLError as exc:
+        line, problem = describe_yaml_error(exc)
+        where = f"{path}:{line}" if line else str(path)
+        raise RecipeError(f"{where}: not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        got = "a list" if isinstance(raw, list) else f"a single value ({raw!r})"
+        raise RecipeError(f"{path}: a recipe is a mapping of fields (kind:, name:, data:, ...), got {got}")
+    return raw
+
+
+def apply_override(raw: dict[str, Any], override: str) -> None:
+    """`--set train.optimizer.lr=0.01`: the value is parsed as YAML (numbers, lists, booleans)."""
+    key, sep, value = override.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"--set {override}: expected FIELD=VALUE, e.g. --set train.epochs=5")
+    parts = key.strip().split(".")
+    target = raw
+    for part in parts[:-1]:
+        nxt = target.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise UsageError(f"--set {override}: '{part}' is not a section")
+        target = nxt
+    try:
+        target[parts[-1]] = load_yaml_text(value) if value.strip() else None
+    except yaml.YAMLError:
+        target[parts[-1]] = value
+
+
+def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
+    kind = raw.get("kind", "scratch")
+    model = RECIPE_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        allowed = ", ".join(RECIPE_MODELS)
+        raise RecipeError(f"{path}: kind: unknown recipe kind {kind!r} (allowed: {allowed})")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        line = line_of(compose(text), loc) if text else None
+        where = f"{path}:{line}" if line else str(path)
+        raise RecipeError(f"{where}: {format_loc(loc)}: {explain(error, model, loc)}") from None
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema class that holds the field at `loc` (to list its allowed keys)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", {})
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return None
+    return current
+
+
+def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind, got = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc)
+        allowed = list(owner.model_fields) if owner else []
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"unknown field{did_you_mean}; allowed: {', '.join(allowed)}"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{got!r} is not allowed; allowed: {expected}"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if kind == "missing":
+        return "is required"
+    return f"{message} (got {got!r})" if not isinstance(got, (dict, list)) else message
+
+
+def resolve_paths(recipe: Any, base: Path) -> Any:
+    """Make file paths in the recipe absolute, relative to the recipe file's folder."""
+    data = recipe.data
+    if data.path:
+        candidate = Path(data.path).expanduser()
+        data.path = str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+    root = Path(data.root).expanduser()
+    data.root = str(root if root.is_absolute() else (base / root).resolve())
+    return recipe
+
+
+def recipe_to_dict(recipe: Any) -> dict[str, Any]:
+    return recipe.model_dump(mode="json")

@@ -1,0 +1,254 @@
+"""The recipe schema. Every field has a default, so a recipe states only what differs.
+
+Units are in the comments. Unknown keys are rejected (extra="forbid"); the loader turns
+pydantic's errors into one line naming the file, the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------- data
+
+DatasetName = Literal[
+    "shapes", "mnist", "fashion_mnist", "cifar10", "cifar100", "oxford_pet", "image_folder"
+]
+
+
+class ShapesData(Strict):
+    """The built-in procedurally generated dataset (offline, seeded)."""
+
+    num_train: int = Field(4000, ge=10, le=1_000_000)  # images
+    num_val: int = Field(1000, ge=10, le=1_000_000)  # images
+    noise: float = Field(0.08, ge=0.0, le=1.0)  # std of pixel noise, on a 0..1 scale
+    classes: list[Literal["circle", "square", "triangle", "cross", "ring", "semicircle"]] = Field(
+        default_factory=lambda: ["circle", "square", "triangle", "cross", "ring", "semicircle"],
+        min_length=2,
+    )
+
+
+class Augment(Strict):
+    """Augmentations, applied on batched tensors to training batches only."""
+
+    hflip: bool = False  # random horizontal flip, p=0.5
+    crop_padding: int = Field(0, ge=0, le=64)  # random crop after zero-padding this many pixels
+    rotation: float = Field(0.0, ge=0.0, le=180.0)  # max degrees, uniform in [-r, r]
+    color_jitter: float = Field(0.0, ge=0.0, le=1.0)  # brightness/contrast strength
+
+
+class Data(Strict):
+    dataset: DatasetName = "shapes"
+    root: str = "~/.cache/cnn-tui/data"  # download cache for torchvision datasets
+    path: str | None = None  # ImageFolder tree (dataset: image_folder), relative to the recipe
+    download: bool = True
+    image_size: int = Field(32, ge=8, le=1024)  # pixels, square; images are resized to it
+    grayscale: bool = False  # convert to one channel
+    val_split: float = Field(0.1, gt=0.0, lt=1.0)  # fraction of training data held out
+    limit: int | None = Field(None, ge=10)  # use at most this many training images
+    normalize: bool = True  # per-channel mean/std from the training split
+    max_memory_gb: float = Field(4.0, gt=0.0)  # datasets are held in memory as uint8 tensors
+    on_corrupt: Literal["skip", "error"] = "skip"  # unreadable images in an ImageFolder
+    shapes: ShapesData = Field(default_factory=ShapesData)
+    augment: Augment = Field(default_factory=Augment)
+
+
+# ---------------------------------------------------------------- model
+
+class LayerSpec(Strict):
+    """One entry of a declarative layer list; exactly one of the fields is set."""
+
+    conv: int | dict[str, Any] | None = None  # out channels, or {out, kernel, stride, padding}
+    pool: Literal["max", "avg"] | dict[str, Any] | None = None  # or {type, size, stride}
+    batchnorm: bool | None = None
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    act: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] | None = None
+    flatten: bool | None = None
+    global_pool: Literal["avg", "max"] | None = None
+    linear: int | None = Field(None, ge=1)  # out features
+
+    @field_validator("conv")
+    @classmethod
+    def _conv_form(cls, value: int | dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        spec = {"out": value} if isinstance(value, int) else dict(value)
+        _check_keys(spec, {"out", "kernel", "stride", "padding"})
+        spec.setdefault("kernel", 3)
+        spec.setdefault("stride", 1)
+        spec.setdefault("padding", "same")
+        for key in ("out", "kernel", "stride"):
+            if not isinstance(spec.get(key), int) or isinstance(spec[key], bool) or spec[key] < 1:
+                raise ValueError(f"conv {key} must be a whole number >= 1 (got {spec.get(key)!r})")
+        if spec["padding"] != "same" and (not isinstance(spec["padding"], int) or spec["padding"] < 0):
+            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {spec['padding']!r})")
+        return spec
+
+    @field_validator("pool")
+    @classmethod
+    def _pool_form(cls, value: str | dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        spec = {"type": value} if isinstance(value, str) else dict(value)
+        _check_keys(spec, {"type", "size", "stride"})
+        spec.setdefault("type", "max")
+        spec.setdefault("size", 2)
+        spec.setdefault("stride", spec["size"])
+        if spec["type"] not in ("max", "avg"):
+            raise ValueError(f"pool type must be max or avg (got {spec['type']!r})")
+        for key in ("size", "stride"):
+            if not isinstance(spec[key], int) or spec[key] < 1:
+                raise ValueError(f"pool {key} must be a whole number >= 1 (got {spec[key]!r})")
+        return spec
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "LayerSpec":
+        set_fields = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(set_fields) != 1:
+            raise ValueError(
+                "each layer needs exactly one of conv, pool, batchnorm, dropout, act, flatten, "
+                f"global_pool, linear (got {', '.join(set_fields) or 'none'})"
+            )
+        return self
+
+
+def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        import difflib
+
+        hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+        did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
+        raise ValueError(f"unknown key '{unknown[0]}'{did_you_mean}; allowed: {', '.join(sorted(allowed))}")
+
+
+class Model(Strict):
+    arch: Literal["lenet5", "vgg", "resnet", "layers"] = "vgg"
+    activation: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] = "relu"
+    batch_norm: bool = True
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)  # before the classifier layers
+    init: Literal["kaiming", "xavier", "torch"] = "kaiming"
+    # vgg: channels per conv, "M" for a 2x2 max-pool
+    vgg_config: list[int | Literal["M"]] = Field(
+        default_factory=lambda: [16, 16, "M", 32, 32, "M", 64, "M"], min_length=1
+    )
+    hidden: int = Field(0, ge=0)  # vgg: hidden units of the dense head (0: none)
+    # resnet: residual blocks per stage; channels double each stage from `width`
+    blocks: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
+    width: int = Field(16, ge=1, le=1024)  # resnet: channels of the first stage
+    layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
+
+    @model_validator(mode="after")
+    def _layers_for_layers(self) -> "Model":
+        if self.arch == "layers" and not self.layers:
+            raise ValueError("arch 'layers' needs a non-empty 'layers' list")
+        return self
+
+    @field_validator("blocks")
+    @classmethod
+    def _positive_blocks(cls, value: list[int]) -> list[int]:
+        if any(b < 1 for b in value):
+            raise ValueError("every stage needs at least 1 block")
+        return value
+
+
+# ---------------------------------------------------------------- training
+
+class Optimizer(Strict):
+    name: Literal["sgd", "adam", "adamw", "rmsprop"] = "sgd"
+    lr: float = Field(0.05, gt=0.0, le=10.0)  # peak learning rate
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)  # sgd, rmsprop
+    nesterov: bool = True  # sgd
+    weight_decay: float = Field(5e-4, ge=0.0, le=1.0)
+    betas: tuple[float, float] = (0.9, 0.999)  # adam, adamw
+    alpha: float = Field(0.99, gt=0.0, lt=1.0)  # rmsprop smoothing
+    eps: float = Field(1e-8, gt=0.0)
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in value):
+            raise ValueError("betas must be two numbers in [0, 1)")
+        return value
+
+
+class Schedule(Strict):
+    name: Literal["constant", "step", "cosine", "onecycle", "plateau"] = "cosine"
+    warmup_epochs: float = Field(0.0, ge=0.0)  # linear warmup from lr/10, in epochs
+    step_epochs: int = Field(10, ge=1)  # step: decay every this many epochs
+    gamma: float = Field(0.1, gt=0.0, le=1.0)  # step: decay factor
+    min_lr_ratio: float = Field(0.0, ge=0.0, le=1.0)  # cosine/onecycle: final lr / peak lr
+    patience: int = Field(2, ge=0)  # plateau: epochs without improvement before decaying
+    factor: float = Field(0.1, gt=0.0, lt=1.0)  # plateau: decay factor
+
+
+class EarlyStopping(Strict):
+    enabled: bool = False
+    monitor: str = "val/loss"
+    mode: Literal["min", "max"] = "min"
+    patience: int = Field(5, ge=1)  # epochs without improvement
+    min_delta: float = Field(0.0, ge=0.0)  # smallest change that counts as improvement
+    restore_best: bool = True  # load the best weights when stopping
+
+    @field_validator("monitor")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return _check_metric(value)
+
+
+class Checkpoint(Strict):
+    monitor: str = "val/acc"  # best.pt is saved when this improves
+    mode: Literal["min", "max"] = "max"
+
+    @field_validator("monitor")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return _check_metric(value)
+
+
+MONITORABLE = ("val/loss", "val/acc", "train/loss", "train/acc")
+
+
+def _check_metric(value: str) -> str:
+    if value not in MONITORABLE:
+        raise ValueError(f"must be one of {', '.join(MONITORABLE)}")
+    return value
+
+
+class Train(Strict):
+    epochs: int = Field(10, ge=1, le=100_000)
+    batch_size: int = Field(64, ge=1, le=65_536)
+    max_steps_per_epoch: int | None = Field(None, ge=1)  # cap batches per epoch (quick runs)
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    grad_clip: float | None = Field(None, gt=0.0)  # max global grad norm
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"  # mixed precision, CUDA only
+    channels_last: bool = True  # memory format on CUDA
+    optimizer: Optimizer = Field(default_factory=Optimizer)
+    schedule: Schedule = Field(default_factory=Schedule)
+    early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
+    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
+
+
+class Logging(Strict):
+    every_steps: int = Field(10, ge=1)  # step events (train loss, lr, images/s)
+    grad_every_steps: int = Field(25, ge=0)  # per-layer gradient statistics (0: off)
+
+
+class Recipe(Strict):
+    """A scratch-CNN recipe. `kind` selects the recipe kind."""
+
+    kind: Literal["scratch"] = "scratch"
+    name: str = Field("recipe", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    data: Data = Field(default_factory=Data)
+    model: Model = Field(default_factory=Model)
+    train: Train = Field(default_factory=Train)
+    log: Logging = Field(default_factory=Logging)

@@ -1,0 +1,1 @@
+"""Training: the loop and the pieces it polls (schedule, monitors, gradient stats, control)."""

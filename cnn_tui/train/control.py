@@ -1,0 +1,61 @@
+"""Cooperative control of a running loop: stop and pause are flags the loop polls.
+
+Signal handlers, the dashboard's control pipe and tests all just set these flags; no
+exception is ever thrown across threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+
+class RunControl:
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.stop_reason = ""
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        if not self._stop.is_set():
+            self.stop_reason = reason
+        self._stop.set()
+        self._running.set()  # a paused loop must wake up to stop
+
+    def pause(self) -> None:
+        if not self._stop.is_set():
+            self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def wait_while_paused(self, on_change: Callable[[str], None]) -> None:
+        """Block while paused, reporting the state changes; returns at once when running."""
+        if self._running.is_set():
+            return
+        on_change("paused")
+        while not self._running.wait(timeout=0.2):
+            pass
+        if not self._stop.is_set():
+            on_change("running")
+
+    def handle_command(self, line: str) -> None:
+        """Commands from the control channel: 'pause', 'resume', 'toggle', 'stop'."""
+        command = line.strip().lower()
+        if command == "pause":
+            self.pause()
+        elif command == "resume":
+            self.resume()
+        elif command == "toggle":
+            self.resume() if self.paused else self.pause()
+        elif command == "stop":
+            self.request_stop("stopped from the dashboard")

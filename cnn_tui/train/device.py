@@ -1,0 +1,51 @@
+"""Pick the device (cuda, then mps, then cpu) and the mixed-precision settings for it."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import torch
+
+from cnn_tui.errors import UsageError
+
+
+def pick_device(preference: str) -> torch.device:
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps and mps.is_available())
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if has_mps else torch.device("cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise UsageError("device: 'cuda' was asked for but no CUDA GPU is visible; use --device cpu or auto")
+    if preference == "mps" and not has_mps:
+        raise UsageError("device: 'mps' was asked for but Apple MPS is not available; use --device cpu or auto")
+    return torch.device(preference)
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple MPS"
+    cpu = platform.processor() or platform.machine() or "CPU"
+    return f"CPU {cpu} ({torch.get_num_threads()} threads of {os.cpu_count()})"
+
+
+def amp_dtype(device: torch.device, setting: str) -> torch.dtype | None:
+    """Mixed precision on CUDA only: bf16 where supported (no loss scaling), else fp16."""
+    if device.type != "cuda" or setting == "off":
+        return None
+    if setting == "bf16" or (setting == "auto" and torch.cuda.is_bf16_supported()):
+        return torch.bfloat16
+    return torch.float16
+
+
+def memory_in_use(device: torch.device) -> int:
+    """Bytes allocated on the accelerator (0 on CPU)."""
+    if device.type == "cuda":
+        return int(torch.cuda.memory_allocated(device))
+    if device.type == "mps":
+        return int(torch.mps.current_allocated_memory())
+    return 0

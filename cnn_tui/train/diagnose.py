@@ -1,0 +1,139 @@
+"""Plain-language readings of the curves. The engine computes them; every face shows them.
+
+Each rule fires at most once per run (overfitting may be re-stated when it worsens is
+not worth the noise). Thresholds are deliberately conservative: a false alarm teaches
+the wrong lesson.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+VANISH_RATIO = 1e-4  # layer grad norm below this fraction of the largest layer's
+EXPLODE_NORM = 1e3  # a layer's grad norm above this
+EXPLODE_UPDATE = 0.1  # an update moving weights by more than 10% in one step
+PERSIST = 3  # gradient ticks in a row before a gradient warning
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    message: str
+
+
+@dataclass
+class Diagnoser:
+    num_classes: int
+    lr: float
+    fired: set[str] = field(default_factory=set)
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    first_loss: float | None = None
+    vanish_streak: int = 0
+    explode_streak: int = 0
+
+    def _once(self, code: str, severity: str, message: str) -> list[Finding]:
+        if code in self.fired:
+            return []
+        self.fired.add(code)
+        return [Finding(code, severity, message)]
+
+    # ---------------------------------------------------------------- per step
+    def on_step_loss(self, loss: float, step: int, lr: float) -> list[Finding]:
+        if not math.isfinite(loss):
+            return self._once("nan", "error",
+                              f"The loss became {loss} at step {step}: training diverged. Lower the "
+                              f"learning rate (now {lr:.3g}), add gradient clipping (train.grad_clip), "
+                              "or check that the inputs are normalised.")
+        if self.first_loss is None:
+            self.first_loss = loss
+        return []
+
+    # ---------------------------------------------------------------- per gradient tick
+    def on_gradients(self, norms: dict[str, float], ratios: dict[str, float], step: int) -> list[Finding]:
+        out: list[Finding] = []
+        values = list(norms.values())
+        if not values:
+            return out
+        if not all(math.isfinite(v) for v in values):
+            bad = [k for k, v in norms.items() if not math.isfinite(v)]
+            return self._once("nan", "error", f"Gradients became NaN/Inf at step {step} in "
+                              f"{_names(bad)}: training diverged. Lower the learning rate or clip gradients.")
+        top_layer = max(norms, key=norms.get)
+        top = norms[top_layer]
+        vanishing = [k for k, v in norms.items() if top > 0 and v < VANISH_RATIO * top]
+        self.vanish_streak = self.vanish_streak + 1 if vanishing else 0
+        if self.vanish_streak >= PERSIST:
+            out += self._once("vanishing_gradients", "warning",
+                              f"Vanishing gradients in {_names(vanishing)}: their gradient is over "
+                              f"{1 / VANISH_RATIO:,.0f}x smaller than in {top_layer}, so they barely "
+                              "learn. Batch norm, ReLU instead of sigmoid/tanh, residual connections "
+                              "or Kaiming init help.")
+        exploding = [k for k, v in norms.items() if v > EXPLODE_NORM]
+        exploding += [k for k, r in ratios.items() if r > EXPLODE_UPDATE and k not in exploding]
+        self.explode_streak = self.explode_streak + 1 if exploding else 0
+        if self.explode_streak >= PERSIST:
+            worst = max(exploding, key=lambda k: ratios.get(k, 0.0))
+            out += self._once("exploding_gradients", "warning",
+                              f"Exploding gradients in {_names(exploding)}: updates change "
+                              f"{worst}'s weights by {ratios.get(worst, 0.0):.0%} per step "
+                              "(healthy is about 0.1%). Lower the learning rate or clip gradients.")
+        return out
+
+    # ---------------------------------------------------------------- per epoch
+    def on_epoch(self, epoch: int, metrics: dict[str, float]) -> list[Finding]:
+        self.epochs.append(dict(metrics))
+        out: list[Finding] = []
+        chance = math.log(self.num_classes) if self.num_classes > 1 else 1.0
+        start = self.first_loss if self.first_loss is not None else chance
+        train = [e.get("train/loss", math.nan) for e in self.epochs]
+        n = len(self.epochs)
+        if n == 1 and train[0] > 0.9 * start and math.isfinite(train[0]):
+            out += self._once("slow_start", "info",
+                              f"Slow start: after one epoch the training loss ({train[0]:.3f}) is "
+                              f"still near where it began ({start:.3f}). If it stays flat, raise the "
+                              "learning rate or check the data.")
+        acc = self.epochs[-1].get("train/acc", math.nan)
+        if n >= 3 and train[-1] > 0.97 * start and acc < 1.5 / self.num_classes:
+            out += self._once("no_learning", "error",
+                              f"No learning: after {n} epochs the training loss ({train[-1]:.3f}) has "
+                              f"not moved from {start:.3f} and accuracy is at chance. Try another "
+                              "learning rate, check labels and normalisation, or reduce regularisation.")
+        if n >= 2 and train[-1] > 1.5 * min(train) and train[-1] > train[-2]:
+            out += self._once("diverging", "warning",
+                              f"The training loss is rising ({min(train):.3f} -> {train[-1]:.3f}): "
+                              "the learning rate is probably too high.")
+        out += self._overfitting()
+        return out
+
+    def _overfitting(self) -> list[Finding]:
+        val = [e.get("val/loss", math.nan) for e in self.epochs]
+        train = [e.get("train/loss", math.nan) for e in self.epochs]
+        if len(val) < 3 or not all(math.isfinite(v) for v in val):
+            return []
+        best = min(range(len(val)), key=val.__getitem__)
+        rising = len(val) - 1 - best >= 2 and val[-1] > val[best] * 1.02
+        train_falling = train[-1] < train[best]
+        if not (rising and train_falling):
+            return []
+        return self._once("overfitting", "warning",
+                          f"Overfitting since epoch {best + 1}: validation loss rose from "
+                          f"{val[best]:.3f} to {val[-1]:.3f} while training loss fell from "
+                          f"{train[best]:.3f} to {train[-1]:.3f}. More data, augmentation, dropout, "
+                          "weight decay or early stopping would help.")
+
+    def state_dict(self) -> dict:
+        return {"fired": sorted(self.fired), "epochs": self.epochs, "first_loss": self.first_loss,
+                "vanish_streak": self.vanish_streak, "explode_streak": self.explode_streak}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.fired = set(state["fired"])
+        self.epochs = [dict(e) for e in state["epochs"]]
+        self.first_loss = state["first_loss"]
+        self.vanish_streak = state["vanish_streak"]
+        self.explode_streak = state["explode_streak"]
+
+
+def _names(layers: list[str]) -> str:
+    return ", ".join(layers[:4]) + (f" and {len(layers) - 4} more" if len(layers) > 4 else "")

@@ -1,0 +1,313 @@
+"""The training loop: epochs of mini-batches, validation, checkpoints, events.
+
+Sections: setup / epoch loop / one step / epoch end / checkpoints / resume state.
+The loop syncs with the device only at logging ticks (every `log.every_steps`), at
+gradient ticks and at epoch ends; running sums stay on the device in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from cnn_tui.data.batches import TensorBatches
+from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, RunFinished,
+                            StateChanged, Step)
+from cnn_tui.sinks import EventSink
+from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
+from cnn_tui.train.control import RunControl
+from cnn_tui.train.device import amp_dtype
+from cnn_tui.train.diagnose import Diagnoser, Finding
+from cnn_tui.train.gradstats import GradientStats
+from cnn_tui.train.monitor import Monitor
+from cnn_tui.train.optim import build_optimizer
+from cnn_tui.train.schedule import LRSchedule
+
+
+@dataclass
+class Outcome:
+    status: str  # completed, early_stopped, interrupted, diverged, failed
+    reason: str = ""
+    best: dict[str, float] = field(default_factory=dict)
+    final: dict[str, float] = field(default_factory=dict)
+    best_epoch: int | None = None
+
+
+class Trainer:
+    # ------------------------------------------------------------------ setup
+    def __init__(self, recipe, model: nn.Module, train: TensorBatches, val: TensorBatches,
+                 device: torch.device, sink: EventSink, control: RunControl,
+                 checkpoint_dir: Path | None, num_classes: int) -> None:
+        self.recipe, self.cfg = recipe, recipe.train
+        self.model, self.train_batches, self.val_batches = model, train, val
+        self.device, self.sink, self.control = device, sink, control
+        self.checkpoint_dir = checkpoint_dir
+        self.optimizer = build_optimizer(self.cfg.optimizer, model.parameters())
+        self.schedule = LRSchedule(self.cfg.schedule, len(train), self.cfg.epochs)
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=self.cfg.label_smoothing)
+        self.amp = amp_dtype(device, self.cfg.amp)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == torch.float16)
+        self.grad_stats = GradientStats(model) if recipe.log.grad_every_steps else None
+        es = self.cfg.early_stopping
+        self.early = Monitor(es.monitor, es.mode, es.min_delta, es.patience) if es.enabled else None
+        self.best = Monitor(self.cfg.checkpoint.monitor, self.cfg.checkpoint.mode)
+        self.diagnoser = Diagnoser(num_classes=num_classes, lr=self.cfg.optimizer.lr)
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.epoch = 0  # epochs completed
+        self.batch = 0  # next batch index within the current epoch
+        self.step = 0  # optimizer steps taken
+        self.history: list[dict[str, float]] = []
+        self.elapsed = 0.0  # wall seconds of earlier segments (resume)
+        self.segment_start = time.time()
+        self.lr = self.cfg.optimizer.lr
+        self._reset_sums(epoch=True)
+
+    def emit(self, event) -> None:
+        self.sink.emit(event)
+
+    def _reset_sums(self, epoch: bool) -> None:
+        zero = lambda: torch.zeros((), device=self.device, dtype=torch.float64)  # noqa: E731
+        if epoch:
+            self.sums = {"loss": zero(), "correct": zero(), "count": zero()}
+        self.window = {"loss": zero(), "correct": zero(), "count": zero()}
+
+    def _autocast(self):
+        if self.amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp)
+
+    # ------------------------------------------------------------------ epoch loop
+    def run(self) -> Outcome:
+        self.segment_start = started = time.time()
+        try:
+            outcome = self._loop()
+        except torch.cuda.OutOfMemoryError:
+            outcome = Outcome("failed", f"CUDA out of memory at batch size {self.cfg.batch_size}; "
+                                        f"try train.batch_size {max(1, self.cfg.batch_size // 2)}, a "
+                                        "smaller data.image_size, or train.amp: auto")
+        except CheckpointError as exc:
+            outcome = Outcome("failed", str(exc))
+        except Exception as exc:  # a crash must still end with a summary and an exit code
+            self.emit(Log(level="error", message=traceback.format_exc()))
+            outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
+        outcome.best = self._best_metrics()
+        outcome.best_epoch = self.best.best_epoch
+        outcome.final = dict(self.history[-1]) if self.history else {}
+        self.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=self.step,
+                              epoch=self.epoch, wall_seconds=self.elapsed + time.time() - started,
+                              best=outcome.best, final=outcome.final))
+        return outcome
+
+    def _loop(self) -> Outcome:
+        while self.epoch < self.cfg.epochs:
+            stopped = self._train_epoch()
+            if stopped is not None:
+                return stopped
+            metrics = self._end_epoch()
+            if not all(math.isfinite(v) for v in metrics.values()):
+                return self._diverged("a non-finite metric at the end of the epoch")
+            if self.early is not None and self.early.exhausted:
+                return self._early_stop()
+            if self.control.stop_requested:
+                return Outcome("interrupted", self.control.stop_reason)
+        return Outcome("completed", f"trained {self.epoch} epochs")
+
+    def _train_epoch(self) -> Outcome | None:
+        self.model.train()
+        epoch_start = time.time()
+        tick_time, tick_images = time.time(), 0
+        grad_every = self.recipe.log.grad_every_steps
+        every = self.recipe.log.every_steps
+        for x, y in self.train_batches.epoch(self.epoch, self.batch):
+            if self.control.stop_requested:
+                return self._interrupt()
+            self.control.wait_while_paused(lambda s: self.emit(StateChanged(state=s)))
+            if self.control.stop_requested:
+                return self._interrupt()
+            grad_tick = bool(grad_every) and (self.step + 1) % grad_every == 0
+            if self._train_step(x, y, grad_tick):
+                return self._diverged("NaN or Inf gradients")
+            self.batch += 1
+            tick_images += len(y)
+            if self.step % every == 0:
+                now = time.time()
+                if self._log_step(tick_images / max(now - tick_time, 1e-9)):
+                    return self._diverged("a NaN or Inf loss")
+                tick_time, tick_images = now, 0
+        self.elapsed_epoch = time.time() - epoch_start
+        return None
+
+    # ------------------------------------------------------------------ one step
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:
+        """One optimizer step; True if the gradients were not finite."""
+        lr = self.schedule.apply(self.optimizer, self.step)
+        with self._autocast():
+            logits = self.model(x)
+            loss = self.criterion(logits, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if grad_tick or self.cfg.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+        if self.cfg.grad_clip:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        if grad_tick and self.grad_stats is not None:
+            self.grad_stats.before_step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        with torch.no_grad():
+            batch = float(len(y))
+            correct = (logits.argmax(1) == y).sum()
+            for sums in (self.sums, self.window):
+                sums["loss"] += loss.detach().double() * batch
+                sums["correct"] += correct
+                sums["count"] += batch
+        self.step += 1
+        if grad_tick and self.grad_stats is not None:
+            norms, ratios = self.grad_stats.after_step()
+            self.emit(Gradients(step=self.step, epoch=self.epoch, norms=norms, update_ratios=ratios))
+            self._report(self.diagnoser.on_gradients(norms, ratios, self.step))
+            if not all(math.isfinite(v) for v in norms.values()):
+                return True
+        self.lr = lr
+        return False
+
+    def _log_step(self, images_per_sec: float) -> bool:
+        """Emit averaged step metrics (one sync); True if the loss is not finite."""
+        loss, correct, count = torch.stack(list(self.window.values())).tolist()
+        self._reset_sums(epoch=False)
+        mean = loss / max(count, 1)
+        self._report(self.diagnoser.on_step_loss(mean, self.step, self.lr))
+        self.emit(Step(step=self.step, epoch=self.epoch,
+                       metrics={"train/loss": mean, "train/acc": correct / max(count, 1), "lr": self.lr},
+                       images_per_sec=images_per_sec))
+        return not math.isfinite(mean)
+
+    # ------------------------------------------------------------------ epoch end
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        self.model.eval()
+        total = torch.zeros(3, device=self.device, dtype=torch.float64)
+        for x, y in self.val_batches.epoch(0):
+            with self._autocast():
+                logits = self.model(x)
+            loss = F.cross_entropy(logits.float(), y, reduction="sum")
+            total += torch.stack([loss.double(), (logits.argmax(1) == y).sum().double(),
+                                  torch.tensor(float(len(y)), device=self.device, dtype=torch.float64)])
+        self.model.train()
+        loss, correct, count = total.tolist()
+        return loss / max(count, 1), correct / max(count, 1)
+
+    def _end_epoch(self) -> dict[str, float]:
+        loss, correct, count = torch.stack(list(self.sums.values())).tolist()
+        val_loss, val_acc = self.evaluate()
+        metrics = {"train/loss": loss / max(count, 1), "train/acc": correct / max(count, 1),
+                   "val/loss": val_loss, "val/acc": val_acc, "lr": self.optimizer.param_groups[0]["lr"]}
+        self.epoch += 1
+        self.batch = 0
+        self._reset_sums(epoch=True)
+        self.history.append(metrics)
+        is_best = self.best.update(metrics, self.epoch)
+        if self.early is not None and self.early.update(metrics, self.epoch) and self.cfg.early_stopping.restore_best:
+            self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        self.emit(EpochEnd(epoch=self.epoch, step=self.step, metrics=metrics,
+                           seconds=getattr(self, "elapsed_epoch", 0.0), is_best=is_best))
+        if self.schedule.epoch_end(val_loss):
+            self.emit(Log(level="info", message=f"validation loss plateaued: learning rate reduced "
+                                                f"to {self.schedule.plateau_scale * self.cfg.optimizer.lr:.3g}"))
+        self._report(self.diagnoser.on_epoch(self.epoch, metrics))
+        if all(math.isfinite(v) for v in metrics.values()):
+            if is_best:
+                self._save("best")
+            self._save("last")
+        return metrics
+
+    def _early_stop(self) -> Outcome:
+        es = self.cfg.early_stopping
+        message = (f"Early stopping: {es.monitor} has not improved for {es.patience} epochs "
+                   f"(best {self.early.best:.4f} at epoch {self.early.best_epoch}).")
+        if self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+            message += f" Restored the weights of epoch {self.early.best_epoch}."
+            self._save("last")
+        self._report([Finding("early_stopped", "info", message)])
+        return Outcome("early_stopped", message)
+
+    def _interrupt(self) -> Outcome:
+        self._save("last", reason="interrupt")
+        return Outcome("interrupted", self.control.stop_reason or "interrupted")
+
+    def _diverged(self, what: str) -> Outcome:
+        self._report(self.diagnoser.on_step_loss(float("nan"), self.step, self.optimizer.param_groups[0]["lr"]))
+        return Outcome("diverged", f"training diverged ({what}) at step {self.step}; "
+                                   "the last good checkpoint is kept")
+
+    def _report(self, findings: list[Finding]) -> None:
+        for f in findings:
+            self.emit(Diagnosis(code=f.code, severity=f.severity, message=f.message,
+                                step=self.step, epoch=self.epoch))
+
+    def _best_metrics(self) -> dict[str, float]:
+        if self.best.best_epoch is None:
+            return {}
+        return dict(self.history[self.best.best_epoch - 1]) if len(self.history) >= self.best.best_epoch else {}
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, name: str, reason: str | None = None) -> None:
+        if self.checkpoint_dir is None:
+            return
+        path = self.checkpoint_dir / f"{name}.pt"
+        save_checkpoint(path, self.state_dict())
+        self.emit(CheckpointSaved(path=str(path), step=self.step, epoch=self.epoch, reason=reason or name))
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "format": 1,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "best": self.best.state_dict(),
+            "early": self.early.state_dict() if self.early else None,
+            "diagnoser": self.diagnoser.state_dict(),
+            "position": {"epoch": self.epoch, "batch": self.batch, "step": self.step},
+            "history": self.history,
+            "sums": {k: v.detach().cpu() for k, v in self.sums.items()},
+            "window": {k: v.detach().cpu() for k, v in self.window.items()},
+            "rng_cpu": torch.get_rng_state(),
+            "elapsed": self.elapsed + time.time() - self.segment_start,
+        }
+        if self.device.type == "cuda":
+            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.best_weights is not None:
+            state["best_weights"] = self.best_weights
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.best.load_state_dict(state["best"])
+        if self.early is not None and state.get("early"):
+            self.early.load_state_dict(state["early"])
+        self.diagnoser.load_state_dict(state["diagnoser"])
+        pos = state["position"]
+        self.epoch, self.batch, self.step = pos["epoch"], pos["batch"], pos["step"]
+        self.history = [dict(h) for h in state["history"]]
+        self.sums = {k: v.to(self.device) for k, v in state["sums"].items()}
+        self.window = {k: v.to(self.device) for k, v in state["window"].items()}
+        torch.set_rng_state(state["rng_cpu"])
+        if "rng_cuda" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng_cuda"], self.device)
+        self.best_weights = state.get("best_weights")
+        self.elapsed = state.get("elapsed", 0.0)
+        self.lr = self.optimizer.param_groups[0]["lr"]
