@@ -33,8 +33,11 @@ def from_layers(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.
         nonlocal shape
         counts[kind] = counts.get(kind, 0) + 1
         modules.append((f"{kind}{counts[kind]}", module))
-        with torch.no_grad():
-            shape = tuple(module.eval()(torch.zeros(1, *shape)).shape[1:])
+        try:
+            with torch.no_grad():
+                shape = tuple(module.eval()(torch.zeros(1, *shape)).shape[1:])
+        except RuntimeError:
+            shape = (0,)
         if any(d < 1 for d in shape):
             raise ValueError(f"layer {len(modules)} ({kind}) shrinks {image_size} px images to nothing")
 

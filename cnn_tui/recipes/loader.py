@@ -64,6 +64,8 @@ def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
         line, problem = describe_yaml_error(exc)
         where = f"{path}:{line}" if line else str(path)
         raise RecipeError(f"{where}: not valid YAML: {problem}") from None
+    if raw is None:
+        raise RecipeError(f"{path}: the recipe is empty; it needs at least 'kind:' and a 'name:'")
     if not isinstance(raw, dict):
         got = "a list" if isinstance(raw, list) else f"a single value ({raw!r})"
         raise RecipeError(f"{path}: a recipe is a mapping of fields (kind:, name:, data:, ...), got {got}")

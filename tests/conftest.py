@@ -1,0 +1,66 @@
+"""Shared fixtures: tiny recipes that train in a second or two on CPU."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPES = ROOT / "recipes"
+
+TINY_RECIPE = """\
+kind: scratch
+name: tiny
+seed: 3
+data:
+  dataset: shapes
+  image_size: 16
+  shapes: {num_train: 96, num_val: 48, classes: [circle, square, cross]}
+model:
+  arch: vgg
+  vgg_config: [4, M, 8, M]
+  dropout: 0.1
+train:
+  epochs: 3
+  batch_size: 16
+  optimizer: {name: sgd, lr: 0.05}
+  schedule: {name: cosine, warmup_epochs: 0.5}
+log:
+  every_steps: 2
+  grad_every_steps: 3
+"""
+
+
+@pytest.fixture
+def tiny_recipe_path(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_RECIPE)
+    return path
+
+
+@pytest.fixture
+def load_tiny(tiny_recipe_path):
+    from cnn_tui.recipes.loader import load_recipe
+
+    def load(*overrides: str):
+        recipe, _ = load_recipe(tiny_recipe_path, list(overrides))
+        return recipe
+
+    return load
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict:
+    """Environment for running `cnn-tui` in a subprocess from the test's interpreter."""
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["HOME"] = str(tmp_path / "home")
+    return env
+
+
+def cnn_tui_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cnn_tui", *args]
