@@ -1,0 +1,155 @@
+"""`cnn-tui` as users and scripts call it: exit codes, output, run directories, signals."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cnn_tui.recipes import builtin
+from tests.conftest import cnn_tui_cmd
+
+OFFLINE_DATASETS = {"shapes"}
+RECIPES = list(builtin.headers())
+OFFLINE = [r["name"] for r in RECIPES if r["dataset"] in OFFLINE_DATASETS]
+ONLINE = [r["name"] for r in RECIPES if r["dataset"] not in OFFLINE_DATASETS and r["dataset"] != "image_folder"]
+
+
+def run(*args: str, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cnn_tui_cmd(*args), capture_output=True, text=True, env=env, timeout=timeout, **kw)
+
+
+def test_there_are_offline_and_real_data_recipes():
+    assert "scratch_cnn" in OFFLINE and len(OFFLINE) >= 3
+    assert {"lenet5_mnist", "resnet_cifar10"} <= set(ONLINE)
+
+
+def test_list_shows_every_builtin_recipe():
+    result = run("list")
+    assert result.returncode == 0
+    for r in RECIPES:
+        assert r["name"] in result.stdout
+
+
+@pytest.mark.parametrize("name", [r["name"] for r in RECIPES])
+def test_every_builtin_recipe_validates(name):
+    result = run("validate", name)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ") and "total params" in result.stdout
+
+
+@pytest.mark.parametrize("name", OFFLINE)
+def test_dry_run_of_every_offline_recipe(name, tmp_path, cli_env):
+    result = run("run", name, "--dry-run", "--out", str(tmp_path / "runs"), env=cli_env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "completed" in result.stdout
+    assert not (tmp_path / "runs").exists()  # a dry run writes nothing
+
+
+@pytest.mark.parametrize("name", ONLINE)
+def test_real_data_recipes_offline_fail_with_one_line(name, tmp_path, cli_env):
+    result = run("run", name, "--out", str(tmp_path / "runs"), "--set", f"data.root={tmp_path / 'empty'}",
+                 "--set", "data.download=false", env=cli_env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not in" in lines[0] and "internet" in lines[0], result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_full_run_non_tty_output_and_run_directory(tiny_recipe_path, tmp_path, cli_env):
+    out = tmp_path / "runs"
+    result = run("run", str(tiny_recipe_path), "--out", str(out), "--epochs", "2", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stdout and "\x1b" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert any(line.strip().startswith("epoch") and "val acc" in line for line in lines)
+    assert lines[-2].startswith("completed:") and lines[-1].startswith("run directory:")
+    (run_dir,) = out.iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["epochs_completed"] == 2
+    resolved = yaml.safe_load((run_dir / "recipe.yaml").read_text())
+    assert resolved["train"]["epochs"] == 2 and resolved["data"]["shapes"]["num_train"] == 96
+
+
+def test_bad_recipe_exit_2_one_line_no_run_dir(tmp_path, cli_env):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntrain:\n  epochs: -1\n")
+    result = run("run", str(bad), "--out", str(tmp_path / "runs"), env=cli_env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"cnn-tui: error: {bad}:3: train.epochs: ")
+    assert not (tmp_path / "runs").exists()
+    assert run("run", "no_such_recipe", env=cli_env).returncode == 2
+    assert run("validate", str(bad), env=cli_env).returncode == 2
+
+
+def test_events_on_stdout_are_json_lines(tiny_recipe_path, tmp_path, cli_env):
+    result = run("run", str(tiny_recipe_path), "--dry-run", "--events", "-", env=cli_env)
+    assert result.returncode == 0
+    types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
+    assert types[0] == "run_started" and types[-1] == "finished"
+    assert "completed" in result.stderr  # the human-readable output moved to stderr
+
+
+def wait_for_step(run_parent: Path, proc: subprocess.Popen, timeout: float = 120) -> Path:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        for events in run_parent.glob("*/events.jsonl"):
+            if '"type":"step"' in events.read_text():
+                return events.parent
+        time.sleep(0.1)
+    raise AssertionError("no step event")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signal_saves_and_exits_130_then_resume_finishes(sig, tiny_recipe_path, tmp_path, cli_env):
+    out = tmp_path / "runs"
+    proc = subprocess.Popen(cnn_tui_cmd("run", str(tiny_recipe_path), "--out", str(out), "--epochs", "400"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env)
+    run_dir = wait_for_step(out, proc)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and sig.name in summary["reason"]
+    assert (run_dir / "checkpoints" / "last.pt").is_file()
+    if sig != signal.SIGINT:
+        return
+    steps = summary["steps"]
+    resumed = run("run", "--resume", str(run_dir), "--epochs", str(summary["epochs_completed"] + 1), env=cli_env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"step {steps}" in resumed.stdout
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+
+
+def test_control_stdin_stop_and_eof(tiny_recipe_path, tmp_path, cli_env):
+    out = tmp_path / "runs"
+    proc = subprocess.Popen(cnn_tui_cmd("run", str(tiny_recipe_path), "--out", str(out), "--epochs", "400",
+                                        "--control-stdin", "--quiet"),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=cli_env)
+    wait_for_step(out, proc)
+    proc.stdin.write("pause\nresume\nstop\n")
+    proc.stdin.flush()
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    # closing the control channel without 'detach' (the dashboard died) also stops cleanly
+    proc = subprocess.Popen(cnn_tui_cmd("run", str(tiny_recipe_path), "--out", str(out), "--epochs", "400",
+                                        "--control-stdin", "--quiet"),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=cli_env)
+    time.sleep(0.5)
+    proc.stdin.close()
+    proc.wait(timeout=120)
+    assert proc.returncode == 130
+
+
+def test_resume_needs_a_run_directory(tmp_path, cli_env):
+    result = run("run", "--resume", str(tmp_path / "nope"), env=cli_env)
+    assert result.returncode == 2 and "recipe.yaml" in result.stderr
