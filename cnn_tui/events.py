@@ -67,6 +67,7 @@ class Step(Event):
     epoch: int
     metrics: dict[str, float]
     images_per_sec: float = 0.0
+    memory_mb: float = 0.0  # accelerator memory in use, or resident memory on CPU
 
 
 @dataclass(frozen=True)

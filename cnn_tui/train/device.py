@@ -43,9 +43,15 @@ def amp_dtype(device: torch.device, setting: str) -> torch.dtype | None:
 
 
 def memory_in_use(device: torch.device) -> int:
-    """Bytes allocated on the accelerator (0 on CPU)."""
+    """Bytes allocated on the accelerator, or the process's resident memory on CPU."""
     if device.type == "cuda":
         return int(torch.cuda.memory_allocated(device))
     if device.type == "mps":
         return int(torch.mps.current_allocated_memory())
-    return 0
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024

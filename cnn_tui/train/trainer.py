@@ -25,7 +25,7 @@ from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
-from cnn_tui.train.device import amp_dtype
+from cnn_tui.train.device import amp_dtype, memory_in_use
 from cnn_tui.train.diagnose import Diagnoser, Finding
 from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.monitor import Monitor
@@ -188,7 +188,7 @@ class Trainer:
         self._report(self.diagnoser.on_step_loss(mean, self.step, self.lr))
         self.emit(Step(step=self.step, epoch=self.epoch,
                        metrics={"train/loss": mean, "train/acc": correct / max(count, 1), "lr": self.lr},
-                       images_per_sec=images_per_sec))
+                       images_per_sec=images_per_sec, memory_mb=memory_in_use(self.device) / 2**20))
         return not math.isfinite(mean)
 
     # ------------------------------------------------------------------ epoch end

@@ -1,0 +1,61 @@
+"""The dashboard app: a screen stack of picker -> run (-> runs list). Kept small on purpose:
+the screens own their keys, the sources own the processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from cnn_tui.ui.sources import ChildRun, FollowRunDir
+
+
+class CnnTuiApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "cnn-tui"
+    BINDINGS = [Binding("question_mark", "help", "Help")]
+
+    def __init__(self, recipes_dirs: list[Path] | None = None, run_dir: Path | None = None,
+                 runs_dir: Path = Path("runs"), first_screen=None) -> None:
+        super().__init__()
+        self.recipes_dirs = list(recipes_dirs or [])
+        self.run_dir = run_dir
+        self.runs_dir = runs_dir
+        self.first_screen = first_screen  # tests and benchmarks hand in a ready screen
+
+    def on_mount(self) -> None:
+        from cnn_tui.ui.screens.picker import PickerScreen
+
+        self.push_screen(PickerScreen(self.recipes_dirs))
+        if self.first_screen is not None:
+            self.push_screen(self.first_screen)
+        elif self.run_dir is not None:
+            self.open_run(self.run_dir)
+
+    def start_recipe(self, recipe: Path) -> None:
+        from cnn_tui.ui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(ChildRun(recipe, self.runs_dir), title=recipe.stem))
+
+    def open_run(self, run_dir: Path) -> None:
+        from cnn_tui.ui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(FollowRunDir(run_dir), title=run_dir.name))
+
+    def pop_screen_or_exit(self, screen) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+        else:
+            from cnn_tui.ui.screens.picker import PickerScreen
+
+            if isinstance(self.screen_stack[0 if len(self.screen_stack) == 1 else 1], PickerScreen):
+                self.exit()
+            else:
+                self.pop_screen()
+
+    def action_help(self) -> None:
+        from cnn_tui.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())

@@ -1,0 +1,61 @@
+"""Turn a RunState into PlotData for each curve pane: raw and smoothed training curves,
+validation points, overlays of another run. At most two points per dot column are drawn.
+"""
+
+from __future__ import annotations
+
+from cnn_tui.ui.series import debiased_ema
+from cnn_tui.ui.state import RunState
+from cnn_tui.ui.widgets.line_plot import Line, PlotData
+
+LAYER_COLORS = ["cyan", "magenta", "yellow", "green", "blue", "red", "bright_white", "bright_cyan"]
+MAX_LAYER_LINES = 8
+
+
+def _series(state: RunState, name: str, columns: int) -> tuple[list[float], list[float]]:
+    series = state.series.get(name)
+    return series.points(columns * 2) if series is not None else ([], [])
+
+
+def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
+                overlay: RunState | None = None, overlay_name: str = "") -> PlotData:
+    """train/<metric> raw (dim) and smoothed, val/<metric> per epoch; optional overlay."""
+    xs, ys = _series(state, f"train/{metric}", columns)
+    lines = []
+    if xs:
+        if smoothing > 0:
+            lines.append(Line("raw", xs, ys, "bright_black", legend=False))
+        lines.append(Line("train" + (" (smoothed)" if smoothing > 0 else ""), xs,
+                          debiased_ema(ys, smoothing), "cyan"))
+    vx, vy = _series(state, f"val/{metric}", columns)
+    if vx:
+        lines.append(Line("val", vx, vy, "magenta"))
+    if overlay is not None:
+        ox, oy = _series(overlay, f"val/{metric}", columns)
+        if ox:
+            lines.append(Line(f"val {overlay_name}", ox, oy, "yellow"))
+    return PlotData(lines=lines, y_min=0.0 if metric == "acc" else None,
+                    y_max=1.0 if metric == "acc" else None)
+
+
+def lr_plot(state: RunState, columns: int) -> PlotData:
+    xs, ys = _series(state, "lr", columns)
+    top = max(ys) * 1.05 if ys and max(ys) > 0 else None
+    return PlotData(lines=[Line("lr", xs, ys, "green")] if xs else [], y_min=0.0, y_max=top)
+
+
+def pick_layers(names: list[str], limit: int = MAX_LAYER_LINES) -> list[str]:
+    """Up to `limit` layers spread from input to output, preferring conv/linear over norms."""
+    weighted = [n for n in names if not any(tag in n.rsplit(".", 1)[-1] for tag in ("bn", "norm"))] or names
+    if len(weighted) <= limit:
+        return weighted
+    step = (len(weighted) - 1) / (limit - 1)
+    return [weighted[round(i * step)] for i in range(limit)]
+
+
+def gradient_plot(state: RunState, columns: int) -> PlotData:
+    lines = []
+    for color, name in zip(LAYER_COLORS, pick_layers(list(state.grad_series))):
+        xs, ys = state.grad_series[name].points(columns * 2)
+        lines.append(Line(name, xs, ys, color))
+    return PlotData(lines=lines, log_y=True, empty_text="waiting for gradient statistics...")

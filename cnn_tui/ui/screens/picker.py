@@ -1,0 +1,201 @@
+"""The first screen: recipes grouped by kind, a filter, and a preview with the layer table."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from cnn_tui.errors import CnnTuiError
+from cnn_tui.ui.catalog import KINDS, discover, summary_lines
+from cnn_tui.ui.widgets.model_table import layer_table_text
+
+
+DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
+
+
+class PickerScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "start", "Start", priority=True),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("e", "edit", "Edit"),
+        Binding("r", "runs", "Runs"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, extra_dirs: list[Path]) -> None:
+        super().__init__()
+        self.extra_dirs = extra_dirs
+        self.recipes = discover(extra_dirs)
+        self.tables: dict[tuple[str, float], tuple] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]cnn-tui[/b]  pick a recipe, press [b]enter[/b] to train it   "
+                     "[dim]? help · / filter · e edit · r runs[/dim]", id="picker-title")
+        with Horizontal(id="picker"):
+            with Vertical(id="recipe-column"):
+                yield Input(placeholder="filter recipes", id="filter")
+                yield OptionList(id="recipes")
+            with VerticalScroll(id="preview-scroll"):
+                yield Static(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.fill()
+        self.query_one(OptionList).focus()
+
+    # ------------------------------------------------------------------ list
+    def fill(self, needle: str = "") -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        needle = needle.lower()
+        kind = None
+        for index, r in enumerate(self.recipes):
+            if needle and needle not in f"{r['name']} {r['description']} {r['kind']}".lower():
+                continue
+            if r["kind"] != kind:
+                kind = r["kind"]
+                options.add_option(Option(Text(KINDS.get(kind, kind), style="bold underline"), disabled=True))
+            label = Text(f"  {r['name']}")
+            if not r["builtin"]:
+                label.append(f"  ({r['source']})", style="dim")
+            options.add_option(Option(label, id=str(index)))
+        enabled = [i for i in range(options.option_count) if not options.get_option_at_index(i).disabled]
+        default = [i for i in enabled if self.recipes[int(options.get_option_at_index(i).id)]["name"] == DEFAULT]
+        first = (default or enabled or [None])[0]
+        options.highlighted = first
+        if first is None:
+            self.query_one("#preview", Static).update("No recipe matches the filter.")
+
+    def selected(self) -> dict | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return None
+        option = options.get_option_at_index(options.highlighted)
+        return None if option.id is None else self.recipes[int(option.id)]
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.show_preview()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_start()
+
+    # ------------------------------------------------------------------ preview
+    def show_preview(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        from cnn_tui.recipes.loader import load_recipe
+
+        text = Text()
+        text.append(f"{r['name']}\n", style="bold")
+        text.append(f"{r['description']}\n\n" if r["description"] else "\n")
+        try:
+            recipe, _ = load_recipe(r["path"])
+        except CnnTuiError as exc:
+            text.append(f"This recipe has an error:\n{exc}\n", style="red")
+            self.query_one("#preview", Static).update(text)
+            return
+        for line in summary_lines(recipe):
+            label, _, rest = line.partition(" ")
+            text.append(f"{label:<10}", style="cyan")
+            text.append(rest.strip() + "\n")
+        text.append(f"file      {r['path']}\n\n", style="dim")
+        key = (r["path"], os.path.getmtime(r["path"]))
+        if key in self.tables:
+            table = self.tables[key]
+            width = max(30, self.query_one("#preview", Static).size.width)
+            text.append_text(layer_table_text(*table, width) if isinstance(table, tuple) else table)
+        else:
+            text.append("computing the layer table...", style="dim")
+            self.compute_table(recipe, key)
+        self.query_one("#preview", Static).update(text)
+
+    @work(thread=True, exclusive=True, group="layer-table")
+    def compute_table(self, recipe, key) -> None:
+        """Building a model imports torch (a second or two): off the UI thread."""
+        from cnn_tui.models.build import build_model
+        from cnn_tui.models.summary import count_params, layer_table
+        from cnn_tui.recipes.check import expected_input
+
+        try:
+            channels, size, classes = expected_input(recipe)
+            model = build_model(recipe.model, channels, size, classes)
+            total, trainable = count_params(model)
+            table = (layer_table(model, (channels, size, size)), total, trainable)
+        except CnnTuiError as exc:
+            table = Text(str(exc), style="red")
+        self.tables[key] = table
+        self.app.call_from_thread(self.show_preview)
+
+    # ------------------------------------------------------------------ keys
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        (options.action_cursor_down if delta > 0 else options.action_cursor_up)()
+
+    def action_start(self) -> None:
+        if self.query_one("#filter", Input).has_focus:
+            self.query_one(OptionList).focus()
+            return
+        r = self.selected()
+        if r is not None:
+            self.app.start_recipe(Path(r["path"]))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.fill(event.value)
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.fill()
+        self.query_one(OptionList).focus()
+
+    def action_runs(self) -> None:
+        from cnn_tui.ui.screens.runs import RunsScreen
+
+        self.app.push_screen(RunsScreen(self.app.runs_dir))
+
+    def action_edit(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        path = Path(r["path"])
+        if r["builtin"]:  # never edit the package: copy to ./recipes first
+            local = Path("recipes") / path.name
+            if local.resolve() != path.resolve():
+                local.parent.mkdir(exist_ok=True)
+                if not local.exists():
+                    shutil.copyfile(path, local)
+                    self.notify(f"Copied the built-in recipe to {local} to edit it there.")
+                path = local
+                if Path("recipes") not in self.extra_dirs:
+                    self.extra_dirs.append(Path("recipes"))
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        try:
+            with self.app.suspend():
+                subprocess.call([*shlex.split(editor), str(path)])
+        except (OSError, Exception) as exc:  # no terminal to suspend (tests), or no editor
+            self.notify(f"Could not run the editor '{editor}': {exc}", severity="error")
+        self.recipes = discover(self.extra_dirs)
+        self.fill(self.query_one("#filter", Input).value)

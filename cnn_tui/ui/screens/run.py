@@ -1,0 +1,262 @@
+"""The run screen: live curves, gradients, diagnosis and log for one run, from any source.
+
+Events are folded into a RunState as they arrive; the panes redraw from it on a timer
+(5 Hz) and only when something changed, so a fast event stream never floods the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, RichLog, Static
+
+from cnn_tui.rundir import read_events
+from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot
+from cnn_tui.ui.state import RunState
+from cnn_tui.ui.widgets.grad_bars import GradBars
+from cnn_tui.ui.widgets.line_plot import LinePlot
+from cnn_tui.ui.widgets.model_table import layer_table_text
+from cnn_tui.ui.widgets.pane import Pane
+from cnn_tui.ui.widgets.status_bar import status_text
+
+SMOOTHING_STEPS = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
+SEVERITY = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
+COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
+REFRESH_SECONDS = 0.2
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("s", "stop", "Stop"),
+        Binding("q", "quit_run", "Quit"),
+        Binding("tab", "next_pane(1)", "Next pane", priority=True),
+        Binding("shift+tab", "next_pane(-1)", "Prev pane", show=False, priority=True),
+        Binding("m", "maximise", "Maximise"),
+        Binding("plus,equals_sign", "smoothing(1)", "Smooth+"),
+        Binding("minus", "smoothing(-1)", "Smooth-"),
+        Binding("o", "overlay", "Overlay run"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, source, title: str = "") -> None:
+        super().__init__()
+        self.source = source
+        self.state = RunState()
+        self.overlay: RunState | None = None
+        self.overlay_name = ""
+        self.smoothing = 0.6
+        self.current = 0
+        self._drawn = -1
+        self._logged = 0
+        self.sub_title = title
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        yield Static(id="tabs")
+        with Container(id="panes"):
+            yield Pane("Loss", LinePlot(id="loss-plot"), id="loss")
+            yield Pane("Accuracy", LinePlot(id="acc-plot"), id="acc")
+            yield Pane("Learning rate", LinePlot(id="lr-plot"), id="lr")
+            yield Pane("Gradient norm per layer (log scale)", LinePlot(id="grad-plot"), id="grads")
+            yield Pane("Latest gradients", VerticalScroll(GradBars(id="grad-bars")), id="bars")
+            yield Pane("Diagnosis", VerticalScroll(Static(id="diagnosis")), id="diag")
+            yield Pane("Log", RichLog(id="log", wrap=True, markup=False, auto_scroll=True), id="logpane")
+            yield Pane("Model", VerticalScroll(Static(id="model")), id="model-pane")
+        yield Footer()
+
+    @property
+    def panes(self) -> list[Pane]:
+        return list(self.query(Pane))
+
+    def on_mount(self) -> None:
+        self.query_one(RichLog).can_focus = False
+        for scroll in self.query(VerticalScroll):
+            scroll.can_focus = False
+        self._apply_layout()
+        self.consume()
+        self.set_interval(REFRESH_SECONDS, self.refresh_if_changed)
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+        self._drawn = -1
+
+    def _apply_layout(self) -> None:
+        compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
+        self.set_class(compact, "-compact")
+        for i, pane in enumerate(self.panes):
+            pane.set_class(i == self.current, "-current")
+        self._update_tabs()
+
+    def _update_tabs(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, pane in enumerate(self.panes):
+            text.append(f" {pane.title} ", style="reverse bold" if i == self.current else "dim")
+        text.append("  tab: next pane", style="dim italic")
+        self.query_one("#tabs", Static).update(text)
+
+    # ------------------------------------------------------------------ events in
+    @work(exclusive=True, group="events")
+    async def consume(self) -> None:
+        count = 0
+        async for event in self.source.events():
+            self.state.ingest(event)
+            count += 1
+            if count % 2000 == 0:
+                await asyncio.sleep(0)  # let the UI breathe while replaying a long run
+        message = getattr(self.source, "exit_message", None)
+        if message:
+            self.state.crashed(message)
+        self.refresh_if_changed()
+
+    def refresh_if_changed(self) -> None:
+        if self.state.version != self._drawn:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self._drawn = self.state.version
+        state = self.state
+        with self.app.batch_update():
+            status = self.query_one("#status", Static)
+            status.update(status_text(state, self.smoothing, self.size.width))
+            shown = {p.id for p in self.panes if p.display and (not self.has_class("-compact", "-maximised") or p.has_class("-current"))}
+            if "loss" in shown:
+                plot = self.query_one("#loss-plot", LinePlot)
+                plot.set_data(metric_plot(state, "loss", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
+            if "acc" in shown:
+                plot = self.query_one("#acc-plot", LinePlot)
+                plot.set_data(metric_plot(state, "acc", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
+            if "lr" in shown:
+                plot = self.query_one("#lr-plot", LinePlot)
+                plot.set_data(lr_plot(state, plot.plot_columns))
+            if "grads" in shown:
+                plot = self.query_one("#grad-plot", LinePlot)
+                plot.set_data(gradient_plot(state, plot.plot_columns))
+            if "bars" in shown:
+                bars = self.query_one(GradBars)
+                bars.show(state.grad_latest, state.ratio_latest)
+            self.query_one("#diagnosis", Static).update(self._diagnosis_text())
+            self._append_logs()
+            if state.started is not None:
+                s = state.started
+                self.query_one("#model", Static).update(
+                    layer_table_text(s.layers, s.total_params, s.trainable_params, self.size.width))
+
+    def _diagnosis_text(self) -> Text:
+        state = self.state
+        text = Text()
+        if not state.diagnoses:
+            if state.finished is not None:
+                text.append("No problems found in the curves.", style="dim")
+            else:
+                text.append("Nothing to report yet: the curves look healthy." if state.epochs
+                            else "Diagnoses appear here as the curves take shape.", style="dim")
+        for d in state.diagnoses:
+            icon, style = SEVERITY.get(d.severity, ("•", ""))
+            text.append(f"{icon} ", style=style)
+            text.append(f"{d.message}\n")
+        if state.finished is not None:
+            f = state.finished
+            text.append(f"\nFinished: {f.status.replace('_', ' ')} — {f.reason}", style="bold")
+        return text
+
+    def _append_logs(self) -> None:
+        log = self.query_one(RichLog)
+        new = self.state.log_total - self._logged
+        if new <= 0:
+            return
+        for level, message in list(self.state.logs)[-min(new, len(self.state.logs)):]:
+            icon, style = SEVERITY.get(level, ("•", ""))
+            log.write(Text.assemble((f"{icon} ", style), message))
+        self._logged = self.state.log_total
+
+    # ------------------------------------------------------------------ keys
+    def _controllable(self) -> bool:
+        if not getattr(self.source, "live", False) or not self.state.live:
+            self.notify("This run is not running from this dashboard.", severity="warning")
+            return False
+        return True
+
+    def action_toggle_pause(self) -> None:
+        if self._controllable():
+            self.source.send("resume" if self.state.status == "paused" else "pause")
+
+    def action_stop(self) -> None:
+        if self._controllable():
+            self.source.send("stop")
+            self.state.status = "stopping"
+            self.state.version += 1
+            self.notify("Stopping: finishing the step and saving a checkpoint...")
+
+    def action_next_pane(self, delta: int) -> None:
+        self.current = (self.current + delta) % len(self.panes)
+        self._apply_layout()
+        self.panes[self.current].focus()
+        self._drawn = -1
+
+    def action_maximise(self) -> None:
+        self.toggle_class("-maximised")
+        self._drawn = -1
+
+    def action_smoothing(self, delta: int) -> None:
+        i = min(range(len(SMOOTHING_STEPS)), key=lambda k: abs(SMOOTHING_STEPS[k] - self.smoothing))
+        self.smoothing = SMOOTHING_STEPS[max(0, min(len(SMOOTHING_STEPS) - 1, i + delta))]
+        self._drawn = -1
+
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget
+        if isinstance(widget, Pane) and widget in self.panes:
+            self.current = self.panes.index(widget)
+            for i, pane in enumerate(self.panes):
+                pane.set_class(i == self.current, "-current")
+            self._update_tabs()
+
+    def action_overlay(self) -> None:
+        from cnn_tui.ui.screens.runs import RunsScreen
+
+        def chosen(run_dir: Path | None) -> None:
+            if run_dir is None:
+                return
+            overlay = RunState()
+            for event in read_events(run_dir):
+                overlay.ingest(event)
+            self.overlay, self.overlay_name = overlay, run_dir.name
+            self._drawn = -1
+            self.notify(f"Overlaying {run_dir.name}'s validation curves (yellow).")
+
+        self.app.push_screen(RunsScreen(self.app.runs_dir, pick=True), chosen)
+
+    def action_back(self) -> None:
+        if self.state.live and getattr(self.source, "live", False):
+            self.action_quit_run(back=True)
+            return
+        self.app.pop_screen_or_exit(self)
+
+    def action_quit_run(self, back: bool = False) -> None:
+        if not (self.state.live and getattr(self.source, "live", False)):
+            self.app.exit() if not back else self.app.pop_screen_or_exit(self)
+            return
+        from cnn_tui.ui.screens.confirm_quit import ConfirmQuit
+
+        async def decided(choice: str | None) -> None:
+            if choice in ("stop", "detach"):
+                if choice == "stop":
+                    self.source.send("stop")
+                await self.source.close(detach=choice == "detach")
+                if back:
+                    self.app.pop_screen_or_exit(self)
+                else:
+                    self.app.exit()
+
+        self.app.push_screen(ConfirmQuit(), decided)
+
+    async def on_unmount(self) -> None:
+        await self.source.close()

@@ -1,0 +1,135 @@
+"""Everything the run screen shows, folded from events. Bounded: series are bucketed,
+logs and diagnoses are capped, so memory stays flat over any run length.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Gradients, Log,
+                            RunFinished, RunStarted, StateChanged, Step)
+from cnn_tui.ui.series import BucketedSeries
+
+MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
+
+
+@dataclass
+class RunState:
+    started: RunStarted | None = None
+    finished: RunFinished | None = None
+    status: str = "waiting"  # waiting, running, paused, stopping, + RunFinished statuses, crashed
+    step: int = 0
+    epoch: int = 0
+    images_per_sec: float = 0.0
+    memory_mb: float = 0.0
+    lr: float | None = None
+    best_epoch: int | None = None
+    series: dict[str, BucketedSeries] = field(default_factory=dict)
+    grad_series: dict[str, BucketedSeries] = field(default_factory=dict)
+    grad_latest: dict[str, float] = field(default_factory=dict)
+    ratio_latest: dict[str, float] = field(default_factory=dict)
+    epochs: list[EpochEnd] = field(default_factory=list)
+    diagnoses: deque = field(default_factory=lambda: deque(maxlen=50))
+    logs: deque = field(default_factory=lambda: deque(maxlen=500))
+    log_total: int = 0  # lines ever logged (the deque keeps the last 500)
+    version: int = 0  # bumped on every change: the screen redraws only when it moved
+
+    def log(self, level: str, message: str) -> None:
+        self.logs.append((level, message))
+        self.log_total += 1
+
+    def series_for(self, name: str) -> BucketedSeries:
+        if name not in self.series:
+            self.series[name] = BucketedSeries()
+        return self.series[name]
+
+    def ingest(self, event: Event) -> None:
+        self.version += 1
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_run_started(self, e: RunStarted) -> None:
+        self.started, self.finished = e, None
+        self.status, self.step, self.epoch = "running", e.start_step, e.start_epoch
+        self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {e.device_name}")
+
+    def _on_step(self, e: Step) -> None:
+        self.step, self.epoch, self.images_per_sec = e.step, e.epoch, e.images_per_sec
+        self.memory_mb = e.memory_mb
+        for name, value in e.metrics.items():
+            self.series_for(name).append(e.step, value)
+        self.lr = e.metrics.get("lr", self.lr)
+
+    def _on_epoch(self, e: EpochEnd) -> None:
+        self.epochs.append(e)
+        self.epoch, self.step = e.epoch, e.step
+        if e.is_best:
+            self.best_epoch = e.epoch
+        for name, value in e.metrics.items():
+            if name.startswith("val/"):
+                self.series_for(name).append(e.step, value)
+            elif name.startswith("train/"):
+                self.series_for(f"epoch:{name}").append(e.step, value)
+
+    def _on_gradients(self, e: Gradients) -> None:
+        self.grad_latest, self.ratio_latest = dict(e.norms), dict(e.update_ratios)
+        for name, value in e.norms.items():
+            if name in self.grad_series or len(self.grad_series) < MAX_GRAD_LAYERS:
+                if name not in self.grad_series:
+                    self.grad_series[name] = BucketedSeries(capacity=400)
+                self.grad_series[name].append(e.step, value)
+
+    def _on_diagnosis(self, e: Diagnosis) -> None:
+        self.diagnoses.append(e)
+        self.log(e.severity, e.message)
+
+    def _on_log(self, e: Log) -> None:
+        for line in e.message.rstrip().splitlines()[-20:]:
+            self.log(e.level, line)
+
+    def _on_state(self, e: StateChanged) -> None:
+        if self.finished is None:
+            self.status = e.state
+        self.log("info", f"run {e.state}")
+
+    def _on_checkpoint(self, e: CheckpointSaved) -> None:
+        if e.reason == "interrupt":
+            self.log("info", f"saved checkpoint at step {e.step}")
+
+    def _on_finished(self, e: RunFinished) -> None:
+        self.finished, self.status = e, e.status
+        self.log("error" if e.status in ("diverged", "failed") else "info", f"{e.status}: {e.reason}")
+
+    def crashed(self, message: str) -> None:
+        """The training process died without a RunFinished event."""
+        self.version += 1
+        if self.finished is None:
+            self.status = "crashed"
+            self.log("error", message)
+            self.diagnoses.append(Diagnosis(code="crash", severity="error", message=message,
+                                            step=self.step, epoch=self.epoch))
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def live(self) -> bool:
+        return self.status in ("waiting", "running", "paused", "stopping")
+
+    @property
+    def best_metrics(self) -> dict[str, float] | None:
+        for e in reversed(self.epochs):
+            if e.epoch == self.best_epoch:
+                return e.metrics
+        return None
+
+    @property
+    def total_steps(self) -> int:
+        return self.started.total_steps if self.started else 0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if not self.started or self.images_per_sec <= 0 or not self.live:
+            return None
+        remaining = max(self.total_steps - self.step, 0) * self.started.batch_size
+        return remaining / self.images_per_sec

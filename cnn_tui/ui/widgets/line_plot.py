@@ -1,0 +1,146 @@
+"""Line plot widget drawn with braille dots, with axes, a legend and vertical markers.
+
+Chosen over textual-plotext (which rebuilds a whole plotext figure per refresh, ~120 ms
+for 2 x 5,000 points) and textual-plot: this draws only what fits (callers pass at most
+two points per dot column), costs a few ms per frame, and renders identically everywhere,
+which keeps snapshot tests stable. Log-scale y is a transform, not a rebuild.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widget import Widget
+
+Y_LABEL_WIDTH = 8
+
+
+@dataclass
+class Line:
+    label: str
+    xs: list[float]
+    ys: list[float]
+    color: str
+    legend: bool = True
+
+
+@dataclass
+class PlotData:
+    lines: list[Line] = field(default_factory=list)
+    log_y: bool = False
+    y_min: float | None = None  # fixed bounds (e.g. accuracy 0..1); None: from the data
+    y_max: float | None = None
+    markers: list[tuple[float, str]] = field(default_factory=list)  # (x, label) e.g. phase changes
+    empty_text: str = "waiting for data..."
+
+
+def format_tick(value: float, log: bool) -> str:
+    if log:
+        return f"1e{round(value):d}" if abs(value - round(value)) < 1e-9 else f"{10 ** value:.1e}"
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 10_000 or magnitude < 1e-3:
+        return f"{value:.1e}"
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def format_step(value: float) -> str:
+    return f"{value / 1e6:.1f}M" if value >= 1e6 else (f"{value / 1e3:.1f}k" if value >= 1e4 else f"{value:.0f}")
+
+
+class LinePlot(Widget):
+    DEFAULT_CSS = "LinePlot { height: 1fr; width: 1fr; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.data = PlotData()
+
+    def set_data(self, data: PlotData) -> None:
+        self.data = data
+        self.refresh()
+
+    @property
+    def plot_columns(self) -> int:
+        """Cells available for the curves: callers reduce series to 2 points per cell."""
+        return max(1, self.size.width - Y_LABEL_WIDTH)
+
+    def render(self) -> Text:
+        width, height = self.size.width, self.size.height
+        return render_plot(self.data, width, height)
+
+
+def _transform(values: list[float], log: bool) -> list[float]:
+    if not log:
+        return values
+    return [math.log10(v) if v > 0 else math.nan for v in values]
+
+
+def render_plot(data: PlotData, width: int, height: int) -> Text:
+    """The whole plot as text: y labels | braille canvas, then an x-axis line and a legend."""
+    plot_w, plot_h = width - Y_LABEL_WIDTH, height - 2
+    lines = [ln for ln in data.lines if ln.xs]
+    if plot_w < 4 or plot_h < 2 or not lines:
+        return Text(data.empty_text if width > 0 else "", style="dim", no_wrap=True)
+    ys_all = [y for ln in lines for y in _transform(ln.ys, data.log_y) if math.isfinite(y)]
+    xs_all = [x for ln in lines for x in ln.xs]
+    if not ys_all:
+        return Text(data.empty_text, style="dim")
+    lo = min(ys_all) if data.y_min is None else _transform([data.y_min], data.log_y)[0]
+    hi = max(ys_all) if data.y_max is None else _transform([data.y_max], data.log_y)[0]
+    if data.y_min is None and data.y_max is None:
+        pad = (hi - lo) * 0.05 or (abs(hi) * 0.05 or 0.5)
+        lo, hi = lo - pad, hi + pad
+    elif hi <= lo:
+        hi = lo + 1
+    x_lo, x_hi = min(xs_all), max(xs_all)
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1
+    from cnn_tui.ui.widgets.canvas import BrailleCanvas
+
+    canvas = BrailleCanvas(plot_w, plot_h)
+    sx = (canvas.dot_w - 1) / (x_hi - x_lo)
+    sy = (canvas.dot_h - 1) / (hi - lo)
+    for x, label in data.markers:
+        if x_lo <= x <= x_hi:
+            canvas.vline(round((x - x_lo) * sx), "bright_black")
+    for ln in lines:
+        prev = None
+        for x, y in zip(ln.xs, _transform(ln.ys, data.log_y)):
+            if not math.isfinite(y):
+                prev = None
+                continue
+            px = round((x - x_lo) * sx)
+            py = round((hi - min(max(y, lo), hi)) * sy)
+            if prev is None:
+                canvas.dot(px, py, ln.color)
+            else:
+                canvas.line(prev[0], prev[1], px, py, ln.color)
+            prev = (px, py)
+    text = Text(no_wrap=True, overflow="crop")
+    label_rows = {0: hi, plot_h - 1: lo}
+    if plot_h >= 5:
+        label_rows[(plot_h - 1) // 2] = (hi + lo) / 2
+    for row, runs in enumerate(canvas.rows()):
+        label = format_tick(label_rows[row], data.log_y) if row in label_rows else ""
+        if len(label) > Y_LABEL_WIDTH - 1:
+            label = f"{label_rows[row]:.0e}" if not data.log_y else label[: Y_LABEL_WIDTH - 1]
+        text.append(f"{label[: Y_LABEL_WIDTH - 1]:>{Y_LABEL_WIDTH - 1}}│", style="dim")
+        for chunk, color in runs:
+            text.append(chunk, style=color or "")
+        text.append("\n")
+    left, right = format_step(x_lo), format_step(x_hi)
+    axis = left + " " * max(1, plot_w - len(left) - len(right)) + right
+    text.append(" " * (Y_LABEL_WIDTH - 1) + "└", style="dim")
+    text.append(axis[:plot_w] + "\n", style="dim")
+    legend = Text(" " * Y_LABEL_WIDTH, no_wrap=True, overflow="crop")
+    for ln in lines:
+        if ln.legend:
+            legend.append("━ ", style=ln.color)
+            legend.append(ln.label + "  ")
+    text.append_text(legend)
+    return text

@@ -1,0 +1,48 @@
+"""The two lines at the top of the run screen: what runs where, and how far along it is."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from cnn_tui.headless.printer import format_duration
+from cnn_tui.ui.state import RunState
+
+STATUS_STYLES = {
+    "waiting": "dim", "running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
+    "completed": "bold green", "early_stopped": "bold green", "interrupted": "bold yellow",
+    "diverged": "bold red", "failed": "bold red", "crashed": "bold red",
+}
+
+
+def status_text(state: RunState, smoothing: float, width: int) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {state.status.upper().replace('_', ' ')} ", style=f"reverse {STATUS_STYLES.get(state.status, '')}")
+    s = state.started
+    if s is None:
+        text.append("  starting the training process...")
+        return text
+    text.append(f" {s.recipe_name} · {s.model_name} {s.total_params:,} params · {s.device_name}")
+    if state.memory_mb:
+        text.append(f" · {state.memory_mb:,.0f} MB")
+    text.append("\n")
+    epochs = s.epochs
+    shown_epoch = min(state.epoch + (1 if state.live else 0), epochs) if state.live else state.epoch
+    fraction = min(state.step / max(s.total_steps, 1), 1.0)
+    bar_w = max(6, min(24, width // 8))
+    filled = int(bar_w * fraction)
+    text.append(f" epoch {shown_epoch}/{epochs} ")
+    text.append("━" * filled, style="green")
+    text.append("─" * (bar_w - filled), style="bright_black")
+    text.append(f" step {state.step}/{s.total_steps} ({fraction:.0%})")
+    if state.images_per_sec and state.live:
+        text.append(f" · {state.images_per_sec:,.0f} img/s")
+    eta = state.eta_seconds
+    if eta is not None:
+        text.append(f" · ETA {format_duration(eta)}")
+    if state.lr is not None:
+        text.append(f" · lr {state.lr:.3g}")
+    best = state.best_metrics
+    if best is not None:
+        text.append(f" · best val acc {best.get('val/acc', 0):.2%} @{state.best_epoch}")
+    text.append(f" · smoothing {smoothing:.2f}", style="dim")
+    return text
