@@ -14,6 +14,9 @@ VANISH_RATIO = 1e-4  # layer grad norm below this fraction of the largest layer'
 EXPLODE_NORM = 1e3  # a layer's grad norm above this
 EXPLODE_UPDATE = 0.1  # an update moving weights by more than 10% in one step
 PERSIST = 3  # gradient ticks in a row before a gradient warning
+SLOW_START_STEPS = 50  # a first epoch shorter than this says nothing about the start
+OVERFIT_PATIENCE = 3  # epochs since the best validation loss
+OVERFIT_RISE = 1.05  # validation loss at least 5% above its best
 
 
 @dataclass
@@ -82,14 +85,14 @@ class Diagnoser:
         return out
 
     # ---------------------------------------------------------------- per epoch
-    def on_epoch(self, epoch: int, metrics: dict[str, float]) -> list[Finding]:
+    def on_epoch(self, epoch: int, metrics: dict[str, float], step: int = 1_000) -> list[Finding]:
         self.epochs.append(dict(metrics))
         out: list[Finding] = []
         chance = math.log(self.num_classes) if self.num_classes > 1 else 1.0
         start = self.first_loss if self.first_loss is not None else chance
         train = [e.get("train/loss", math.nan) for e in self.epochs]
         n = len(self.epochs)
-        if n == 1 and train[0] > 0.9 * start and math.isfinite(train[0]):
+        if n == 1 and step >= SLOW_START_STEPS and train[0] > 0.9 * start and math.isfinite(train[0]):
             out += self._once("slow_start", "info",
                               f"Slow start: after one epoch the training loss ({train[0]:.3f}) is "
                               f"still near where it began ({start:.3f}). If it stays flat, raise the "
@@ -113,8 +116,8 @@ class Diagnoser:
         if len(val) < 3 or not all(math.isfinite(v) for v in val):
             return []
         best = min(range(len(val)), key=val.__getitem__)
-        rising = len(val) - 1 - best >= 2 and val[-1] > val[best] * 1.02
-        train_falling = train[-1] < train[best]
+        rising = len(val) - 1 - best >= OVERFIT_PATIENCE and val[-1] > val[best] * OVERFIT_RISE
+        train_falling = train[-1] < 0.9 * train[best]
         if not (rising and train_falling):
             return []
         return self._once("overfitting", "warning",

@@ -223,7 +223,7 @@ class Trainer:
         if self.schedule.epoch_end(val_loss):
             self.emit(Log(level="info", message=f"validation loss plateaued: learning rate reduced "
                                                 f"to {self.schedule.plateau_scale * self.cfg.optimizer.lr:.3g}"))
-        self._report(self.diagnoser.on_epoch(self.epoch, metrics))
+        self._report(self.diagnoser.on_epoch(self.epoch, metrics, self.step))
         if all(math.isfinite(v) for v in metrics.values()):
             if is_best:
                 self._save("best")

@@ -86,6 +86,7 @@ class ChildRun:
     """A headless run in a child process, its events on stdout, commands on stdin."""
 
     live = True
+    stop_timeout = 15.0  # seconds to wait for a clean stop when the screen closes
 
     def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = ()) -> None:
         self.recipe, self.out_dir, self.extra_args = recipe, out_dir, list(extra_args)
@@ -148,3 +149,8 @@ class ChildRun:
                 self.proc.stdin.close()
         except (BrokenPipeError, ConnectionResetError, RuntimeError):
             pass
+        if not detach:  # give it the moment it needs to finish the step and save
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout=self.stop_timeout)
+            except asyncio.TimeoutError:
+                pass

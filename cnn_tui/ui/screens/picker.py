@@ -59,6 +59,9 @@ class PickerScreen(Screen):
         self.fill()
         self.query_one(OptionList).focus()
 
+    def on_screen_resume(self) -> None:
+        self.query_one(OptionList).focus()
+
     # ------------------------------------------------------------------ list
     def fill(self, needle: str = "") -> None:
         options = self.query_one(OptionList)
@@ -115,7 +118,8 @@ class PickerScreen(Screen):
             label, _, rest = line.partition(" ")
             text.append(f"{label:<10}", style="cyan")
             text.append(rest.strip() + "\n")
-        text.append(f"file      {r['path']}\n\n", style="dim")
+        where = f"built-in {Path(r['path']).name}" if r["builtin"] else r["path"]
+        text.append(f"file      {where}\n\n", style="dim")
         key = (r["path"], os.path.getmtime(r["path"]))
         if key in self.tables:
             table = self.tables[key]
@@ -149,9 +153,6 @@ class PickerScreen(Screen):
         (options.action_cursor_down if delta > 0 else options.action_cursor_up)()
 
     def action_start(self) -> None:
-        if self.query_one("#filter", Input).has_focus:
-            self.query_one(OptionList).focus()
-            return
         r = self.selected()
         if r is not None:
             self.app.start_recipe(Path(r["path"]))

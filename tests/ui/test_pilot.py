@@ -1,0 +1,163 @@
+"""Drive the dashboard with the keyboard, as a user would, against a real training process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnn_tui.ui.sources import ChildRun, Replay
+from tests.conftest import TINY_RECIPE
+from tests.ui.conftest import make_app, recorded, wait_until
+
+LONG_TINY = TINY_RECIPE.replace("epochs: 3", "epochs: 400")
+
+
+@pytest.fixture
+def recipes_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "my_recipes"
+    folder.mkdir()
+    (folder / "tiny.yaml").write_text(LONG_TINY)
+    return folder
+
+
+async def test_pick_start_watch_pause_resume_stop_and_reopen(recipes_dir, tmp_path):
+    from cnn_tui.ui.screens.picker import PickerScreen
+    from cnn_tui.ui.screens.run import RunScreen
+    from cnn_tui.ui.screens.runs import RunsScreen
+
+    runs = tmp_path / "runs"
+    app = make_app(runs_dir=runs, recipes_dirs=[recipes_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("slash", *"tiny")
+        assert app.screen.selected()["name"] == "tiny"
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and isinstance(screen.source, ChildRun)
+        await wait_until(pilot, lambda: "train/loss" in screen.state.series and screen.state.grad_latest,
+                         what="step and gradient events")
+        await wait_until(pilot, lambda: screen._drawn == screen.state.version, what="a redraw")
+        loss = screen.query_one("#loss-plot")
+        assert loss.data.lines and loss.data.lines[-1].label in ("train (smoothed)", "val")
+        assert screen.query_one("#grad-plot").data.lines
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.state.status == "paused", what="paused")
+        paused_at = screen.state.step
+        await pilot.pause(0.5)
+        assert screen.state.step == paused_at  # nothing trains while paused
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.state.status == "running" and screen.state.step > paused_at,
+                         what="resumed")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.state.finished is not None, what="stopped")
+        assert screen.state.status == "interrupted"
+        (run_dir,) = runs.iterdir()
+        assert (run_dir / "checkpoints" / "last.pt").is_file()
+        await pilot.press("escape")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("r")
+        assert isinstance(app.screen, RunsScreen) and app.screen.rows[0]["status"] == "interrupted"
+        await pilot.press("enter")
+        reopened = app.screen
+        assert isinstance(reopened, RunScreen)
+        await wait_until(pilot, lambda: reopened.state.finished is not None, what="the reopened run")
+        assert reopened.state.step == screen.state.step
+
+
+async def test_a_training_crash_is_shown_and_the_app_survives(tmp_path):
+    class Crashing(ChildRun):
+        def command(self):
+            return [sys.executable, "-c", "import sys; print('Traceback: boom', file=sys.stderr); sys.exit(3)"]
+
+    app = make_app(source=Crashing(Path("x.yaml"), tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.status == "crashed", what="the crash")
+        message = screen.state.diagnoses[-1].message
+        assert "exited with code 3" in message and "boom" in message
+        screen.redraw()
+        assert "exited with code 3" in str(screen.query_one("#diagnosis").render())
+        await pilot.press("tab")  # still responsive
+        assert app.is_running
+
+
+async def test_quit_with_a_live_run_asks_first(recipes_dir, tmp_path):
+    from cnn_tui.ui.screens.confirm_quit import ConfirmQuit
+
+    source = ChildRun(recipes_dir / "tiny.yaml", tmp_path / "runs")
+    app = make_app(source=source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.step > 0, what="training")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("escape")
+        assert app.screen is screen and app.is_running
+        await pilot.press("q")
+        await pilot.press("s")
+        await pilot.pause(0.2)
+    await source.proc.wait()
+    assert source.proc.returncode == 130  # stopped cleanly: checkpoint saved, exit 130
+
+
+async def test_panes_cycle_and_maximise_in_compact_mode(events):
+    app = make_app(source=Replay(events))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert screen.has_class("-compact")
+        visible = lambda: [p.id for p in screen.panes if p.display and p.region.height > 0]  # noqa: E731
+        await pilot.pause()
+        assert visible() == ["loss"]
+        await pilot.press("tab")
+        await pilot.pause()
+        assert visible() == ["acc"]
+        await pilot.press("shift+tab", "shift+tab")
+        await pilot.pause()
+        assert visible() == ["model-pane"]
+
+
+async def test_smoothing_keys_change_the_curve(events):
+    app = make_app(source=Replay(events))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.finished is not None, what="replay")
+        screen.redraw()
+        before = screen.query_one("#loss-plot").data.lines[1].ys
+        await pilot.press("plus")
+        assert screen.smoothing == 0.8
+        screen.redraw()
+        after = screen.query_one("#loss-plot").data.lines[1].ys
+        assert before != after
+        for _ in range(10):
+            await pilot.press("minus")
+        assert screen.smoothing == 0.0
+
+
+async def test_resize_to_tiny_and_back(events):
+    app = make_app(source=Replay(events))
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert not app.screen.has_class("-compact")
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        assert app.screen.has_class("-compact") and app.is_running
+
+
+async def test_overlay_another_run(events, tmp_path):
+    run = tmp_path / "runs" / "other-run"
+    run.mkdir(parents=True)
+    (run / "events.jsonl").write_text("".join(e.to_json() + "\n" for e in events))
+    app = make_app(source=Replay(events), runs_dir=tmp_path / "runs")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        await pilot.press("o")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.overlay is not None and screen.overlay_name == "other-run"
+        screen.redraw()
+        labels = [line.label for line in screen.query_one("#loss-plot").data.lines]
+        assert "val other-run" in labels
