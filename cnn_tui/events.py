@@ -134,6 +134,20 @@ class CheckpointSaved(Event):
 
 
 @dataclass(frozen=True)
+class PhaseChanged(Event):
+    """A fine-tuning phase began: which base blocks were unfrozen, how much now trains."""
+
+    type: ClassVar[str] = "phase"
+    index: int
+    name: str
+    epoch: int
+    step: int
+    unfrozen: list[str]
+    trainable_params: int
+    lr: float
+
+
+@dataclass(frozen=True)
 class StateChanged(Event):
     """The run was paused or resumed from the control channel."""
 
@@ -158,7 +172,7 @@ class RunFinished(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (RunStarted, Step, EpochEnd, Gradients, Image, Diagnosis, Log,
-                CheckpointSaved, StateChanged, RunFinished)
+                CheckpointSaved, PhaseChanged, StateChanged, RunFinished)
 }
 FINISHED_OK = ("completed", "early_stopped")
 

@@ -12,12 +12,11 @@ from typing import Any
 import torch
 
 from cnn_tui import rundir
-from cnn_tui.data.batches import TensorBatches, channel_stats
+from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.sources import load_data
 from cnn_tui.errors import UsageError
 from cnn_tui.events import FINISHED_OK, Log, RunStarted
-from cnn_tui.models.build import build_model
-from cnn_tui.models.summary import count_params, layer_table
+from cnn_tui.models.plan import plan_model
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.sinks import EventSink, FanOut
 from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
@@ -62,19 +61,20 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
     torch.manual_seed(recipe.seed)
     device = pick_device(options.device or recipe.device)
     notes: list[str] = []
-    data = load_data(recipe.data, recipe.seed, log=notes.append)
+    data = load_data(recipe.data, recipe.seed, log=notes.append,
+                     channels=None if recipe.kind == "scratch" else 3)
     num_classes = len(data.class_names)
-    model = build_model(recipe.model, data.channels, data.image_size, num_classes)
-    layers = layer_table(model, (data.channels, data.image_size, data.image_size))
-    channels_last = device.type == "cuda" and recipe.train.channels_last
-    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
+    plan = plan_model(recipe, data, device, notes.append)
+    channels_last = device.type == "cuda" and recipe.train.channels_last and plan.train_inputs is None
+    model = plan.model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    mean, std = channel_stats(data.train_x, recipe.data.normalize)
-    train = TensorBatches(data.train_x, data.train_y, recipe.train.batch_size, mean, std, device,
+    train_x = data.train_x if plan.train_inputs is None else plan.train_inputs
+    val_x = data.val_x if plan.val_inputs is None else plan.val_inputs
+    train = TensorBatches(train_x, data.train_y, recipe.train.batch_size, plan.mean, plan.std, device,
                           train=True, augment=recipe.data.augment, seed=recipe.seed,
                           max_batches=recipe.train.max_steps_per_epoch, channels_last=channels_last)
-    val = TensorBatches(data.val_x, data.val_y, max(recipe.train.batch_size, 256), mean, std, device,
+    val = TensorBatches(val_x, data.val_y, max(recipe.train.batch_size, 256), plan.mean, plan.std, device,
                         train=False, max_batches=2 if options.dry_run else None,
                         channels_last=channels_last)
     # ---- the run starts: from here on, everything is recorded
@@ -89,18 +89,18 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
         sinks.append(rundir.RunDirSink(run_dir))
     fan = FanOut(*sinks)
     trainer = Trainer(recipe, model, train, val, device, fan, control,
-                      run_dir / "checkpoints" if run_dir else None, num_classes)
+                      run_dir / "checkpoints" if run_dir else None, num_classes, plan.phases)
     if state is not None:
         trainer.load_state_dict(state)
-    total, trainable = count_params(model)
+    total, trainable = plan.total_params, plan.trainable_params
     started_at = time.time()
     fan.emit(RunStarted(
         run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name, kind=recipe.kind,
         device=device.type, device_name=device_name(device), epochs=recipe.train.epochs,
         steps_per_epoch=len(train), total_steps=len(train) * recipe.train.epochs,
         batch_size=recipe.train.batch_size, num_train=train.num_samples, num_val=val.num_samples,
-        num_classes=num_classes, class_names=data.class_names, model_name=recipe.model.arch,
-        layers=layers, total_params=total, trainable_params=trainable, start_step=trainer.step,
+        num_classes=num_classes, class_names=data.class_names, model_name=plan.model_name,
+        layers=plan.layers, total_params=total, trainable_params=trainable, start_step=trainer.step,
         start_epoch=trainer.epoch, resumed=state is not None,
     ))
     for note in notes:

@@ -44,6 +44,7 @@ class TensorBatches:
         self.seed = seed
         self.max_batches = max_batches
         self.channels_last = channels_last
+        self.images = x.dtype == torch.uint8  # else: precomputed feature vectors, used as they are
 
     def __len__(self) -> int:
         count = len(self.y)
@@ -67,8 +68,11 @@ class TensorBatches:
             idx = order[index * self.batch_size:(index + 1) * self.batch_size]
             if self.x.device != idx.device:
                 idx = idx.to(self.x.device)
-            x = self.x[idx].to(self.device, non_blocking=True).float().div_(255.0)
             y = self.y[idx].to(self.device, non_blocking=True)
+            if not self.images:
+                yield self.x[idx].to(self.device, non_blocking=True), y
+                continue
+            x = self.x[idx].to(self.device, non_blocking=True).float().div_(255.0)
             if self.augment is not None:
                 generator = torch.Generator(device="cpu").manual_seed(
                     self.seed + epoch * _EPOCH_STRIDE + index + 1)

@@ -45,11 +45,36 @@ class DataBundle:
         return int(self.train_x.shape[-1])
 
 
-def load_data(data, seed: int, log: Callable[[str], None] = lambda _: None) -> DataBundle:
-    """Build the train/val tensors a recipe's `data:` section describes."""
+def load_data(data, seed: int, log: Callable[[str], None] = lambda _: None,
+              channels: int | None = None) -> DataBundle:
+    """Build the train/val tensors a recipe's `data:` section describes.
+
+    `channels=3` makes grayscale images RGB (pretrained backbones expect three channels).
+    """
+    bundle = _load(data, seed, log)
+    if data.per_class is not None:
+        bundle = _per_class(bundle, data.per_class, seed)
+    if channels == 3 and bundle.channels == 1:
+        bundle.train_x = bundle.train_x.expand(-1, 3, -1, -1).contiguous()
+        bundle.val_x = bundle.val_x.expand(-1, 3, -1, -1).contiguous()
+    return bundle
+
+
+def _per_class(bundle: DataBundle, count: int, seed: int) -> DataBundle:
+    """Keep `count` labelled training images per class (the small-data case), chosen by the seed."""
+    order = torch.randperm(len(bundle.train_y), generator=torch.Generator().manual_seed(seed + 1))
+    keep = torch.cat([order[bundle.train_y[order] == c][:count] for c in range(len(bundle.class_names))])
+    keep = keep.sort().values
+    bundle.train_x, bundle.train_y = bundle.train_x[keep], bundle.train_y[keep]
+    return bundle
+
+
+def _load(data, seed: int, log: Callable[[str], None]) -> DataBundle:
     if data.dataset == "shapes":
         return _shapes(data, seed)
-    if data.dataset in TORCHVISION_SETS:
+    if data.dataset == "lfw_faces":
+        x, y, names = _lfw_faces()
+    elif data.dataset in TORCHVISION_SETS:
         x, y, names = _torchvision(data)
     elif data.dataset == "oxford_pet":
         x, y, names = _oxford_pet(data, log)
@@ -70,6 +95,20 @@ def _shapes(data, seed: int) -> DataBundle:
         x = _fit(x, data)
     n = cfg.num_train if data.limit is None else min(cfg.num_train, data.limit)
     return DataBundle(x[:n], y[:n], x[cfg.num_train:], y[cfg.num_train:], list(cfg.classes))
+
+
+def _lfw_faces() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """scikit-image's `lfw_subset`: 100 faces and 100 non-faces, 25x25 grayscale, shipped in
+    the scikit-image package (Labeled Faces in the Wild, University of Massachusetts)."""
+    try:
+        from skimage import data as skdata
+    except ImportError:
+        raise DataUnavailableError("data.dataset: lfw_faces comes with scikit-image; "
+                                   "pip install scikit-image") from None
+    images = np.asarray(skdata.lfw_subset(), dtype=np.float32)  # 200 x 25 x 25 in [0, 1]
+    x = torch.from_numpy(np.clip(images * 255 + 0.5, 0, 255).astype(np.uint8)).unsqueeze(1)
+    y = torch.cat([torch.zeros(100, dtype=torch.int64), torch.ones(100, dtype=torch.int64)])
+    return x, y, ["face", "non_face"]
 
 
 def _fit(x: torch.Tensor, data) -> torch.Tensor:

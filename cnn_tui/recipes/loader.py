@@ -15,10 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from cnn_tui.errors import RecipeError, UsageError
 from cnn_tui.recipes import builtin
-from cnn_tui.recipes.schema import Recipe
+from cnn_tui.recipes.schema import FeatureExtractionRecipe, FineTuningRecipe, Recipe
 from cnn_tui.recipes.yaml_io import compose, describe_yaml_error, line_of, load_yaml_text
 
-RECIPE_MODELS: dict[str, type[BaseModel]] = {"scratch": Recipe}
+RECIPE_MODELS: dict[str, type[BaseModel]] = {
+    "scratch": Recipe,
+    "feature_extraction": FeatureExtractionRecipe,
+    "fine_tuning": FineTuningRecipe,
+}
 
 
 def resolve_ref(ref: str) -> Path:
@@ -103,7 +107,8 @@ def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
         loc = tuple(error["loc"])
         line = line_of(compose(text), loc) if text else None
         where = f"{path}:{line}" if line else str(path)
-        raise RecipeError(f"{where}: {format_loc(loc)}: {explain(error, model, loc)}") from None
+        field = f"{format_loc(loc)}: " if loc else ""
+        raise RecipeError(f"{where}: {field}{explain(error, model, loc)}") from None
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
@@ -157,6 +162,14 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
         data.path = str(candidate if candidate.is_absolute() else (base / candidate).resolve())
     root = Path(data.root).expanduser()
     data.root = str(root if root.is_absolute() else (base / root).resolve())
+    backbone = getattr(recipe, "backbone", None)
+    if backbone is not None and backbone.weights not in ("imagenet", "none"):
+        weights = Path(backbone.weights).expanduser()
+        backbone.weights = str(weights if weights.is_absolute() else (base / weights).resolve())
+    cache = getattr(recipe, "cache_dir", None)
+    if cache is not None:
+        cache_path = Path(cache).expanduser()
+        recipe.cache_dir = str(cache_path if cache_path.is_absolute() else (base / cache_path).resolve())
     return recipe
 
 

@@ -18,7 +18,7 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------- data
 
 DatasetName = Literal[
-    "shapes", "mnist", "fashion_mnist", "cifar10", "cifar100", "oxford_pet", "image_folder"
+    "shapes", "lfw_faces", "mnist", "fashion_mnist", "cifar10", "cifar100", "oxford_pet", "image_folder"
 ]
 
 
@@ -52,6 +52,7 @@ class Data(Strict):
     grayscale: bool = False  # convert to one channel
     val_split: float = Field(0.1, gt=0.0, lt=1.0)  # fraction of training data held out
     limit: int | None = Field(None, ge=10)  # use at most this many training images
+    per_class: int | None = Field(None, ge=1)  # keep this many labelled training images per class
     normalize: bool = True  # per-channel mean/std from the training split
     max_memory_gb: float = Field(4.0, gt=0.0)  # datasets are held in memory as uint8 tensors
     on_corrupt: Literal["skip", "error"] = "skip"  # unreadable images in an ImageFolder
@@ -240,15 +241,97 @@ class Logging(Strict):
     grad_every_steps: int = Field(25, ge=0)  # per-layer gradient statistics (0: off)
 
 
-class Recipe(Strict):
-    """A scratch-CNN recipe. `kind` selects the recipe kind."""
-
-    kind: Literal["scratch"] = "scratch"
+class RecipeBase(Strict):
     name: str = Field("recipe", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     data: Data = Field(default_factory=Data)
-    model: Model = Field(default_factory=Model)
     train: Train = Field(default_factory=Train)
     log: Logging = Field(default_factory=Logging)
+
+
+class Recipe(RecipeBase):
+    """A CNN trained from scratch (`kind: scratch`)."""
+
+    kind: Literal["scratch"] = "scratch"
+    model: Model = Field(default_factory=Model)
+
+
+# ---------------------------------------------------------------- transfer learning
+
+BackboneName = Literal["efficientnet_lite0", "vgg16", "resnet18", "resnet50",
+                       "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"]
+
+
+class Backbone(Strict):
+    """A pretrained convolutional base. weights: imagenet, none (random), or a state-dict file."""
+
+    name: BackboneName = "efficientnet_lite0"
+    weights: str = "imagenet"
+
+
+class Head(Strict):
+    """The new dense classifier on top of the base's pooled features."""
+
+    hidden: int = Field(256, ge=0)  # hidden units (0: a single linear layer)
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+
+
+class Phase(Strict):
+    """One stage of fine-tuning: which base blocks train, and how."""
+
+    name: str = "phase"
+    epochs: int = Field(5, ge=1, le=100_000)
+    unfreeze: int = Field(0, ge=0)  # last N blocks of the base that train (0: head only)
+    optimizer: Optimizer = Field(default_factory=Optimizer)
+    schedule: Schedule = Field(default_factory=lambda: Schedule(name="constant"))
+    base_lr_factor: float = Field(1.0, gt=0.0, le=1.0)  # unfrozen base blocks train at lr x this
+
+
+def _transfer_image_size(recipe: "RecipeBase") -> None:
+    if "image_size" not in recipe.data.model_fields_set:
+        recipe.data.image_size = 224  # the ImageNet backbones' own crop size
+
+
+class FeatureExtractionRecipe(RecipeBase):
+    """A frozen pretrained base plus a new dense head (`kind: feature_extraction`)."""
+
+    kind: Literal["feature_extraction"]
+    backbone: Backbone = Field(default_factory=Backbone)
+    head: Head = Field(default_factory=Head)
+    mode: Literal["precompute", "end_to_end"] = "precompute"  # precompute: run the base once, cache
+    cache_dir: str = "~/.cache/cnn-tui/features"
+
+    @model_validator(mode="after")
+    def _checks(self) -> "FeatureExtractionRecipe":
+        _transfer_image_size(self)
+        augment = self.data.augment
+        if self.mode == "precompute" and any((augment.hflip, augment.crop_padding, augment.rotation,
+                                              augment.color_jitter)):
+            raise ValueError("data.augment: mode 'precompute' runs the base once, so it cannot augment; "
+                             "use mode: end_to_end or remove data.augment")
+        return self
+
+
+class FineTuningRecipe(RecipeBase):
+    """Train a new head on a frozen base, then unfreeze the last blocks (`kind: fine_tuning`)."""
+
+    kind: Literal["fine_tuning"]
+    backbone: Backbone = Field(default_factory=Backbone)
+    head: Head = Field(default_factory=Head)
+    phases: list[Phase] = Field(default_factory=lambda: [
+        Phase(name="head", epochs=5, unfreeze=0, optimizer=Optimizer(name="adam", lr=1e-3, weight_decay=0.0)),
+        Phase(name="fine-tune", epochs=5, unfreeze=1,
+              optimizer=Optimizer(name="rmsprop", lr=1e-5, momentum=0.0, weight_decay=0.0)),
+    ], min_length=1)
+
+    @model_validator(mode="after")
+    def _checks(self) -> "FineTuningRecipe":
+        _transfer_image_size(self)
+        total = sum(p.epochs for p in self.phases)
+        if "epochs" in self.train.model_fields_set and self.train.epochs != total:
+            raise ValueError(f"train.epochs: fine-tuning takes its epochs from phases (they add up to {total}); "
+                             "set phases[N].epochs instead of train.epochs")
+        self.train.epochs = total
+        return self

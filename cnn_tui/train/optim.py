@@ -6,7 +6,12 @@ import torch
 
 
 def build_optimizer(cfg, params) -> torch.optim.Optimizer:
-    params = [p for p in params if p.requires_grad]
+    """`params`: parameters, or param groups (dicts with their own "lr") for per-group rates."""
+    params = list(params)
+    if params and isinstance(params[0], dict):
+        params = [g for g in params if g["params"]]
+    else:
+        params = [p for p in params if p.requires_grad]
     if cfg.name == "sgd":
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
                               nesterov=cfg.nesterov and cfg.momentum > 0,

@@ -20,8 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnn_tui.data.batches import TensorBatches
-from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, RunFinished,
-                            StateChanged, Step)
+from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, PhaseChanged,
+                            RunFinished, StateChanged, Step)
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
@@ -46,13 +46,15 @@ class Trainer:
     # ------------------------------------------------------------------ setup
     def __init__(self, recipe, model: nn.Module, train: TensorBatches, val: TensorBatches,
                  device: torch.device, sink: EventSink, control: RunControl,
-                 checkpoint_dir: Path | None, num_classes: int) -> None:
+                 checkpoint_dir: Path | None, num_classes: int, phases: list | None = None) -> None:
+        from cnn_tui.models.plan import PhasePlan
+
         self.recipe, self.cfg = recipe, recipe.train
         self.model, self.train_batches, self.val_batches = model, train, val
         self.device, self.sink, self.control = device, sink, control
         self.checkpoint_dir = checkpoint_dir
-        self.optimizer = build_optimizer(self.cfg.optimizer, model.parameters())
-        self.schedule = LRSchedule(self.cfg.schedule, len(train), self.cfg.epochs)
+        self.phases = phases or [PhasePlan("train", self.cfg.epochs, self.cfg.optimizer, self.cfg.schedule)]
+        self.phase_index, self.phase_start_step = -1, 0
         self.criterion = nn.CrossEntropyLoss(label_smoothing=self.cfg.label_smoothing)
         self.amp = amp_dtype(device, self.cfg.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == torch.float16)
@@ -68,11 +70,44 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.elapsed = 0.0  # wall seconds of earlier segments (resume)
         self.segment_start = time.time()
-        self.lr = self.cfg.optimizer.lr
         self._reset_sums(epoch=True)
+        self._enter_phase(0, announce=False)
+        self.lr = self.optimizer.param_groups[0]["lr"]
 
     def emit(self, event) -> None:
         self.sink.emit(event)
+
+    # ------------------------------------------------------------------ phases
+    def _phase_for(self, epoch: int) -> int:
+        end = 0
+        for index, phase in enumerate(self.phases):
+            end += phase.epochs
+            if epoch < end:
+                return index
+        return len(self.phases) - 1
+
+    def _enter_phase(self, index: int, announce: bool = True) -> None:
+        """Set trainability, and build the phase's optimizer and schedule."""
+        phase = self.phases[index]
+        unfrozen: list[str] = []
+        if phase.unfreeze is not None and hasattr(self.model, "set_trainable"):
+            unfrozen = self.model.set_trainable(phase.unfreeze)
+        if hasattr(self.model, "param_groups"):
+            params = self.model.param_groups(phase.optimizer.lr, phase.base_lr_factor)
+        else:
+            params = self.model.parameters()
+        self.optimizer = build_optimizer(phase.optimizer, params)
+        self.schedule = LRSchedule(phase.schedule, len(self.train_batches), phase.epochs)
+        self.phase_index, self.phase_start_step = index, self.step
+        if self.grad_stats is not None:
+            self.grad_stats.refresh(self.model)
+        if announce:
+            trainable = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+            self.emit(PhaseChanged(index=index, name=phase.name, epoch=self.epoch, step=self.step,
+                                   unfrozen=unfrozen, trainable_params=trainable, lr=phase.optimizer.lr))
+            self.emit(Log(level="info", message=f"phase {index + 1}/{len(self.phases)} '{phase.name}': "
+                          + (f"unfroze {', '.join(unfrozen)}; " if unfrozen else "base frozen; ")
+                          + f"{trainable:,} trainable parameters, lr {phase.optimizer.lr:g}"))
 
     def _reset_sums(self, epoch: bool) -> None:
         zero = lambda: torch.zeros((), device=self.device, dtype=torch.float64)  # noqa: E731
@@ -108,7 +143,12 @@ class Trainer:
         return outcome
 
     def _loop(self) -> Outcome:
+        if len(self.phases) > 1 and self.step == 0 and self.batch == 0:
+            self._enter_phase(0)  # announce the first phase of a fresh run
         while self.epoch < self.cfg.epochs:
+            target = self._phase_for(self.epoch)
+            if target != self.phase_index:
+                self._enter_phase(target)
             stopped = self._train_epoch()
             if stopped is not None:
                 return stopped
@@ -149,7 +189,7 @@ class Trainer:
     # ------------------------------------------------------------------ one step
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:
         """One optimizer step; True if the gradients were not finite."""
-        lr = self.schedule.apply(self.optimizer, self.step)
+        lr = self.schedule.apply(self.optimizer, self.step - self.phase_start_step)
         with self._autocast():
             logits = self.model(x)
             loss = self.criterion(logits, y)
@@ -279,6 +319,7 @@ class Trainer:
             "early": self.early.state_dict() if self.early else None,
             "diagnoser": self.diagnoser.state_dict(),
             "position": {"epoch": self.epoch, "batch": self.batch, "step": self.step},
+            "phase": {"index": self.phase_index, "start_step": self.phase_start_step},
             "history": self.history,
             "sums": {k: v.detach().cpu() for k, v in self.sums.items()},
             "window": {k: v.detach().cpu() for k, v in self.window.items()},
@@ -293,6 +334,10 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
+        phase = state.get("phase", {"index": 0, "start_step": 0})
+        self.step = state["position"]["step"]
+        self._enter_phase(phase["index"], announce=False)  # the optimizer saved is this phase's
+        self.phase_start_step = phase["start_step"]
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.schedule.load_state_dict(state["schedule"])

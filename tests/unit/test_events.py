@@ -23,7 +23,7 @@ def test_round_trip():
 
 
 def test_every_type_is_registered_once():
-    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 10
+    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 11
 
 
 def test_torn_unknown_and_future_lines_are_skipped(tmp_path):

@@ -59,7 +59,7 @@ def test_unknown_choice_lists_allowed_values(tmp_path):
 
 
 def test_unknown_dataset_and_model(tmp_path):
-    assert "allowed: 'shapes', 'mnist'" in error_of(write(tmp_path, "data: {dataset: imagenet}\n"))
+    assert "allowed: 'shapes', 'lfw_faces', 'mnist'" in error_of(write(tmp_path, "data: {dataset: imagenet}\n"))
     assert "model.arch: 'alexnet' is not allowed" in error_of(write(tmp_path, "model: {arch: alexnet}\n"))
 
 
@@ -116,3 +116,14 @@ def test_paths_resolve_relative_to_the_recipe(tmp_path):
     recipe, _ = load_recipe(write(tmp_path / "sub", "data: {dataset: image_folder, path: ../imgs, root: cache}\n"))
     assert recipe.data.path == str((tmp_path / "imgs").resolve())
     assert recipe.data.root == str((tmp_path / "sub" / "cache").resolve())
+
+
+def test_transfer_recipe_rules(tmp_path):
+    message = error_of(write(tmp_path, "kind: fine_tuning\ntrain: {epochs: 3}\n"))
+    assert ": train.epochs: fine-tuning takes its epochs from phases (they add up to 10)" in message
+    message = error_of(write(tmp_path, "kind: feature_extraction\ndata: {augment: {hflip: true}}\n"))
+    assert "data.augment: mode 'precompute' runs the base once" in message
+    message = error_of(write(tmp_path, "kind: feature_extraction\nbackbone: {name: vgg19}\n"))
+    assert "backbone.name: 'vgg19' is not allowed; allowed: 'efficientnet_lite0', 'vgg16'" in message
+    message = error_of(write(tmp_path, "kind: fine_tuning\nphases:\n  - {epochs: 2, unfreez: 1}\n"))
+    assert "phases[0].unfreez: unknown field (did you mean 'unfreeze'?)" in message

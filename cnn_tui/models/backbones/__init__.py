@@ -1,0 +1,1 @@
+"""Pretrained convolutional bases for transfer learning (feature extraction, fine-tuning)."""

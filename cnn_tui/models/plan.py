@@ -1,0 +1,78 @@
+"""What a recipe trains: the model, its preprocessing, its phases and its layer table.
+
+scratch: a net built from the recipe, inputs normalised with the data's own statistics.
+feature_extraction: a frozen pretrained base and a new head; `precompute` trains only the
+  head on cached features, `end_to_end` keeps the frozen base in the model (augmentation).
+fine_tuning: the same model, trained in phases that unfreeze the base's last blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn as nn
+
+from cnn_tui.data.batches import channel_stats
+from cnn_tui.models.build import build_model
+from cnn_tui.models.summary import count_params, layer_table
+
+
+@dataclass
+class PhasePlan:
+    name: str
+    epochs: int
+    optimizer: Any
+    schedule: Any
+    unfreeze: int | None = None  # None: leave trainability as it is
+    base_lr_factor: float = 1.0
+
+
+@dataclass
+class ModelPlan:
+    model: nn.Module  # what the trainer trains
+    model_name: str
+    layers: list[dict[str, Any]]  # the table users see (the whole model, frozen parts marked)
+    total_params: int
+    trainable_params: int
+    mean: torch.Tensor
+    std: torch.Tensor
+    phases: list[PhasePlan] = field(default_factory=list)
+    train_inputs: torch.Tensor | None = None  # precomputed features replace the images
+    val_inputs: torch.Tensor | None = None
+
+
+def plan_model(recipe, bundle, device: torch.device, log: Callable[[str], None]) -> ModelPlan:
+    num_classes = len(bundle.class_names)
+    shape = (bundle.channels, bundle.image_size, bundle.image_size)
+    if recipe.kind == "scratch":
+        model = build_model(recipe.model, bundle.channels, bundle.image_size, num_classes)
+        mean, std = channel_stats(bundle.train_x, recipe.data.normalize)
+        total, trainable = count_params(model)
+        phases = [PhasePlan("train", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule)]
+        return ModelPlan(model, recipe.model.arch, layer_table(model, shape), total, trainable, mean, std, phases)
+
+    from cnn_tui.models.backbones.registry import build_base
+    from cnn_tui.models.transfer import TransferNet
+
+    base = build_base(recipe.backbone.name, recipe.backbone.weights)
+    net = TransferNet(base, num_classes, recipe.head.hidden, recipe.head.dropout)
+    mean, std = torch.tensor(base.mean), torch.tensor(base.std)
+    if recipe.kind == "fine_tuning":
+        phases = [PhasePlan(p.name, p.epochs, p.optimizer, p.schedule, p.unfreeze, p.base_lr_factor)
+                  for p in recipe.phases]
+    else:
+        phases = [PhasePlan("head", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule, 0)]
+    table = layer_table(net, shape)
+    total, trainable = count_params(net)
+    name = f"{recipe.backbone.name} + head"
+    if recipe.kind == "feature_extraction" and recipe.mode == "precompute":
+        from cnn_tui.models.features_cache import cached_features
+
+        net.base.to(device)
+        train_f, val_f = cached_features(recipe, net.base, bundle, mean, std, device, log)
+        net.base.cpu()
+        return ModelPlan(net.head, f"{name} (precomputed features)", table, total, trainable, mean, std,
+                         phases, train_f, val_f)
+    return ModelPlan(net, name, table, total, trainable, mean, std, phases)
