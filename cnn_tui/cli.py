@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("recipe")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
 
+    comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
+    comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
+    comparer.add_argument("--seeds", type=int, default=3, help="runs per recipe, seeds recipe.seed + 0..N-1")
+    comparer.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                          help="override a field in every recipe")
+    comparer.add_argument("--out", type=Path, default=Path("runs") / "compare", metavar="DIR")
+
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live)")
     opener.add_argument("run_dir", type=Path)
     return parser
@@ -70,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_list(args)
         if args.command == "validate":
             return cmd_validate(args)
+        if args.command == "compare":
+            return cmd_compare(args)
         if args.command == "open":
             return cmd_dashboard(run_dir=args.run_dir)
         return cmd_dashboard(recipes_dir=args.recipes)
@@ -99,6 +108,17 @@ def cmd_validate(args) -> int:
 
     recipe, path = load_recipe(args.recipe, args.overrides)
     print(check_recipe(recipe, path))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from cnn_tui.compare import compare, format_rows
+    from cnn_tui.errors import UsageError
+
+    if args.seeds < 1:
+        raise UsageError("--seeds: needs at least 1")
+    rows = compare(args.recipes, args.seeds, args.overrides, args.out)
+    print(format_rows(rows))
     return 0
 
 

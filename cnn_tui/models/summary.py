@@ -58,6 +58,7 @@ def format_table(rows: list[dict[str, Any]], total: int, trainable: int) -> str:
     lines = [f"{'layer':<22}{'type':<18}{'output':>16}{'params':>12}"]
     for r in rows:
         shape = "x".join(str(d) for d in r["shape"])
-        lines.append(f"{r['name'][:21]:<22}{r['type'][:17]:<18}{shape:>16}{r['params']:>12,}")
+        frozen = "  frozen" if r["params"] and not r["trainable"] else ""
+        lines.append(f"{r['name'][:21]:<22}{r['type'][:17]:<18}{shape:>16}{r['params']:>12,}{frozen}")
     lines.append(f"total params {total:,} (trainable {trainable:,})")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,21 +78,40 @@ def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
 
 
 def apply_override(raw: dict[str, Any], override: str) -> None:
-    """`--set train.optimizer.lr=0.01`: the value is parsed as YAML (numbers, lists, booleans)."""
+    """`--set train.optimizer.lr=0.01` or `--set phases[1].epochs=3`: the value is parsed as
+    YAML (numbers, lists, booleans)."""
     key, sep, value = override.partition("=")
-    if not sep or not key.strip():
-        raise UsageError(f"--set {override}: expected FIELD=VALUE, e.g. --set train.epochs=5")
-    parts = key.strip().split(".")
-    target = raw
-    for part in parts[:-1]:
-        nxt = target.setdefault(part, {})
-        if not isinstance(nxt, dict):
-            raise UsageError(f"--set {override}: '{part}' is not a section")
-        target = nxt
+    path: list[str | int] = []
+    for part in key.strip().split("."):
+        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)", part)
+        if not sep or match is None:
+            raise UsageError(f"--set {override}: expected FIELD=VALUE, e.g. --set train.epochs=5 "
+                             "or --set phases[1].epochs=3")
+        path.append(match.group(1))
+        path += [int(i) for i in re.findall(r"\[(\d+)\]", match.group(2))]
+    target: Any = raw
+    for here, nxt in zip(path, path[1:]):
+        if isinstance(here, int):
+            if not isinstance(target, list) or here >= len(target):
+                raise UsageError(f"--set {override}: there is no item [{here}] to change")
+            target = target[here]
+        else:
+            if not isinstance(target, dict):
+                raise UsageError(f"--set {override}: '{here}' is not inside a section")
+            target = target.setdefault(here, [] if isinstance(nxt, int) else {})
+    last = path[-1]
     try:
-        target[parts[-1]] = load_yaml_text(value) if value.strip() else None
+        parsed = load_yaml_text(value) if value.strip() else None
     except yaml.YAMLError:
-        target[parts[-1]] = value
+        parsed = value
+    if isinstance(last, int):
+        if not isinstance(target, list) or last >= len(target):
+            raise UsageError(f"--set {override}: there is no item [{last}] to change")
+        target[last] = parsed
+    elif isinstance(target, dict):
+        target[last] = parsed
+    else:
+        raise UsageError(f"--set {override}: '{last}' is not inside a section")
 
 
 def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:

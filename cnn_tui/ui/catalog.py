@@ -36,19 +36,33 @@ def discover(extra_dirs: list[Path]) -> list[dict[str, Any]]:
 
 def summary_lines(recipe) -> list[str]:
     """The settings a learner compares between recipes, one per line."""
-    d, m, t = recipe.data, recipe.model, recipe.train
+    d, t = recipe.data, recipe.train
     aug = [name for name, on in (("flip", d.augment.hflip), (f"crop±{d.augment.crop_padding}", d.augment.crop_padding),
                                  (f"rotate±{d.augment.rotation:g}°", d.augment.rotation),
                                  (f"jitter {d.augment.color_jitter:g}", d.augment.color_jitter)) if on]
-    opt = t.optimizer
     es = t.early_stopping
-    return [
-        f"data      {d.dataset} {d.image_size}px{' gray' if d.grayscale else ''}, {d.val_split:.0%} for val",
+    per_class = f", {d.per_class} per class" if d.per_class else ""
+    lines = [
+        f"data      {d.dataset} {d.image_size}px{' gray' if d.grayscale else ''}{per_class}, {d.val_split:.0%} for val",
         f"augment   {', '.join(aug) if aug else 'none'}",
-        f"model     {m.arch}, {m.activation}, BN {'on' if m.batch_norm else 'off'}, dropout {m.dropout:g}",
-        f"train     {t.epochs} epochs x batch {t.batch_size}",
-        f"optimizer {opt.name} lr {opt.lr:g}, weight decay {opt.weight_decay:g}",
-        f"schedule  {t.schedule.name}" + (f", warmup {t.schedule.warmup_epochs:g} epochs" if t.schedule.warmup_epochs else ""),
-        f"stopping  " + (f"early on {es.monitor} (patience {es.patience})" if es.enabled else "after the last epoch"),
-        f"device    {recipe.device}",
     ]
+    if recipe.kind == "scratch":
+        m = recipe.model
+        lines.append(f"model     {m.arch}, {m.activation}, BN {'on' if m.batch_norm else 'off'}, dropout {m.dropout:g}")
+    else:
+        b, h = recipe.backbone, recipe.head
+        lines.append(f"base      {b.name} ({b.weights} weights)")
+        lines.append(f"head      {h.hidden or 'no'} hidden units, dropout {h.dropout:g}")
+    if recipe.kind == "feature_extraction":
+        lines.append(f"mode      {recipe.mode}")
+    if recipe.kind == "fine_tuning":
+        for i, p in enumerate(recipe.phases, start=1):
+            lines.append(f"phase {i}   {p.name}: {p.epochs} epochs, unfreeze {p.unfreeze}, {p.optimizer.name} lr {p.optimizer.lr:g}")
+    else:
+        opt = t.optimizer
+        lines.append(f"train     {t.epochs} epochs x batch {t.batch_size}")
+        lines.append(f"optimizer {opt.name} lr {opt.lr:g}, weight decay {opt.weight_decay:g}")
+        lines.append(f"schedule  {t.schedule.name}" + (f", warmup {t.schedule.warmup_epochs:g} epochs" if t.schedule.warmup_epochs else ""))
+    lines.append("stopping  " + (f"early on {es.monitor} (patience {es.patience})" if es.enabled else "after the last epoch"))
+    lines.append(f"device    {recipe.device}")
+    return lines

@@ -35,13 +35,14 @@ def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
         if ox:
             lines.append(Line(f"val {overlay_name}", ox, oy, "yellow"))
     return PlotData(lines=lines, y_min=0.0 if metric == "acc" else None,
-                    y_max=1.0 if metric == "acc" else None)
+                    y_max=1.0 if metric == "acc" else None, markers=state.markers)
 
 
 def lr_plot(state: RunState, columns: int) -> PlotData:
     xs, ys = _series(state, "lr", columns)
     top = max(ys) * 1.05 if ys and max(ys) > 0 else None
-    return PlotData(lines=[Line("lr", xs, ys, "green")] if xs else [], y_min=0.0, y_max=top)
+    return PlotData(lines=[Line("lr", xs, ys, "green")] if xs else [], y_min=0.0, y_max=top,
+                    markers=state.markers)
 
 
 def pick_layers(names: list[str], limit: int = MAX_LAYER_LINES) -> list[str]:
@@ -55,7 +56,9 @@ def pick_layers(names: list[str], limit: int = MAX_LAYER_LINES) -> list[str]:
 
 def gradient_plot(state: RunState, columns: int) -> PlotData:
     lines = []
-    for color, name in zip(LAYER_COLORS, pick_layers(list(state.grad_series))):
+    order = state.grad_order + [n for n in state.grad_series if n not in state.grad_order]
+    for color, name in zip(LAYER_COLORS, pick_layers([n for n in order if n in state.grad_series])):
         xs, ys = state.grad_series[name].points(columns * 2)
         lines.append(Line(name, xs, ys, color))
-    return PlotData(lines=lines, log_y=True, empty_text="waiting for gradient statistics...")
+    return PlotData(lines=lines, log_y=True, empty_text="waiting for gradient statistics...",
+                    markers=state.markers)

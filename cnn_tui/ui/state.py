@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Gradients, Log,
-                            RunFinished, RunStarted, StateChanged, Step)
+                            PhaseChanged, RunFinished, RunStarted, StateChanged, Step)
 from cnn_tui.ui.series import BucketedSeries
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
@@ -28,8 +28,11 @@ class RunState:
     series: dict[str, BucketedSeries] = field(default_factory=dict)
     grad_series: dict[str, BucketedSeries] = field(default_factory=dict)
     grad_latest: dict[str, float] = field(default_factory=dict)
+    grad_order: list[str] = field(default_factory=list)  # layers in model order, latest tick
     ratio_latest: dict[str, float] = field(default_factory=dict)
     epochs: list[EpochEnd] = field(default_factory=list)
+    phases: list[PhaseChanged] = field(default_factory=list)
+    layers: list[dict] = field(default_factory=list)  # the model table, trainability kept current
     diagnoses: deque = field(default_factory=lambda: deque(maxlen=50))
     logs: deque = field(default_factory=lambda: deque(maxlen=500))
     log_total: int = 0  # lines ever logged (the deque keeps the last 500)
@@ -52,6 +55,7 @@ class RunState:
 
     def _on_run_started(self, e: RunStarted) -> None:
         self.started, self.finished = e, None
+        self.layers = [dict(row) for row in e.layers]
         self.status, self.step, self.epoch = "running", e.start_step, e.start_epoch
         self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {e.device_name}")
 
@@ -73,8 +77,25 @@ class RunState:
             elif name.startswith("train/"):
                 self.series_for(f"epoch:{name}").append(e.step, value)
 
+    def _on_phase(self, e: PhaseChanged) -> None:
+        if not self.phases or self.phases[-1].index != e.index:
+            self.phases.append(e)
+        unfrozen = tuple(f"base.blocks.{name}." for name in e.unfrozen)
+        for row in self.layers:
+            if row["name"].startswith("base.blocks."):
+                row["trainable"] = row["params"] if row["name"].startswith(unfrozen) else 0
+        self.log("info", f"phase {e.index + 1} '{e.name}' at step {e.step}: "
+                 + (f"unfroze {', '.join(e.unfrozen)}, " if e.unfrozen else "")
+                 + f"{e.trainable_params:,} trainable parameters, lr {e.lr:g}")
+
+    @property
+    def markers(self) -> list[tuple[float, str]]:
+        """Phase changes after the start, drawn as dotted lines on the curves."""
+        return [(p.step, p.name) for p in self.phases if p.step > 0]
+
     def _on_gradients(self, e: Gradients) -> None:
         self.grad_latest, self.ratio_latest = dict(e.norms), dict(e.update_ratios)
+        self.grad_order = list(e.norms)
         for name, value in e.norms.items():
             if name in self.grad_series or len(self.grad_series) < MAX_GRAD_LAYERS:
                 if name not in self.grad_series:

@@ -14,7 +14,7 @@ import yaml
 from cnn_tui.recipes import builtin
 from tests.conftest import cnn_tui_cmd
 
-OFFLINE_DATASETS = {"shapes"}
+OFFLINE_DATASETS = {"shapes", "lfw_faces"}
 RECIPES = list(builtin.headers())
 OFFLINE = [r["name"] for r in RECIPES if r["dataset"] in OFFLINE_DATASETS]
 ONLINE = [r["name"] for r in RECIPES if r["dataset"] not in OFFLINE_DATASETS and r["dataset"] != "image_folder"]

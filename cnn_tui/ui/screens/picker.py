@@ -133,15 +133,11 @@ class PickerScreen(Screen):
     @work(thread=True, exclusive=True, group="layer-table")
     def compute_table(self, recipe, key) -> None:
         """Building a model imports torch (a second or two): off the UI thread."""
-        from cnn_tui.models.build import build_model
-        from cnn_tui.models.summary import count_params, layer_table
-        from cnn_tui.recipes.check import expected_input
+        from cnn_tui.recipes.check import describe_model
 
         try:
-            channels, size, classes = expected_input(recipe)
-            model = build_model(recipe.model, channels, size, classes)
-            total, trainable = count_params(model)
-            table = (layer_table(model, (channels, size, size)), total, trainable)
+            rows, total, trainable, _ = describe_model(recipe)
+            table = (rows, total, trainable)
         except CnnTuiError as exc:
             table = Text(str(exc), style="red")
         self.tables[key] = table

@@ -147,8 +147,9 @@ class RunScreen(Screen):
             self._append_logs()
             if state.started is not None:
                 s = state.started
+                trainable = sum(r["trainable"] for r in state.layers)
                 self.query_one("#model", Static).update(
-                    layer_table_text(s.layers, s.total_params, s.trainable_params, self.size.width))
+                    layer_table_text(state.layers, s.total_params, trainable, self.size.width))
 
     def _diagnosis_text(self) -> Text:
         state = self.state
