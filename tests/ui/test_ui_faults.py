@@ -27,7 +27,7 @@ async def test_a_killed_training_process_is_reported(tmp_path):
 
 async def test_leave_running_detaches_the_run(tmp_path):
     recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 400"))
+    recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 100000"))
     source = ChildRun(recipe, tmp_path / "runs")
     app = make_app(source=source)
     async with app.run_test(size=(120, 40)) as pilot:
