@@ -103,7 +103,8 @@ class Diagnoser:
                               f"No learning: after {n} epochs the training loss ({train[-1]:.3f}) has "
                               f"not moved from {start:.3f} and accuracy is at chance. Try another "
                               "learning rate, check labels and normalisation, or reduce regularisation.")
-        if n >= 2 and train[-1] > 1.5 * min(train) and train[-1] > train[-2]:
+        if n >= 2 and train[-1] > 1.5 * min(train) and train[-1] > train[-2] \
+                and train[-1] - min(train) > 0.1 * start:  # a rise from 0.005 to 0.008 is noise
             out += self._once("diverging", "warning",
                               f"The training loss is rising ({min(train):.3f} -> {train[-1]:.3f}): "
                               "the learning rate is probably too high.")

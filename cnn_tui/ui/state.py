@@ -84,9 +84,6 @@ class RunState:
         for row in self.layers:
             if row["name"].startswith("base.blocks."):
                 row["trainable"] = row["params"] if row["name"].startswith(unfrozen) else 0
-        self.log("info", f"phase {e.index + 1} '{e.name}' at step {e.step}: "
-                 + (f"unfroze {', '.join(e.unfrozen)}, " if e.unfrozen else "")
-                 + f"{e.trainable_params:,} trainable parameters, lr {e.lr:g}")
 
     @property
     def markers(self) -> list[tuple[float, str]]:
