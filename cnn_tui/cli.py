@@ -128,7 +128,7 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from cnn_tui.errors import UsageError
+    from cnn_tui.errors import DataError, DataUnavailableError, RecipeError, UsageError
     from cnn_tui.headless.printer import HeadlessPrinter
     from cnn_tui.recipes.loader import load_recipe
     from cnn_tui.rundir import RECIPE
@@ -139,11 +139,11 @@ def cmd_run(args) -> int:
     if args.resume is not None:
         if args.recipe:
             raise UsageError("--resume takes the recipe from the run directory; give no RECIPE")
-        recipe, _ = load_recipe(str(args.resume / RECIPE), _overrides(args))
+        recipe, recipe_path = load_recipe(str(args.resume / RECIPE), _overrides(args))
     elif not args.recipe:
         raise UsageError("run: give a recipe file or built-in name (see 'cnn-tui list')")
     else:
-        recipe, _ = load_recipe(args.recipe, _overrides(args))
+        recipe, recipe_path = load_recipe(args.recipe, _overrides(args))
 
     events_to_stdout = args.events == "-"
     printer = HeadlessPrinter(sys.stderr if events_to_stdout else sys.stdout, quiet=args.quiet)
@@ -157,7 +157,12 @@ def cmd_run(args) -> int:
     if args.control_stdin:
         _read_control(control)
     options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
-    result = execute(recipe, options, FanOut(*sinks), control)
+    try:
+        result = execute(recipe, options, FanOut(*sinks), control)
+    except (RecipeError, DataError, DataUnavailableError) as exc:
+        if str(exc).startswith(str(recipe_path)):
+            raise
+        raise type(exc)(f"{recipe_path}: {exc}") from None  # name the file the field is in
     if result.run_dir is not None and not args.quiet:
         printer.line(f"run directory: {result.run_dir}")
     return result.exit_code
