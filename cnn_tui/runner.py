@@ -64,7 +64,8 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
     data = load_data(recipe.data, recipe.seed, log=notes.append,
                      channels=None if recipe.kind == "scratch" else 3)
     num_classes = len(data.class_names)
-    plan = plan_model(recipe, data, device, notes.append)
+    infos: list[str] = []
+    plan = plan_model(recipe, data, device, infos.append)
     channels_last = device.type == "cuda" and recipe.train.channels_last and plan.train_inputs is None
     model = plan.model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
     if device.type == "cuda":
@@ -105,6 +106,8 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
     ))
     for note in notes:
         fan.emit(Log(level="warning", message=note))
+    for info in infos:
+        fan.emit(Log(level="info", message=info))
     try:
         outcome = trainer.run()
     finally:
