@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import IO, Callable, Protocol
 
@@ -63,7 +62,3 @@ class JsonLinesSink:
     def close(self) -> None:
         if self.close_stream:
             self.stream.close()
-
-
-def dumps_compact(data: object) -> str:
-    return json.dumps(data, separators=(",", ":"))

@@ -9,7 +9,7 @@ import pytest
 
 from cnn_tui.ui.sources import ChildRun, Replay
 from tests.conftest import TINY_RECIPE
-from tests.ui.conftest import make_app, recorded, wait_until
+from tests.ui.conftest import make_app, wait_until
 
 LONG_TINY = TINY_RECIPE.replace("epochs: 3", "epochs: 100000")
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import struct
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
