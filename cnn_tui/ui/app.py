@@ -45,15 +45,11 @@ class CnnTuiApp(App):
         self.push_screen(RunScreen(FollowRunDir(run_dir), title=run_dir.name))
 
     def pop_screen_or_exit(self, screen) -> None:
-        if len(self.screen_stack) > 2:
+        """Back to the screen below (the picker at the bottom); quit from the picker itself."""
+        if len(self.screen_stack) > 2:  # Textual's default screen, the picker, and more
             self.pop_screen()
         else:
-            from cnn_tui.ui.screens.picker import PickerScreen
-
-            if isinstance(self.screen_stack[0 if len(self.screen_stack) == 1 else 1], PickerScreen):
-                self.exit()
-            else:
-                self.pop_screen()
+            self.exit()
 
     def action_help(self) -> None:
         from cnn_tui.ui.screens.help import HelpScreen

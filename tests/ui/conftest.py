@@ -26,6 +26,19 @@ def make_app(source=None, runs_dir: Path = Path("runs"), recipes_dirs=None):
     return CnnTuiApp(recipes_dirs=recipes_dirs or [], runs_dir=runs_dir, first_screen=first)
 
 
+def scripted_child(code: str, out_dir: Path):
+    """A ChildRun whose 'training process' is a Python one-liner (crashes, kills)."""
+    import sys
+
+    from cnn_tui.ui.sources import ChildRun
+
+    class Scripted(ChildRun):
+        def command(self):
+            return [sys.executable, "-c", code]
+
+    return Scripted(Path("x.yaml"), out_dir)
+
+
 async def wait_until(pilot, predicate, timeout: float = 60.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

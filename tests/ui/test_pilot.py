@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from cnn_tui.ui.sources import ChildRun, Replay
 from tests.conftest import TINY_RECIPE
-from tests.ui.conftest import make_app, wait_until
+from tests.ui.conftest import make_app, scripted_child, wait_until
 
 LONG_TINY = TINY_RECIPE.replace("epochs: 3", "epochs: 100000")
 
@@ -67,11 +66,8 @@ async def test_pick_start_watch_pause_resume_stop_and_reopen(recipes_dir, tmp_pa
 
 
 async def test_a_training_crash_is_shown_and_the_app_survives(tmp_path):
-    class Crashing(ChildRun):
-        def command(self):
-            return [sys.executable, "-c", "import sys; print('Traceback: boom', file=sys.stderr); sys.exit(3)"]
-
-    app = make_app(source=Crashing(Path("x.yaml"), tmp_path))
+    code = "import sys; print('Traceback: boom', file=sys.stderr); sys.exit(3)"
+    app = make_app(source=scripted_child(code, tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         await wait_until(pilot, lambda: screen.state.status == "crashed", what="the crash")

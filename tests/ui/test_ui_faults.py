@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
-from pathlib import Path
 
 from cnn_tui.ui.sources import ChildRun
 from tests.conftest import TINY_RECIPE
-from tests.ui.conftest import make_app, wait_until
+from tests.ui.conftest import make_app, scripted_child, wait_until
 
 
 async def test_a_killed_training_process_is_reported(tmp_path):
-    class Killed(ChildRun):
-        def command(self):
-            return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
-
-    app = make_app(source=Killed(Path("x.yaml"), tmp_path))
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    app = make_app(source=scripted_child(code, tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await wait_until(pilot, lambda: screen.state.status == "crashed", what="the crash")

@@ -14,6 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
@@ -56,6 +57,7 @@ class RunScreen(Screen):
         self.current = 0
         self._drawn = -1
         self._logged = 0
+        self._closing = False
         self.sub_title = title
 
     # ------------------------------------------------------------------ layout
@@ -118,10 +120,18 @@ class RunScreen(Screen):
         self.refresh_if_changed()
 
     def refresh_if_changed(self) -> None:
+        if self._closing or not self.is_attached:  # popped while events were still arriving
+            return
         if self.state.version != self._drawn:
             self.redraw()
 
     def redraw(self) -> None:
+        try:
+            self._redraw()
+        except NoMatches:  # the screen is being taken down
+            pass
+
+    def _redraw(self) -> None:
         self._drawn = self.state.version
         state = self.state
         with self.app.batch_update():
@@ -260,4 +270,5 @@ class RunScreen(Screen):
         self.app.push_screen(ConfirmQuit(), decided)
 
     async def on_unmount(self) -> None:
+        self._closing = True
         await self.source.close()
