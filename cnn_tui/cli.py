@@ -7,6 +7,7 @@ Heavy imports (torch, textual) happen inside the commands that need them, so tha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -107,8 +108,23 @@ def cmd_validate(args) -> int:
     from cnn_tui.recipes.loader import load_recipe
 
     recipe, path = load_recipe(args.recipe, args.overrides)
-    print(check_recipe(recipe, path))
+    with naming_the_file(path):
+        report = check_recipe(recipe, path)
+    print(report)
     return 0
+
+
+@contextlib.contextmanager
+def naming_the_file(recipe_path: Path):
+    """Errors about a recipe's fields (found after loading it) name the recipe file too."""
+    from cnn_tui.errors import DataError, DataUnavailableError, RecipeError
+
+    try:
+        yield
+    except (RecipeError, DataError, DataUnavailableError) as exc:
+        if str(exc).startswith(str(recipe_path)):
+            raise
+        raise type(exc)(f"{recipe_path}: {exc}") from None
 
 
 def cmd_compare(args) -> int:
@@ -128,7 +144,7 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from cnn_tui.errors import DataError, DataUnavailableError, RecipeError, UsageError
+    from cnn_tui.errors import UsageError
     from cnn_tui.headless.printer import HeadlessPrinter
     from cnn_tui.recipes.loader import load_recipe
     from cnn_tui.rundir import RECIPE
@@ -157,12 +173,8 @@ def cmd_run(args) -> int:
     if args.control_stdin:
         _read_control(control)
     options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
-    try:
+    with naming_the_file(recipe_path):
         result = execute(recipe, options, FanOut(*sinks), control)
-    except (RecipeError, DataError, DataUnavailableError) as exc:
-        if str(exc).startswith(str(recipe_path)):
-            raise
-        raise type(exc)(f"{recipe_path}: {exc}") from None  # name the file the field is in
     if result.run_dir is not None and not args.quiet:
         printer.line(f"run directory: {result.run_dir}")
     return result.exit_code

@@ -52,11 +52,15 @@ def dry_run_recipe(recipe):
 
 def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | None = None) -> RunResult:
     control = control or RunControl()
-    if options.dry_run:
-        recipe = dry_run_recipe(recipe)
     state = None
     if options.resume is not None:
         state = _load_resume_state(options.resume)
+    if recipe.kind == "style_transfer":
+        from cnn_tui.style.run import execute_style
+
+        return execute_style(recipe, options, sink, control, state, EXIT_CODES)
+    if options.dry_run:
+        recipe = dry_run_recipe(recipe)
     # ---- everything that can fail on bad input happens before a run directory exists
     torch.manual_seed(recipe.seed)
     device = pick_device(options.device or recipe.device)

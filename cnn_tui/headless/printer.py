@@ -11,7 +11,7 @@ import sys
 import time
 from typing import IO
 
-from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Log, RunFinished,
+from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Image, Log, RunFinished,
                             RunStarted, StateChanged, Step)
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
@@ -63,6 +63,11 @@ class HeadlessPrinter:
         self.started, self.segment_start = e, time.time()
         if self.quiet:
             return
+        if e.kind == "style_transfer":
+            verb = f"resuming at step {e.start_step} of" if e.resumed else "optimising an image with"
+            self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} features ({e.total_params:,} "
+                      f"params, frozen) on {e.device_name}; {e.total_steps} steps; run: {e.run_id}")
+            return
         verb = f"resuming at epoch {e.start_epoch + 1}, step {e.start_step}" if e.resumed else "training"
         self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} ({e.total_params:,} params) "
                   f"on {e.device_name}")
@@ -83,9 +88,12 @@ class HeadlessPrinter:
         eta = (now - self.segment_start) / done * max(s.total_steps - e.step, 0)
         bar_width = 20
         filled = int(bar_width * min(in_epoch / max(s.steps_per_epoch, 1), 1.0))
-        text = (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (bar_width - filled)}] "
-                f"step {e.step}/{s.total_steps}  loss {e.metrics.get('train/loss', float('nan')):.4f}  "
-                f"lr {e.metrics.get('lr', 0):.3g}  {e.images_per_sec:,.0f} img/s  ETA {format_duration(eta)}")
+        if s.kind == "style_transfer":
+            text = style_progress(e, s.total_steps, eta)
+        else:
+            text = (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (bar_width - filled)}] "
+                    f"step {e.step}/{s.total_steps}  loss {e.metrics.get('train/loss', float('nan')):.4f}  "
+                    f"lr {e.metrics.get('lr', 0):.3g}  {e.images_per_sec:,.0f} img/s  ETA {format_duration(eta)}")
         if self.tty:
             self._write("\r\x1b[2K" + text)
             self.progress_shown = True
@@ -120,8 +128,30 @@ class HeadlessPrinter:
         if e.reason == "interrupt" and not self.quiet:
             self.line(f"- saved {e.path} at step {e.step}")
 
+    def _on_image(self, e: Image) -> None:
+        if e.tag == "final" and not self.quiet:
+            self.line(f"- final image: {e.path}")
+
     def _on_finished(self, e: RunFinished) -> None:
+        if self.started is not None and self.started.kind == "style_transfer":
+            self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, "
+                      f"{e.wall_seconds / max(e.step, 1):.3f} s/step){loss_line(e.final)}")
+            return
         best = ""
         if e.best:
             best = f"; best val acc {e.best.get('val/acc', float('nan')):.2%}, val loss {e.best.get('val/loss', float('nan')):.4f}"
         self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, {e.step} steps){best}")
+
+
+def loss_line(metrics: dict[str, float]) -> str:
+    if not metrics:
+        return ""
+    parts = [f"{name} {metrics[f'loss/{name}']:.4g}" for name in ("total", "content", "style", "tv")
+             if f"loss/{name}" in metrics]
+    return "; " + ", ".join(parts)
+
+
+def style_progress(e: Step, total_steps: int, eta: float) -> str:
+    seconds_per_step = 1.0 / e.images_per_sec if e.images_per_sec > 0 else 0.0
+    return (f"step {e.step}/{total_steps}{loss_line(e.metrics).replace(';', ' ')}  "
+            f"{seconds_per_step:.3f} s/step  ETA {format_duration(eta)}")

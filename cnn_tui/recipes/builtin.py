@@ -47,6 +47,6 @@ def headers(folder: Path | None = None) -> Iterator[dict[str, str]]:
             "name": path.stem,
             "kind": str(raw.get("kind", "scratch")),
             "description": " ".join(str(raw.get("description", "")).split()),
-            "dataset": str(data.get("dataset", "shapes")),
+            "dataset": "images" if raw.get("kind") == "style_transfer" else str(data.get("dataset", "shapes")),
             "path": str(path),
         }

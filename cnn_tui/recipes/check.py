@@ -22,6 +22,8 @@ def describe_model(recipe) -> tuple[list[dict], int, int, str]:
     """(layer rows, total params, trainable params, model name) without downloading weights."""
     from cnn_tui.models.summary import count_params, layer_table
 
+    if recipe.kind == "style_transfer":
+        return _describe_feature_net(recipe)
     channels, size, classes = expected_input(recipe)
     if recipe.kind == "scratch":
         from cnn_tui.models.build import build_model
@@ -40,8 +42,39 @@ def describe_model(recipe) -> tuple[list[dict], int, int, str]:
     return layer_table(model, (channels, size, size)), total, trainable, name
 
 
+def _describe_feature_net(recipe) -> tuple[list[dict], int, int, str]:
+    """The truncated feature net on a square image of image_size (random weights: no download)."""
+    from cnn_tui.models.summary import count_params, layer_table
+    from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
+
+    spec = recipe.feature_net
+    net = build_feature_net(spec.name, "none", spec.pooling, recipe.seed)
+    extractor = FeatureExtractor(net, list(dict.fromkeys(recipe.content_layers + recipe.style_layers)))
+    rows = [{**row, "trainable": 0} for row in layer_table(extractor.layers, (3, recipe.image_size, recipe.image_size))]
+    total, _ = count_params(extractor.layers)
+    return rows, total, 0, f"{spec.name} features ({spec.weights} weights, frozen)"
+
+
+def _check_images(recipe) -> str:
+    from cnn_tui.style.images import load_image
+
+    sizes = []
+    for field in ("content_image", "style_image"):
+        side = recipe.image_size if field == "content_image" else (recipe.style_size or recipe.image_size)
+        image = load_image(getattr(recipe, field), side, field)
+        sizes.append(f"{field} {getattr(recipe, field)} -> {image.shape[-1]}x{image.shape[-2]} px")
+        if field == "content_image" and min(image.shape[-2:]) < 16:
+            from cnn_tui.errors import RecipeError
+
+            raise RecipeError(f"content_image: {image.shape[-1]}x{image.shape[-2]} px at image_size "
+                              f"{recipe.image_size} is too small; raise image_size")
+    return "\n".join(sizes)
+
+
 def check_recipe(recipe, path: Path) -> str:
     from cnn_tui.models.summary import format_table
 
     rows, total, trainable, name = describe_model(recipe)
+    if recipe.kind == "style_transfer":
+        return f"ok: {path} ({recipe.kind}, {name})\n{_check_images(recipe)}\n{format_table(rows, total, trainable)}"
     return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{format_table(rows, total, trainable)}"

@@ -17,12 +17,14 @@ from pydantic import BaseModel, ValidationError
 from cnn_tui.errors import RecipeError, UsageError
 from cnn_tui.recipes import builtin
 from cnn_tui.recipes.schema import FeatureExtractionRecipe, FineTuningRecipe, Recipe
+from cnn_tui.recipes.style_schema import StyleTransferRecipe
 from cnn_tui.recipes.yaml_io import compose, describe_yaml_error, line_of, load_yaml_text
 
 RECIPE_MODELS: dict[str, type[BaseModel]] = {
     "scratch": Recipe,
     "feature_extraction": FeatureExtractionRecipe,
     "fine_tuning": FineTuningRecipe,
+    "style_transfer": StyleTransferRecipe,
 }
 
 
@@ -176,6 +178,8 @@ def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...])
 
 def resolve_paths(recipe: Any, base: Path) -> Any:
     """Make file paths in the recipe absolute, relative to the recipe file's folder."""
+    if recipe.kind == "style_transfer":
+        return _resolve_style_paths(recipe, base)
     data = recipe.data
     if data.path:
         candidate = Path(data.path).expanduser()
@@ -190,6 +194,23 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
     if cache is not None:
         cache_path = Path(cache).expanduser()
         recipe.cache_dir = str(cache_path if cache_path.is_absolute() else (base / cache_path).resolve())
+    return recipe
+
+
+def _absolute(value: str, base: Path) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def _resolve_style_paths(recipe: Any, base: Path) -> Any:
+    from cnn_tui.style.samples import SAMPLE_PREFIX
+
+    for field in ("content_image", "style_image"):
+        value = getattr(recipe, field)
+        if not value.startswith(SAMPLE_PREFIX):
+            setattr(recipe, field, _absolute(value, base))
+    if recipe.feature_net.weights not in ("imagenet", "none"):
+        recipe.feature_net.weights = _absolute(recipe.feature_net.weights, base)
     return recipe
 
 

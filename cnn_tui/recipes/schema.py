@@ -241,11 +241,18 @@ class Logging(Strict):
     grad_every_steps: int = Field(25, ge=0)  # per-layer gradient statistics (0: off)
 
 
-class RecipeBase(Strict):
+class RecipeCommon(Strict):
+    """What every kind of recipe has."""
+
     name: str = Field("recipe", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+
+
+class RecipeBase(RecipeCommon):
+    """The kinds that train a classifier on a dataset."""
+
     data: Data = Field(default_factory=Data)
     train: Train = Field(default_factory=Train)
     log: Logging = Field(default_factory=Logging)

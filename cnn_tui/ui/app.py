@@ -9,7 +9,20 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from cnn_tui.rundir import RECIPE
+from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.sources import ChildRun, FollowRunDir
+
+
+def run_screen_class(kind: str):
+    """Style transfer shows pictures; every other kind shows the training panes."""
+    if kind == "style_transfer":
+        from cnn_tui.ui.screens.style_run import StyleRunScreen
+
+        return StyleRunScreen
+    from cnn_tui.ui.screens.run import RunScreen
+
+    return RunScreen
 
 
 class CnnTuiApp(App):
@@ -35,14 +48,12 @@ class CnnTuiApp(App):
             self.open_run(self.run_dir)
 
     def start_recipe(self, recipe: Path) -> None:
-        from cnn_tui.ui.screens.run import RunScreen
-
-        self.push_screen(RunScreen(ChildRun(recipe, self.runs_dir), title=recipe.stem))
+        screen = run_screen_class(recipe_kind(recipe))
+        self.push_screen(screen(ChildRun(recipe, self.runs_dir), title=recipe.stem))
 
     def open_run(self, run_dir: Path) -> None:
-        from cnn_tui.ui.screens.run import RunScreen
-
-        self.push_screen(RunScreen(FollowRunDir(run_dir), title=run_dir.name))
+        screen = run_screen_class(recipe_kind(run_dir / RECIPE))
+        self.push_screen(screen(FollowRunDir(run_dir), title=run_dir.name))
 
     def pop_screen_or_exit(self, screen) -> None:
         """Back to the screen below (the picker at the bottom); quit from the picker itself."""

@@ -34,8 +34,36 @@ def discover(extra_dirs: list[Path]) -> list[dict[str, Any]]:
                                         not r["builtin"], r["name"]))
 
 
+def recipe_kind(path: Path) -> str:
+    """A recipe file's kind, read leniently (a broken file is the run's to report)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return "scratch"
+    kind = raw.get("kind", "scratch") if isinstance(raw, dict) else "scratch"
+    return kind if isinstance(kind, str) else "scratch"
+
+
+def style_summary_lines(recipe) -> list[str]:
+    net, opt = recipe.feature_net, recipe.optimizer
+    return [
+        f"content   {recipe.content_image}",
+        f"style     {recipe.style_image}",
+        f"size      {recipe.image_size}px (longer side), start from {recipe.init}",
+        f"features  {net.name} ({net.weights} weights, {net.pooling} pooling)",
+        f"layers    content {', '.join(recipe.content_layers)}; style {', '.join(recipe.style_layers)}",
+        f"weights   content {recipe.content_weight:g}, style {recipe.style_weight:g}, tv {recipe.tv_weight:g}",
+        f"optimizer {opt.name} lr {opt.lr:g}, {recipe.steps} steps, snapshot every {recipe.log.snapshot_every}",
+        f"device    {recipe.device}",
+    ]
+
+
 def summary_lines(recipe) -> list[str]:
     """The settings a learner compares between recipes, one per line."""
+    if recipe.kind == "style_transfer":
+        return style_summary_lines(recipe)
     d, t = recipe.data, recipe.train
     aug = [name for name, on in (("flip", d.augment.hflip), (f"crop±{d.augment.crop_padding}", d.augment.crop_padding),
                                  (f"rotate±{d.augment.rotation:g}°", d.augment.rotation),

@@ -62,3 +62,27 @@ def gradient_plot(state: RunState, columns: int) -> PlotData:
         lines.append(Line(name, xs, ys, color))
     return PlotData(lines=lines, log_y=True, empty_text="waiting for gradient statistics...",
                     markers=state.markers)
+
+
+STYLE_LOSSES = (("loss/total", "total", "bright_white"), ("loss/style", "style", "yellow"),
+                ("loss/content", "content", "cyan"), ("loss/tv", "tv", "green"))
+
+
+def style_loss_plot(state: RunState, columns: int, smoothing: float) -> PlotData:
+    """Style transfer's weighted loss terms on a log scale (they differ by decades)."""
+    lines = []
+    for name, label, color in STYLE_LOSSES:
+        xs, ys = _series(state, name, columns)
+        if xs and any(y > 0 for y in ys):
+            lines.append(Line(label, xs, debiased_ema(ys, smoothing) if smoothing > 0 else ys, color))
+    return PlotData(lines=lines, log_y=True, empty_text="waiting for the first step...")
+
+
+def style_layer_plot(state: RunState, columns: int) -> PlotData:
+    """Each style layer's share of the style loss: which scales of texture are still off."""
+    names = [n for n in state.series if n.startswith("style/")]
+    lines = []
+    for color, name in zip(LAYER_COLORS, names[:MAX_LAYER_LINES]):
+        xs, ys = _series(state, name, columns)
+        lines.append(Line(name.split("/", 1)[1], xs, ys, color))
+    return PlotData(lines=lines, log_y=True, empty_text="waiting for the first step...")

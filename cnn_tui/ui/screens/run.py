@@ -65,15 +65,19 @@ class RunScreen(Screen):
         yield Static(id="status")
         yield Static(id="tabs")
         with Container(id="panes"):
-            yield Pane("Loss", LinePlot(id="loss-plot"), id="loss")
-            yield Pane("Accuracy", LinePlot(id="acc-plot"), id="acc")
-            yield Pane("Learning rate", LinePlot(id="lr-plot"), id="lr")
-            yield Pane("Gradient norm per layer (log scale)", LinePlot(id="grad-plot"), id="grads")
-            yield Pane("Latest gradients", VerticalScroll(GradBars(id="grad-bars")), id="bars")
+            yield from self.compose_curve_panes()
             yield Pane("Diagnosis", VerticalScroll(Static(id="diagnosis")), id="diag")
             yield Pane("Log", RichLog(id="log", wrap=True, markup=False, auto_scroll=True), id="logpane")
             yield Pane("Model", VerticalScroll(Static(id="model")), id="model-pane")
         yield Footer()
+
+    def compose_curve_panes(self) -> ComposeResult:
+        """The panes that differ between kinds of run (style transfer has its own)."""
+        yield Pane("Loss", LinePlot(id="loss-plot"), id="loss")
+        yield Pane("Accuracy", LinePlot(id="acc-plot"), id="acc")
+        yield Pane("Learning rate", LinePlot(id="lr-plot"), id="lr")
+        yield Pane("Gradient norm per layer (log scale)", LinePlot(id="grad-plot"), id="grads")
+        yield Pane("Latest gradients", VerticalScroll(GradBars(id="grad-bars")), id="bars")
 
     @property
     def panes(self) -> list[Pane]:
@@ -138,28 +142,33 @@ class RunScreen(Screen):
             status = self.query_one("#status", Static)
             status.update(status_text(state, self.smoothing, self.size.width))
             shown = {p.id for p in self.panes if p.display and (not self.has_class("-compact", "-maximised") or p.has_class("-current"))}
-            if "loss" in shown:
-                plot = self.query_one("#loss-plot", LinePlot)
-                plot.set_data(metric_plot(state, "loss", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
-            if "acc" in shown:
-                plot = self.query_one("#acc-plot", LinePlot)
-                plot.set_data(metric_plot(state, "acc", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
-            if "lr" in shown:
-                plot = self.query_one("#lr-plot", LinePlot)
-                plot.set_data(lr_plot(state, plot.plot_columns))
-            if "grads" in shown:
-                plot = self.query_one("#grad-plot", LinePlot)
-                plot.set_data(gradient_plot(state, plot.plot_columns))
-            if "bars" in shown:
-                bars = self.query_one(GradBars)
-                bars.show(state.grad_latest, state.ratio_latest)
+            self.draw_curve_panes(shown)
             self.query_one("#diagnosis", Static).update(self._diagnosis_text())
             self._append_logs()
             if state.started is not None:
                 s = state.started
                 trainable = sum(r["trainable"] for r in state.layers)
+                width = self.query_one("#model-pane").content_size.width - 2  # less the scrollbar
                 self.query_one("#model", Static).update(
-                    layer_table_text(state.layers, s.total_params, trainable, self.size.width))
+                    layer_table_text(state.layers, s.total_params, trainable, width if width > 10 else self.size.width))
+
+    def draw_curve_panes(self, shown: set[str]) -> None:
+        state = self.state
+        if "loss" in shown:
+            plot = self.query_one("#loss-plot", LinePlot)
+            plot.set_data(metric_plot(state, "loss", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
+        if "acc" in shown:
+            plot = self.query_one("#acc-plot", LinePlot)
+            plot.set_data(metric_plot(state, "acc", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
+        if "lr" in shown:
+            plot = self.query_one("#lr-plot", LinePlot)
+            plot.set_data(lr_plot(state, plot.plot_columns))
+        if "grads" in shown:
+            plot = self.query_one("#grad-plot", LinePlot)
+            plot.set_data(gradient_plot(state, plot.plot_columns))
+        if "bars" in shown:
+            bars = self.query_one(GradBars)
+            bars.show(state.grad_latest, state.ratio_latest)
 
     def _diagnosis_text(self) -> Text:
         state = self.state

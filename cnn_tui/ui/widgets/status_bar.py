@@ -25,6 +25,8 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     if state.memory_mb:
         text.append(f" · {state.memory_mb:,.0f} MB")
     text.append("\n")
+    if s.kind == "style_transfer":
+        return _style_progress(text, state, smoothing, width)
     epochs = s.epochs
     shown_epoch = min(state.epoch + (1 if state.live else 0), epochs) if state.live else state.epoch
     fraction = min(state.step / max(s.total_steps, 1), 1.0)
@@ -44,5 +46,30 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     best = state.best_metrics
     if best is not None:
         text.append(f" · best val acc {best.get('val/acc', 0):.2%} @{state.best_epoch}")
+    text.append(f" · smoothing {smoothing:.2f}", style="dim")
+    return text
+
+
+def _progress_bar(text: Text, state: RunState, width: int) -> None:
+    fraction = min(state.step / max(state.total_steps, 1), 1.0)
+    bar_w = max(6, min(24, width // 8))
+    filled = int(bar_w * fraction)
+    text.append("━" * filled, style="green")
+    text.append("─" * (bar_w - filled), style="bright_black")
+    text.append(f" step {state.step}/{state.total_steps} ({fraction:.0%})")
+
+
+def _style_progress(text: Text, state: RunState, smoothing: float, width: int) -> Text:
+    """Style transfer has steps, not epochs; its speed is seconds per step."""
+    text.append(" ")
+    _progress_bar(text, state, width)
+    if state.images_per_sec and state.live:
+        text.append(f" · {1 / state.images_per_sec:.3f} s/step")
+    eta = state.eta_seconds
+    if eta is not None:
+        text.append(f" · ETA {format_duration(eta)}")
+    series, first = state.series.get("loss/style"), state.first_metrics.get("loss/style")
+    if series is not None and series.last and first:
+        text.append(f" · style loss fell {first / series.last:,.0f}x")
     text.append(f" · smoothing {smoothing:.2f}", style="dim")
     return text

@@ -1,0 +1,72 @@
+"""Gatys et al.'s objective: content, style (Gram matrices) and total-variation losses.
+
+The targets are computed once: content activations of the content image, Gram matrices
+of the style image. Every step then costs one forward pass of the optimised image.
+Reported losses are the weighted terms, so content + style + tv = total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from cnn_tui.style.feature_nets import FeatureExtractor
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, C) channel correlations, divided by C*H*W so that the style
+    loss does not depend on the image size or the layer's width."""
+    b, c, h, w = features.shape
+    flat = features.reshape(b, c, h * w)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between neighbouring pixels: penalises high-frequency noise."""
+    dy = image[:, :, 1:, :] - image[:, :, :-1, :]
+    dx = image[:, :, :, 1:] - image[:, :, :, :-1]
+    return dy.pow(2).mean() + dx.pow(2).mean()
+
+
+@dataclass
+class Losses:
+    total: torch.Tensor
+    content: torch.Tensor
+    style: torch.Tensor
+    tv: torch.Tensor
+    style_layers: dict[str, torch.Tensor]
+
+    def metrics(self) -> dict[str, float]:
+        """One device sync for all of them."""
+        names = ["loss/total", "loss/content", "loss/style", "loss/tv"] + [f"style/{n}" for n in self.style_layers]
+        values = torch.stack([self.total, self.content, self.style, self.tv, *self.style_layers.values()])
+        return dict(zip(names, values.detach().float().cpu().tolist()))
+
+
+class StyleObjective:
+    def __init__(self, extractor: FeatureExtractor, content: torch.Tensor, style: torch.Tensor,
+                 content_layers: list[str], style_layers: list[str], style_layer_weights: list[float],
+                 content_weight: float, style_weight: float, tv_weight: float) -> None:
+        self.extractor = extractor
+        self.content_layers, self.style_layers = list(content_layers), list(style_layers)
+        self.layer_weights = dict(zip(style_layers, style_layer_weights))
+        self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
+        with torch.no_grad():
+            content_features = extractor(content)
+            style_features = extractor(style)
+        self.content_targets = {n: content_features[n].detach() for n in content_layers}
+        self.style_targets = {n: gram_matrix(style_features[n]).detach() for n in style_layers}
+
+    def __call__(self, image: torch.Tensor) -> Losses:
+        features = self.extractor(image)
+        content = sum(F.mse_loss(features[n], self.content_targets[n]) for n in self.content_layers)
+        per_layer = {
+            n: self.style_weight * self.layer_weights[n] * F.mse_loss(gram_matrix(features[n]), self.style_targets[n])
+            for n in self.style_layers
+        }
+        content = self.content_weight * content
+        style = sum(per_layer.values())
+        tv = self.tv_weight * total_variation(image)
+        return Losses(content + style + tv, content, style, tv, per_layer)
