@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from cnn_tui.train.checkpoint import atomic_write
+from cnn_tui.atomic import atomic_write
 
 CACHE_VERSION = 1
 

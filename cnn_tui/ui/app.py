@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from cnn_tui.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
+from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.sources import ChildRun, FollowRunDir
 
 
@@ -37,6 +38,7 @@ class CnnTuiApp(App):
         self.run_dir = run_dir
         self.runs_dir = runs_dir
         self.first_screen = first_screen  # tests and benchmarks hand in a ready screen
+        self.describer = Describer()  # the picker's layer tables, from a helper process
 
     def on_mount(self) -> None:
         from cnn_tui.ui.screens.picker import PickerScreen
@@ -48,12 +50,16 @@ class CnnTuiApp(App):
             self.open_run(self.run_dir)
 
     def start_recipe(self, recipe: Path) -> None:
+        self.run_worker(self.describer.stop(), exclusive=False)  # no CPU taken from the run
         screen = run_screen_class(recipe_kind(recipe))
         self.push_screen(screen(ChildRun(recipe, self.runs_dir), title=recipe.stem))
 
     def open_run(self, run_dir: Path) -> None:
         screen = run_screen_class(recipe_kind(run_dir / RECIPE))
         self.push_screen(screen(FollowRunDir(run_dir), title=run_dir.name))
+
+    async def on_unmount(self) -> None:
+        await self.describer.stop()
 
     def pop_screen_or_exit(self, screen) -> None:
         """Back to the screen below (the picker at the bottom); quit from the picker itself."""

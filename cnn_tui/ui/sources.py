@@ -87,6 +87,7 @@ class ChildRun:
 
     live = True
     stop_timeout = 15.0  # seconds to wait for a clean stop when the screen closes
+    coalesce_seconds = 0.1  # read the event pipe at most 10 times a second while training
 
     def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = ()) -> None:
         self.recipe, self.out_dir, self.extra_args = recipe, out_dir, list(extra_args)
@@ -118,11 +119,19 @@ class ChildRun:
             await self.start()
         assert self.proc is not None and self.proc.stdout is not None
         stderr_task = asyncio.create_task(self._drain_stderr())
-        async for raw in self.proc.stdout:
-            event = parse_line(raw.decode("utf-8", "replace"))
-            if event is not None:
-                self.saw_finish = self.saw_finish or isinstance(event, RunFinished)
-                yield event
+        pending = b""
+        while True:
+            chunk = await self.proc.stdout.read(1 << 20)  # all that has arrived
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for raw in lines:
+                event = parse_line(raw.decode("utf-8", "replace"))
+                if event is not None:
+                    self.saw_finish = self.saw_finish or isinstance(event, RunFinished)
+                    yield event
+            if not self.saw_finish:
+                await asyncio.sleep(self.coalesce_seconds)  # let events pile up: fewer wake-ups
         code = await self.proc.wait()
         await asyncio.wait([stderr_task], timeout=2)
         if not self.saw_finish:

@@ -15,7 +15,9 @@ MID_RUN = 70  # of the recorded events: inside epoch 10, after the overfitting d
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    """Every worker done (the picker's layer table, the replay), then one more redraw."""
+    while any(not w.is_finished for w in pilot.app.workers):
+        await pilot.pause(0.05)
     await pilot.pause()
     screen = pilot.app.screen
     if hasattr(screen, "redraw"):

@@ -23,8 +23,8 @@ image_size: 48
 feature_net: {name: random}
 content_layers: [relu3_1]
 style_layers: [relu1_1, relu2_1, relu3_1]
-steps: 30
-log: {every_steps: 2, snapshot_every: 5}
+steps: 150
+log: {every_steps: 5, snapshot_every: 5}
 """
 
 

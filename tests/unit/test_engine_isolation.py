@@ -34,3 +34,31 @@ def test_help_and_list_do_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "scratch_cnn" in result.stdout
+
+
+def test_the_dashboard_never_imports_torch():
+    """Training runs in a child process and layer tables come from a helper process, so the
+    dashboard itself stays small (~60 MB, not ~550) and takes no CPU from a run."""
+    code = """
+import asyncio, sys
+from cnn_tui.ui.app import CnnTuiApp
+from cnn_tui.ui.screens.picker import PickerScreen
+
+async def main():
+    app = CnnTuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        for _ in range(600):  # the helper imports torch: up to a minute on a slow machine
+            if picker.tables:
+                break
+            await pilot.pause(0.1)
+        table = next(iter(picker.tables.values()))
+        assert isinstance(table, tuple) and table[1] > 0, table  # rows, total params, trainable
+        import cnn_tui.ui.screens.run, cnn_tui.ui.screens.style_run  # noqa: F401
+    assert "torch" not in sys.modules, "the dashboard imported torch"
+
+asyncio.run(main())
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
@@ -23,6 +24,7 @@ from cnn_tui.ui.widgets.model_table import layer_table_text
 
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
+PREVIEW_DEBOUNCE_SECONDS = 0.25
 
 
 class PickerScreen(Screen):
@@ -61,6 +63,7 @@ class PickerScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one(OptionList).focus()
+        self.show_preview()  # a layer table skipped while a run screen was on top
 
     # ------------------------------------------------------------------ list
     def fill(self, needle: str = "") -> None:
@@ -130,18 +133,21 @@ class PickerScreen(Screen):
             self.compute_table(recipe, key)
         self.query_one("#preview", Static).update(text)
 
-    @work(thread=True, exclusive=True, group="layer-table")
-    def compute_table(self, recipe, key) -> None:
-        """Building a model imports torch (a second or two): off the UI thread."""
-        from cnn_tui.recipes.check import describe_model
-
-        try:
-            rows, total, trainable, _ = describe_model(recipe)
-            table = (rows, total, trainable)
-        except CnnTuiError as exc:
-            table = Text(str(exc), style="red")
-        self.tables[key] = table
-        self.app.call_from_thread(self.show_preview)
+    @work(exclusive=True, group="layer-table")
+    async def compute_table(self, recipe, key) -> None:
+        """The layer table comes from a helper process (models need torch, which the dashboard
+        never imports), only for a selection that stays put (typing a filter moves it)."""
+        await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
+        if self.app.screen is not self:
+            return
+        answer = await self.app.describer.describe(key[0])
+        if answer is None:  # a run started meanwhile; the preview is redone on return
+            return
+        if "error" in answer:
+            self.tables[key] = Text(answer["error"], style="red")
+        else:
+            self.tables[key] = (answer["rows"], answer["total"], answer["trainable"])
+        self.show_preview()
 
     # ------------------------------------------------------------------ keys
     def action_move(self, delta: int) -> None:

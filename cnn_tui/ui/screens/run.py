@@ -1,12 +1,14 @@
 """The run screen: live curves, gradients, diagnosis and log for one run, from any source.
 
 Events are folded into a RunState as they arrive; the panes redraw from it on a timer
-(5 Hz) and only when something changed, so a fast event stream never floods the UI.
+(twice a second, curves once) and only when something changed, so a fast event stream
+never floods the UI and the UI takes almost nothing from the training beside it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -30,7 +32,10 @@ from cnn_tui.ui.widgets.status_bar import status_text
 SMOOTHING_STEPS = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
 SEVERITY = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
-REFRESH_SECONDS = 0.2
+# Every wake-up of the dashboard can stall a training step (torch's threads wait for the
+# one that was preempted), so while a run is live the screen redraws at a measured pace:
+REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, after a change
+PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
 
 
 class RunScreen(Screen):
@@ -55,9 +60,12 @@ class RunScreen(Screen):
         self.overlay_name = ""
         self.smoothing = 0.6
         self.current = 0
-        self._drawn = -1
+        self._drawn = -1  # state version the screen last showed
+        self._plots_drawn = -1  # ... and the curves
+        self._plots_at = 0.0  # monotonic time of the last curve redraw
         self._logged = 0
         self._closing = False
+        self._keys: dict[str, object] = {}  # what the rarely-changing panes last showed
         self.sub_title = title
 
     # ------------------------------------------------------------------ layout
@@ -93,7 +101,7 @@ class RunScreen(Screen):
 
     def on_resize(self) -> None:
         self._apply_layout()
-        self._drawn = -1
+        self.invalidate()
 
     def _apply_layout(self) -> None:
         compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
@@ -126,8 +134,18 @@ class RunScreen(Screen):
     def refresh_if_changed(self) -> None:
         if self._closing or not self.is_attached:  # popped while events were still arriving
             return
-        if self.state.version != self._drawn:
+        if self.state.version != self._drawn or (self.state.version != self._plots_drawn and self._plots_due()):
             self.redraw()
+
+    def invalidate(self) -> None:
+        """Redraw everything on the next tick (after a key, a resize, a new overlay)."""
+        self._drawn = self._plots_drawn = -1
+        self._plots_at = 0.0
+        if self.is_attached:
+            self.call_later(self.refresh_if_changed)
+
+    def _plots_due(self) -> bool:
+        return not self.state.live or time.monotonic() - self._plots_at >= PLOT_SECONDS
 
     def redraw(self) -> None:
         try:
@@ -140,17 +158,36 @@ class RunScreen(Screen):
         state = self.state
         with self.app.batch_update():
             status = self.query_one("#status", Static)
-            status.update(status_text(state, self.smoothing, self.size.width))
-            shown = {p.id for p in self.panes if p.display and (not self.has_class("-compact", "-maximised") or p.has_class("-current"))}
-            self.draw_curve_panes(shown)
-            self.query_one("#diagnosis", Static).update(self._diagnosis_text())
+            status.update(status_text(state, self.smoothing, self.size.width), layout=False)  # fixed height
+            self.draw_each_tick()
+            if self._plots_due():
+                self._plots_drawn, self._plots_at = state.version, time.monotonic()
+                shown = {p.id for p in self.panes
+                         if p.display and (not self.has_class("-compact", "-maximised") or p.has_class("-current"))}
+                self.draw_curve_panes(shown)
+            # The two texts below change rarely; re-setting them would re-layout the screen.
+            diagnosis_key = (len(state.diagnoses), state.diagnoses[-1].message if state.diagnoses else "",
+                             state.finished is not None, bool(state.epochs))
+            if self._changed("diagnosis", diagnosis_key):
+                self.query_one("#diagnosis", Static).update(self._diagnosis_text())
             self._append_logs()
             if state.started is not None:
-                s = state.started
-                trainable = sum(r["trainable"] for r in state.layers)
                 width = self.query_one("#model-pane").content_size.width - 2  # less the scrollbar
-                self.query_one("#model", Static).update(
-                    layer_table_text(state.layers, s.total_params, trainable, width if width > 10 else self.size.width))
+                width = width if width > 10 else self.size.width
+                trainable = sum(r["trainable"] for r in state.layers)
+                if self._changed("model", (id(state.started), trainable, width)):
+                    self.query_one("#model", Static).update(
+                        layer_table_text(state.layers, state.started.total_params, trainable, width))
+
+    def _changed(self, name: str, key) -> bool:
+        """True when `key` differs from the last one seen for `name` (so redraw it)."""
+        if self._keys.get(name) == key:
+            return False
+        self._keys[name] = key
+        return True
+
+    def draw_each_tick(self) -> None:
+        """Cheap panes that keep up with every redraw tick (none here; style transfer's images)."""
 
     def draw_curve_panes(self, shown: set[str]) -> None:
         state = self.state
@@ -220,16 +257,16 @@ class RunScreen(Screen):
         self.current = (self.current + delta) % len(self.panes)
         self._apply_layout()
         self.panes[self.current].focus()
-        self._drawn = -1
+        self.invalidate()
 
     def action_maximise(self) -> None:
         self.toggle_class("-maximised")
-        self._drawn = -1
+        self.invalidate()
 
     def action_smoothing(self, delta: int) -> None:
         i = min(range(len(SMOOTHING_STEPS)), key=lambda k: abs(SMOOTHING_STEPS[k] - self.smoothing))
         self.smoothing = SMOOTHING_STEPS[max(0, min(len(SMOOTHING_STEPS) - 1, i + delta))]
-        self._drawn = -1
+        self.invalidate()
 
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
@@ -249,7 +286,7 @@ class RunScreen(Screen):
             for event in read_events(run_dir):
                 overlay.ingest(event)
             self.overlay, self.overlay_name = overlay, run_dir.name
-            self._drawn = -1
+            self.invalidate()
             self.notify(f"Overlaying {run_dir.name}'s validation curves (yellow).")
 
         self.app.push_screen(RunsScreen(self.app.runs_dir, pick=True), chosen)

@@ -36,10 +36,14 @@ class StyleRunScreen(RunScreen):
             return Path(out) / self.state.started.run_id
         return None
 
+    def draw_each_tick(self) -> None:
+        """A new snapshot shows at the next tick (loading a PNG only when it is new)."""
+        image_pane = self.query_one("#image")
+        if image_pane.display and (not self.has_class("-compact", "-maximised") or image_pane.has_class("-current")):
+            self._draw_images()
+
     def draw_curve_panes(self, shown: set[str]) -> None:
         state = self.state
-        if "image" in shown:
-            self._draw_images()
         if "losses" in shown:
             plot = self.query_one("#losses-plot", LinePlot)
             plot.set_data(style_loss_plot(state, plot.plot_columns, self.smoothing))

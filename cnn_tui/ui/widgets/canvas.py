@@ -7,6 +7,9 @@ from __future__ import annotations
 
 BRAILLE = 0x2800
 DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [row % 4][col % 2]
+# SPANS[col % 2][lo][hi]: the bits of dots lo..hi (rows within a cell) in one column
+SPANS = tuple(tuple(tuple(sum(DOTS[r][c] for r in range(lo, hi + 1)) for hi in range(4)) for lo in range(4))
+              for c in range(2))
 
 
 class BrailleCanvas:
@@ -23,23 +26,35 @@ class BrailleCanvas:
             self.bits[row][col] |= DOTS[y & 3][x & 1]
             self.colors[row][col] = color
 
+    def span(self, x: int, y0: int, y1: int, color: str) -> None:
+        """Dots (x, y0..y1) of one dot column: one OR per cell instead of one per dot."""
+        if not 0 <= x < self.dot_w:
+            return
+        if y0 > y1:
+            y0, y1 = y1, y0
+        y0, y1 = max(y0, 0), min(y1, self.dot_h - 1)
+        col, masks = x >> 1, SPANS[x & 1]
+        bits, colors = self.bits, self.colors
+        for row in range(y0 >> 2, (y1 >> 2) + 1):
+            lo, hi = max(y0 - 4 * row, 0), min(y1 - 4 * row, 3)
+            bits[row][col] |= masks[lo][hi]
+            colors[row][col] = color
+
     def line(self, x0: int, y0: int, x1: int, y1: int, color: str) -> None:
-        """Bresenham's line between two dots."""
-        dx, dy = abs(x1 - x0), -abs(y1 - y0)
-        sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-        err = dx + dy
-        dot = self.dot
-        for _ in range(dx - dy + 1):
-            dot(x0, y0, color)
-            if x0 == x1 and y0 == y1:
-                return
-            e2 = 2 * err
-            if e2 >= dy:
-                err += dy
-                x0 += sx
-            if e2 <= dx:
-                err += dx
-                y0 += sy
+        """A line between two dots, drawn as one vertical span per dot column it crosses
+        (steep segments, the common case for noisy curves, cost cells, not dots)."""
+        if x0 > x1:
+            x0, y0, x1, y1 = x1, y1, x0, y0
+        if x0 == x1:
+            self.span(x0, y0, y1, color)
+            return
+        slope = (y1 - y0) / (x1 - x0)
+        prev = y0
+        for x in range(x0, x1 + 1):
+            # the y where the line leaves this column (half-way to the next), or the end
+            nxt = y1 if x == x1 else round(y0 + slope * (x + 0.5 - x0))
+            self.span(x, prev, nxt, color)
+            prev = nxt
 
     def vline(self, x: int, color: str) -> None:
         for y in range(0, self.dot_h, 2):

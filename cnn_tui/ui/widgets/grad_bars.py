@@ -43,5 +43,14 @@ def grad_bars_text(norms: dict[str, float], ratios: dict[str, float], width: int
 
 
 class GradBars(Static):
+    _shown: tuple | None = None
+
     def show(self, norms: dict[str, float], ratios: dict[str, float]) -> None:
-        self.update(grad_bars_text(norms, ratios, self.size.width or 60))
+        """Redraw only for new statistics or a new width; re-layout only when the rows change."""
+        width = self.size.width or 60
+        key = (tuple(norms.items()), tuple(ratios.items()), width)
+        if key == self._shown:
+            return
+        rows_changed = self._shown is None or len(norms) != self._rows
+        self._shown, self._rows = key, len(norms)
+        self.update(grad_bars_text(norms, ratios, width), layout=rows_changed)

@@ -55,7 +55,8 @@ class ImageView(Widget):
 
     def _fit(self) -> None:
         width, height = self.size.width, self.size.height
-        key = (self.source, width, height, self.caption)
+        base = self.rich_style  # the widget's background under the margins and captions
+        key = (self.source, width, height, self.caption, base)
         if key == self._fitted_for:
             return
         self._fitted_for = key
@@ -65,22 +66,22 @@ class ImageView(Widget):
             cells = halfblock_cells(self.picture, width, rows_for_picture)
             for row in cells:
                 pad = (width - len(row)) // 2
-                segments = [Segment(" " * pad)] if pad else []
+                segments = [Segment(" " * pad, base)] if pad else []
                 segments += [Segment(UPPER_HALF, Style.from_color(_color(up), _color(low))) for up, low in row]
-                strips.append(Strip(segments).adjust_cell_length(width))
+                strips.append(Strip(segments).adjust_cell_length(width, base))
         elif self.placeholder:
-            strips.append(Strip([Segment(self.placeholder[:width], Style(dim=True))]).adjust_cell_length(width))
+            strips.append(Strip([Segment(self.placeholder[:width], base + Style(dim=True))]).adjust_cell_length(width, base))
         if self.caption:
             caption = self.caption[:width]
             pad = (width - len(caption)) // 2
-            strips.append(Strip([Segment(" " * pad + caption, Style(dim=True))]).adjust_cell_length(width))
+            strips.append(Strip([Segment(" " * pad + caption, base + Style(dim=True))]).adjust_cell_length(width, base))
         self._strips = strips
 
     def render_line(self, y: int) -> Strip:
         self._fit()
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(self.size.width)
+        return Strip.blank(self.size.width, self.rich_style)
 
 
 def _color(rgb: tuple[int, int, int]):

@@ -11,7 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from rich.text import Text
+from functools import lru_cache
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
 from textual.widget import Widget
 
 Y_LABEL_WIDTH = 8
@@ -59,9 +63,12 @@ class LinePlot(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.data = PlotData()
+        self._strips: list[Strip] = []
+        self._built_for: tuple | None = None
 
     def set_data(self, data: PlotData) -> None:
         self.data = data
+        self._built_for = None
         self.refresh()
 
     @property
@@ -69,9 +76,20 @@ class LinePlot(Widget):
         """Cells available for the curves: callers reduce series to 2 points per cell."""
         return max(1, self.size.width - Y_LABEL_WIDTH)
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        """Strips straight from the canvas (no Rich Text to re-parse): a frame costs ~2x less."""
         width, height = self.size.width, self.size.height
-        return render_plot(self.data, width, height)
+        base = self.rich_style  # the widget's colours (background, text) under every piece
+        if self._built_for != (width, height, base):
+            self._built_for = (width, height, base)
+            self._strips = [Strip([Segment(text, base + _style(style)) for text, style in runs]).adjust_cell_length(width, base)
+                            for runs in render_plot(self.data, width, height)]
+        return self._strips[y] if y < len(self._strips) else Strip.blank(width, base)
+
+
+@lru_cache(maxsize=256)
+def _style(name: str) -> Style:
+    return Style.parse(name) if name else Style()
 
 
 def _transform(values: list[float], log: bool) -> list[float]:
@@ -80,16 +98,19 @@ def _transform(values: list[float], log: bool) -> list[float]:
     return [math.log10(v) if v > 0 else math.nan for v in values]
 
 
-def render_plot(data: PlotData, width: int, height: int) -> Text:
-    """The whole plot as text: y labels | braille canvas, then an x-axis line and a legend."""
+Runs = list[tuple[str, str]]  # (text, style) pieces of one line
+
+
+def render_plot(data: PlotData, width: int, height: int) -> list[Runs]:
+    """The whole plot as lines of runs: y labels | braille canvas, an x-axis line, a legend."""
     plot_w, plot_h = width - Y_LABEL_WIDTH, height - 2
     lines = [ln for ln in data.lines if ln.xs]
     if plot_w < 4 or plot_h < 2 or not lines:
-        return Text(data.empty_text if width > 0 else "", style="dim", no_wrap=True)
+        return [[(data.empty_text if width > 0 else "", "dim")]]
     ys_all = [y for ln in lines for y in _transform(ln.ys, data.log_y) if math.isfinite(y)]
     xs_all = [x for ln in lines for x in ln.xs]
     if not ys_all:
-        return Text(data.empty_text, style="dim")
+        return [[(data.empty_text, "dim")]]
     lo = min(ys_all) if data.y_min is None else _transform([data.y_min], data.log_y)[0]
     hi = max(ys_all) if data.y_max is None else _transform([data.y_max], data.log_y)[0]
     if data.y_min is None and data.y_max is None:
@@ -105,7 +126,7 @@ def render_plot(data: PlotData, width: int, height: int) -> Text:
     canvas = BrailleCanvas(plot_w, plot_h)
     sx = (canvas.dot_w - 1) / (x_hi - x_lo)
     sy = (canvas.dot_h - 1) / (hi - lo)
-    for x, label in data.markers:
+    for x, _label in data.markers:
         if x_lo <= x <= x_hi:
             canvas.vline(round((x - x_lo) * sx), "bright_black")
     for ln in lines:
@@ -121,7 +142,7 @@ def render_plot(data: PlotData, width: int, height: int) -> Text:
             else:
                 canvas.line(prev[0], prev[1], px, py, ln.color)
             prev = (px, py)
-    text = Text(no_wrap=True, overflow="crop")
+    out: list[Runs] = []
     label_rows = {0: hi, plot_h - 1: lo}
     if plot_h >= 5:
         label_rows[(plot_h - 1) // 2] = (hi + lo) / 2
@@ -129,18 +150,14 @@ def render_plot(data: PlotData, width: int, height: int) -> Text:
         label = format_tick(label_rows[row], data.log_y) if row in label_rows else ""
         if len(label) > Y_LABEL_WIDTH - 1:
             label = f"{label_rows[row]:.0e}" if not data.log_y else label[: Y_LABEL_WIDTH - 1]
-        text.append(f"{label[: Y_LABEL_WIDTH - 1]:>{Y_LABEL_WIDTH - 1}}│", style="dim")
-        for chunk, color in runs:
-            text.append(chunk, style=color or "")
-        text.append("\n")
+        out.append([(f"{label[: Y_LABEL_WIDTH - 1]:>{Y_LABEL_WIDTH - 1}}│", "dim")]
+                   + [(chunk, color or "") for chunk, color in runs])
     left, right = format_step(x_lo), format_step(x_hi)
     axis = left + " " * max(1, plot_w - len(left) - len(right)) + right
-    text.append(" " * (Y_LABEL_WIDTH - 1) + "└", style="dim")
-    text.append(axis[:plot_w] + "\n", style="dim")
-    legend = Text(" " * Y_LABEL_WIDTH, no_wrap=True, overflow="crop")
+    out.append([(" " * (Y_LABEL_WIDTH - 1) + "└", "dim"), (axis[:plot_w], "dim")])
+    legend: Runs = [(" " * Y_LABEL_WIDTH, "")]
     for ln in lines:
         if ln.legend:
-            legend.append("━ ", style=ln.color)
-            legend.append(ln.label + "  ")
-    text.append_text(legend)
-    return text
+            legend += [("━ ", ln.color), (ln.label + "  ", "")]
+    out.append(legend)
+    return out

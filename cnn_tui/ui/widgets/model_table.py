@@ -9,7 +9,7 @@ from rich.text import Text
 
 def layer_table_text(layers: list[dict[str, Any]], total: int, trainable: int, width: int) -> Text:
     show_type = width >= 56
-    fixed = 23 + (13 if show_type else 0)
+    fixed = 30 + (13 if show_type else 0)  # shape, params and " frozen"
     name_w = max(6, min(max((len(r["name"]) for r in layers), default=8), width - fixed))
     text = Text(no_wrap=True, overflow="crop")
     kind = f"{'type':<12} " if show_type else ""

@@ -1,0 +1,29 @@
+"""Case 3: a frame of every pane at 160x48 after 1,000 and after 1,000,000 steps, and the
+memory the long stream took. Each length runs in its own process (a clean RSS)."""
+
+from __future__ import annotations
+
+from benchmarks.common import Result, last_json_line, median, run_python
+
+
+def _probe(steps: int) -> dict:
+    return last_json_line(run_python("-m", "benchmarks.render_probe", "--steps", str(steps)).stdout)
+
+
+def run(quick: bool, reps: int) -> list[Result]:
+    long_steps = 100_000 if quick else 1_000_000
+    short, long = [], []
+    for _ in range(reps):  # interleaved
+        short.append(_probe(1_000))
+        long.append(_probe(long_steps))
+    s_frame, l_frame = median([p["frame_ms"] for p in short]), median([p["frame_ms"] for p in long])
+    growth = median([p["growth_mb"] for p in long])
+    ingest = median([p["ingest_s"] for p in long])
+    return [
+        Result("3 plot rendering", f"frame of all panes at 160x48 after {long_steps:,} steps",
+               f"{l_frame:.1f} ms", "<= 30 ms", l_frame <= 30),
+        Result("3 plot rendering", f"frame after {long_steps:,} / after 1,000 steps",
+               f"{l_frame:.1f} / {s_frame:.1f} ms = {l_frame / s_frame:.2f}", "<= 1.3 (flat)", l_frame / s_frame <= 1.3),
+        Result("3 plot rendering", f"memory growth over the idle app, {long_steps:,} steps "
+               f"(ingested in {ingest:.1f} s)", f"{growth:.1f} MB", "<= 100 MB", growth <= 100),
+    ]

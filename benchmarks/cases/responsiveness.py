@@ -1,0 +1,71 @@
+"""Case 4: keypress-to-screen latency in the real dashboard while a recipe trains at
+full CPU load. The dashboard runs in a pseudo-terminal at 80x24 (one pane at a time);
+each tab key switches pane, and the latency is from writing the key to the moment the
+next pane's title arrives in the terminal output."""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import Result, median, percentile, python_env
+from benchmarks.pty_app import PtyApp
+from benchmarks.workload import write_recipe
+
+PANES = ["Loss", "Accuracy", "Learning rate", "Gradient norm per layer", "Latest gradients", "Diagnosis", "Log",
+         "Model"]
+
+
+def _latencies(presses: int) -> list[float]:
+    with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
+        work = Path(tmp)
+        write_recipe(work / "recipes", "bench_long", **{"train__epochs": 1000, "train__early_stopping__enabled": False})
+        app = PtyApp([sys.executable, "-m", "cnn_tui", "--recipes", str(work / "recipes")], 80, 24, work,
+                     python_env())
+        try:
+            app.wait_for("pick a recipe", timeout=60)
+            app.write(b"/")
+            time.sleep(0.3)
+            app.write(b"bench_long")
+            time.sleep(0.5)
+            mark = app.mark()
+            app.write(b"\r")
+            app.wait_for("RUNNING", since=mark, timeout=120)
+            app.wait_for("img/s", since=mark, timeout=120)  # steps are being trained
+            time.sleep(2.0)
+            rng = random.Random(0)
+            out = []
+            for i in range(presses):
+                target = PANES[(i + 1) % len(PANES)]
+                mark = app.mark()
+                sent = app.write(b"\t")
+                out.append(app.wait_for(target, since=mark, timeout=10) - sent)
+                time.sleep(rng.uniform(0.15, 0.35))  # a person's pace, never in step with the 5 Hz redraw
+            return out
+        finally:
+            app.stop()
+            _wait_for_the_run_to_end(work / "runs")
+
+
+def _wait_for_the_run_to_end(runs: Path, timeout: float = 60.0) -> None:
+    """The training child stops on its own once the dashboard is gone (end of its control
+    channel): wait for its summary so the scratch folder can be removed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not runs.exists() or all((d / "summary.json").exists() for d in runs.iterdir()):
+            return
+        time.sleep(0.2)
+
+
+def run(quick: bool, reps: int) -> list[Result]:
+    latencies = _latencies(12 if quick else 40)
+    p50, p95 = median(latencies) * 1000, percentile(latencies, 95) * 1000
+    return [
+        Result("4 responsiveness", f"tab to screen under full training load, median of {len(latencies)}",
+               f"{p50:.0f} ms", "<= 50 ms", p50 <= 50),
+        Result("4 responsiveness", "tab to screen under full training load, p95", f"{p95:.0f} ms", "<= 150 ms",
+               p95 <= 150),
+    ]

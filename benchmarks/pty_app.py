@@ -1,0 +1,93 @@
+"""Run a program in a pseudo-terminal, as a user's terminal would, and time what it draws.
+
+The benchmarks measure the real `cnn-tui` (its real driver writing escape codes), not a
+headless copy: key bytes go in through the pty, and the time an expected text shows up
+in the output is when the user would have seen the change.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import termios
+import threading
+import time
+from pathlib import Path
+
+
+class PtyApp:
+    def __init__(self, argv: list[str], cols: int, rows: int, cwd: Path, env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = dict(env, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
+                                     start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.master = master
+        self.buffer = bytearray()
+        self.arrivals: list[tuple[int, float]] = []  # (buffer length after a chunk, when it came)
+        self.lock = threading.Condition()
+        self.closed = False
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                chunk = b""
+            with self.lock:
+                if not chunk:
+                    self.closed = True
+                    self.lock.notify_all()
+                    return
+                self.buffer += chunk
+                self.arrivals.append((len(self.buffer), time.monotonic()))
+                self.lock.notify_all()
+
+    def mark(self) -> int:
+        """A position in the output: wait_for looks only at what came after it."""
+        with self.lock:
+            return len(self.buffer)
+
+    def write(self, data: bytes) -> float:
+        os.write(self.master, data)
+        return time.monotonic()
+
+    def wait_for(self, text: str, since: int = 0, timeout: float = 30.0) -> float:
+        """monotonic() when the chunk completing `text` (first after `since`) was read."""
+        needle = text.encode()
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                found = self.buffer.find(needle, since)
+                if found >= 0:
+                    end = found + len(needle)
+                    return next(t for length, t in self.arrivals if length >= end)
+                if self.closed:
+                    raise RuntimeError(f"the program exited before showing {text!r}: "
+                                       f"{bytes(self.buffer[-400:]).decode('utf-8', 'replace')}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{text!r} did not appear within {timeout:.0f} s")
+                self.lock.wait(min(remaining, 0.05))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
