@@ -31,7 +31,9 @@ def write_recipe(folder: Path, name: str, base: str = "scratch_cnn", **fields) -
 
 
 def scratch_fields(quick: bool) -> dict:
-    fields = {"train__early_stopping__enabled": False}
+    """Short runs (3 epochs of the full data) so that many can alternate: this machine's
+    speed drifts by several percent over minutes, and only frequent alternation cancels it."""
+    fields = {"train__early_stopping__enabled": False, "train__epochs": 3}
     if quick:
         fields.update({"train__epochs": 2, "data__shapes__num_train": 1200, "data__shapes__num_val": 300})
     return fields

@@ -37,9 +37,9 @@ async def test_pick_start_watch_pause_resume_stop_and_reopen(recipes_dir, tmp_pa
         assert isinstance(screen, RunScreen) and isinstance(screen.source, ChildRun)
         await wait_until(pilot, lambda: "train/loss" in screen.state.series and screen.state.grad_latest,
                          what="step and gradient events")
-        await wait_until(pilot, lambda: screen._drawn == screen.state.version, what="a redraw")
         loss = screen.query_one("#loss-plot")
-        assert loss.data.lines and loss.data.lines[-1].label in ("train (smoothed)", "val")
+        await wait_until(pilot, lambda: loss.data.lines, what="the curves drawn (at most once a second while live)")
+        assert loss.data.lines[-1].label in ("train (smoothed)", "val")
         assert screen.query_one("#grad-plot").data.lines
         await pilot.press("p")
         await wait_until(pilot, lambda: screen.state.status == "paused", what="paused")
