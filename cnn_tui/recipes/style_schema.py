@@ -61,6 +61,18 @@ class StyleTransferRecipe(RecipeCommon):
     optimizer: StyleOptimizer = Field(default_factory=StyleOptimizer)
     log: StyleLogging = Field(default_factory=StyleLogging)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_training_sections(cls, raw):
+        """`train:`/`data:` (or `--epochs`) from the other kinds: say what this kind uses instead."""
+        if isinstance(raw, dict):
+            for key, instead in (("train", "steps: N and optimizer:"), ("data", "content_image:, style_image: "
+                                                                              "and image_size:")):
+                if key in raw:
+                    raise ValueError(f"{key}: style transfer has no {key} section; it uses {instead} "
+                                     f"(e.g. --set steps=300)")
+        return raw
+
     @field_validator("content_image", "style_image")
     @classmethod
     def _known_sample(cls, value: str) -> str:

@@ -194,7 +194,10 @@ def test_style_recipe_errors_name_the_field(tmp_path):
     assert "never trained" in error_of(tmp_path, "kind: style_transfer\nfeature_net: {name: random, weights: imagenet}\n")
     assert "unknown sample 'sample:monet'" in error_of(tmp_path, base + "style_image: sample:monet\n")
     assert "did you mean 'style_weight'" in error_of(tmp_path, base + "style_weigth: 3\n")
-    assert "data" in error_of(tmp_path, base + "data: {dataset: shapes}\n")  # no dataset in this kind
+    assert "data: style transfer has no data section; it uses content_image:" in error_of(
+        tmp_path, base + "data: {dataset: shapes}\n")  # no dataset in this kind
+    assert "train: style transfer has no train section; it uses steps" in error_of(
+        tmp_path, base, "train.epochs=3")  # what `cnn-tui run --epochs 3` sets
     assert "allowed: 'vgg19', 'vgg16', 'random'" in error_of(tmp_path, "kind: style_transfer\nfeature_net: {name: vgg11}\n")
 
 
