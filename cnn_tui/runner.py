@@ -58,7 +58,7 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
     if recipe.kind == "style_transfer":
         from cnn_tui.style.run import execute_style
 
-        return execute_style(recipe, options, sink, control, state, EXIT_CODES)
+        return execute_style(recipe, options, sink, control, state)
     if options.dry_run:
         recipe = dry_run_recipe(recipe)
     # ---- everything that can fail on bad input happens before a run directory exists
@@ -131,26 +131,30 @@ def _load_resume_state(run_dir: Path) -> dict[str, Any]:
         raise UsageError(f"--resume: {exc}") from None
 
 
-def _summary(recipe, outcome: Outcome, trainer: Trainer, device: torch.device, run_dir: Path | None,
-             started_at: float, params: int) -> dict[str, Any]:
+def summary_fields(recipe, status: str, reason: str, device: torch.device, run_dir: Path | None,
+                   started_at: float, wall_seconds: float, **specific: Any) -> dict[str, Any]:
+    """summary.json: the fields every kind of run has, then its own (`specific`)."""
     return {
         "run_id": run_dir.name if run_dir else None,
         "recipe": recipe.name,
         "kind": recipe.kind,
-        "status": outcome.status,
-        "ok": outcome.status in FINISHED_OK,
-        "reason": outcome.reason,
-        "exit_code": EXIT_CODES[outcome.status],
+        "status": status,
+        "ok": status in FINISHED_OK,
+        "reason": reason,
+        "exit_code": EXIT_CODES[status],
         "device": device.type,
         "device_name": device_name(device),
-        "epochs_completed": trainer.epoch,
-        "epochs_planned": recipe.train.epochs,
-        "steps": trainer.step,
-        "params": params,
-        "best_epoch": outcome.best_epoch,
-        "best": outcome.best,
-        "final": outcome.final,
-        "wall_seconds": round(trainer.elapsed + time.time() - trainer.segment_start, 3),
+        **specific,
+        "wall_seconds": round(wall_seconds, 3),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started_at)),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def _summary(recipe, outcome: Outcome, trainer: Trainer, device: torch.device, run_dir: Path | None,
+             started_at: float, params: int) -> dict[str, Any]:
+    return summary_fields(
+        recipe, outcome.status, outcome.reason, device, run_dir, started_at,
+        trainer.elapsed + time.time() - trainer.segment_start,
+        epochs_completed=trainer.epoch, epochs_planned=recipe.train.epochs, steps=trainer.step, params=params,
+        best_epoch=outcome.best_epoch, best=outcome.best, final=outcome.final)

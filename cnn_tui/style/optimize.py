@@ -60,6 +60,7 @@ class StyleTransfer:
         self.first: dict[str, float] = {}
         self.latest: dict[str, float] = {}
         self.last_good = self.image.detach().clone()
+        self._losses = None  # the closure's last evaluation (L-BFGS may evaluate several times a step)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:

@@ -14,7 +14,7 @@ import torch
 
 from cnn_tui import rundir
 from cnn_tui.errors import RecipeError
-from cnn_tui.events import FINISHED_OK, Image, RunStarted
+from cnn_tui.events import Image, RunStarted
 from cnn_tui.models.summary import count_params, layer_table
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.sinks import EventSink, FanOut
@@ -35,9 +35,8 @@ def initial_image(init: str, content: torch.Tensor, style: torch.Tensor, seed: i
     return torch.rand(content.shape, generator=generator)
 
 
-def execute_style(recipe, options, sink: EventSink, control: RunControl | None, state: dict | None,
-                  exit_codes: dict[str, int]):
-    from cnn_tui.runner import RunResult
+def execute_style(recipe, options, sink: EventSink, control: RunControl | None, state: dict | None):
+    from cnn_tui.runner import EXIT_CODES, RunResult, summary_fields  # runner imports this module lazily
 
     control = control or RunControl()
     if options.dry_run:
@@ -90,21 +89,16 @@ def execute_style(recipe, options, sink: EventSink, control: RunControl | None, 
         outcome = loop.run()
     finally:
         fan.close()
-    summary = {
-        "run_id": run_dir.name if run_dir else None, "recipe": recipe.name, "kind": recipe.kind,
-        "status": outcome.status, "ok": outcome.status in FINISHED_OK, "reason": outcome.reason,
-        "exit_code": exit_codes[outcome.status], "device": device.type, "device_name": device_name(device),
-        "steps": loop.step, "steps_planned": recipe.steps, "params": total, "best": {},
-        "first": outcome.first, "final": outcome.final,
-        "style_loss_drop": _drop(outcome.first, outcome.final),
-        "final_image": "images/final.png" if run_dir and (run_dir / "images" / "final.png").exists() else None,
-        "wall_seconds": round(loop.elapsed + time.time() - loop.segment_start, 3),
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started_at)),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
+    final_png = run_dir is not None and (run_dir / "images" / "final.png").exists()
+    summary = summary_fields(
+        recipe, outcome.status, outcome.reason, device, run_dir, started_at,
+        loop.elapsed + time.time() - loop.segment_start,
+        steps=loop.step, steps_planned=recipe.steps, params=total, best={}, first=outcome.first,
+        final=outcome.final, style_loss_drop=_drop(outcome.first, outcome.final),
+        final_image="images/final.png" if final_png else None)
     if run_dir is not None:
         rundir.write_summary(run_dir, summary)
-    return RunResult(outcome.status, exit_codes[outcome.status], run_dir, summary)
+    return RunResult(outcome.status, EXIT_CODES[outcome.status], run_dir, summary)
 
 
 def _layer_rows(recipe, extractor: FeatureExtractor, shape: tuple[int, ...]) -> list[dict]:
