@@ -16,7 +16,7 @@ import traceback
 from benchmarks.common import Result
 
 CASES = {  # case number -> module under benchmarks.cases
-    "1": "training", "3": "rendering", "4": "responsiveness", "5": "startup", "6": "features",
+    "1": "training", "3": "rendering", "4": "responsiveness", "5": "startup", "6": "features", "8": "style",
 }  # cases 2 and 7 are measured by the training runs of case 1
 
 

@@ -11,12 +11,13 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from cnn_tui.errors import DataError
+from cnn_tui.image_modes import to_mode
 
 
 def load_image(path: str | Path, size: int, grayscale: bool) -> np.ndarray:
     """One file to a C x size x size uint8 array (raises OSError/ValueError if unreadable)."""
     with Image.open(path) as img:
-        img = img.convert("L" if grayscale else "RGB")
+        img = to_mode(img, "L" if grayscale else "RGB")
         scale = size / min(img.size)
         new = (max(size, round(img.width * scale)), max(size, round(img.height * scale)))
         img = img.resize(new, Image.Resampling.BILINEAR)

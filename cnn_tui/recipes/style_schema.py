@@ -12,6 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cnn_tui.recipes.schema import RecipeCommon, Strict
 from cnn_tui.style.layer_names import DEFAULT_LAYERS, layer_names
+from cnn_tui.style.levels import MIN_LEVEL_PX
 from cnn_tui.style.samples import unknown_sample
 
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
@@ -38,6 +39,13 @@ class StyleOptimizer(Strict):
     history_size: int = Field(50, ge=1, le=1000)  # lbfgs: past steps kept for the curvature estimate
 
 
+class Multiscale(Strict):
+    """Coarse to fine: optimise at image_size / 2**(levels-1) first, upsample, continue."""
+
+    levels: int = Field(1, ge=1, le=4)  # 1: a single size (off); 2: half size, then full size
+    coarse_steps: int = Field(100, ge=1, le=1_000_000)  # steps at each coarser level (cheap: 1/4 the pixels)
+
+
 class StyleLogging(Strict):
     every_steps: int = Field(5, ge=1)  # step events (losses, s/step)
     snapshot_every: int = Field(25, ge=1)  # save images/step_NNNNN.png (and last.pt) this often
@@ -53,12 +61,15 @@ class StyleTransferRecipe(RecipeCommon):
     content_layers: list[str] | None = None  # default: the net's (conv4_2 for VGG, as in the paper)
     style_layers: list[str] | None = None  # default: the net's (conv1_1 .. conv5_1 for VGG)
     style_layer_weights: list[float] | None = None  # one per style layer; default 1/N each (the paper's)
+    # The loss terms are relative (each layer's error over its target's mean square), so these
+    # defaults fit any pair of images and any feature net; tested over a matrix of pairs.
     content_weight: float = Field(1.0, ge=0.0)
-    style_weight: float = Field(1e6, ge=0.0)
-    tv_weight: float = Field(0.0, ge=0.0)  # total variation: smooths high-frequency noise
+    style_weight: float = Field(10.0, ge=0.0)  # higher: more style, less of the content image
+    tv_weight: float = Field(10.0, ge=0.0)  # total variation (in pixels^2): keeps noise out
     init: Literal["content", "style", "noise"] = "content"  # the image the optimisation starts from
     steps: int = Field(300, ge=1, le=1_000_000)
     optimizer: StyleOptimizer = Field(default_factory=StyleOptimizer)
+    multiscale: Multiscale = Field(default_factory=Multiscale)
     log: StyleLogging = Field(default_factory=StyleLogging)
 
     @model_validator(mode="before")
@@ -117,5 +128,10 @@ class StyleTransferRecipe(RecipeCommon):
                              f"{len(self.style_layers)} style layers; give one per layer")
         if self.optimizer.lr is None:
             self.optimizer.lr = DEFAULT_LR[self.optimizer.name]
+        coarsest = self.image_size >> (self.multiscale.levels - 1)
+        if coarsest < MIN_LEVEL_PX:
+            raise ValueError(f"multiscale.levels: {self.multiscale.levels} levels from {self.image_size} px would "
+                             f"start at {coarsest} px; the coarsest level needs at least {MIN_LEVEL_PX} px "
+                             "(fewer levels, or a larger image_size)")
         return self
 

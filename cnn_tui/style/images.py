@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from cnn_tui.errors import DataError, RecipeError
+from cnn_tui.image_modes import to_mode
 from cnn_tui.style.samples import SAMPLE_PREFIX, SAMPLES, SKIMAGE_SAMPLES
 from cnn_tui.atomic import atomic_write
 
@@ -32,7 +33,7 @@ def load_image(ref: str, longest_side: int, field: str) -> torch.Tensor:
                               f"or one of {', '.join(SAMPLE_PREFIX + s for s in SAMPLES)})")
         try:
             with Image.open(path) as opened:
-                image = opened.convert("RGB")
+                image = to_mode(opened)
         except Exception as exc:  # PIL raises many kinds for a broken file
             raise DataError(f"{field}: {ref}: cannot read this image ({' '.join(str(exc).split())[:80]})") from None
     scale = longest_side / max(image.size)
@@ -49,7 +50,7 @@ def sample_image(name: str, field: str):
         import skimage
 
         with Image.open(Path(skimage.data_dir) / SKIMAGE_SAMPLES[name]) as opened:
-            return opened.convert("RGB")
+            return to_mode(opened)
     if name == "mosaic":
         return mosaic()
     raise RecipeError(f"{field}: unknown sample {SAMPLE_PREFIX}{name} (allowed: "

@@ -20,6 +20,7 @@ from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.sinks import EventSink, FanOut
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
 from cnn_tui.style.images import load_image, save_png
+from cnn_tui.style.levels import plan_levels
 from cnn_tui.style.losses import StyleObjective
 from cnn_tui.style.optimize import StyleTransfer
 from cnn_tui.train.control import RunControl
@@ -42,9 +43,11 @@ def execute_style(recipe, options, sink: EventSink, control: RunControl | None, 
     if options.dry_run:
         recipe = recipe.model_copy(deep=True)
         recipe.steps = 2
+        recipe.multiscale.coarse_steps = 1
     torch.manual_seed(recipe.seed)
     device = pick_device(options.device or recipe.device)
     # ---- everything that can fail on bad input happens before a run directory exists
+    levels = plan_levels(recipe.image_size, recipe.steps, recipe.multiscale.levels, recipe.multiscale.coarse_steps)
     content = load_image(recipe.content_image, recipe.image_size, "content_image")
     style = load_image(recipe.style_image, recipe.style_size or recipe.image_size, "style_image")
     net = build_feature_net(recipe.feature_net.name, recipe.feature_net.weights, recipe.feature_net.pooling,
@@ -54,11 +57,20 @@ def execute_style(recipe, options, sink: EventSink, control: RunControl | None, 
     layers = _layer_rows(recipe, extractor, tuple(content.shape[1:]))
     total, _ = count_params(extractor.layers)
     extractor = extractor.to(device)
+
+    def build(size: int) -> StyleObjective:
+        """The objective at one level's size: both images scaled by the same factor."""
+        scale = size / recipe.image_size
+        level_content = _resized(content, scale).to(device)
+        level_style = _resized(style, scale).to(device)
+        return StyleObjective(extractor, level_content, level_style, recipe.content_layers, recipe.style_layers,
+                              recipe.style_layer_weights, recipe.content_weight, recipe.style_weight,
+                              recipe.tv_weight)
+
+    first_content = _resized(content, levels[0].size / recipe.image_size)
+    first_style = _resized(style, levels[0].size / recipe.image_size)
+    image = initial_image(recipe.init, first_content, first_style, recipe.seed).to(device)
     content, style = content.to(device), style.to(device)
-    objective = StyleObjective(extractor, content, style, recipe.content_layers, recipe.style_layers,
-                               recipe.style_layer_weights, recipe.content_weight, recipe.style_weight,
-                               recipe.tv_weight)
-    image = initial_image(recipe.init, content, style, recipe.seed).to(device)
     # ---- the run starts: from here on, everything is recorded
     run_dir = None
     sinks: list[EventSink] = [sink]
@@ -68,15 +80,15 @@ def execute_style(recipe, options, sink: EventSink, control: RunControl | None, 
             rundir.write_recipe(run_dir, recipe_to_dict(recipe))
         sinks.append(rundir.RunDirSink(run_dir))
     fan = FanOut(*sinks)
-    loop = StyleTransfer(recipe, objective, image, device, fan, control, run_dir)
+    loop = StyleTransfer(recipe, levels, build, image, device, fan, control, run_dir)
     if state is not None:
         loop.load_state_dict(state)
     started_at = time.time()
     height, width = content.shape[-2:]
     fan.emit(RunStarted(
         run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name, kind=recipe.kind,
-        device=device.type, device_name=device_name(device), epochs=1, steps_per_epoch=recipe.steps,
-        total_steps=recipe.steps, batch_size=1, num_train=1, num_val=0, num_classes=0, class_names=[],
+        device=device.type, device_name=device_name(device), epochs=1, steps_per_epoch=loop.total_steps,
+        total_steps=loop.total_steps, batch_size=1, num_train=1, num_val=0, num_classes=0, class_names=[],
         model_name=f"{net.name} to {next(reversed(extractor.layers._modules))} ({width}x{height} px)",
         layers=[{**row, "trainable": 0} for row in layers], total_params=total, trainable_params=0,
         start_step=loop.step, start_epoch=0, resumed=state is not None,
@@ -93,12 +105,21 @@ def execute_style(recipe, options, sink: EventSink, control: RunControl | None, 
     summary = summary_fields(
         recipe, outcome.status, outcome.reason, device, run_dir, started_at,
         loop.elapsed + time.time() - loop.segment_start,
-        steps=loop.step, steps_planned=recipe.steps, params=total, best={}, first=outcome.first,
+        steps=loop.step, steps_planned=loop.total_steps, params=total, best={}, first=outcome.first,
         final=outcome.final, style_loss_drop=_drop(outcome.first, outcome.final),
         final_image="images/final.png" if final_png else None)
     if run_dir is not None:
         rundir.write_summary(run_dir, summary)
     return RunResult(outcome.status, EXIT_CODES[outcome.status], run_dir, summary)
+
+
+def _resized(image: torch.Tensor, scale: float) -> torch.Tensor:
+    """`image` scaled by `scale` (antialiased when shrinking); itself at scale 1."""
+    if scale == 1:
+        return image
+    height, width = (max(1, round(n * scale)) for n in image.shape[-2:])
+    return torch.nn.functional.interpolate(image, size=(height, width), mode="bilinear", align_corners=False,
+                                           antialias=True).clamp(0, 1)
 
 
 def _layer_rows(recipe, extractor: FeatureExtractor, shape: tuple[int, ...]) -> list[dict]:

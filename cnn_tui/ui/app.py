@@ -32,8 +32,9 @@ class CnnTuiApp(App):
     BINDINGS = [Binding("question_mark", "help", "Help")]
 
     def __init__(self, recipes_dirs: list[Path] | None = None, run_dir: Path | None = None,
-                 runs_dir: Path = Path("runs"), first_screen=None) -> None:
+                 runs_dir: Path = Path("runs"), first_screen=None, picture_mode: str = "halfblock") -> None:
         super().__init__()
+        self.picture_mode = picture_mode  # halfblock, kitty or sixel: see ui/picture_mode.py
         self.recipes_dirs = list(recipes_dirs or [])
         self.run_dir = run_dir
         self.runs_dir = runs_dir
@@ -49,10 +50,12 @@ class CnnTuiApp(App):
         elif self.run_dir is not None:
             self.open_run(self.run_dir)
 
-    def start_recipe(self, recipe: Path) -> None:
+    def start_recipe(self, recipe: Path, overrides: list[str] | tuple[str, ...] = ()) -> None:
+        """Run `recipe` in a child process; `overrides` are its `--set FIELD=VALUE`s."""
         self.run_worker(self.describer.stop(), exclusive=False)  # no CPU taken from the run
         screen = run_screen_class(recipe_kind(recipe))
-        self.push_screen(screen(ChildRun(recipe, self.runs_dir), title=recipe.stem))
+        extra = [arg for value in overrides for arg in ("--set", value)]
+        self.push_screen(screen(ChildRun(recipe, self.runs_dir, extra), title=recipe.stem))
 
     def open_run(self, run_dir: Path) -> None:
         screen = run_screen_class(recipe_kind(run_dir / RECIPE))

@@ -12,8 +12,11 @@ def launch(recipes_dir: Path | None = None, run_dir: Path | None = None) -> int:
         raise UsageError(f"open {run_dir}: not a run directory (no events.jsonl in it)")
     if recipes_dir is not None and not recipes_dir.is_dir():
         raise UsageError(f"--recipes {recipes_dir}: no such folder")
+    from cnn_tui.ui.picture_mode import detect_mode
+
+    mode = detect_mode()  # before the app: it may ask the terminal, which the app then owns
     from cnn_tui.ui.app import CnnTuiApp
 
     dirs = [d for d in (Path("recipes"), recipes_dir) if d is not None and d.is_dir()]
-    CnnTuiApp(recipes_dirs=dirs, run_dir=run_dir).run()
+    CnnTuiApp(recipes_dirs=dirs, run_dir=run_dir, picture_mode=mode).run()
     return 0

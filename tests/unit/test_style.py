@@ -15,7 +15,7 @@ from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net, trun
 from cnn_tui.style.images import load_image, mosaic
 from cnn_tui.style.layer_names import layer_names
 from cnn_tui.style.losses import StyleObjective, gram_matrix, total_variation
-from cnn_tui.style.optimize import make_optimizer
+from cnn_tui.style.optimize import make_optimizer, to_latent, to_pixels
 from cnn_tui.train.control import RunControl
 from tests.helpers import of_type, run_collect
 
@@ -93,23 +93,22 @@ def test_a_few_steps_on_a_tiny_net_lower_the_total_loss(optimizer):
     torch.manual_seed(0)
     content, style = torch.rand(1, 3, 24, 24), torch.rand(1, 3, 24, 24) * 0.5
     objective = small_objective(content, style, tv_weight=0.1)
-    image = content.clone().requires_grad_(True)
-    opt = make_optimizer(image, optimizer, 1.0 if optimizer == "lbfgs" else 0.02, 20)
-    before = objective(image).total.item()
+    latent = to_latent(content).requires_grad_(True)
+    opt = make_optimizer(latent, optimizer, 1.0 if optimizer == "lbfgs" else 0.02, 20)
+    before = objective(to_pixels(latent)).total.item()
 
     def closure():
         opt.zero_grad()
-        loss = objective(image).total
+        loss = objective(to_pixels(latent)).total
         loss.backward()
         return loss
 
     for _ in range(5):
         opt.step(closure)
-        with torch.no_grad():
-            image.clamp_(0, 1)
+    image = to_pixels(latent)
     after = objective(image).total.item()
     assert after < before * 0.9, (before, after)
-    assert 0.0 <= image.min().item() and image.max().item() <= 1.0
+    assert 0.0 <= image.min().item() and image.max().item() <= 1.0  # valid without any clamp
 
 
 def test_truncated_net_returns_the_full_nets_activations_and_nothing_deeper():
@@ -183,6 +182,7 @@ def test_style_recipe_defaults_follow_the_paper(tmp_path):
     assert recipe.style_layer_weights == [0.2] * 5
     assert recipe.optimizer.name == "lbfgs" and recipe.optimizer.lr == 1.0
     assert style_recipe(tmp_path, "kind: style_transfer\noptimizer: {name: adam}\n").optimizer.lr == 0.02
+    assert (recipe.content_weight, recipe.style_weight, recipe.tv_weight) == (1.0, 10.0, 10.0)
 
 
 def test_style_recipe_errors_name_the_field(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import shutil
@@ -34,6 +35,8 @@ class PickerScreen(Screen):
         Binding("k", "move(-1)", "Up", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("e", "edit", "Edit"),
+        Binding("c", "choose('content')", "Content image"),
+        Binding("s", "choose('style')", "Style image"),
         Binding("r", "runs", "Runs"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -44,6 +47,7 @@ class PickerScreen(Screen):
         self.extra_dirs = extra_dirs
         self.recipes = discover(extra_dirs)
         self.tables: dict[tuple[str, float], tuple] = {}
+        self.chosen: dict[str, dict[str, Path]] = {}  # recipe path -> {"content": file, "style": file}
 
     def compose(self) -> ComposeResult:
         yield Static("[b]cnn-tui[/b]  pick a recipe, press [b]enter[/b] to train it   "
@@ -96,7 +100,12 @@ class PickerScreen(Screen):
         return None if option.id is None else self.recipes[int(option.id)]
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.refresh_bindings()  # the image keys show for style recipes only
         self.show_preview()
+
+    def overrides(self, r: dict) -> list[str]:
+        """`--set` values for the images chosen for this recipe (JSON-quoted: any path is valid YAML)."""
+        return [f"{role}_image={json.dumps(str(path))}" for role, path in self.chosen.get(r["path"], {}).items()]
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.action_start()
@@ -112,7 +121,7 @@ class PickerScreen(Screen):
         text.append(f"{r['name']}\n", style="bold")
         text.append(f"{r['description']}\n\n" if r["description"] else "\n")
         try:
-            recipe, _ = load_recipe(r["path"])
+            recipe, _ = load_recipe(r["path"], self.overrides(r))
         except CnnTuiError as exc:
             text.append(f"This recipe has an error:\n{exc}\n", style="red")
             self.query_one("#preview", Static).update(text)
@@ -122,7 +131,12 @@ class PickerScreen(Screen):
             text.append(f"{label:<10}", style="cyan")
             text.append(rest.strip() + "\n")
         where = f"built-in {Path(r['path']).name}" if r["builtin"] else r["path"]
-        text.append(f"file      {where}\n\n", style="dim")
+        text.append(f"file      {where}\n", style="dim")
+        if recipe.kind == "style_transfer":
+            mine = ", ".join(self.chosen.get(r["path"], {}))
+            text.append(f"{'chosen    ' + mine + ' image, the recipe file is unchanged; ' if mine else ''}"
+                        "c and s choose the content and style images\n", style="dim")
+        text.append("\n")
         key = (r["path"], os.path.getmtime(r["path"]))
         if key in self.tables:
             table = self.tables[key]
@@ -157,7 +171,32 @@ class PickerScreen(Screen):
     def action_start(self) -> None:
         r = self.selected()
         if r is not None:
-            self.app.start_recipe(Path(r["path"]))
+            self.app.start_recipe(Path(r["path"]), self.overrides(r))
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "choose":
+            r = self.selected()
+            return r is not None and r["kind"] == "style_transfer"
+        return True
+
+    def action_choose(self, role: str) -> None:
+        from cnn_tui.ui.recent import load_recent
+        from cnn_tui.ui.screens.image_chooser import ImageChooser
+
+        r = self.selected()
+        if r is None or r["kind"] != "style_transfer":
+            return
+
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+            from cnn_tui.ui.recent import remember
+
+            remember(path)
+            self.chosen.setdefault(r["path"], {})[role] = path.resolve()
+            self.show_preview()
+
+        self.app.push_screen(ImageChooser(role, Path.cwd(), load_recent()), chosen)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

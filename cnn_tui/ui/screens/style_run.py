@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 
 from cnn_tui.ui.plots import style_layer_plot, style_loss_plot
 from cnn_tui.ui.screens.run import RunScreen
+from cnn_tui.ui.widgets.graphics_image import GraphicsImageView
 from cnn_tui.ui.widgets.image_view import ImageView
 from cnn_tui.ui.widgets.line_plot import LinePlot
 from cnn_tui.ui.widgets.pane import Pane
@@ -20,11 +21,18 @@ from cnn_tui.ui.widgets.pane import Pane
 class StyleRunScreen(RunScreen):
     def compose_curve_panes(self) -> ComposeResult:
         yield Pane("Image", Horizontal(
-            ImageView("waiting for the first snapshot...", id="img-latest"),
-            Vertical(ImageView(id="img-content"), ImageView(id="img-style"), id="thumbs"),
+            self.picture("waiting for the first snapshot...", id="img-latest"),
+            Vertical(self.picture(id="img-content"), self.picture(id="img-style"), id="thumbs"),
         ), id="image")
         yield Pane("Losses (log scale)", LinePlot(id="losses-plot"), id="losses")
         yield Pane("Style loss per layer (log scale)", LinePlot(id="layers-plot"), id="style-layers")
+
+    def picture(self, placeholder: str = "", *, id: str) -> ImageView | GraphicsImageView:
+        """Half-block cells, or the terminal's own graphics where launch() found them."""
+        mode = getattr(self.app, "picture_mode", "halfblock")
+        if mode == "halfblock":
+            return ImageView(placeholder, id=id)
+        return GraphicsImageView(mode, placeholder, id=id)
 
     def run_dir(self) -> Path | None:
         """Where the run writes its images: known to the source, or from the run's id."""
@@ -61,4 +69,4 @@ class StyleRunScreen(RunScreen):
             if caption is None and event is not None:
                 caption = "final image" if event.tag == "final" else f"step {event.step}/{total}"
             path = base / event.path if (event is not None and base is not None) else None
-            self.query_one(widget_id, ImageView).show(path, caption or "")
+            self.query_one(widget_id).show(path, caption or "")

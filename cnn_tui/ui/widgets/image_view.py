@@ -14,6 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from cnn_tui.ui.halfblock import UPPER_HALF, halfblock_cells
+from cnn_tui.ui.picture_file import read_if_changed
 
 
 class ImageView(Widget):
@@ -34,22 +35,10 @@ class ImageView(Widget):
             self.caption = caption
             self._fitted_for = None
             self.refresh()
-        if path is None:
+        found = read_if_changed(path, self.source)
+        if found is None:
             return
-        try:
-            key = (str(path), path.stat().st_mtime)
-        except OSError:
-            return
-        if key == self.source:
-            return
-        try:
-            from PIL import Image
-
-            with Image.open(path) as opened:
-                self.picture = opened.convert("RGB")
-        except Exception:  # a file being replaced; the next redraw tries again
-            return
-        self.source = key
+        self.picture, self.source = found
         self._fitted_for = None
         self.refresh()
 

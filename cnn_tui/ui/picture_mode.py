@@ -1,0 +1,49 @@
+"""How the dashboard draws pictures: the terminal's own graphics (Kitty's protocol or
+Sixel, through textual-image) where it has them, half-block cells everywhere else.
+
+Decided once, before the app starts: textual-image asks the terminal what it supports by
+writing escape sequences and waiting for the answer, which cannot happen once Textual
+owns the terminal, and is never tried inside tmux (it needs passthrough, and the answer
+would describe the outer terminal) or when output is not a terminal. CNN_TUI_IMAGES
+overrides the choice: auto (default), halfblock, kitty or sixel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+from cnn_tui.errors import UsageError
+
+ENV = "CNN_TUI_IMAGES"
+MODES = ("auto", "halfblock", "kitty", "sixel")
+
+
+def requested_mode(env: Mapping[str, str], is_tty: bool) -> str:
+    """The mode to use, or "probe" when only asking the terminal can tell."""
+    wanted = env.get(ENV, "auto").strip().lower() or "auto"
+    if wanted not in MODES:
+        raise UsageError(f"{ENV}={env[ENV]}: not a picture mode; allowed: {', '.join(MODES)}")
+    if wanted != "auto":
+        return wanted
+    if not is_tty or "TMUX" in env or env.get("TERM", "") in ("", "dumb", "linux"):
+        return "halfblock"
+    return "probe"
+
+
+def detect_mode(env: Mapping[str, str] | None = None) -> str:
+    """halfblock, kitty or sixel; imports textual-image (and so queries the terminal) only
+    when the answer is not already known."""
+    env = os.environ if env is None else env
+    mode = requested_mode(env, bool(sys.__stdout__ and sys.__stdout__.isatty()))
+    if mode == "halfblock":
+        return mode
+    try:
+        import textual_image.renderable as found
+        import textual_image.widget  # noqa: F401  (its cell-size query must run before the app starts)
+    except Exception:  # no answer from the terminal, or no textual-image: our own cells still work
+        return "halfblock"
+    if mode == "probe":
+        return {found.TGPImage: "kitty", found.SixelImage: "sixel"}.get(found.Image, "halfblock")
+    return mode
