@@ -4,8 +4,9 @@ The tutorial (pytorch.org/tutorials/advanced/neural_style_tutorial) copies the f
 net into an nn.Sequential with a normalisation module in front and ContentLoss/StyleLoss
 modules inserted after the chosen layers (each records its loss in forward), trims it
 after the last loss, optimises the input image with L-BFGS and clamps it in the closure.
-Here it runs with cnn-tui's feature net, layers, image size and L-BFGS settings, so the
-two differ only in the loop around the objective.
+Here it runs with cnn-tui's feature net, layers, image size and L-BFGS settings, and adds
+the recipe's total-variation term (the tutorial has none; the shipped recipes do), so
+the two compute the same terms and differ only in the code around them.
 
 `python -m benchmarks.style_reference RECIPE STEPS WARMUP` prints one JSON line:
 seconds per step after the warm-up steps, and loss evaluations per step.
@@ -106,6 +107,9 @@ def main(recipe_ref: str, steps: int, warmup: int) -> dict:
         model(image)
         loss = (recipe.style_weight * sum(s.loss for s in style_losses)
                 + recipe.content_weight * sum(c.loss for c in content_losses))
+        if recipe.tv_weight:
+            loss = loss + recipe.tv_weight * (((image[:, :, 1:, :] - image[:, :, :-1, :]) ** 2).mean()
+                                              + ((image[:, :, :, 1:] - image[:, :, :, :-1]) ** 2).mean())
         loss.backward()
         evaluations[0] += 1
         return loss

@@ -130,7 +130,7 @@ class CheckpointSaved(Event):
     path: str
     step: int
     epoch: int
-    reason: str  # "last" | "best" | "interrupt"
+    reason: str  # "last" | "best" | "interrupt" | "final"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from cnn_tui.train.device import memory_in_use
 
 PIXEL_MARGIN = 1e-3  # the start image is kept this far inside (0, 1): the reflection's kink at 1 has no slope
 RISE_TOLERANCE = 0.01  # a logged total more than 1% above the previous one counts as going backwards
+CHECKPOINT_SECONDS = 30.0  # last.pt at a snapshot at most this often: L-BFGS's history makes it ~20 MB at 256 px
 
 
 def to_latent(image: torch.Tensor) -> torch.Tensor:
@@ -51,7 +52,7 @@ def to_latent(image: torch.Tensor) -> torch.Tensor:
 
 def to_pixels(latent: torch.Tensor) -> torch.Tensor:
     """The latent reflected into [0, 1]: slope +1 or -1 everywhere, so no pixel ever stalls."""
-    return 1.0 - (1.0 - torch.remainder(latent, 2.0)).abs()
+    return (torch.remainder(latent + 1.0, 2.0) - 1.0).abs()  # = 1 - |1 - (latent mod 2)|, one op fewer
 
 
 @dataclass
@@ -97,6 +98,8 @@ class StyleTransfer:
         self.last_good = self.image
         self.rises: list[float] = []  # relative size of each rise of the logged total
         self._evaluations: list[Losses] = []  # this step's (L-BFGS may evaluate several times)
+        self.evaluations = 0  # loss evaluations in this segment, for s/evaluation in the summary
+        self._checkpointed_at = time.time()
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         opt = self.recipe.optimizer
@@ -170,6 +173,7 @@ class StyleTransfer:
         losses = self.objective(to_pixels(self.latent))
         losses.total.backward()
         self._evaluations.append(losses.detached())
+        self.evaluations += 1
         return losses.total
 
     def _accepted(self) -> Losses:
@@ -178,7 +182,10 @@ class StyleTransfer:
         it made; Adam evaluates once, at the point the step started from."""
         if isinstance(self.optimizer, torch.optim.LBFGS):
             # sync point: one scalar per evaluation, already synced by L-BFGS's own float()
-            return min(self._evaluations, key=lambda losses: losses.total.item())
+            totals = [losses.total.item() for losses in self._evaluations]
+            if not all(math.isfinite(t) for t in totals):  # any NaN has already reached the image
+                return self._evaluations[next(i for i, t in enumerate(totals) if not math.isfinite(t))]
+            return self._evaluations[totals.index(min(totals))]
         return self._evaluations[-1]
 
     def _loop(self) -> StyleOutcome:
@@ -217,8 +224,10 @@ class StyleTransfer:
                 tick_time, tick_steps = now, 0
             if self.step % snap_every == 0 and self.step < steps:
                 self._snapshot("snapshot")
-                self._save_checkpoint("last")
+                if time.time() - self._checkpointed_at >= CHECKPOINT_SECONDS:
+                    self._save_checkpoint("last")
         self._snapshot("final")
+        self._save_checkpoint("final")
         if self.rises:
             return StyleOutcome("completed", f"optimised the image for {self.step} steps, but the loss went "
                                              f"up {len(self.rises)} times (see the diagnosis)")
@@ -243,6 +252,7 @@ class StyleTransfer:
             return
         path = self.run_dir / "checkpoints" / "last.pt"
         save_checkpoint(path, self.state_dict())
+        self._checkpointed_at = time.time()
         self.sink.emit(CheckpointSaved(path=str(path), step=self.step, epoch=0, reason=reason))
 
     def _interrupt(self) -> StyleOutcome:

@@ -107,6 +107,7 @@ def execute_style(recipe, options, sink: EventSink, control: RunControl | None, 
         loop.elapsed + time.time() - loop.segment_start,
         steps=loop.step, steps_planned=loop.total_steps, params=total, best={}, first=outcome.first,
         final=outcome.final, style_loss_drop=_drop(outcome.first, outcome.final),
+        loss_evaluations=loop.evaluations,  # this segment's: L-BFGS evaluates ~2 times a step
         final_image="images/final.png" if final_png else None)
     if run_dir is not None:
         rundir.write_summary(run_dir, summary)

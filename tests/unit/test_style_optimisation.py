@@ -4,6 +4,7 @@ from before the parametrisation still resumes."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from cnn_tui.sinks import CallbackSink
@@ -96,3 +97,15 @@ def test_a_checkpoint_from_before_the_parametrisation_still_resumes(tmp_path):
     assert resumed.status == "completed" and resumed.summary["steps"] == 8
     assert any("predates the image's parametrisation" in e.message for e in of_type(events, "log"))
     assert image.min() >= 0 and image.max() <= 1
+
+
+@pytest.mark.parametrize(("seconds", "reasons"), [(0.0, ["last", "last", "final"]), (1e9, ["final"])])
+def test_checkpoints_are_written_by_time_and_at_the_end(tmp_path, monkeypatch, seconds, reasons):
+    """L-BFGS's history makes last.pt ~20 MB at 256 px: at a snapshot only when
+    CHECKPOINT_SECONDS have passed, and always when the run ends."""
+    from cnn_tui.style import optimize
+
+    monkeypatch.setattr(optimize, "CHECKPOINT_SECONDS", seconds)
+    result, events = run_collect(style_recipe(tmp_path), tmp_path / "runs")  # snapshots at steps 3 and 6 of 8
+    assert [e.reason for e in of_type(events, "checkpoint")] == reasons
+    assert torch.load(result.run_dir / "checkpoints" / "last.pt", weights_only=True)["step"] == 8
