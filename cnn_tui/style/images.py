@@ -9,6 +9,7 @@ package data (CC0 or public domain) and a stained-glass mosaic generated here.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,12 @@ def mosaic(size: int = 384, cells: int = 90, seed: int = 7):
     """A stained-glass picture: Voronoi cells in a bold palette with dark lead lines."""
     from PIL import Image
 
+    return Image.fromarray(_mosaic_pixels(size, cells, seed))
+
+
+@functools.lru_cache(maxsize=2)
+def _mosaic_pixels(size: int, cells: int, seed: int) -> np.ndarray:
+    """Computed once per process (~1 s: every pixel's distance to every cell centre)."""
     rng = np.random.default_rng(seed)
     points = rng.uniform(0, size, (cells, 2))
     palette = np.array([[230, 57, 70], [241, 196, 15], [29, 53, 87], [69, 123, 157], [42, 157, 143],
@@ -76,7 +83,9 @@ def mosaic(size: int = 384, cells: int = 90, seed: int = 7):
     shade = 0.75 + 0.25 * np.clip(1 - d0 / 40.0, 0, 1)  # lighter towards each cell's centre
     image = image * shade[:, None]
     image[(d1 - d0) < 3.0] = (20, 20, 24)  # the lead between the panes
-    return Image.fromarray(image.reshape(size, size, 3).clip(0, 255).astype(np.uint8))
+    pixels = image.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
+    pixels.flags.writeable = False  # shared by every caller
+    return pixels
 
 
 def to_pil(image: torch.Tensor):

@@ -124,7 +124,7 @@ class StyleTransfer:
 
     @property
     def image(self) -> torch.Tensor:
-        """The current picture, pixels in (0, 1), detached."""
+        """The current picture, pixels in [0, 1], detached."""
         with torch.no_grad():
             return to_pixels(self.latent)
 
