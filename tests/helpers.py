@@ -24,3 +24,13 @@ def run_collect(recipe, out: Path, control: RunControl | None = None, on_event=N
 
 def of_type(events: list, kind: str) -> list:
     return [e for e in events if e.type == kind]
+
+
+def stop_at(step: int, control: RunControl):
+    """An on_event callback that asks the run to stop once a step event reaches `step`."""
+
+    def on_event(event) -> None:
+        if event.type == "step" and event.step >= step:
+            control.request_stop("test stop")
+
+    return on_event

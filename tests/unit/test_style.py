@@ -17,7 +17,7 @@ from cnn_tui.style.layer_names import layer_names
 from cnn_tui.style.losses import StyleObjective, gram_matrix, total_variation
 from cnn_tui.style.optimize import make_optimizer, to_latent, to_pixels
 from cnn_tui.train.control import RunControl
-from tests.helpers import of_type, run_collect
+from tests.helpers import of_type, run_collect, stop_at
 
 TINY_STYLE = """\
 kind: style_transfer
@@ -237,13 +237,8 @@ def test_a_run_writes_snapshots_final_image_and_summary(tmp_path):
 
 def test_stop_keeps_the_image_and_resume_finishes_the_steps(tmp_path):
     control = RunControl()
-
-    def stop_after_step_4(event):
-        if event.type == "step" and event.step >= 4:
-            control.request_stop("test stop")
-
     recipe = style_recipe(tmp_path)
-    result, _ = run_collect(recipe, tmp_path / "runs", control=control, on_event=stop_after_step_4)
+    result, _ = run_collect(recipe, tmp_path / "runs", control=control, on_event=stop_at(4, control))
     assert result.status == "interrupted" and result.exit_code == 130
     assert (result.run_dir / "images" / "final.png").exists()
     state = torch.load(result.run_dir / "checkpoints" / "last.pt", weights_only=True)

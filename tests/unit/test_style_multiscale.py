@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 
 from cnn_tui.style.levels import Level, level_at, plan_levels
 from cnn_tui.train.control import RunControl
-from tests.helpers import of_type, run_collect
+from tests.helpers import of_type, run_collect, stop_at
 from tests.unit.test_style import TINY_STYLE, error_of, style_recipe
 
 TWO_LEVELS = ("image_size=64", "multiscale.levels=2", "multiscale.coarse_steps=4", "steps=4",
@@ -36,18 +36,13 @@ def test_a_two_level_run_switches_size_midway(tmp_path):
     assert not any(d.code == "loss_rose" for d in of_type(events, "diagnosis"))  # no rise across the switch
 
 
-@pytest.mark.parametrize("stop_at", [2, 6], ids=["in the coarse level", "in the fine level"])
-def test_resume_from_either_level_finishes_at_full_size(tmp_path, stop_at):
+@pytest.mark.parametrize("step", [2, 6], ids=["in the coarse level", "in the fine level"])
+def test_resume_from_either_level_finishes_at_full_size(tmp_path, step):
     control = RunControl()
-
-    def stop(event):
-        if event.type == "step" and event.step >= stop_at:
-            control.request_stop("test stop")
-
     recipe = style_recipe(tmp_path, TINY_STYLE, *TWO_LEVELS)
-    first, _ = run_collect(recipe, tmp_path / "runs", control=control, on_event=stop)
+    first, _ = run_collect(recipe, tmp_path / "runs", control=control, on_event=stop_at(step, control))
     state = torch.load(first.run_dir / "checkpoints" / "last.pt", weights_only=True)
-    assert state["level"] == (0 if stop_at < 4 else 1)
+    assert state["level"] == (0 if step < 4 else 1)
     resumed, events = run_collect(recipe, tmp_path / "runs", resume=first.run_dir)
     assert resumed.status == "completed" and resumed.summary["steps"] == 8
     assert of_type(events, "step")[-1].step == 8

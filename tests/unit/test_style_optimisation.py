@@ -14,7 +14,7 @@ from cnn_tui.style.levels import plan_levels
 from cnn_tui.style.losses import StyleObjective
 from cnn_tui.style.optimize import StyleTransfer
 from cnn_tui.train.control import RunControl
-from tests.helpers import of_type, run_collect
+from tests.helpers import of_type, run_collect, stop_at
 from tests.unit.test_style import TINY_STYLE, style_recipe
 
 
@@ -81,13 +81,8 @@ def test_a_run_that_goes_backwards_says_so(tmp_path):
 
 def test_a_checkpoint_from_before_the_parametrisation_still_resumes(tmp_path):
     control = RunControl()
-
-    def stop_at_4(event):
-        if event.type == "step" and event.step >= 4:
-            control.request_stop("test stop")
-
     recipe = style_recipe(tmp_path)
-    first, _ = run_collect(recipe, tmp_path / "runs", control=control, on_event=stop_at_4)
+    first, _ = run_collect(recipe, tmp_path / "runs", control=control, on_event=stop_at(4, control))
     path = first.run_dir / "checkpoints" / "last.pt"
     state = torch.load(path, weights_only=True)
     image = state["image"]
