@@ -13,6 +13,9 @@ from tests.ui.test_style_screen import style_app
 
 @pytest.mark.parametrize(("env", "tty", "expected"), [
     ({"TERM": "xterm-kitty"}, True, "probe"),  # only the terminal can say
+    ({"TERM": "xterm-256color", "TERM_PROGRAM": "WezTerm"}, True, "probe"),
+    ({"TERM": "xterm-256color", "WT_SESSION": "1"}, True, "probe"),
+    ({"TERM": "xterm-256color"}, True, "halfblock"),  # no sign of graphics: no 0.1 s questions
     ({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"}, True, "halfblock"),  # the brief's tmux rule
     ({"TERM": "xterm-256color"}, False, "halfblock"),  # output into a pipe or file
     ({"TERM": "dumb"}, True, "halfblock"),
