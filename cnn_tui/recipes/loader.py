@@ -173,7 +173,7 @@ def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...])
         message = message[len("Value error, "):]
     if kind == "missing":
         return "is required"
-    return f"{message} (got {got!r})" if not isinstance(got, (dict, list)) else message
+    return f"{message} (got {got!r})" if not isinstance(got, (dict, list, BaseModel)) else message
 
 
 def resolve_paths(recipe: Any, base: Path) -> Any:

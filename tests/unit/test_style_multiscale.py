@@ -52,3 +52,4 @@ def test_resume_from_either_level_finishes_at_full_size(tmp_path, step):
 def test_levels_that_would_start_too_small_are_refused(tmp_path):
     message = error_of(tmp_path, TINY_STYLE + "multiscale: {levels: 2}\n")  # 32 px halves to 16
     assert "multiscale.levels: 2 levels from 32 px would start at 16 px" in message
+    assert "(got" not in message and "StyleTransferRecipe" not in message  # one readable line, no object dump
