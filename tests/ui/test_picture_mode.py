@@ -7,8 +7,7 @@ import pytest
 
 from cnn_tui.errors import UsageError
 from cnn_tui.ui.picture_mode import ENV, requested_mode
-from tests.ui.conftest import wait_until
-from tests.ui.test_style_screen import style_app
+from tests.ui.test_style_screen import replayed, style_app
 
 
 @pytest.mark.parametrize(("env", "tty", "expected"), [
@@ -41,10 +40,7 @@ async def test_graphics_mode_shows_the_run_pictures_through_textual_image(mode):
     app = style_app()
     app.picture_mode = mode
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.state.finished is not None, what="the replay")
-        screen.redraw()
-        await pilot.pause()
+        screen = await replayed(pilot, app)
         latest = screen.query_one("#img-latest", GraphicsImageView)
         shown = latest.query_one(".picture")
         assert isinstance(shown, SixelImage if mode == "sixel" else TGPImage)

@@ -36,6 +36,15 @@ def style_app(run_dir: Path = STYLE_RUN, runs_dir: Path = Path("runs"), recipes_
     return CnnTuiApp(recipes_dirs=recipes_dirs or [], runs_dir=runs_dir, first_screen=first)
 
 
+async def replayed(pilot, app):
+    """The recorded run's screen, replayed to its end and redrawn once."""
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.state.finished is not None, what="the replay")
+    screen.redraw()
+    await pilot.pause()
+    return screen
+
+
 def test_fit_cells_keeps_the_aspect_ratio():
     assert fit_cells(200, 100, 80, 40) == (80, 20)  # width-bound: 80 cells x 40 pixel rows
     assert fit_cells(100, 200, 80, 10) == (10, 10)  # height-bound: 20 pixel rows, 10 wide
@@ -62,10 +71,7 @@ async def test_recorded_run_shows_final_content_and_style_pictures():
 
     app = style_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.state.finished is not None, what="the replay")
-        screen.redraw()
-        await pilot.pause()
+        screen = await replayed(pilot, app)
         latest = screen.query_one("#img-latest", ImageView)
         assert latest.picture is not None and latest.caption == "final image"
         assert latest.source[0].endswith("final.png")
