@@ -1,4 +1,4 @@
-"""Command line: `cnn-tui` (dashboard), run, list, validate, open.
+"""Command line: `cnn-tui` (dashboard), run, list, validate, compare, predict, open.
 
 Heavy imports (torch, textual) happen inside the commands that need them, so that
 `--help` and `list` start instantly.
@@ -63,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="override a field in every recipe")
     comparer.add_argument("--out", type=Path, default=Path("runs") / "compare", metavar="DIR")
 
+    predictor = sub.add_parser(
+        "predict", help="classify images with a run's kept checkpoint (or an ImageNet network)",
+        description="cnn-tui predict RUN_DIR IMAGE_OR_FOLDER...  |  cnn-tui predict --backbone NAME IMAGE...")
+    predictor.add_argument("targets", nargs="+", metavar="RUN_DIR_OR_IMAGE",
+                           help="a run directory, then images or folders of images")
+    predictor.add_argument("--backbone", metavar="NAME",
+                           help="classify with this ImageNet network instead of a run (e.g. efficientnet_lite0)")
+    predictor.add_argument("--top-k", type=int, default=3, metavar="K", help="classes per image (default 3)")
+    predictor.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    predictor.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live)")
     opener.add_argument("run_dir", type=Path)
     return parser
@@ -80,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "predict":
+            return cmd_predict(args)
         if args.command == "open":
             return cmd_dashboard(run_dir=args.run_dir)
         return cmd_dashboard(recipes_dir=args.recipes)
@@ -136,6 +149,41 @@ def cmd_compare(args) -> int:
     rows = compare(args.recipes, args.seeds, args.overrides, args.out)
     print(format_rows(rows))
     return 0
+
+
+def cmd_predict(args) -> int:
+    """One line per image (or --json); unreadable inputs are one line each on stderr and exit 2,
+    after every readable image has been classified."""
+    import json
+
+    from cnn_tui.errors import UsageError
+    from cnn_tui.predict import classify, from_backbone, from_run, image_files
+    from cnn_tui.train.device import pick_device
+
+    if args.top_k < 1:
+        raise UsageError("--top-k: needs at least 1")
+    targets = list(args.targets)
+    if args.backbone:
+        classifier = from_backbone(args.backbone)
+    else:
+        if len(targets) < 2:
+            raise UsageError("predict: give a run directory and at least one image or folder "
+                             "(or --backbone NAME and images)")
+        classifier = from_run(Path(targets.pop(0)))
+    files, errors = image_files(targets)
+    results = []
+    for path, outcome in classify(classifier, files, args.top_k, pick_device(args.device)):
+        if isinstance(outcome, str):
+            errors.append(f"{path}: {outcome}")
+            continue
+        results.append({"image": str(path), "top": [{"class": c, "p": round(p, 6)} for c, p in outcome]})
+        if not args.json:
+            print(f"{path}: " + ", ".join(f"{c} {p:.1%}" for c, p in outcome), flush=True)
+    if args.json:
+        print(json.dumps({"model": classifier.source, "predictions": results, "errors": errors}, indent=1))
+    for line in errors:
+        print(f"cnn-tui: error: {line}", file=sys.stderr)
+    return 2 if errors else 0
 
 
 def _overrides(args) -> list[str]:

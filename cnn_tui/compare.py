@@ -19,7 +19,7 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
     rows = []
     for ref in refs:
         recipe, _ = load_recipe(ref, overrides)
-        accs, losses, walls = [], [], []
+        accs, losses, walls, tests = [], [], [], []
         for i in range(seeds):
             seeded = recipe.model_copy(deep=True)
             seeded.seed = recipe.seed + i
@@ -29,19 +29,34 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
             best = result.summary.get("best") or {}
             accs.append(best.get("val/acc", float("nan")))
             losses.append(best.get("val/loss", float("nan")))
-            progress(f"{recipe.name} seed {seeded.seed}: {result.status}, best val acc {accs[-1]:.2%} "
+            test = result.summary.get("test")
+            tests.append(test["test/acc"] if test else float("nan"))
+            tested = f", test acc {tests[-1]:.2%}" if test else ""
+            progress(f"{recipe.name} seed {seeded.seed}: {result.status}, best val acc {accs[-1]:.2%}{tested} "
                      f"({walls[-1]:.1f} s)")
         rows.append({"recipe": recipe.name, "kind": recipe.kind, "acc": statistics.mean(accs),
                      "acc_sd": statistics.pstdev(accs), "loss": statistics.mean(losses),
-                     "wall": statistics.mean(walls), "seeds": seeds})
+                     "wall": statistics.mean(walls), "seeds": seeds,
+                     "test": statistics.mean(tests), "test_sd": statistics.pstdev(tests)})
     return rows
 
 
 def format_rows(rows: list[dict]) -> str:
+    """The table; a test-accuracy column when any recipe has a test split (the number that counts)."""
     width = max(len(r["recipe"]) for r in rows)
-    lines = [f"{'recipe':<{width}}  {'kind':<18}  {'best val acc':>16}  {'val loss':>8}  {'wall/run':>8}"]
+    tested = any(r.get("test") == r.get("test") for r in rows)  # not all NaN
+    test_head = f"  {'test acc':>16}" if tested else ""
+    lines = [f"{'recipe':<{width}}  {'kind':<18}  {'best val acc':>16}  {'val loss':>8}{test_head}  {'wall/run':>8}"]
     for r in rows:
         acc = f"{r['acc']:.1%} ± {r['acc_sd']:.1%}"
-        lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {acc:>16}  {r['loss']:>8.3f}  {r['wall']:>7.1f}s")
-    lines.append(f"(mean ± sd over {rows[0]['seeds']} seed(s); best epoch of each run by val/acc)")
+        test = f"  {_test_cell(r):>16}" if tested else ""
+        lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {acc:>16}  {r['loss']:>8.3f}{test}  {r['wall']:>7.1f}s")
+    lines.append(f"(mean ± sd over {rows[0]['seeds']} seed(s); best epoch of each run by val/acc"
+                 + ("; test acc: that epoch's checkpoint on the test split, scored once at the end)" if tested else ")"))
     return "\n".join(lines)
+
+
+def _test_cell(row: dict) -> str:
+    if row["test"] != row["test"]:  # NaN: this recipe has no test split
+        return "no test split"
+    return f"{row['test']:.1%} ± {row['test_sd']:.1%}"

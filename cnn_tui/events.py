@@ -56,6 +56,7 @@ class RunStarted(Event):
     start_step: int = 0
     start_epoch: int = 0
     resumed: bool = False
+    num_test: int = 0  # images held out for the final test score (0: no test split)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,19 @@ class StateChanged(Event):
 
 
 @dataclass(frozen=True)
+class TestScore(Event):
+    """The kept checkpoint scored once on the test split, after training (test/loss, test/acc)."""
+
+    type: ClassVar[str] = "test"
+    __test__: ClassVar[bool] = False  # not a pytest test class
+    metrics: dict[str, float]
+    per_class: dict[str, float]  # class name -> accuracy on its test images
+    count: int  # test images scored
+    weights: str  # which weights were scored, e.g. "best.pt (epoch 7)"
+    epoch: int
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     """Last event of a run segment. status: completed, early_stopped, interrupted, diverged, failed."""
 
@@ -172,7 +186,7 @@ class RunFinished(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (RunStarted, Step, EpochEnd, Gradients, Image, Diagnosis, Log,
-                CheckpointSaved, PhaseChanged, StateChanged, RunFinished)
+                CheckpointSaved, PhaseChanged, StateChanged, TestScore, RunFinished)
 }
 FINISHED_OK = ("completed", "early_stopped")
 

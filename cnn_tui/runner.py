@@ -12,8 +12,8 @@ from typing import Any
 import torch
 
 from cnn_tui import rundir
-from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.sources import load_data
+from cnn_tui.data.stream import make_batches
 from cnn_tui.errors import UsageError
 from cnn_tui.events import FINISHED_OK, Log, RunStarted
 from cnn_tui.models.plan import plan_model
@@ -65,23 +65,34 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
     torch.manual_seed(recipe.seed)
     device = pick_device(options.device or recipe.device)
     notes: list[str] = []
-    data = load_data(recipe.data, recipe.seed, log=notes.append,
-                     channels=None if recipe.kind == "scratch" else 3)
-    num_classes = len(data.class_names)
     infos: list[str] = []
+    data = load_data(recipe.data, recipe.seed, log=notes.append,
+                     channels=None if recipe.kind == "scratch" else 3, info=infos.append)
+    infos.insert(0, data.description)
+    num_classes = len(data.class_names)
     plan = plan_model(recipe, data, device, infos.append)
-    channels_last = device.type == "cuda" and recipe.train.channels_last and plan.train_inputs is None
+    channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
     model = plan.model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    train_x = data.train_x if plan.train_inputs is None else plan.train_inputs
-    val_x = data.val_x if plan.val_inputs is None else plan.val_inputs
-    train = TensorBatches(train_x, data.train_y, recipe.train.batch_size, plan.mean, plan.std, device,
-                          train=True, augment=recipe.data.augment, seed=recipe.seed,
-                          max_batches=recipe.train.max_steps_per_epoch, channels_last=channels_last)
-    val = TensorBatches(val_x, data.val_y, max(recipe.train.batch_size, 256), plan.mean, plan.std, device,
-                        train=False, max_batches=2 if options.dry_run else None,
-                        channels_last=channels_last)
+    sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
+    late_logs: list[EventSink] = []  # the run's sinks, once they exist: streaming reports skipped files
+
+    def batches(split: str, batch_size: int, **options):
+        images = sets.get(split)
+        if images is None:
+            return None
+        return make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
+                            channels=data.channels, workers=recipe.data.workers, channels_last=channels_last,
+                            on_skipped=lambda m: [s.emit(Log(level="warning", message=m)) for s in late_logs],
+                            **options)
+
+    eval_size = max(recipe.train.batch_size, 256)
+    eval_cap = 2 if options.dry_run else None
+    train = batches("train", recipe.train.batch_size, augment=recipe.data.augment, seed=recipe.seed,
+                    max_batches=recipe.train.max_steps_per_epoch)
+    val = batches("val", eval_size, max_batches=eval_cap)
+    test = batches("test", eval_size, max_batches=eval_cap)
     # ---- the run starts: from here on, everything is recorded
     run_dir = None
     sinks: list[EventSink] = [sink]
@@ -93,8 +104,13 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
             rundir.write_recipe(run_dir, recipe_to_dict(recipe))
         sinks.append(rundir.RunDirSink(run_dir))
     fan = FanOut(*sinks)
+    late_logs.append(fan)
     trainer = Trainer(recipe, model, train, val, device, fan, control,
-                      run_dir / "checkpoints" if run_dir else None, num_classes, plan.phases)
+                      run_dir / "checkpoints" if run_dir else None, data.class_names, plan.phases, test=test,
+                      inference={"class_names": data.class_names, "image_size": data.image_size,
+                                 "channels": data.channels, "grayscale": recipe.data.grayscale,
+                                 "mean": plan.mean.tolist(), "std": plan.std.tolist(),
+                                 "head_only": plan.inputs is not None})
     if state is not None:
         trainer.load_state_dict(state)
     total, trainable = plan.total_params, plan.trainable_params
@@ -104,6 +120,7 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
         device=device.type, device_name=device_name(device), epochs=recipe.train.epochs,
         steps_per_epoch=len(train), total_steps=len(train) * recipe.train.epochs,
         batch_size=recipe.train.batch_size, num_train=train.num_samples, num_val=val.num_samples,
+        num_test=test.num_samples if test is not None else 0,
         num_classes=num_classes, class_names=data.class_names, model_name=plan.model_name,
         layers=plan.layers, total_params=total, trainable_params=trainable, start_step=trainer.step,
         start_epoch=trainer.epoch, resumed=state is not None,
@@ -157,4 +174,5 @@ def _summary(recipe, outcome: Outcome, trainer: Trainer, device: torch.device, r
         recipe, outcome.status, outcome.reason, device, run_dir, started_at,
         trainer.elapsed + time.time() - trainer.segment_start,
         epochs_completed=trainer.epoch, epochs_planned=recipe.train.epochs, steps=trainer.step, params=params,
-        best_epoch=outcome.best_epoch, best=outcome.best, final=outcome.final)
+        best_epoch=outcome.best_epoch, best=outcome.best, final=outcome.final,
+        **({"test": outcome.test} if outcome.test else {}))

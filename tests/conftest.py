@@ -64,3 +64,10 @@ def cli_env(tmp_path: Path) -> dict:
 
 def cnn_tui_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "cnn_tui", *args]
+
+
+@pytest.fixture(autouse=True)
+def _caches_in_a_temporary_home(tmp_path_factory, monkeypatch):
+    """Caches under ~ (decoded images, features, downloads) go to a per-session folder, never
+    the developer's own home: no test depends on, or leaves, files there."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))

@@ -1,6 +1,7 @@
 """Mini-batches from in-memory uint8 tensors: shuffle, move, scale, augment, normalise.
 
-Replaces a DataLoader for small datasets: no worker processes, no per-image Python work.
+For data that fits in memory (data/stream.py streams the rest): no worker processes, no
+per-image Python work.
 Shuffling and augmentation draw from generators seeded by (seed, epoch, batch), so any
 batch can be reproduced exactly after a resume without saving loader state.
 """
@@ -14,6 +15,45 @@ import torch
 from cnn_tui.data.augment import augment_batch
 
 _EPOCH_STRIDE = 1_000_003
+
+
+def epoch_order(count: int, seed: int, epoch: int, train: bool) -> torch.Tensor:
+    """The order of an epoch's examples: a function of (seed, epoch) only, so resume is exact."""
+    if not train:
+        return torch.arange(count)
+    generator = torch.Generator().manual_seed(seed * 7919 + epoch)
+    return torch.randperm(count, generator=generator)
+
+
+def batches_per_epoch(count: int, batch_size: int, train: bool, max_batches: int | None) -> int:
+    full = count // batch_size if train else -(-count // batch_size)
+    full = max(full, 1)  # a training set smaller than one batch still gives one batch
+    return min(full, max_batches) if max_batches else full
+
+
+class BatchPrep:
+    """uint8 batch on the device -> scaled, augmented (training), normalised float batch."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, device: torch.device, *, train: bool,
+                 augment=None, seed: int = 0, channels_last: bool = False, channels: int | None = None):
+        self.mean = mean.to(device).view(1, -1, 1, 1)
+        self.std = std.to(device).view(1, -1, 1, 1)
+        self.augment = augment if train and _any_augment(augment) else None
+        self.seed = seed
+        self.channels_last = channels_last
+        self.channels = channels  # grayscale batches are repeated to this many channels
+
+    def __call__(self, x: torch.Tensor, epoch: int, index: int) -> torch.Tensor:
+        x = x.float().div_(255.0)
+        if self.channels is not None and x.shape[1] != self.channels:
+            x = x.expand(-1, self.channels, -1, -1)
+        if self.augment is not None:
+            generator = torch.Generator(device="cpu").manual_seed(self.seed + epoch * _EPOCH_STRIDE + index + 1)
+            x = augment_batch(x, self.augment, generator)
+        x = (x - self.mean) / self.std
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
 
 
 class TensorBatches:
@@ -37,30 +77,22 @@ class TensorBatches:
         self.y = y.to(device) if on_device else y
         self.batch_size = batch_size
         self.device = device
-        self.mean = mean.to(device).view(1, -1, 1, 1)
-        self.std = std.to(device).view(1, -1, 1, 1)
         self.train = train
-        self.augment = augment if train and _any_augment(augment) else None
         self.seed = seed
         self.max_batches = max_batches
-        self.channels_last = channels_last
+        self.prep = BatchPrep(mean, std, device, train=train, augment=augment, seed=seed,
+                              channels_last=channels_last)
         self.images = x.dtype == torch.uint8  # else: precomputed feature vectors, used as they are
 
     def __len__(self) -> int:
-        count = len(self.y)
-        full = count // self.batch_size if self.train else -(-count // self.batch_size)
-        full = max(full, 1)  # a training set smaller than one batch still gives one batch
-        return min(full, self.max_batches) if self.max_batches else full
+        return batches_per_epoch(len(self.y), self.batch_size, self.train, self.max_batches)
 
     @property
     def num_samples(self) -> int:
         return len(self.y)
 
     def order(self, epoch: int) -> torch.Tensor:
-        if not self.train:
-            return torch.arange(len(self.y))
-        generator = torch.Generator().manual_seed(self.seed * 7919 + epoch)
-        return torch.randperm(len(self.y), generator=generator)
+        return epoch_order(len(self.y), self.seed, epoch, self.train)
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = self.order(epoch)
@@ -72,15 +104,7 @@ class TensorBatches:
             if not self.images:
                 yield self.x[idx].to(self.device, non_blocking=True), y
                 continue
-            x = self.x[idx].to(self.device, non_blocking=True).float().div_(255.0)
-            if self.augment is not None:
-                generator = torch.Generator(device="cpu").manual_seed(
-                    self.seed + epoch * _EPOCH_STRIDE + index + 1)
-                x = augment_batch(x, self.augment, generator)
-            x = (x - self.mean) / self.std
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield x, y
+            yield self.prep(self.x[idx].to(self.device, non_blocking=True), epoch, index), y
 
 
 def _any_augment(cfg) -> bool:

@@ -49,7 +49,15 @@ def load_images(
     with ThreadPoolExecutor(max_workers=4) as pool:
         arrays = list(pool.map(one, paths, chunksize=32))
     kept = [i for i, a in enumerate(arrays) if a is not None]
-    bad = [paths[i] for i, a in enumerate(arrays) if a is None]
+    report_unreadable(paths, kept, on_corrupt, field, log)
+    return torch.from_numpy(np.stack([arrays[i] for i in kept])), kept
+
+
+def report_unreadable(paths: Sequence[str], kept: list[int], on_corrupt: str, field: str,
+                      log: Callable[[str], None]) -> None:
+    """Refuse (on_corrupt: error) or log the files that could not be decoded."""
+    kept_set = set(kept)
+    bad = [p for i, p in enumerate(paths) if i not in kept_set]
     if bad and on_corrupt == "error":
         raise DataError(
             f"{bad[0]}: cannot read this image ({len(bad)} unreadable in all); remove it, "
@@ -59,4 +67,3 @@ def load_images(
         log(f"skipped {len(bad)} unreadable image(s), e.g. {bad[0]}")
     if not kept:
         raise DataError(f"{field}: none of the {len(paths)} image files could be read")
-    return torch.from_numpy(np.stack([arrays[i] for i in kept])), kept

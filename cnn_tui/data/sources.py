@@ -1,14 +1,15 @@
-"""Dataset sources: everything becomes uint8 tensors (N x C x H x W) plus labels, in memory.
+"""Dataset sources: every dataset becomes train, val and (where there is one) test splits.
 
-Small teaching datasets fit in memory, and batched tensor work on them is far faster
-than per-image Python transforms (airbench's lesson). Larger ones get a clear error.
+Small datasets are decoded once into uint8 tensors (N x C x H x W) and batched on the
+device, far faster than per-image Python transforms (airbench's lesson). Image files above
+`data.max_memory_gb`, or with `data.loader: stream`, stay on disk and stream in batches.
+The test split is only ever read at the end of a run (trainer), with the kept checkpoint.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -16,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from cnn_tui.data import shapes
-from cnn_tui.data.images import load_images
+from cnn_tui.data.bundle import DataBundle, ImageSet
+from cnn_tui.data.decode_cache import load_images_cached
 from cnn_tui.data.split import split_indices
 from cnn_tui.errors import DataError, DataUnavailableError
 
@@ -27,74 +29,116 @@ TORCHVISION_SETS = {
     "cifar100": "CIFAR100",
 }
 
+Log = Callable[[str], None]
+
 
 @dataclass
-class DataBundle:
-    train_x: torch.Tensor  # uint8, N x C x H x W
-    train_y: torch.Tensor  # int64
-    val_x: torch.Tensor
-    val_y: torch.Tensor
-    class_names: list[str]
+class Pools:
+    """What a source provides before splitting: labelled examples (tensor or files) per split."""
 
-    @property
-    def channels(self) -> int:
-        return int(self.train_x.shape[1])
-
-    @property
-    def image_size(self) -> int:
-        return int(self.train_x.shape[-1])
+    classes: list[str]
+    train: ImageSet
+    val: ImageSet | None = None
+    test: ImageSet | None = None
+    origin: str = ""  # how the splits were found, for the description
+    test_origin: str = ""
 
 
-def load_data(data, seed: int, log: Callable[[str], None] = lambda _: None,
-              channels: int | None = None) -> DataBundle:
-    """Build the train/val tensors a recipe's `data:` section describes.
+def load_data(data, seed: int, log: Log = lambda _: None, channels: int | None = None,
+              info: Log = lambda _: None) -> DataBundle:
+    """The train/val/test splits a recipe's `data:` section describes.
 
     `channels=3` makes grayscale images RGB (pretrained backbones expect three channels).
+    `log` gets warnings (skipped files), `info` what was found and how it is loaded.
     """
-    bundle = _load(data, seed, log)
+    pools = _pools(data, seed, log, info)
+    train, val, test, split_note = _split(pools, data, seed)
     if data.per_class is not None:
-        bundle = _per_class(bundle, data.per_class, seed)
-    if channels == 3 and bundle.channels == 1:
-        bundle.train_x = bundle.train_x.expand(-1, 3, -1, -1).contiguous()
-        bundle.val_x = bundle.val_x.expand(-1, 3, -1, -1).contiguous()
+        train = train.subset(_per_class(train.y, data.per_class, len(pools.classes), seed))
+    image_channels = 1 if data.grayscale else (3 if train.streamed else int(train.x.shape[1]))
+    out_channels = 3 if channels == 3 else image_channels
+    if channels == 3 and not train.streamed:
+        train, val = _rgb(train), _rgb(val)
+        test = _rgb(test) if test is not None else None
+    bundle = DataBundle(train, val, test, pools.classes, out_channels, data.image_size)
+    bundle.description = describe(pools, bundle, split_note, data, bundle.streamed)
     return bundle
 
 
-def _per_class(bundle: DataBundle, count: int, seed: int) -> DataBundle:
-    """Keep `count` labelled training images per class (the small-data case), chosen by the seed."""
-    order = torch.randperm(len(bundle.train_y), generator=torch.Generator().manual_seed(seed + 1))
-    keep = torch.cat([order[bundle.train_y[order] == c][:count] for c in range(len(bundle.class_names))])
-    keep = keep.sort().values
-    bundle.train_x, bundle.train_y = bundle.train_x[keep], bundle.train_y[keep]
-    return bundle
+def _rgb(images: ImageSet) -> ImageSet:
+    if images.x is None or images.x.shape[1] == 3:
+        return images
+    return ImageSet(images.y, x=images.x.expand(-1, 3, -1, -1).contiguous())
 
 
-def _load(data, seed: int, log: Callable[[str], None]) -> DataBundle:
+def _per_class(y: torch.Tensor, count: int, classes: int, seed: int) -> torch.Tensor:
+    """Indices of `count` labelled training images per class (the small-data case), by the seed."""
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + 1))
+    keep = torch.cat([order[y[order] == c][:count] for c in range(classes)])
+    return keep.sort().values
+
+
+def _split(pools: Pools, data, seed: int) -> tuple[ImageSet, ImageSet, ImageSet | None, str]:
+    """Carve val (and test, with data.test_split) out of the training pool where no folder gives them."""
+    train, val, test, notes = pools.train, pools.val, pools.test, []
+    if test is None and data.test_split is not None:
+        rest, held = split_indices(len(train), data.test_split, seed + 2)
+        train, test = train.subset(rest.sort().values), train.subset(held.sort().values)
+        notes.append(f"test_split {data.test_split:g}")
+        pools.test_origin = f"held out by data.test_split {data.test_split:g}, seed {seed}"
+    if val is None:
+        train_idx, val_idx = split_indices(len(train), data.val_split, seed)
+        train, val = train.subset(train_idx), train.subset(val_idx)
+        notes.append(f"val_split {data.val_split:g}")
+    if data.limit is not None:
+        train = train.subset(torch.arange(min(len(train), data.limit)))
+        if test is not None and len(test) > data.limit:
+            keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed + 3))[: data.limit]
+            test = test.subset(keep.sort().values)
+    return train, val, test, ", ".join(notes)
+
+
+def describe(pools: Pools, bundle: DataBundle, split_note: str, data, streamed: bool) -> str:
+    """One line: where the splits came from, their sizes, the classes ("splits from folders: ...")."""
+    sizes = f"train {len(bundle.train):,} / val {len(bundle.val):,}"
+    if bundle.test is not None:
+        sizes += f" / test {len(bundle.test):,}"
+    names = pools.classes if len(pools.classes) <= 8 else pools.classes[:8] + ["..."]
+    line = f"{pools.origin}: {sizes}"
+    if split_note:
+        line += f" ({split_note})"
+    line += f", {len(pools.classes)} classes: {', '.join(names)}"
+    if bundle.test is None:
+        line += "; no test split (add a test/ folder or data.test_split for a final test score)"
+    if streamed:
+        line += f"; streamed from disk by {data.workers} worker(s)"
+    return line
+
+
+# ------------------------------------------------------------------ sources
+
+def _pools(data, seed: int, log: Log, info: Log) -> Pools:
     if data.dataset == "shapes":
         return _shapes(data, seed)
     if data.dataset == "lfw_faces":
         x, y, names = _lfw_faces()
-    elif data.dataset in TORCHVISION_SETS:
-        x, y, names = _torchvision(data)
-    elif data.dataset == "oxford_pet":
-        x, y, names = _oxford_pet(data, log)
-    else:
-        x, y, names = _image_folder(data, log)
-    x = _fit(x, data)
-    train_idx, val_idx = split_indices(len(y), data.val_split, seed)
-    if data.limit is not None:
-        train_idx = train_idx[: data.limit]
-    return DataBundle(x[train_idx], y[train_idx], x[val_idx], y[val_idx], names)
+        return Pools(names, ImageSet(y, x=_fit(x, data)), origin="lfw_faces (200 images)")
+    if data.dataset in TORCHVISION_SETS:
+        return _torchvision(data, log)
+    if data.dataset == "oxford_pet":
+        return _oxford_pet(data, seed, log, info)
+    return _image_folder(data, log, info)
 
 
-def _shapes(data, seed: int) -> DataBundle:
+def _shapes(data, seed: int) -> Pools:
     cfg = data.shapes
     x, y = shapes.generate(cfg.num_train + cfg.num_val, data.image_size, cfg.classes, cfg.noise, seed)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
     if data.grayscale:
         x = _fit(x, data)
-    n = cfg.num_train if data.limit is None else min(cfg.num_train, data.limit)
-    return DataBundle(x[:n], y[:n], x[cfg.num_train:], y[cfg.num_train:], list(cfg.classes))
+    n = cfg.num_train
+    return Pools(list(cfg.classes), ImageSet(y[:n], x=x[:n]), ImageSet(y[n:], x=x[n:]),
+                 origin="generated shapes")
 
 
 def _lfw_faces() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -134,76 +178,142 @@ def _unavailable(name: str, root: str, exc: Exception) -> DataUnavailableError:
     )
 
 
-def _torchvision(data) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+def _torchvision(data, log: Log) -> Pools:
+    """MNIST, Fashion-MNIST, CIFAR: torchvision parses the files; its official test set is the test split."""
     import torchvision.datasets as tvd
 
     cls = getattr(tvd, TORCHVISION_SETS[data.dataset])
     root = os.path.expanduser(data.root)
-    try:
-        ds = cls(root, train=True, download=data.download)
-    except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError, ...
-        raise _unavailable(cls.__name__, root, exc) from None
-    x = ds.data if isinstance(ds.data, torch.Tensor) else torch.from_numpy(np.asarray(ds.data))
-    x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-    y = torch.as_tensor(ds.targets, dtype=torch.int64)
-    return x.contiguous(), y, [str(c) for c in ds.classes]
+    if data.loader == "stream":
+        log(f"data.loader: stream is for image files; torchvision holds {cls.__name__} in memory itself")
+
+    def part(train: bool) -> tuple[ImageSet, list[str]]:
+        try:
+            ds = cls(root, train=train, download=data.download)
+        except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError, ...
+            raise _unavailable(cls.__name__, root, exc) from None
+        x = ds.data if isinstance(ds.data, torch.Tensor) else torch.from_numpy(np.asarray(ds.data))
+        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+        y = torch.as_tensor(ds.targets, dtype=torch.int64)
+        return ImageSet(y, x=_fit(x.contiguous(), data)), [str(c) for c in ds.classes]
+
+    train, classes = part(train=True)
+    test, _ = part(train=False)
+    return Pools(classes, train, test=test, origin=f"{cls.__name__} from {root}",
+                 test_origin=f"the official {cls.__name__} test set")
 
 
-def _check_memory(count: int, data) -> None:
-    channels = 1 if data.grayscale else 3
-    need = count * channels * data.image_size**2 / 1e9
-    if need > data.max_memory_gb:
+def _decoded_bytes(count: int, data) -> float:
+    return count * (1 if data.grayscale else 3) * data.image_size**2
+
+
+def _streaming(count: int, data, field: str) -> bool:
+    """Whether `count` image files stream from disk; memory explicitly asked above the limit is refused."""
+    need = _decoded_bytes(count, data) / 1e9
+    if data.loader == "stream":
+        return True
+    if need <= data.max_memory_gb:
+        return False
+    if data.loader == "memory":
         raise DataError(
-            f"data.image_size: {count} images at {data.image_size}px need {need:.1f} GB in memory, "
-            f"over data.max_memory_gb ({data.max_memory_gb}); lower image_size, set data.limit, "
-            "or raise max_memory_gb"
+            f"data.loader: {count:,} images at {data.image_size}px need {need:.1f} GB in memory, over "
+            f"data.max_memory_gb ({data.max_memory_gb:g}); use data.loader: stream (or auto), lower "
+            f"image_size, set data.limit, or raise max_memory_gb"
         )
+    return True
 
 
-def _oxford_pet(data, log) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Oxford-IIIT Pet with its binary cats-vs-dogs target (trainval split)."""
+def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: list[str], data,
+                field: str, log: Log, info: Log, origin: str, test_origin: str = "") -> Pools:
+    """Image files per split -> Pools, decoded into memory (through the cache) or left to stream."""
+    present = {k: v for k, v in parts.items() if v is not None}
+    total = sum(len(files) for files, _ in present.values())
+    streamed = _streaming(total, data, field)
+    sets: dict[str, ImageSet | None] = {"train": None, "val": None, "test": None}
+    if streamed:
+        sets.update(_file_sets(present, data))
+        info(f"data.loader: streaming {total:,} images from disk "
+             f"({_decoded_bytes(total, data) / 1e9:.1f} GB decoded; data.max_memory_gb {data.max_memory_gb:g})")
+    else:
+        files = [f for fs, _ in present.values() for f in fs]
+        x, kept = load_images_cached(files, data.image_size, data.grayscale, data.on_corrupt, field, log,
+                                     data.decode_cache)
+        labels = torch.tensor([label for _, ls in present.values() for label in ls], dtype=torch.int64)
+        which = torch.cat([torch.full((len(fs),), i) for i, (fs, _) in enumerate(present.values())])
+        kept_t = torch.tensor(kept, dtype=torch.int64)
+        for i, name in enumerate(present):
+            mine = (which[kept_t] == i).nonzero().flatten()
+            sets[name] = ImageSet(labels[kept_t[mine]], x=x[mine])
+            if len(mine) == 0:
+                raise DataError(f"{field}: none of the {name} images could be read")
+    train = sets["train"]
+    assert train is not None
+    return Pools(classes, train, sets["val"], sets["test"], origin=origin, test_origin=test_origin)
+
+
+def _file_sets(parts: dict[str, tuple[list[str], list[int]]], data) -> dict[str, ImageSet]:
+    return {name: ImageSet(torch.tensor(labels, dtype=torch.int64), files=list(files),
+                           image_size=data.image_size, grayscale=data.grayscale)
+            for name, (files, labels) in parts.items()}
+
+
+def preview(data, seed: int) -> str:
+    """What a run would find, without decoding an image: the description line of `load_data`
+    (for image folders, from file names; counts before unreadable files are skipped)."""
+    if data.dataset != "image_folder":
+        where = {"shapes": "generated shapes", "lfw_faces": "lfw_faces from scikit-image"}.get(
+            data.dataset, f"{data.dataset} from {data.root}")
+        test = ("the official test set gives the final test score" if data.dataset in (*TORCHVISION_SETS, "oxford_pet")
+                else "a final test score with data.test_split" if data.test_split is None
+                else f"test_split {data.test_split:g} held out for the final test score")
+        return f"{where}; {test}"
+    pools = _image_folder(data, lambda _m: None, lambda _m: None, decode=False)
+    train, val, test, note = _split(pools, data, seed)
+    bundle = DataBundle(train, val, test, pools.classes, 0, data.image_size)
+    total = len(pools.train) + sum(len(s) for s in (pools.val, pools.test) if s is not None)
+    return describe(pools, bundle, note, data, _streaming(total, data, "data.path"))
+
+
+def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
+    """Oxford-IIIT Pet with its binary cats-vs-dogs target; its official test split is the test set."""
     import torchvision.datasets as tvd
 
     root = os.path.expanduser(data.root)
-    try:
-        ds = tvd.OxfordIIITPet(root, split="trainval", target_types="binary-category",
-                               download=data.download)
-    except Exception as exc:
-        raise _unavailable("OxfordIIITPet", root, exc) from None
-    files = [str(p) for p in ds._images]
-    labels = list(ds._bin_labels)
-    if data.limit is not None:  # keep decoding time proportional to what is used
-        order = torch.randperm(len(files), generator=torch.Generator().manual_seed(0))
-        keep = order[: int(data.limit / (1 - data.val_split)) + 1].tolist()
-        files, labels = [files[i] for i in keep], [labels[i] for i in keep]
-    _check_memory(len(files), data)
-    x, kept = load_images(files, data.image_size, data.grayscale, data.on_corrupt, "data.root", log)
-    return x, torch.tensor([labels[i] for i in kept], dtype=torch.int64), ["cat", "dog"]
+    parts: dict[str, tuple[list[str], list[int]] | None] = {"train": None, "test": None}
+    for split, name in (("trainval", "train"), ("test", "test")):
+        try:
+            ds = tvd.OxfordIIITPet(root, split=split, target_types="binary-category", download=data.download)
+        except Exception as exc:
+            raise _unavailable("OxfordIIITPet", root, exc) from None
+        # file names and labels without decoding every image (torchvision keeps them in these lists)
+        pairs = [(str(path), int(label)) for path, label in zip(ds._images, ds._bin_labels)]
+        if data.limit is not None:  # keep decoding time proportional to what is used
+            order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(0))
+            cap = int(data.limit / (1 - data.val_split)) + 1 if name == "train" else data.limit
+            pairs = [pairs[i] for i in sorted(order[:cap].tolist())]
+        parts[name] = ([p for p, _ in pairs], [label for _, label in pairs])
+    return _file_pools(parts, ["cat", "dog"], data, "data.root", log, info, origin=f"OxfordIIITPet from {root}",
+                       test_origin="the official Oxford-IIIT Pet test split")
 
 
-def _image_folder(data, log) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Any tree of ROOT/<class>/<image> (the dogs-vs-cats layout)."""
-    from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset, find_classes
+def _image_folder(data, log: Log, info: Log, decode: bool = True) -> Pools:
+    """ROOT/<class>/<image>, ROOT/{train,val,test}/<class>/<image>, or explicit split folders."""
+    from cnn_tui.data.layout import scan
 
-    if not data.path:
-        raise DataError("data.path: dataset 'image_folder' needs data.path, a folder of class folders")
-    root = Path(data.path)
-    if not root.is_dir():
-        raise DataError(f"data.path: {root} is not a folder")
-    try:
-        classes, class_to_idx = find_classes(str(root))
-        samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS, allow_empty=True)
-    except (FileNotFoundError, PermissionError) as exc:
-        raise DataError(f"data.path: {root}: {exc}") from None
-    used = sorted({label for _, label in samples})
-    if not samples:
-        raise DataError(f"data.path: {root} has no images ({', '.join(IMG_EXTENSIONS[:4])}, ...) "
-                        "in class sub-folders")
-    if len(used) < 2:
-        raise DataError(f"data.path: {root} has images in only one class folder "
-                        f"('{classes[used[0]]}'); a classifier needs at least 2")
-    _check_memory(len(samples), data)
-    files = [path for path, _ in samples]
-    x, kept = load_images(files, data.image_size, data.grayscale, data.on_corrupt, "data.path", log)
-    y = torch.tensor([samples[i][1] for i in kept], dtype=torch.int64)
-    return x, y, list(classes)
+    layout = scan(data)
+    parts = {name: (s.files, s.labels) if s is not None else None
+             for name, s in (("train", layout.train), ("val", layout.val), ("test", layout.test))}
+    if layout.origin == "flat":
+        origin = f"one folder of class folders {layout.root}"
+    else:
+        named = "/ ".join(s.folder.name for s in (layout.train, layout.val, layout.test) if s is not None)
+        origin = f"splits from folders {named}/ in {layout.root}" if layout.origin == "split folders" \
+            else "splits from data.train_path/val_path/test_path"
+        if layout.ignored:
+            origin += f" (ignored: {', '.join(layout.ignored)})"
+    field = "data.path" if layout.origin != "paths" else "data.train_path"
+    if not decode:
+        sets = _file_sets({k: v for k, v in parts.items() if v is not None}, data)
+        return Pools(layout.classes, sets["train"], sets.get("val"), sets.get("test"), origin=origin)
+    return _file_pools(parts, layout.classes, data, field, log, info, origin=origin,
+                       test_origin=f"{layout.test.folder}" if layout.test is not None else "")

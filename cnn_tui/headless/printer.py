@@ -12,7 +12,7 @@ import time
 from typing import IO
 
 from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Image, Log, RunFinished,
-                            RunStarted, StateChanged, Step)
+                            RunStarted, StateChanged, Step, TestScore)
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
 
@@ -35,6 +35,7 @@ class HeadlessPrinter:
         self.last_progress = 0.0
         self.progress_shown = False
         self.header_printed = False
+        self.test: TestScore | None = None
 
     # ------------------------------------------------------------------ output
     def _write(self, text: str) -> None:
@@ -140,7 +141,25 @@ class HeadlessPrinter:
         best = ""
         if e.best:
             best = f"; best val acc {e.best.get('val/acc', float('nan')):.2%}, val loss {e.best.get('val/loss', float('nan')):.4f}"
+        if self.test is not None:
+            best += f"; test acc {self.test.metrics['test/acc']:.2%} ({self.test.count:,} images)"
         self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, {e.step} steps){best}")
+
+    def _on_test(self, e: TestScore) -> None:
+        self.test = e
+        if not self.quiet:
+            self.line(f"- {format_test_score(e)}")
+
+
+def format_test_score(e: TestScore) -> str:
+    """The test score in words, with the weakest classes (where a model's mistakes live)."""
+    line = (f"Test set ({e.count:,} images never seen in training), scored with {e.weights}: "
+            f"accuracy {e.metrics['test/acc']:.2%}, loss {e.metrics['test/loss']:.4f}")
+    if len(e.per_class) > 1:
+        weakest = sorted(e.per_class.items(), key=lambda item: item[1])[:3]
+        line += "; weakest: " + ", ".join(f"{name} {acc:.0%}" for name, acc in weakest)
+    return line
+
 
 
 def loss_line(metrics: dict[str, float]) -> str:

@@ -15,53 +15,66 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.atomic import atomic_write
+from cnn_tui.data.bundle import ImageSet
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: splits are train/val/test, each stored with its labels
+
+SPLITS = ("train", "val", "test")
 
 
-def cache_key(recipe, num_train: int, num_val: int) -> str:
+def cache_key(recipe, sizes: list[int]) -> str:
     data = recipe.data.model_dump(mode="json")
-    data.pop("augment", None)
+    for how_not_what in ("augment", "loader", "workers", "decode_cache"):
+        data.pop(how_not_what, None)
     weights = recipe.backbone.weights
     if weights not in ("imagenet", "none") and os.path.isfile(weights):
         stat = os.stat(weights)
         weights = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}"
     identity = {"v": CACHE_VERSION, "data": data, "seed": recipe.seed, "backbone": recipe.backbone.name,
-                "weights": weights, "n": [num_train, num_val]}
+                "weights": weights, "n": sizes}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
 
 @torch.no_grad()
-def extract(base: nn.Module, images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
-            device: torch.device, batch_size: int = 64) -> torch.Tensor:
-    """Pooled features of uint8 images, in eval mode, batch by batch."""
+def extract(base: nn.Module, images: ImageSet, mean: torch.Tensor, std: torch.Tensor,
+            device: torch.device, workers: int = 0, batch_size: int = 64) -> ImageSet:
+    """Pooled features (and the labels of the images that could be read), in eval mode."""
     base.eval()
     mean, std = mean.to(device).view(1, -1, 1, 1), std.to(device).view(1, -1, 1, 1)
-    out = []
-    for chunk in images.split(batch_size):
-        x = (chunk.to(device).float().div_(255.0) - mean) / std
-        out.append(base(x).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0)
+    features, labels = [], []
+    for chunk, y in images.uint8_batches(batch_size, workers):
+        if len(y) == 0:
+            continue
+        x = chunk.to(device).float().div_(255.0)
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)  # a grayscale stream into an RGB base
+        features.append(base((x - mean) / std).float().cpu())
+        labels.append(y)
+    if not features:
+        return ImageSet(torch.zeros(0, dtype=torch.int64), x=torch.zeros(0))
+    return ImageSet(torch.cat(labels), x=torch.cat(features))
 
 
 def cached_features(recipe, base: nn.Module, bundle, mean, std, device,
-                    log: Callable[[str], None]) -> tuple[torch.Tensor, torch.Tensor]:
+                    log: Callable[[str], None]) -> dict[str, ImageSet]:
+    """{split: features as an ImageSet} for train, val and (if present) test."""
+    sets = {name: getattr(bundle, name) for name in SPLITS if getattr(bundle, name) is not None}
     folder = Path(recipe.cache_dir).expanduser()
-    path = folder / f"{recipe.backbone.name}-{cache_key(recipe, len(bundle.train_y), len(bundle.val_y))}.pt"
+    key = cache_key(recipe, [len(s) for s in sets.values()])
+    path = folder / f"{recipe.backbone.name}-{key}.pt"
     if path.is_file():
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
             log(f"features: reused the cache {path}")
-            return state["train"], state["val"]
+            return {name: ImageSet(state[name]["y"], x=state[name]["x"]) for name in sets}
         except Exception:
             log(f"features: the cache {path} is unreadable; computing again")
     started = time.time()
-    train = extract(base, bundle.train_x, mean, std, device)
-    val = extract(base, bundle.val_x, mean, std, device)
-    count = len(train) + len(val)
+    out = {name: extract(base, images, mean, std, device, recipe.data.workers) for name, images in sets.items()}
+    count = sum(len(s) for s in out.values())
     log(f"features: ran the base once over {count} images in {time.time() - started:.1f} s; cached in {path}")
     try:
-        atomic_write(path, lambda f: torch.save({"train": train, "val": val}, f))
+        atomic_write(path, lambda f: torch.save({n: {"x": s.x, "y": s.y} for n, s in out.items()}, f))
     except OSError as exc:
         log(f"features: could not write the cache ({exc}); it will be computed again next time")
-    return train, val
+    return out

@@ -39,8 +39,7 @@ class ModelPlan:
     mean: torch.Tensor
     std: torch.Tensor
     phases: list[PhasePlan] = field(default_factory=list)
-    train_inputs: torch.Tensor | None = None  # precomputed features replace the images
-    val_inputs: torch.Tensor | None = None
+    inputs: dict[str, Any] | None = None  # precomputed features replace the images: split -> ImageSet
 
 
 def plan_model(recipe, bundle, device: torch.device, log: Callable[[str], None]) -> ModelPlan:
@@ -48,7 +47,8 @@ def plan_model(recipe, bundle, device: torch.device, log: Callable[[str], None])
     shape = (bundle.channels, bundle.image_size, bundle.image_size)
     if recipe.kind == "scratch":
         model = build_model(recipe.model, bundle.channels, bundle.image_size, num_classes)
-        mean, std = channel_stats(bundle.train_x, recipe.data.normalize)
+        sample = bundle.train.head(2_000 if bundle.streamed else 20_000)  # streamed: decode a sample
+        mean, std = channel_stats(sample, recipe.data.normalize)
         total, trainable = count_params(model)
         phases = [PhasePlan("train", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule)]
         return ModelPlan(model, recipe.model.arch, layer_table(model, shape), total, trainable, mean, std, phases)
@@ -71,8 +71,8 @@ def plan_model(recipe, bundle, device: torch.device, log: Callable[[str], None])
         from cnn_tui.models.features_cache import cached_features
 
         net.base.to(device)
-        train_f, val_f = cached_features(recipe, net.base, bundle, mean, std, device, log)
+        features = cached_features(recipe, net.base, bundle, mean, std, device, log)
         net.base.cpu()
         return ModelPlan(net.head, f"{name} (precomputed features)", table, total, trainable, mean, std,
-                         phases, train_f, val_f)
+                         phases, features)
     return ModelPlan(net, name, table, total, trainable, mean, std, phases)

@@ -77,4 +77,7 @@ def check_recipe(recipe, path: Path) -> str:
     rows, total, trainable, name = describe_model(recipe)
     if recipe.kind == "style_transfer":
         return f"ok: {path} ({recipe.kind}, {name})\n{_check_images(recipe)}\n{format_table(rows, total, trainable)}"
-    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{format_table(rows, total, trainable)}"
+    from cnn_tui.data.sources import preview
+
+    data = f"data: {preview(recipe.data, recipe.seed)}"
+    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{data}\n{format_table(rows, total, trainable)}"

@@ -129,8 +129,10 @@ def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
         loc = tuple(error["loc"])
         line = line_of(compose(text), loc) if text else None
         where = f"{path}:{line}" if line else str(path)
-        field = f"{format_loc(loc)}: " if loc else ""
-        raise RecipeError(f"{where}: {field}{explain(error, model, loc)}") from None
+        message = explain(error, model, loc)
+        named = loc and message.startswith(f"{format_loc(loc)}.")  # a check that names its own field
+        field = f"{format_loc(loc)}: " if loc and not named else ""
+        raise RecipeError(f"{where}: {field}{message}") from None
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
@@ -181,9 +183,9 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
     if recipe.kind == "style_transfer":
         return _resolve_style_paths(recipe, base)
     data = recipe.data
-    if data.path:
-        candidate = Path(data.path).expanduser()
-        data.path = str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+    for field in ("path", "train_path", "val_path", "test_path", "decode_cache"):
+        if getattr(data, field):
+            setattr(data, field, _absolute(getattr(data, field), base))
     root = Path(data.root).expanduser()
     data.root = str(root if root.is_absolute() else (base / root).resolve())
     backbone = getattr(recipe, "backbone", None)

@@ -46,18 +46,39 @@ class Augment(Strict):
 class Data(Strict):
     dataset: DatasetName = "shapes"
     root: str = "~/.cache/cnn-tui/data"  # download cache for torchvision datasets
-    path: str | None = None  # ImageFolder tree (dataset: image_folder), relative to the recipe
+    # image_folder: a root of class folders, or of split folders train/ val/ test/ (each of class folders)
+    path: str | None = None  # relative to the recipe
+    train_path: str | None = None  # image_folder: explicit split folders instead of `path`
+    val_path: str | None = None
+    test_path: str | None = None  # needs val_path (else the test set would be used as validation)
     download: bool = True
     image_size: int = Field(32, ge=8, le=1024)  # pixels, square; images are resized to it
     grayscale: bool = False  # convert to one channel
-    val_split: float = Field(0.1, gt=0.0, lt=1.0)  # fraction of training data held out
-    limit: int | None = Field(None, ge=10)  # use at most this many training images
+    val_split: float = Field(0.1, gt=0.0, lt=1.0)  # fraction of training data held out (no val folder)
+    test_split: float | None = Field(None, gt=0.0, lt=1.0)  # fraction held out for the final test score
+    limit: int | None = Field(None, ge=10)  # use at most this many training images (and test images)
     per_class: int | None = Field(None, ge=1)  # keep this many labelled training images per class
     normalize: bool = True  # per-channel mean/std from the training split
-    max_memory_gb: float = Field(4.0, gt=0.0)  # datasets are held in memory as uint8 tensors
+    loader: Literal["auto", "memory", "stream"] = "auto"  # auto: stream above max_memory_gb
+    max_memory_gb: float = Field(4.0, gt=0.0)  # decoded uint8 images held in memory, at most
+    workers: int = Field(2, ge=0, le=64)  # stream: decoding processes (0: in the training process)
+    decode_cache: str | None = "~/.cache/cnn-tui/decoded"  # memory: decoded images kept here (null: off)
     on_corrupt: Literal["skip", "error"] = "skip"  # unreadable images in an ImageFolder
     shapes: ShapesData = Field(default_factory=ShapesData)
     augment: Augment = Field(default_factory=Augment)
+
+    @model_validator(mode="after")
+    def _split_paths(self) -> "Data":
+        if self.test_path and not self.val_path:
+            raise ValueError("data.test_path: needs data.val_path too (validation must not be the test set); "
+                             "set val_path, or use data.test_split")
+        if self.val_path and not self.train_path:
+            raise ValueError("data.val_path: needs data.train_path too")
+        if self.train_path and self.path:
+            raise ValueError("data.path: give either path or train_path/val_path/test_path, not both")
+        if self.train_path and self.dataset != "image_folder":
+            raise ValueError(f"data.train_path: split folders are for dataset image_folder, not {self.dataset}")
+        return self
 
 
 # ---------------------------------------------------------------- model

@@ -20,10 +20,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnn_tui.data.batches import TensorBatches
-from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, PhaseChanged,
-                            RunFinished, StateChanged, Step)
+from cnn_tui.data.stream import StreamBatches
+from cnn_tui.errors import DataError
+from cnn_tui.events import (FINISHED_OK, CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, PhaseChanged,
+                            RunFinished, StateChanged, Step, TestScore)
 from cnn_tui.sinks import EventSink
-from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
+from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import amp_dtype, memory_in_use
 from cnn_tui.train.diagnose import Diagnoser, Finding
@@ -33,6 +35,9 @@ from cnn_tui.train.optim import build_optimizer
 from cnn_tui.train.schedule import LRSchedule
 
 
+Batches = TensorBatches | StreamBatches
+
+
 @dataclass
 class Outcome:
     status: str  # completed, early_stopped, interrupted, diverged, failed
@@ -40,17 +45,24 @@ class Outcome:
     best: dict[str, float] = field(default_factory=dict)
     final: dict[str, float] = field(default_factory=dict)
     best_epoch: int | None = None
+    test: dict[str, Any] = field(default_factory=dict)  # the kept checkpoint's test score, if scored
 
 
 class Trainer:
     # ------------------------------------------------------------------ setup
-    def __init__(self, recipe, model: nn.Module, train: TensorBatches, val: TensorBatches,
+    def __init__(self, recipe, model: nn.Module, train: Batches, val: Batches,
                  device: torch.device, sink: EventSink, control: RunControl,
-                 checkpoint_dir: Path | None, num_classes: int, phases: list | None = None) -> None:
+                 checkpoint_dir: Path | None, class_names: list[str] | int, phases: list | None = None,
+                 test: Batches | None = None, inference: dict[str, Any] | None = None) -> None:
         from cnn_tui.models.plan import PhasePlan
 
         self.recipe, self.cfg = recipe, recipe.train
-        self.model, self.train_batches, self.val_batches = model, train, val
+        self.model, self.train_batches, self.val_batches, self.test_batches = model, train, val, test
+        if isinstance(class_names, int):
+            class_names = [str(i) for i in range(class_names)]
+        self.class_names = class_names
+        self.inference = inference or {}  # what `cnn-tui predict` needs besides the weights
+        num_classes = len(class_names)
         self.device, self.sink, self.control = device, sink, control
         self.checkpoint_dir = checkpoint_dir
         self.phases = phases or [PhasePlan("train", self.cfg.epochs, self.cfg.optimizer, self.cfg.schedule)]
@@ -129,7 +141,7 @@ class Trainer:
             outcome = Outcome("failed", f"CUDA out of memory at batch size {self.cfg.batch_size}; "
                                         f"try train.batch_size {max(1, self.cfg.batch_size // 2)}, a "
                                         "smaller data.image_size, or train.amp: auto")
-        except CheckpointError as exc:
+        except (CheckpointError, DataError) as exc:
             outcome = Outcome("failed", str(exc))
         except Exception as exc:  # a crash must still end with a summary and an exit code
             self.emit(Log(level="error", message=traceback.format_exc()))
@@ -137,6 +149,8 @@ class Trainer:
         outcome.best = self._best_metrics()
         outcome.best_epoch = self.best.best_epoch
         outcome.final = dict(self.history[-1]) if self.history else {}
+        if outcome.status in FINISHED_OK and self.test_batches is not None:
+            outcome.test = self._score_test(outcome)
         self.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=self.step,
                               epoch=self.epoch, wall_seconds=self.elapsed + time.time() - started,
                               best=outcome.best, final=outcome.final))
@@ -173,6 +187,9 @@ class Trainer:
             self.control.wait_while_paused(lambda s: self.emit(StateChanged(state=s)))
             if self.control.stop_requested:
                 return self._interrupt()
+            if len(y) == 0:  # every image of this streamed batch was unreadable
+                self.batch += 1
+                continue
             grad_tick = bool(grad_every) and (self.step + 1) % grad_every == 0
             if self._train_step(x, y, grad_tick):
                 return self._diverged("NaN or Inf gradients")
@@ -232,19 +249,51 @@ class Trainer:
         return not math.isfinite(mean)
 
     # ------------------------------------------------------------------ epoch end
-    @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
+        loss, correct, count, _ = self._score(self.val_batches)
+        return loss / max(count, 1), correct / max(count, 1)
+
+    @torch.no_grad()
+    def _score(self, batches: Batches) -> tuple[float, float, float, list[tuple[int, int]]]:
+        """(summed loss, correct, count, per class (correct, count)) over one pass; one sync at the end."""
         self.model.eval()
+        classes = len(self.class_names)
         total = torch.zeros(3, device=self.device, dtype=torch.float64)
-        for x, y in self.val_batches.epoch(0):
+        per_class = torch.zeros(2, classes, device=self.device, dtype=torch.int64)
+        for x, y in batches.epoch(0):
+            if len(y) == 0:
+                continue
             with self._autocast():
                 logits = self.model(x)
             loss = F.cross_entropy(logits.float(), y, reduction="sum")
-            total += torch.stack([loss.double(), (logits.argmax(1) == y).sum().double(),
+            hit = logits.argmax(1) == y
+            total += torch.stack([loss.double(), hit.sum().double(),
                                   torch.tensor(float(len(y)), device=self.device, dtype=torch.float64)])
+            per_class[0] += torch.bincount(y[hit], minlength=classes)
+            per_class[1] += torch.bincount(y, minlength=classes)
         self.model.train()
         loss, correct, count = total.tolist()
-        return loss / max(count, 1), correct / max(count, 1)
+        pairs = list(zip(*per_class.tolist()))
+        return loss, correct, count, pairs
+
+    def _score_test(self, outcome: Outcome) -> dict[str, Any]:
+        """Score the weights the run keeps on the test split, once, after training ends.
+
+        Kept weights: those restored by early stopping, else best.pt (by train.checkpoint.monitor),
+        else the final weights (a dry run writes no checkpoints)."""
+        epoch, weights = self.epoch, "the final weights"
+        if self.best_weights is not None and outcome.status == "early_stopped":
+            epoch, weights = self.early.best_epoch, f"the weights restored by early stopping (epoch {self.early.best_epoch})"
+        elif self.checkpoint_dir is not None and (self.checkpoint_dir / "best.pt").is_file():
+            state = load_checkpoint(self.checkpoint_dir / "best.pt")
+            self.model.load_state_dict(state["model"])
+            epoch = state["position"]["epoch"]
+            weights = f"best.pt (epoch {epoch}, best {self.cfg.checkpoint.monitor})"
+        loss, correct, count, pairs = self._score(self.test_batches)
+        metrics = {"test/loss": loss / max(count, 1), "test/acc": correct / max(count, 1)}
+        per_class = {name: hit / n for name, (hit, n) in zip(self.class_names, pairs) if n}
+        self.emit(TestScore(metrics=metrics, per_class=per_class, count=int(count), weights=weights, epoch=epoch))
+        return {**metrics, "per_class_acc": per_class, "images": int(count), "weights": weights, "epoch": epoch}
 
     def _end_epoch(self) -> dict[str, float]:
         loss, correct, count = torch.stack(list(self.sums.values())).tolist()
@@ -325,6 +374,7 @@ class Trainer:
             "window": {k: v.detach().cpu() for k, v in self.window.items()},
             "rng_cpu": torch.get_rng_state(),
             "elapsed": self.elapsed + time.time() - self.segment_start,
+            "inference": self.inference,
         }
         if self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)

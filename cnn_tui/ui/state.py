@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Gradients, Image, Log,
-                            PhaseChanged, RunFinished, RunStarted, StateChanged, Step)
+                            PhaseChanged, RunFinished, RunStarted, StateChanged, Step, TestScore)
 from cnn_tui.ui.series import BucketedSeries
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
@@ -18,6 +18,7 @@ MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every la
 class RunState:
     started: RunStarted | None = None
     finished: RunFinished | None = None
+    test: TestScore | None = None  # the kept checkpoint's score on the test split, at the end
     status: str = "waiting"  # waiting, running, paused, stopping, + RunFinished statuses, crashed
     step: int = 0
     epoch: int = 0
@@ -56,7 +57,7 @@ class RunState:
             handler(event)
 
     def _on_run_started(self, e: RunStarted) -> None:
-        self.started, self.finished = e, None
+        self.started, self.finished, self.test = e, None, None
         self.layers = [dict(row) for row in e.layers]
         self.status, self.step, self.epoch = "running", e.start_step, e.start_epoch
         self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {e.device_name}")
@@ -123,6 +124,9 @@ class RunState:
     def _on_checkpoint(self, e: CheckpointSaved) -> None:
         if e.reason == "interrupt":
             self.log("info", f"saved checkpoint at step {e.step}")
+
+    def _on_test(self, e: TestScore) -> None:
+        self.test = e
 
     def _on_finished(self, e: RunFinished) -> None:
         self.finished, self.status = e, e.status

@@ -22,8 +22,13 @@ def test_round_trip():
         assert parse_line(line) == event
 
 
-def test_every_type_is_registered_once():
-    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 11
+def test_every_event_class_is_registered_under_its_own_type():
+    import cnn_tui.events as module
+
+    classes = {c for c in vars(module).values()
+               if isinstance(c, type) and issubclass(c, module.Event) and c is not module.Event}
+    assert set(EVENT_TYPES.values()) == classes and len(classes) == 12
+    assert all(EVENT_TYPES[c.type] is c for c in classes)
 
 
 def test_torn_unknown_and_future_lines_are_skipped(tmp_path):

@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
+from cnn_tui.headless.printer import format_test_score
 from cnn_tui.rundir import read_events
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot
 from cnn_tui.ui.state import RunState
@@ -223,6 +224,8 @@ class RunScreen(Screen):
         if state.finished is not None:
             f = state.finished
             text.append(f"\nFinished: {f.status.replace('_', ' ')} — {f.reason}", style="bold")
+        if state.test is not None:
+            text.append(f"\n{format_test_score(state.test)}", style="bold")
         return text
 
     def _append_logs(self) -> None:

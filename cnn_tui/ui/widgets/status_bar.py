@@ -46,6 +46,8 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     best = state.best_metrics
     if best is not None:
         text.append(f" · best val acc {best.get('val/acc', 0):.2%} @{state.best_epoch}")
+    if state.test is not None:
+        text.append(f" · test acc {state.test.metrics['test/acc']:.2%}", style="bold")
     text.append(f" · smoothing {smoothing:.2f}", style="dim")
     return text
 

