@@ -29,7 +29,7 @@ def main() -> None:
     recipe, _ = load_recipe(args.recipe, args.overrides)
     torch.manual_seed(recipe.seed)
     data = load_data(recipe.data, recipe.seed, log=lambda _m: None)
-    x_train, y_train, x_val, y_val = data.train_x, data.train_y, data.val_x, data.val_y
+    x_train, y_train, x_val, y_val = data.train.x, data.train.y, data.val.x, data.val.y
     model = build_model(recipe.model, x_train.shape[1], recipe.data.image_size, len(data.class_names))
     opt_cfg, batch, epochs = recipe.train.optimizer, recipe.train.batch_size, recipe.train.epochs
     optimizer = torch.optim.SGD(model.parameters(), lr=opt_cfg.lr, momentum=opt_cfg.momentum,

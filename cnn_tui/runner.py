@@ -87,7 +87,9 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
                             on_skipped=lambda m: [s.emit(Log(level="warning", message=m)) for s in late_logs],
                             **options)
 
-    eval_size = max(recipe.train.batch_size, 256)
+    # evaluation needs no gradients, so larger batches are cheap in memory: but a streamed batch
+    # is also decoded and prefetched by every worker, so streams evaluate at the training size
+    eval_size = recipe.train.batch_size if data.streamed else max(recipe.train.batch_size, 256)
     eval_cap = 2 if options.dry_run else None
     train = batches("train", recipe.train.batch_size, augment=recipe.data.augment, seed=recipe.seed,
                     max_batches=recipe.train.max_steps_per_epoch)

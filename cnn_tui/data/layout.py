@@ -42,11 +42,13 @@ class FolderLayout:
     ignored: list[str] = field(default_factory=list)  # folders under the root that are not splits
 
 
-def _image_extensions() -> tuple[str, ...]:
-    """torchvision's ImageFolder list, plus GIF (PIL reads it; photo folders have them)."""
-    from torchvision.datasets.folder import IMG_EXTENSIONS
+# torchvision's ImageFolder list (datasets.folder.IMG_EXTENSIONS), plus GIF: PIL reads it and photo
+# folders have them. Spelled out: importing torchvision.datasets costs ~2 s of start-up.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
 
-    return (*IMG_EXTENSIONS, ".gif")
+
+def _image_extensions() -> tuple[str, ...]:
+    return IMAGE_EXTENSIONS
 
 
 def is_image_file(path: Path) -> bool:

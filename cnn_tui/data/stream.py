@@ -75,7 +75,7 @@ def _loader(dataset: Dataset, batch_sampler, workers: int, pin: bool = False) ->
     # Workers live for one pass (an epoch, a validation): persistent ones would outlive the run
     # inside the process that started it; starting two forked workers costs ~0.1 s a pass.
     return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=workers, collate_fn=collate,
-                      pin_memory=pin, prefetch_factor=4 if workers > 0 else None, generator=torch.Generator())
+                      pin_memory=pin, prefetch_factor=2 if workers > 0 else None, generator=torch.Generator())
 
 
 class StreamBatches:

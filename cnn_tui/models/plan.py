@@ -42,12 +42,21 @@ class ModelPlan:
     inputs: dict[str, Any] | None = None  # precomputed features replace the images: split -> ImageSet
 
 
+def stats_sample(bundle) -> int:
+    """Images the normalisation statistics are taken from: 20,000 in memory; streamed, the
+    first that fit in 64 MB decoded (at least 256, at most 2,000)."""
+    if not bundle.streamed:
+        return 20_000
+    per_image = bundle.channels * bundle.image_size**2
+    return max(256, min(2_000, int(64e6 // per_image)))
+
+
 def plan_model(recipe, bundle, device: torch.device, log: Callable[[str], None]) -> ModelPlan:
     num_classes = len(bundle.class_names)
     shape = (bundle.channels, bundle.image_size, bundle.image_size)
     if recipe.kind == "scratch":
         model = build_model(recipe.model, bundle.channels, bundle.image_size, num_classes)
-        sample = bundle.train.head(2_000 if bundle.streamed else 20_000)  # streamed: decode a sample
+        sample = bundle.train.head(stats_sample(bundle))
         mean, std = channel_stats(sample, recipe.data.normalize)
         total, trainable = count_params(model)
         phases = [PhasePlan("train", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule)]

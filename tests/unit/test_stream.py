@@ -48,7 +48,15 @@ def test_streamed_run_equals_the_in_memory_run(load_tiny, folder, tmp_path, work
     stream, stream_events = run_collect(
         on_folder(load_tiny, folder, "data.loader=stream", f"data.workers={workers}", *augment), tmp_path / "s")
     assert memory.status == stream.status == "completed"
-    assert trace(stream_events) == trace(memory_events) and of_type(stream_events, "test")
+    steps, epochs, tests = trace(stream_events)
+    memory_steps, memory_epochs, memory_tests = trace(memory_events)
+    assert steps == memory_steps and tests
+    # training is identical; evaluation sums over batches of another size (streams evaluate at
+    # the training batch size), so validation and test metrics agree to rounding only
+    assert [(e, m["train/loss"], m["train/acc"]) for e, m in epochs] == \
+        [(e, m["train/loss"], m["train/acc"]) for e, m in memory_epochs]
+    for (_, m), (_, mm) in zip(epochs + tests, memory_epochs + memory_tests):
+        assert m == pytest.approx(mm, rel=1e-6)
     a = load_checkpoint(memory.run_dir / "checkpoints" / "last.pt")["model"]
     b = load_checkpoint(stream.run_dir / "checkpoints" / "last.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
