@@ -25,6 +25,7 @@ def main() -> None:
 
     from cnn_tui.models.build import build_model
     from cnn_tui.recipes.loader import load_recipe
+    from cnn_tui.train.device import amp_dtype, pick_device
 
     recipe, _ = load_recipe(args.recipe)
     torch.manual_seed(recipe.seed)
@@ -34,7 +35,12 @@ def main() -> None:
     dataset = ImageFolder(recipe.data.path, transform=transform)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=2,
                                          pin_memory=True, drop_last=True)
+    device = pick_device("auto")
+    channels_last = device.type == "cuda" and recipe.train.channels_last
     model = build_model(recipe.model, 3, size, len(dataset.classes))
+    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
+    amp = amp_dtype(device, recipe.train.amp)  # the recipe's mixed precision, as cnn-tui uses it
+    scaler = torch.amp.GradScaler("cuda", enabled=amp == torch.float16)
     opt = recipe.train.optimizer
     optimizer = torch.optim.SGD(model.parameters(), lr=opt.lr, momentum=opt.momentum, nesterov=opt.nesterov,
                                 weight_decay=opt.weight_decay)
@@ -45,12 +51,18 @@ def main() -> None:
     for step, (x, y) in enumerate(loader):
         if step == steps:
             break
-        x, y = x.to("cpu", non_blocking=True), y.to("cpu", non_blocking=True)
-        loss = F.cross_entropy(model(x), y)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            loss = F.cross_entropy(model(x), y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         images += len(y)
+    if device.type == "cuda":
+        torch.cuda.synchronize()  # sync point: the epoch's kernels have run
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "images": images, "images_per_sec": images / seconds}))
 

@@ -14,6 +14,7 @@ TINY_RECIPE = """\
 kind: scratch
 name: tiny
 seed: 3
+device: cpu  # exact tests pin the CPU; tests/unit/test_cuda.py takes this recipe to the GPU
 data:
   dataset: shapes
   image_size: 16

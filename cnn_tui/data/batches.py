@@ -119,7 +119,7 @@ def channel_stats(x: torch.Tensor, enabled: bool) -> tuple[torch.Tensor, torch.T
     channels = x.shape[1]
     if not enabled:
         return torch.zeros(channels), torch.ones(channels)
-    sample = x[:20_000]
+    sample = x
     total = torch.zeros(channels, dtype=torch.float64)
     squares = torch.zeros(channels, dtype=torch.float64)
     per_chunk = max(1, 2**23 // max(1, sample[0].numel()))  # ~64 MB of float64 at a time

@@ -34,8 +34,10 @@ def cache_key(paths: Sequence[str], size: int, grayscale: bool) -> str:
 
 
 def load_images_cached(paths: Sequence[str], size: int, grayscale: bool, on_corrupt: str, field: str,
-                       log: Callable[[str], None], cache_dir: str | None) -> tuple[torch.Tensor, list[int]]:
-    """`load_images`, through the cache in `cache_dir` (None: no cache)."""
+                       log: Callable[[str], None], cache_dir: str | None,
+                       info: Callable[[str], None] = lambda _m: None) -> tuple[torch.Tensor, list[int]]:
+    """`load_images`, through the cache in `cache_dir` (None: no cache). `log` gets warnings
+    (unreadable files, an unusable cache), `info` what the cache did."""
     if cache_dir is None:
         return load_images(paths, size, grayscale, on_corrupt, field, log)
     path = Path(cache_dir).expanduser() / f"{cache_key(paths, size, grayscale)}.pt"
@@ -47,13 +49,13 @@ def load_images_cached(paths: Sequence[str], size: int, grayscale: bool, on_corr
             log(f"decoded images: the cache {path} is unreadable; decoding again")
         else:
             report_unreadable(paths, kept, on_corrupt, field, log)
-            log(f"decoded images: reused the cache {path} ({len(kept):,} images)")
+            info(f"decoded images: reused the cache {path} ({len(kept):,} images)")
             return x, kept
     started = time.time()
     x, kept = load_images(paths, size, grayscale, on_corrupt, field, log)
     try:
         atomic_write(path, lambda f: torch.save({"x": x, "kept": kept}, f))
-        log(f"decoded {len(kept):,} images in {time.time() - started:.1f} s; cached in {path}")
+        info(f"decoded {len(kept):,} images in {time.time() - started:.1f} s; cached in {path}")
     except OSError as exc:
         log(f"decoded images: could not write the cache ({exc}); they will be decoded again next time")
     return x, kept

@@ -85,7 +85,7 @@ def _split(pools: Pools, data, seed: int) -> tuple[ImageSet, ImageSet, ImageSet 
         rest, held = split_indices(len(train), data.test_split, seed + 2)
         train, test = train.subset(rest.sort().values), train.subset(held.sort().values)
         notes.append(f"test_split {data.test_split:g}")
-        pools.test_origin = f"held out by data.test_split {data.test_split:g}, seed {seed}"
+        pools.test_origin = f"held out from the training data with the seed ({seed})"
     if val is None:
         train_idx, val_idx = split_indices(len(train), data.val_split, seed)
         train, val = train.subset(train_idx), train.subset(val_idx)
@@ -110,6 +110,8 @@ def describe(pools: Pools, bundle: DataBundle, split_note: str, data, streamed: 
     line += f", {len(pools.classes)} classes: {', '.join(names)}"
     if bundle.test is None:
         line += "; no test split (add a test/ folder or data.test_split for a final test score)"
+    elif pools.test_origin:
+        line += f"; test set: {pools.test_origin}"
     if streamed:
         line += f"; streamed from disk by {data.workers} worker(s)"
     return line
@@ -207,7 +209,7 @@ def _decoded_bytes(count: int, data) -> float:
     return count * (1 if data.grayscale else 3) * data.image_size**2
 
 
-def _streaming(count: int, data, field: str) -> bool:
+def _streaming(count: int, data) -> bool:
     """Whether `count` image files stream from disk; memory explicitly asked above the limit is refused."""
     need = _decoded_bytes(count, data) / 1e9
     if data.loader == "stream":
@@ -228,7 +230,7 @@ def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: l
     """Image files per split -> Pools, decoded into memory (through the cache) or left to stream."""
     present = {k: v for k, v in parts.items() if v is not None}
     total = sum(len(files) for files, _ in present.values())
-    streamed = _streaming(total, data, field)
+    streamed = _streaming(total, data)
     sets: dict[str, ImageSet | None] = {"train": None, "val": None, "test": None}
     if streamed:
         sets.update(_file_sets(present, data))
@@ -237,15 +239,16 @@ def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: l
     else:
         files = [f for fs, _ in present.values() for f in fs]
         x, kept = load_images_cached(files, data.image_size, data.grayscale, data.on_corrupt, field, log,
-                                     data.decode_cache)
+                                     data.decode_cache, info)
         labels = torch.tensor([label for _, ls in present.values() for label in ls], dtype=torch.int64)
         which = torch.cat([torch.full((len(fs),), i) for i, (fs, _) in enumerate(present.values())])
         kept_t = torch.tensor(kept, dtype=torch.int64)
         for i, name in enumerate(present):
-            mine = (which[kept_t] == i).nonzero().flatten()
-            sets[name] = ImageSet(labels[kept_t[mine]], x=x[mine])
+            mine = (which[kept_t] == i).nonzero().flatten()  # one contiguous run: the splits are in order
             if len(mine) == 0:
                 raise DataError(f"{field}: none of the {name} images could be read")
+            first, last = int(mine[0]), int(mine[-1]) + 1
+            sets[name] = ImageSet(labels[kept_t[first:last]], x=x[first:last])  # a view, not a copy
     train = sets["train"]
     assert train is not None
     return Pools(classes, train, sets["val"], sets["test"], origin=origin, test_origin=test_origin)
@@ -271,7 +274,7 @@ def preview(data, seed: int) -> str:
     train, val, test, note = _split(pools, data, seed)
     bundle = DataBundle(train, val, test, pools.classes, 0, data.image_size)
     total = len(pools.train) + sum(len(s) for s in (pools.val, pools.test) if s is not None)
-    return describe(pools, bundle, note, data, _streaming(total, data, "data.path"))
+    return describe(pools, bundle, note, data, _streaming(total, data))
 
 
 def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
@@ -315,5 +318,4 @@ def _image_folder(data, log: Log, info: Log, decode: bool = True) -> Pools:
     if not decode:
         sets = _file_sets({k: v for k, v in parts.items() if v is not None}, data)
         return Pools(layout.classes, sets["train"], sets.get("val"), sets.get("test"), origin=origin)
-    return _file_pools(parts, layout.classes, data, field, log, info, origin=origin,
-                       test_origin=f"{layout.test.folder}" if layout.test is not None else "")
+    return _file_pools(parts, layout.classes, data, field, log, info, origin=origin)

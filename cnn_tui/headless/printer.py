@@ -72,7 +72,8 @@ class HeadlessPrinter:
         verb = f"resuming at epoch {e.start_epoch + 1}, step {e.start_step}" if e.resumed else "training"
         self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} ({e.total_params:,} params) "
                   f"on {e.device_name}")
-        self.line(f"data: {e.num_train} train / {e.num_val} val images, {e.num_classes} classes; "
+        test = f" / {e.num_test:,} test" if e.num_test else ""
+        self.line(f"data: {e.num_train:,} train / {e.num_val:,} val{test} images, {e.num_classes} classes; "
                   f"{e.epochs} epochs x {e.steps_per_epoch} steps of {e.batch_size}; run: {e.run_id}")
 
     def _on_step(self, e: Step) -> None:
@@ -155,7 +156,7 @@ def format_test_score(e: TestScore) -> str:
     """The test score in words, with the weakest classes (where a model's mistakes live)."""
     line = (f"Test set ({e.count:,} images never seen in training), scored with {e.weights}: "
             f"accuracy {e.metrics['test/acc']:.2%}, loss {e.metrics['test/loss']:.4f}")
-    if len(e.per_class) > 1:
+    if len(set(e.per_class.values())) > 1:  # the weakest classes, where some are weaker
         weakest = sorted(e.per_class.items(), key=lambda item: item[1])[:3]
         line += "; weakest: " + ", ".join(f"{name} {acc:.0%}" for name, acc in weakest)
     return line

@@ -200,6 +200,8 @@ class Trainer:
                 if self._log_step(tick_images / max(now - tick_time, 1e-9)):
                     return self._diverged("a NaN or Inf loss")
                 tick_time, tick_images = now, 0
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # sync point: the epoch time counts finished work
         self.elapsed_epoch = time.time() - epoch_start
         return None
 

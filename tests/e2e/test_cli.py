@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from cnn_tui.recipes import builtin
-from tests.conftest import cnn_tui_cmd
+from tests.conftest import ROOT, cnn_tui_cmd
 
 OFFLINE_DATASETS = {"shapes", "lfw_faces"}
 RECIPES = list(builtin.headers())
@@ -209,3 +209,25 @@ def test_control_stdin_stop_and_eof(tiny_recipe_path, tmp_path, cli_env):
 def test_resume_needs_a_run_directory(tmp_path, cli_env):
     result = run("run", "--resume", str(tmp_path / "nope"), env=cli_env)
     assert result.returncode == 2 and "recipe.yaml" in result.stderr
+
+
+def test_run_on_split_folders_with_different_classes_is_one_line_and_writes_nothing(tmp_path, cli_env):
+    from tests.dataset_files import image_tree
+
+    image_tree(tmp_path / "data" / "train", {"cats": 3, "dogs": 3})
+    image_tree(tmp_path / "data" / "val", {"cats": 2, "wolves": 2})
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"kind: scratch\nname: r\ndata: {{dataset: image_folder, path: {tmp_path / 'data'}}}\n")
+    result = run("run", str(recipe), "--out", str(tmp_path / "runs"), env=cli_env)
+    assert result.returncode == 2 and not (tmp_path / "runs").exists()
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"cnn-tui: error: {recipe}: data.path: the splits' class folders differ")
+    assert "val/ lacks dogs; val/ has wolves, which train/ lacks" in line
+
+
+def test_predict_from_the_command_line(tmp_path, cli_env):
+    result = run("predict", "--backbone", "efficientnet_lite0", str(ROOT / "recipes" / "images" / "chelsea.jpg"),
+                 "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    (prediction,) = json.loads(result.stdout)["predictions"]
+    assert prediction["top"][0]["class"] in {"tabby", "tiger cat", "Egyptian cat"}

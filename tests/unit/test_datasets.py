@@ -97,3 +97,13 @@ def test_shipped_resnet_cifar10_recipe_trains_offline_on_pickled_batches(tmp_pat
     summary = _train("resnet_cifar10", tmp_path / "data", tmp_path, "train.epochs=1",
                      "train.max_steps_per_epoch=2", "train.batch_size=16")
     assert summary["status"] == "completed" and summary["test"]["images"] == 30
+
+
+@pytest.mark.timeout(180)
+def test_shipped_vgg16_pets_recipe_runs_on_oxford_pet_files_with_its_official_test_split(tmp_path):
+    """The real-format Oxford-IIIT Pet tree through the shipped recipe (VGG16 without weights:
+    the ImageNet ones need the network), features precomputed, scored on the official test list."""
+    write_oxford_pet(tmp_path / "data", per_breed=6, test_per_breed=3)
+    summary = _train("vgg16_pets_feature_extraction", tmp_path / "data", tmp_path, "backbone.weights=none",
+                     "data.image_size=32", "train.epochs=2", f"cache_dir={tmp_path / 'features'}")
+    assert summary["test"]["images"] == 12 and set(summary["test"]["per_class_acc"]) == {"cat", "dog"}

@@ -114,16 +114,17 @@ def test_dataset_that_disappears_mid_run_fails_and_keeps_the_last_checkpoint(loa
 def test_decode_cache_makes_the_second_load_skip_decoding(folder, tmp_path):
     data = Data(dataset="image_folder", path=str(folder), image_size=16, decode_cache=str(tmp_path / "cache"))
     first_log: list[str] = []
-    first = load_data(data, seed=0, log=first_log.append)
+    first = load_data(data, seed=0, info=first_log.append)
+    assert any("decoded 81 images in" in m for m in first_log), first_log
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
     second_log: list[str] = []
-    second = load_data(data, seed=0, log=second_log.append)
+    second = load_data(data, seed=0, info=second_log.append)
     assert any("reused the cache" in m for m in second_log), second_log
     assert torch.equal(first.train.x, second.train.x) and torch.equal(first.test.y, second.test.y)
     # a changed file is a new key: decoded again, and the new pixels are used
     image_tree(folder / "train", {"circle": 1}, size=(24, 18), fmt="jpg", seed=9)
     third_log: list[str] = []
-    third = load_data(data, seed=0, log=third_log.append)
+    third = load_data(data, seed=0, info=third_log.append)
     assert not any("reused the cache" in m for m in third_log)
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 2
     assert not torch.equal(third.train.x, first.train.x)

@@ -36,6 +36,8 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     text.append("━" * filled, style="green")
     text.append("─" * (bar_w - filled), style="bright_black")
     text.append(f" step {state.step}/{s.total_steps} ({fraction:.0%})")
+    if state.test is not None:  # the number that counts comes first: at 80 columns the rest is cut
+        text.append(f" · test acc {state.test.metrics['test/acc']:.2%}", style="bold")
     if state.images_per_sec and state.live:
         text.append(f" · {state.images_per_sec:,.0f} img/s")
     eta = state.eta_seconds
@@ -46,8 +48,6 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     best = state.best_metrics
     if best is not None:
         text.append(f" · best val acc {best.get('val/acc', 0):.2%} @{state.best_epoch}")
-    if state.test is not None:
-        text.append(f" · test acc {state.test.metrics['test/acc']:.2%}", style="bold")
     text.append(f" · smoothing {smoothing:.2f}", style="dim")
     return text
 
