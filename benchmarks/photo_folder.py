@@ -1,4 +1,4 @@
-"""A generated ImageFolder of photo-sized JPEGs (320x240, graded backgrounds with grain, one
+"""A generated ImageFolder of photo-sized JPEGs (500x375, graded backgrounds with grain, one
 shape per class at a random place and size): real files in the real format, in the numbers
 users bring (tens of thousands), for the streaming and decode-cache cases.
 
@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 CLASSES = ("circle", "square", "triangle", "bar", "ring", "cross", "diamond", "dot", "frame", "wedge")
-SIZE = (320, 240)
+SIZE = (500, 375)  # the typical size of the photos in the course's cats-and-dogs set
 
 
 def _photo(cls: int, rng: np.random.Generator) -> Image.Image:
@@ -25,7 +25,7 @@ def _photo(cls: int, rng: np.random.Generator) -> Image.Image:
     pixels = (top * (1 - ramp) + bottom * ramp).repeat(w, axis=1).astype(np.uint8)
     image = Image.fromarray(pixels)
     draw = ImageDraw.Draw(image)
-    r = int(rng.integers(30, 90))
+    r = int(rng.integers(h // 8, h // 3))
     cx, cy = int(rng.integers(r, w - r)), int(rng.integers(r, h - r))
     colour = tuple(int(c) for c in rng.integers(0, 256, 3))
     box = (cx - r, cy - r, cx + r, cy + r)
@@ -51,7 +51,7 @@ def _photo(cls: int, rng: np.random.Generator) -> Image.Image:
         draw.rectangle(box, outline=colour, width=max(4, r // 4))
     else:
         draw.pieslice(box, 0, 90, fill=colour)
-    # texture, as photos have: JPEGs of ~25-30 kB like the course's cats and dogs, not 6 kB of gradient
+    # texture, as photos have: JPEGs of tens of kB like the course's cats and dogs, not a few kB of gradient
     grain = rng.normal(0, 12, (h, w, 3))
     return Image.fromarray(np.clip(np.asarray(image, dtype=np.float32) + grain, 0, 255).astype(np.uint8))
 

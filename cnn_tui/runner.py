@@ -78,14 +78,17 @@ def execute(recipe, options: RunOptions, sink: EventSink, control: RunControl | 
     sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
     late_logs: list[EventSink] = []  # the run's sinks, once they exist: streaming reports skipped files
 
-    def batches(split: str, batch_size: int, **options):
+    def warn_later(message: str) -> None:
+        for late in late_logs:
+            late.emit(Log(level="warning", message=message))
+
+    def batches(split: str, batch_size: int, **extra):
         images = sets.get(split)
         if images is None:
             return None
         return make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
                             channels=data.channels, workers=recipe.data.workers, channels_last=channels_last,
-                            on_skipped=lambda m: [s.emit(Log(level="warning", message=m)) for s in late_logs],
-                            **options)
+                            on_skipped=warn_later, **extra)
 
     # evaluation needs no gradients, so larger batches are cheap in memory: but a streamed batch
     # is also decoded and prefetched by every worker, so streams evaluate at the training size

@@ -15,7 +15,21 @@ def expected_input(recipe) -> tuple[int, int, int]:
     if recipe.kind != "scratch":
         channels = 3  # pretrained bases take RGB; grayscale is repeated
     classes = len(data.shapes.classes) if data.dataset == "shapes" else CLASSES.get(data.dataset, 2)
+    if data.dataset == "image_folder":
+        classes = _folder_classes(data) or classes
     return channels, data.image_size, classes
+
+
+def _folder_classes(data) -> int | None:
+    """Class folders of an image_folder recipe, from file names only (None if unusable: the
+    data line of `validate` says why)."""
+    from cnn_tui.data.layout import scan
+    from cnn_tui.errors import DataError
+
+    try:
+        return len(scan(data).classes)
+    except DataError:
+        return None
 
 
 def describe_model(recipe) -> tuple[list[dict], int, int, str]:

@@ -150,7 +150,10 @@ class Trainer:
         outcome.best_epoch = self.best.best_epoch
         outcome.final = dict(self.history[-1]) if self.history else {}
         if outcome.status in FINISHED_OK and self.test_batches is not None:
-            outcome.test = self._score_test(outcome)
+            try:
+                outcome.test = self._score_test(outcome)
+            except Exception as exc:  # the training result stands; only its test score is missing
+                self.emit(Log(level="error", message=f"the test set could not be scored: {type(exc).__name__}: {exc}"))
         self.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=self.step,
                               epoch=self.epoch, wall_seconds=self.elapsed + time.time() - started,
                               best=outcome.best, final=outcome.final))
@@ -285,7 +288,8 @@ class Trainer:
         else the final weights (a dry run writes no checkpoints)."""
         epoch, weights = self.epoch, "the final weights"
         if self.best_weights is not None and outcome.status == "early_stopped":
-            epoch, weights = self.early.best_epoch, f"the weights restored by early stopping (epoch {self.early.best_epoch})"
+            epoch = self.early.best_epoch
+            weights = f"the weights restored by early stopping (epoch {epoch})"
         elif self.checkpoint_dir is not None and (self.checkpoint_dir / "best.pt").is_file():
             state = load_checkpoint(self.checkpoint_dir / "best.pt")
             self.model.load_state_dict(state["model"])

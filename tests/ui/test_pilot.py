@@ -157,3 +157,23 @@ async def test_overlay_another_run(events, tmp_path):
         screen.redraw()
         labels = [line.label for line in screen.query_one("#loss-plot").data.lines]
         assert "val other-run" in labels
+
+
+async def test_a_run_with_a_test_split_shows_its_test_score(events):
+    """The number that counts: in the status line (before anything 80 columns would cut) and,
+    in words with the weakest classes, under the diagnoses."""
+    from cnn_tui.events import TestScore
+
+    score = TestScore(metrics={"test/loss": 0.41, "test/acc": 0.8625}, per_class={"cats": 0.95, "dogs": 0.775},
+                      count=400, weights="best.pt (epoch 7, best val/acc)", epoch=7)
+    finished = [i for i, e in enumerate(events) if e.type == "finished"][-1]
+    app = make_app(source=Replay(events[:finished] + [score] + events[finished:]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.finished is not None, what="the end of the run")
+        await pilot.pause(0.5)
+        status = str(screen.query_one("#status").render())
+        assert "test acc 86.25%" in status, status
+        diagnosis = str(screen.query_one("#diagnosis").render())
+        assert "Test set (400 images never seen in training), scored with best.pt (epoch 7" in diagnosis
+        assert "weakest: dogs 78%, cats 95%" in diagnosis
