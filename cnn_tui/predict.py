@@ -36,18 +36,17 @@ class Classifier:
 
 # ------------------------------------------------------------------ where the weights come from
 
-def kept_checkpoint(run_dir: Path) -> Path:
-    """The checkpoint the run keeps: last.pt after early stopping (restored weights), else best.pt."""
+def _kept_checkpoint(run_dir: Path, recipe) -> Path:
+    """The checkpoint the run keeps (the rule the test score uses: train/final_score.py)."""
     from cnn_tui.rundir import read_summary
+    from cnn_tui.train.final_score import kept_checkpoint
 
-    folder = run_dir / "checkpoints"
-    summary = read_summary(run_dir) or {}
-    order = ["last.pt", "best.pt"] if summary.get("status") == "early_stopped" else ["best.pt", "last.pt"]
-    for name in order:
-        if (folder / name).is_file():
-            return folder / name
-    raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
-                     "predict takes the run directory of a classification run that finished an epoch")
+    status = (read_summary(run_dir) or {}).get("status", "")
+    path = kept_checkpoint(run_dir / "checkpoints", status, recipe.train.early_stopping.restore_best)
+    if path is None:
+        raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
+                         "predict takes the run directory of a classification run that finished an epoch")
+    return path
 
 
 def from_run(run_dir: Path) -> Classifier:
@@ -63,7 +62,7 @@ def from_run(run_dir: Path) -> Classifier:
     if recipe.kind == "style_transfer":
         raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier; "
                          f"its images are in {run_dir / 'images'}")
-    path = kept_checkpoint(run_dir)
+    path = _kept_checkpoint(run_dir, recipe)
     try:
         state = load_checkpoint(path)
     except CheckpointError as exc:

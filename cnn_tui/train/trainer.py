@@ -23,12 +23,13 @@ from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.stream import StreamBatches
 from cnn_tui.errors import DataError
 from cnn_tui.events import (FINISHED_OK, CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, PhaseChanged,
-                            RunFinished, StateChanged, Step, TestScore)
+                            RunFinished, StateChanged, Step)
 from cnn_tui.sinks import EventSink
-from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import amp_dtype, memory_in_use
 from cnn_tui.train.diagnose import Diagnoser, Finding
+from cnn_tui.train.final_score import score_test_split
 from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.monitor import Monitor
 from cnn_tui.train.optim import build_optimizer
@@ -151,7 +152,7 @@ class Trainer:
         outcome.final = dict(self.history[-1]) if self.history else {}
         if outcome.status in FINISHED_OK and self.test_batches is not None:
             try:
-                outcome.test = self._score_test(outcome)
+                outcome.test = score_test_split(self, outcome)
             except Exception as exc:  # the training result stands; only its test score is missing
                 self.emit(Log(level="error", message=f"the test set could not be scored: {type(exc).__name__}: {exc}"))
         self.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=self.step,
@@ -255,11 +256,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ epoch end
     def evaluate(self) -> tuple[float, float]:
-        loss, correct, count, _ = self._score(self.val_batches)
+        loss, correct, count, _ = self.score(self.val_batches)
         return loss / max(count, 1), correct / max(count, 1)
 
     @torch.no_grad()
-    def _score(self, batches: Batches) -> tuple[float, float, float, list[tuple[int, int]]]:
+    def score(self, batches: Batches) -> tuple[float, float, float, list[tuple[int, int]]]:
         """(summed loss, correct, count, per class (correct, count)) over one pass; one sync at the end."""
         self.model.eval()
         classes = len(self.class_names)
@@ -280,26 +281,6 @@ class Trainer:
         loss, correct, count = total.tolist()
         pairs = list(zip(*per_class.tolist()))
         return loss, correct, count, pairs
-
-    def _score_test(self, outcome: Outcome) -> dict[str, Any]:
-        """Score the weights the run keeps on the test split, once, after training ends.
-
-        Kept weights: those restored by early stopping, else best.pt (by train.checkpoint.monitor),
-        else the final weights (a dry run writes no checkpoints)."""
-        epoch, weights = self.epoch, "the final weights"
-        if self.best_weights is not None and outcome.status == "early_stopped":
-            epoch = self.early.best_epoch
-            weights = f"the weights restored by early stopping (epoch {epoch})"
-        elif self.checkpoint_dir is not None and (self.checkpoint_dir / "best.pt").is_file():
-            state = load_checkpoint(self.checkpoint_dir / "best.pt")
-            self.model.load_state_dict(state["model"])
-            epoch = state["position"]["epoch"]
-            weights = f"best.pt (epoch {epoch}, best {self.cfg.checkpoint.monitor})"
-        loss, correct, count, pairs = self._score(self.test_batches)
-        metrics = {"test/loss": loss / max(count, 1), "test/acc": correct / max(count, 1)}
-        per_class = {name: hit / n for name, (hit, n) in zip(self.class_names, pairs) if n}
-        self.emit(TestScore(metrics=metrics, per_class=per_class, count=int(count), weights=weights, epoch=epoch))
-        return {**metrics, "per_class_acc": per_class, "images": int(count), "weights": weights, "epoch": epoch}
 
     def _end_epoch(self) -> dict[str, float]:
         loss, correct, count = torch.stack(list(self.sums.values())).tolist()

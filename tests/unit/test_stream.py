@@ -121,8 +121,8 @@ def test_decode_cache_makes_the_second_load_skip_decoding(folder, tmp_path):
     second = load_data(data, seed=0, info=second_log.append)
     assert any("reused the cache" in m for m in second_log), second_log
     assert torch.equal(first.train.x, second.train.x) and torch.equal(first.test.y, second.test.y)
-    # a changed file is a new key: decoded again, and the new pixels are used
-    image_tree(folder / "train", {"circle": 1}, size=(24, 18), fmt="jpg", seed=9)
+    # a file rewritten in place (same path, new pixels) is a new key: decoded again, new pixels used
+    image_tree(folder / "train", {"circle": 1}, size=(24, 18), fmt="jpg", seed=9)  # rewrites circle/0.jpg
     third_log: list[str] = []
     third = load_data(data, seed=0, info=third_log.append)
     assert not any("reused the cache" in m for m in third_log)

@@ -13,7 +13,9 @@ from cnn_tui.data.batches import TensorBatches, channel_stats
 from cnn_tui.data.sources import load_data
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.models.build import build_model
+from cnn_tui.predict import from_run
 from cnn_tui.train.checkpoint import load_checkpoint
+from cnn_tui.train.final_score import kept_checkpoint
 from cnn_tui.train.control import RunControl
 from tests.helpers import of_type, run_collect, stop_at
 
@@ -113,3 +115,30 @@ def test_dashboard_state_and_status_bar_show_the_test_score(load_tiny, tmp_path)
         state.ingest(event)
     assert state.test is not None
     assert f"test acc {result.summary['test']['test/acc']:.2%}" in status_text(state, 0.6, 200).plain
+
+
+@pytest.mark.parametrize("status, restored, present, kept", [
+    ("early_stopped", True, ["best.pt", "last.pt"], "last.pt"),  # last.pt holds the restored weights
+    ("early_stopped", False, ["best.pt", "last.pt"], "best.pt"),  # last.pt holds the final weights
+    ("completed", True, ["best.pt", "last.pt"], "best.pt"),
+    ("completed", False, ["last.pt"], "last.pt"),  # no epoch was ever best (a NaN metric)
+    ("completed", False, [], None),
+])
+def test_one_rule_for_the_weights_a_run_keeps(tmp_path, status, restored, present, kept):
+    """The test score and `cnn-tui predict` both take their weights from this one rule."""
+    for name in present:
+        (tmp_path / name).write_bytes(b"")
+    path = kept_checkpoint(tmp_path, status, restored)
+    assert (path.name if path else None) == kept
+
+
+def test_predict_uses_the_weights_the_test_score_used(load_tiny, tmp_path, capsys):
+    """Early stopping without restore_best: both score best.pt, not the final weights in last.pt."""
+    recipe = load_tiny("data.test_split=0.25", "train.epochs=30", "train.early_stopping.enabled=true",
+                       "train.early_stopping.patience=1", "train.early_stopping.restore_best=false",
+                       "train.optimizer.lr=0.5")
+    result, _ = run_collect(recipe, tmp_path)
+    assert result.status == "early_stopped" and result.summary["test"]["weights"].startswith("best.pt")
+    classifier = from_run(result.run_dir)
+    best = load_checkpoint(result.run_dir / "checkpoints" / "best.pt")["model"]
+    assert all(torch.equal(v, best[k]) for k, v in classifier.model.state_dict().items())
