@@ -78,7 +78,7 @@ def training_seconds(run_dir: Path) -> tuple[float, int]:
 
 
 class Stopwatch:
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self.start = time.perf_counter()
         return self
 

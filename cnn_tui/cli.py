@@ -117,8 +117,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from cnn_tui.recipes.check import check_recipe
     from cnn_tui.recipes.loader import load_recipe
+    from cnn_tui.validate import check_recipe
 
     recipe, path = load_recipe(args.recipe, args.overrides)
     with naming_the_file(path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.runner import RunOptions, execute
@@ -52,7 +52,8 @@ def format_rows(rows: list[dict]) -> str:
         test = f"  {_test_cell(r):>16}" if tested else ""
         lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {acc:>16}  {r['loss']:>8.3f}{test}  {r['wall']:>7.1f}s")
     lines.append(f"(mean ± sd over {rows[0]['seeds']} seed(s); best epoch of each run by val/acc"
-                 + ("; test acc: that epoch's checkpoint on the test split, scored once at the end)" if tested else ")"))
+                 + ("; test acc: that epoch's checkpoint on the test split, scored once at the end)"
+                    if tested else ")"))
     return "\n".join(lines)
 
 

@@ -7,9 +7,10 @@ and converted from whatever mode it is in (grey, RGBA, palette, CMYK, 16-bit).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import is_image_file
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.errors import UsageError
+from cnn_tui.kinds import optimises_an_image
 
 
 @dataclass
@@ -59,7 +61,7 @@ def from_run(run_dir: Path) -> Classifier:
     if not (run_dir / RECIPE).is_file():
         raise UsageError(f"{run_dir}: not a run directory (it has no {RECIPE})")
     recipe, _ = load_recipe(str(run_dir / RECIPE))
-    if recipe.kind == "style_transfer":
+    if optimises_an_image(recipe.kind):
         raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier; "
                          f"its images are in {run_dir / 'images'}")
     path = _kept_checkpoint(run_dir, recipe)

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cnn_tui.atomic import atomic_write_text
 from cnn_tui.events import Event, parse_lines
 from cnn_tui.recipes.yaml_io import dump_yaml
 from cnn_tui.sinks import JsonLinesSink
-from cnn_tui.atomic import atomic_write_text
 
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"

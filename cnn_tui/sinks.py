@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import IO, Callable, Protocol
+from collections.abc import Callable
+from typing import IO, Protocol
 
 from cnn_tui.events import Event
 

@@ -114,7 +114,7 @@ def run(quick: bool, reps: int) -> list[Result]:
         # ---- streaming throughput, ABBA
         ours, theirs = [], []
         for rep in range(reps):
-            def cnn_tui() -> None:
+            def cnn_tui(rep: int = rep) -> None:
                 out = work / f"stream{rep}"
                 run_python("-m", "cnn_tui", "run", str(stream), "--quiet", "--out", str(out))
                 (run_dir,) = [p for p in out.iterdir() if p.is_dir()]

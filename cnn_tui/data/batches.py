@@ -8,7 +8,7 @@ batch can be reproduced exactly after a resume without saving loader state.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

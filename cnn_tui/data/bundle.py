@@ -4,8 +4,8 @@ uint8 tensors in memory or image files decoded as batches stream (larger than me
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
@@ -27,7 +27,7 @@ class ImageSet:
     def streamed(self) -> bool:
         return self.files is not None
 
-    def subset(self, index: torch.Tensor) -> "ImageSet":
+    def subset(self, index: torch.Tensor) -> ImageSet:
         if self.x is not None:
             return ImageSet(self.y[index], x=self.x[index])
         assert self.files is not None

@@ -9,8 +9,8 @@ The test split is only ever read at the end of a run (trainer), with the kept ch
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

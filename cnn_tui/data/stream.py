@@ -9,7 +9,8 @@ resumed run reads exactly the batches an uninterrupted one would.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -17,9 +18,11 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from cnn_tui.data.batches import BatchPrep, batches_per_epoch, epoch_order
-from cnn_tui.data.bundle import ImageSet
 from cnn_tui.data.images import load_image
 from cnn_tui.errors import DataError
+
+if TYPE_CHECKING:  # bundle.py imports this module for decoding: types only, no cycle
+    from cnn_tui.data.bundle import ImageSet
 
 UNREADABLE = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 
@@ -56,7 +59,7 @@ class _EpochSampler(Sampler):
     """Yields the index lists of the owner's current epoch from its current start batch
     (it runs in the training process, when a pass begins)."""
 
-    def __init__(self, owner: "StreamBatches") -> None:
+    def __init__(self, owner: StreamBatches) -> None:
         self.owner = owner
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -11,16 +11,23 @@ import sys
 import time
 from typing import IO
 
-from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Image, Log, RunFinished,
-                            RunStarted, StateChanged, Step, TestScore)
+from cnn_tui.events import (
+    CheckpointSaved,
+    Diagnosis,
+    EpochEnd,
+    Event,
+    Image,
+    Log,
+    RunFinished,
+    RunStarted,
+    StateChanged,
+    Step,
+    TestScore,
+)
+from cnn_tui.kinds import optimises_an_image
+from cnn_tui.wording import format_duration, format_test_score
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 class HeadlessPrinter:
@@ -64,7 +71,7 @@ class HeadlessPrinter:
         self.started, self.segment_start = e, time.time()
         if self.quiet:
             return
-        if e.kind == "style_transfer":
+        if optimises_an_image(e.kind):
             verb = f"resuming at step {e.start_step} of" if e.resumed else "optimising an image with"
             self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} features ({e.total_params:,} "
                       f"params, frozen) on {e.device_name}; {e.total_steps} steps; run: {e.run_id}")
@@ -90,7 +97,7 @@ class HeadlessPrinter:
         eta = (now - self.segment_start) / done * max(s.total_steps - e.step, 0)
         bar_width = 20
         filled = int(bar_width * min(in_epoch / max(s.steps_per_epoch, 1), 1.0))
-        if s.kind == "style_transfer":
+        if optimises_an_image(s.kind):
             text = style_progress(e, s.total_steps, eta)
         else:
             text = (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (bar_width - filled)}] "
@@ -135,13 +142,14 @@ class HeadlessPrinter:
             self.line(f"- final image: {e.path}")
 
     def _on_finished(self, e: RunFinished) -> None:
-        if self.started is not None and self.started.kind == "style_transfer":
+        if self.started is not None and optimises_an_image(self.started.kind):
             self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, "
                       f"{e.wall_seconds / max(e.step, 1):.3f} s/step){loss_line(e.final)}")
             return
         best = ""
         if e.best:
-            best = f"; best val acc {e.best.get('val/acc', float('nan')):.2%}, val loss {e.best.get('val/loss', float('nan')):.4f}"
+            nan = float("nan")
+            best = f"; best val acc {e.best.get('val/acc', nan):.2%}, val loss {e.best.get('val/loss', nan):.4f}"
         if self.test is not None:
             best += f"; test acc {self.test.metrics['test/acc']:.2%} ({self.test.count:,} images)"
         self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, {e.step} steps){best}")
@@ -150,17 +158,6 @@ class HeadlessPrinter:
         self.test = e
         if not self.quiet:
             self.line(f"- {format_test_score(e)}")
-
-
-def format_test_score(e: TestScore) -> str:
-    """The test score in words, with the weakest classes (where a model's mistakes live)."""
-    line = (f"Test set ({e.count:,} images never seen in training), scored with {e.weights}: "
-            f"accuracy {e.metrics['test/acc']:.2%}, loss {e.metrics['test/loss']:.4f}")
-    if len(set(e.per_class.values())) > 1:  # the weakest classes, where some are weaker
-        weakest = sorted(e.per_class.items(), key=lambda item: item[1])[:3]
-        line += "; weakest: " + ", ".join(f"{name} {acc:.0%}" for name, acc in weakest)
-    return line
-
 
 
 def loss_line(metrics: dict[str, float]) -> str:

@@ -8,8 +8,9 @@ fine_tuning: the same model, trained in phases that unfreeze the base's last blo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn as nn

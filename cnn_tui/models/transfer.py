@@ -73,7 +73,7 @@ class TransferNet(nn.Module):
             groups.append({"params": base, "lr": lr * base_lr_factor, "name": "base"})
         return groups
 
-    def train(self, mode: bool = True) -> "TransferNet":
+    def train(self, mode: bool = True) -> TransferNet:
         super().train(mode)
         for module in self.base.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import yaml
+
+from cnn_tui.kinds import DEFAULT_KIND, optimises_an_image
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,8 +47,8 @@ def headers(folder: Path | None = None) -> Iterator[dict[str, str]]:
         data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
         yield {
             "name": path.stem,
-            "kind": str(raw.get("kind", "scratch")),
+            "kind": str(raw.get("kind", DEFAULT_KIND)),
             "description": " ".join(str(raw.get("description", "")).split()),
-            "dataset": "images" if raw.get("kind") == "style_transfer" else str(data.get("dataset", "shapes")),
+            "dataset": "images" if optimises_an_image(str(raw.get("kind"))) else str(data.get("dataset", "shapes")),
             "path": str(path),
         }

@@ -15,17 +15,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cnn_tui.errors import RecipeError, UsageError
+from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image, schema_for
 from cnn_tui.recipes import builtin
-from cnn_tui.recipes.schema import FeatureExtractionRecipe, FineTuningRecipe, Recipe
-from cnn_tui.recipes.style_schema import StyleTransferRecipe
 from cnn_tui.recipes.yaml_io import compose, describe_yaml_error, line_of, load_yaml_text
-
-RECIPE_MODELS: dict[str, type[BaseModel]] = {
-    "scratch": Recipe,
-    "feature_extraction": FeatureExtractionRecipe,
-    "fine_tuning": FineTuningRecipe,
-    "style_transfer": StyleTransferRecipe,
-}
 
 
 def resolve_ref(ref: str) -> Path:
@@ -117,10 +109,10 @@ def apply_override(raw: dict[str, Any], override: str) -> None:
 
 
 def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
-    kind = raw.get("kind", "scratch")
-    model = RECIPE_MODELS.get(kind) if isinstance(kind, str) else None
+    kind = raw.get("kind", DEFAULT_KIND)
+    model = schema_for(kind) if isinstance(kind, str) and kind in KINDS else None
     if model is None:
-        allowed = ", ".join(RECIPE_MODELS)
+        allowed = ", ".join(KINDS)
         raise RecipeError(f"{path}: kind: unknown recipe kind {kind!r} (allowed: {allowed})")
     try:
         return model.model_validate(raw)
@@ -180,7 +172,7 @@ def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...])
 
 def resolve_paths(recipe: Any, base: Path) -> Any:
     """Make file paths in the recipe absolute, relative to the recipe file's folder."""
-    if recipe.kind == "style_transfer":
+    if optimises_an_image(recipe.kind):
         return _resolve_style_paths(recipe, base)
     data = recipe.data
     for field in ("path", "train_path", "val_path", "test_path", "decode_cache"):

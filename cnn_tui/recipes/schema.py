@@ -68,7 +68,7 @@ class Data(Strict):
     augment: Augment = Field(default_factory=Augment)
 
     @model_validator(mode="after")
-    def _split_paths(self) -> "Data":
+    def _split_paths(self) -> Data:
         if self.test_path and not self.val_path:
             raise ValueError("data.test_path: needs data.val_path too (validation must not be the test set); "
                              "set val_path, or use data.test_split")
@@ -130,7 +130,7 @@ class LayerSpec(Strict):
         return spec
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "LayerSpec":
+    def _one_kind(self) -> LayerSpec:
         set_fields = [name for name in type(self).model_fields if getattr(self, name) is not None]
         if len(set_fields) != 1:
             raise ValueError(
@@ -167,7 +167,7 @@ class Model(Strict):
     layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
 
     @model_validator(mode="after")
-    def _layers_for_layers(self) -> "Model":
+    def _layers_for_layers(self) -> Model:
         if self.arch == "layers" and not self.layers:
             raise ValueError("arch 'layers' needs a non-empty 'layers' list")
         return self
@@ -317,7 +317,7 @@ class Phase(Strict):
     base_lr_factor: float = Field(1.0, gt=0.0, le=1.0)  # unfrozen base blocks train at lr x this
 
 
-def _transfer_image_size(recipe: "RecipeBase") -> None:
+def _transfer_image_size(recipe: RecipeBase) -> None:
     if "image_size" not in recipe.data.model_fields_set:
         recipe.data.image_size = 224  # the ImageNet backbones' own crop size
 
@@ -332,7 +332,7 @@ class FeatureExtractionRecipe(RecipeBase):
     cache_dir: str = "~/.cache/cnn-tui/features"
 
     @model_validator(mode="after")
-    def _checks(self) -> "FeatureExtractionRecipe":
+    def _checks(self) -> FeatureExtractionRecipe:
         _transfer_image_size(self)
         augment = self.data.augment
         if self.mode == "precompute" and any((augment.hflip, augment.crop_padding, augment.rotation,
@@ -355,7 +355,7 @@ class FineTuningRecipe(RecipeBase):
     ], min_length=1)
 
     @model_validator(mode="after")
-    def _checks(self) -> "FineTuningRecipe":
+    def _checks(self) -> FineTuningRecipe:
         _transfer_image_size(self)
         total = sum(p.epochs for p in self.phases)
         if "epochs" in self.train.model_fields_set and self.train.epochs != total:

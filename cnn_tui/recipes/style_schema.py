@@ -24,7 +24,7 @@ class FeatureNetSpec(Strict):
     pooling: Literal["avg", "max"] = "avg"  # vgg/random: Gatys et al. found average pooling smoother
 
     @model_validator(mode="after")
-    def _random_has_no_weights(self) -> "FeatureNetSpec":
+    def _random_has_no_weights(self) -> FeatureNetSpec:
         if self.name == "random":
             if "weights" in self.model_fields_set and self.weights != "none":
                 raise ValueError("the random net is never trained: leave out weights or set it to none")
@@ -112,7 +112,7 @@ class StyleTransferRecipe(RecipeCommon):
         return value
 
     @model_validator(mode="after")
-    def _layers(self) -> "StyleTransferRecipe":
+    def _layers(self) -> StyleTransferRecipe:
         net = self.feature_net.name
         content, style = DEFAULT_LAYERS[net]
         if self.content_layers is None:

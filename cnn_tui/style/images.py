@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cnn_tui.atomic import atomic_write
 from cnn_tui.errors import DataError, RecipeError
 from cnn_tui.image_modes import to_mode
 from cnn_tui.style.samples import SAMPLE_PREFIX, SAMPLES, SKIMAGE_SAMPLES
-from cnn_tui.atomic import atomic_write
 
 
 def load_image(ref: str, longest_side: int, field: str) -> torch.Tensor:

@@ -55,7 +55,7 @@ class Losses:
     tv: torch.Tensor
     style_layers: dict[str, torch.Tensor]
 
-    def detached(self) -> "Losses":
+    def detached(self) -> Losses:
         """The same numbers without the autograd graph, to keep after backward()."""
         return Losses(self.total.detach(), self.content.detach(), self.style.detach(), self.tv.detach(),
                       {n: v.detach() for n, v in self.style_layers.items()})

@@ -22,10 +22,9 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -38,7 +37,6 @@ from cnn_tui.style.losses import Losses, StyleObjective
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import memory_in_use
-
 
 PIXEL_MARGIN = 1e-3  # the start image is kept this far inside (0, 1): the reflection's kink at 1 has no slope
 RISE_TOLERANCE = 0.01  # a logged total more than 1% above the previous one counts as going backwards

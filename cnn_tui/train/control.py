@@ -7,7 +7,7 @@ exception is ever thrown across threads.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class RunControl:

@@ -20,7 +20,7 @@ def kept_checkpoint(checkpoint_dir: Path, status: str, restored: bool) -> Path |
     return next((checkpoint_dir / n for n in names if (checkpoint_dir / n).is_file()), None)
 
 
-def score_test_split(trainer: "Trainer", outcome: "Outcome") -> dict[str, Any]:
+def score_test_split(trainer: Trainer, outcome: Outcome) -> dict[str, Any]:
     """Put the kept weights in the model and score them on the test split, once, after training."""
     restored = trainer.best_weights is not None and outcome.status == "early_stopped"
     epoch, weights = trainer.epoch, "the final weights"

@@ -22,8 +22,18 @@ import torch.nn.functional as F
 from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.stream import StreamBatches
 from cnn_tui.errors import DataError
-from cnn_tui.events import (FINISHED_OK, CheckpointSaved, Diagnosis, EpochEnd, Gradients, Log, PhaseChanged,
-                            RunFinished, StateChanged, Step)
+from cnn_tui.events import (
+    FINISHED_OK,
+    CheckpointSaved,
+    Diagnosis,
+    EpochEnd,
+    Gradients,
+    Log,
+    PhaseChanged,
+    RunFinished,
+    StateChanged,
+    Step,
+)
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
@@ -34,7 +44,6 @@ from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.monitor import Monitor
 from cnn_tui.train.optim import build_optimizer
 from cnn_tui.train.schedule import LRSchedule
-
 
 Batches = TensorBatches | StreamBatches
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from cnn_tui.kinds import optimises_an_image
 from cnn_tui.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.describer import Describer
@@ -17,7 +18,7 @@ from cnn_tui.ui.sources import ChildRun, FollowRunDir
 
 def run_screen_class(kind: str):
     """Style transfer shows pictures; every other kind shows the training panes."""
-    if kind == "style_transfer":
+    if optimises_an_image(kind):
         from cnn_tui.ui.screens.style_run import StyleRunScreen
 
         return StyleRunScreen

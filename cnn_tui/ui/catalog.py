@@ -7,14 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image
 from cnn_tui.recipes import builtin
-
-KINDS = {
-    "scratch": "Scratch CNN",
-    "feature_extraction": "Feature extraction",
-    "fine_tuning": "Fine-tuning",
-    "style_transfer": "Style transfer",
-}
 
 
 def discover(extra_dirs: list[Path]) -> list[dict[str, Any]]:
@@ -41,9 +35,9 @@ def recipe_kind(path: Path) -> str:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
-        return "scratch"
-    kind = raw.get("kind", "scratch") if isinstance(raw, dict) else "scratch"
-    return kind if isinstance(kind, str) else "scratch"
+        return DEFAULT_KIND
+    kind = raw.get("kind", DEFAULT_KIND) if isinstance(raw, dict) else DEFAULT_KIND
+    return kind if isinstance(kind, str) else DEFAULT_KIND
 
 
 def style_summary_lines(recipe) -> list[str]:
@@ -62,7 +56,7 @@ def style_summary_lines(recipe) -> list[str]:
 
 def summary_lines(recipe) -> list[str]:
     """The settings a learner compares between recipes, one per line."""
-    if recipe.kind == "style_transfer":
+    if optimises_an_image(recipe.kind):
         return style_summary_lines(recipe)
     d, t = recipe.data, recipe.train
     aug = [name for name, on in (("flip", d.augment.hflip), (f"crop±{d.augment.crop_padding}", d.augment.crop_padding),
@@ -85,12 +79,15 @@ def summary_lines(recipe) -> list[str]:
         lines.append(f"mode      {recipe.mode}")
     if recipe.kind == "fine_tuning":
         for i, p in enumerate(recipe.phases, start=1):
-            lines.append(f"phase {i}   {p.name}: {p.epochs} epochs, unfreeze {p.unfreeze}, {p.optimizer.name} lr {p.optimizer.lr:g}")
+            lines.append(f"phase {i}   {p.name}: {p.epochs} epochs, unfreeze {p.unfreeze}, "
+                         f"{p.optimizer.name} lr {p.optimizer.lr:g}")
     else:
         opt = t.optimizer
         lines.append(f"train     {t.epochs} epochs x batch {t.batch_size}")
         lines.append(f"optimizer {opt.name} lr {opt.lr:g}, weight decay {opt.weight_decay:g}")
-        lines.append(f"schedule  {t.schedule.name}" + (f", warmup {t.schedule.warmup_epochs:g} epochs" if t.schedule.warmup_epochs else ""))
-    lines.append("stopping  " + (f"early on {es.monitor} (patience {es.patience})" if es.enabled else "after the last epoch"))
+        warmup = f", warmup {t.schedule.warmup_epochs:g} epochs" if t.schedule.warmup_epochs else ""
+        lines.append(f"schedule  {t.schedule.name}{warmup}")
+    stopping = f"early on {es.monitor} (patience {es.patience})" if es.enabled else "after the last epoch"
+    lines.append(f"stopping  {stopping}")
     lines.append(f"device    {recipe.device}")
     return lines

@@ -1,4 +1,4 @@
-"""The picker's client for the layer-table helper process (recipes/describe_server.py).
+"""The picker's client for the layer-table helper process (describe_server.py).
 
 One helper, started on first use and reused (torch is imported once), asked one recipe
 at a time. `stop()` kills it: the app calls it when a run starts, and a later preview
@@ -36,7 +36,7 @@ class Describer:
         if self.proc is None or self.proc.returncode is not None:
             env = dict(os.environ, PYTHONUNBUFFERED="1")
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "cnn_tui.recipes.describe_server", stdin=asyncio.subprocess.PIPE,
+                sys.executable, "-m", "cnn_tui.describe_server", stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
                 limit=16 * 1024 * 1024)
         assert self.proc.stdin is not None and self.proc.stdout is not None

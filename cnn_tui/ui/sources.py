@@ -14,8 +14,8 @@ import asyncio
 import os
 import sys
 from collections import deque
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import AsyncIterator, Iterable
 
 from cnn_tui.events import Event, RunFinished, parse_line
 from cnn_tui.rundir import EVENTS
@@ -161,5 +161,5 @@ class ChildRun:
         if not detach:  # give it the moment it needs to finish the step and save
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout=self.stop_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

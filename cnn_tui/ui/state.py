@@ -7,8 +7,21 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from cnn_tui.events import (CheckpointSaved, Diagnosis, EpochEnd, Event, Gradients, Image, Log,
-                            PhaseChanged, RunFinished, RunStarted, StateChanged, Step, TestScore)
+from cnn_tui.events import (
+    CheckpointSaved,
+    Diagnosis,
+    EpochEnd,
+    Event,
+    Gradients,
+    Image,
+    Log,
+    PhaseChanged,
+    RunFinished,
+    RunStarted,
+    StateChanged,
+    Step,
+    TestScore,
+)
 from cnn_tui.ui.series import BucketedSeries
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer

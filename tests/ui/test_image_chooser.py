@@ -45,7 +45,7 @@ async def pick_in_tree(pilot, screen, *names: str) -> None:
     tree = screen.query_one("#tree")
     tree.focus()
     for name in names:
-        await wait_until(pilot, lambda: name in shown_names(tree), what=f"{name} in the tree")
+        await wait_until(pilot, lambda name=name: name in shown_names(tree), what=f"{name} in the tree")
         while tree.cursor_node.data.path.name != name:
             await pilot.press("down")
         await pilot.press("enter")
@@ -105,7 +105,6 @@ async def test_choose_content_and_style_then_run_with_them(tmp_path, workspace):
 
 
 async def test_escape_keeps_the_recipes_images_and_other_kinds_have_no_image_keys(tmp_path, workspace):
-    from cnn_tui.ui.screens.picker import PickerScreen
     from tests.conftest import TINY_RECIPE
 
     folder = tmp_path / "recipes"

@@ -12,8 +12,7 @@ from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.schema import Data
 from cnn_tui.runner import RunOptions, execute
 from cnn_tui.sinks import CallbackSink
-from tests.dataset_files import (CIFAR_NAMES, cifar_checksums, write_cifar10, write_mnist,
-                                 write_oxford_pet)
+from tests.dataset_files import CIFAR_NAMES, cifar_checksums, write_cifar10, write_mnist, write_oxford_pet
 
 
 def test_mnist_train_val_and_its_official_test_set(tmp_path):

@@ -76,7 +76,8 @@ def test_exploding_gradients():
 def test_healthy_gradients_are_quiet():
     d = Diagnoser(num_classes=10, lr=0.1)
     for step in range(10):
-        assert d.on_gradients({"conv1": 0.05, "conv2": 0.2, "fc": 0.9}, {"conv1": 1e-3, "conv2": 2e-3, "fc": 1e-3}, step) == []
+        norms, ratios = {"conv1": 0.05, "conv2": 0.2, "fc": 0.9}, {"conv1": 1e-3, "conv2": 2e-3, "fc": 1e-3}
+        assert d.on_gradients(norms, ratios, step) == []
 
 
 def test_nan_gradients():

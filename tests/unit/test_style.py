@@ -191,14 +191,16 @@ def test_style_recipe_errors_name_the_field(tmp_path):
     assert "style.yaml:4: style_layers: 'conv9_1' is not a layer of random; allowed: conv1_1" in message
     message = error_of(tmp_path, base + "style_layers: [conv1_1]\nstyle_layer_weights: [1, 2]\n")
     assert "style_layer_weights: 2 weights for 1 style layers" in message
-    assert "never trained" in error_of(tmp_path, "kind: style_transfer\nfeature_net: {name: random, weights: imagenet}\n")
+    random_imagenet = "kind: style_transfer\nfeature_net: {name: random, weights: imagenet}\n"
+    assert "never trained" in error_of(tmp_path, random_imagenet)
     assert "unknown sample 'sample:monet'" in error_of(tmp_path, base + "style_image: sample:monet\n")
     assert "did you mean 'style_weight'" in error_of(tmp_path, base + "style_weigth: 3\n")
     assert "data: style transfer has no data section; it uses content_image:" in error_of(
         tmp_path, base + "data: {dataset: shapes}\n")  # no dataset in this kind
     assert "train: style transfer has no train section; it uses steps" in error_of(
         tmp_path, base, "train.epochs=3")  # what `cnn-tui run --epochs 3` sets
-    assert "allowed: 'vgg19', 'vgg16', 'random'" in error_of(tmp_path, "kind: style_transfer\nfeature_net: {name: vgg11}\n")
+    vgg11 = "kind: style_transfer\nfeature_net: {name: vgg11}\n"
+    assert "allowed: 'vgg19', 'vgg16', 'random'" in error_of(tmp_path, vgg11)
 
 
 def test_style_image_paths_resolve_relative_to_the_recipe(tmp_path):

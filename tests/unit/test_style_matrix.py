@@ -51,8 +51,8 @@ def test_defaults_transfer_any_pair(tmp_path, net, content, style):
     first, last = steps[0].metrics, steps[-1].metrics
     drop = first["loss/style"] / last["loss/style"]
     worst_rise = max((b / a - 1 for a, b in zip(totals, totals[1:])), default=0.0)
-    import PIL.Image
     import numpy as np
+    import PIL.Image
     import torch
 
     final = PIL.Image.open(result.run_dir / "images" / "final.png")

@@ -15,8 +15,8 @@ from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.models.build import build_model
 from cnn_tui.predict import from_run
 from cnn_tui.train.checkpoint import load_checkpoint
-from cnn_tui.train.final_score import kept_checkpoint
 from cnn_tui.train.control import RunControl
+from cnn_tui.train.final_score import kept_checkpoint
 from tests.helpers import of_type, run_collect, stop_at
 
 pytestmark = pytest.mark.timeout(240)

@@ -100,7 +100,8 @@ def test_optimizer_holds_only_trainable_parameters_with_group_rates():
     in_optimizer = {id(p) for g in optimizer.param_groups for p in g["params"]}
     trainable = {id(p) for p in net.parameters() if p.requires_grad}
     assert in_optimizer == trainable
-    expected = {id(p) for p in net.base.blocks.layer3.parameters()} | {id(p) for p in net.base.blocks.layer4.parameters()}
+    blocks = net.base.blocks
+    expected = {id(p) for p in blocks.layer3.parameters()} | {id(p) for p in blocks.layer4.parameters()}
     assert {id(p) for p in base["params"]} == expected
 
 

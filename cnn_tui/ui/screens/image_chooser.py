@@ -3,8 +3,8 @@ tree rooted at the current directory that shows only folders and image files."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from textual import on
 from textual.app import ComposeResult

@@ -20,9 +20,9 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cnn_tui.errors import CnnTuiError
-from cnn_tui.ui.catalog import KINDS, discover, summary_lines
+from cnn_tui.kinds import KINDS, kind_spec, optimises_an_image
+from cnn_tui.ui.catalog import discover, summary_lines
 from cnn_tui.ui.widgets.model_table import layer_table_text
-
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25
@@ -80,7 +80,8 @@ class PickerScreen(Screen):
                 continue
             if r["kind"] != kind:
                 kind = r["kind"]
-                options.add_option(Option(Text(KINDS.get(kind, kind), style="bold underline"), disabled=True))
+                title = kind_spec(kind).title if kind in KINDS else kind
+                options.add_option(Option(Text(title, style="bold underline"), disabled=True))
             label = Text(f"  {r['name']}")
             if not r["builtin"]:
                 label.append(f"  ({r['source']})", style="dim")
@@ -132,7 +133,7 @@ class PickerScreen(Screen):
             text.append(rest.strip() + "\n")
         where = f"built-in {Path(r['path']).name}" if r["builtin"] else r["path"]
         text.append(f"file      {where}\n", style="dim")
-        if recipe.kind == "style_transfer":
+        if optimises_an_image(recipe.kind):
             mine = ", ".join(self.chosen.get(r["path"], {}))
             text.append(f"{'chosen    ' + mine + ' image, the recipe file is unchanged; ' if mine else ''}"
                         "c and s choose the content and style images\n", style="dim")
@@ -176,7 +177,7 @@ class PickerScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "choose":
             r = self.selected()
-            return r is not None and r["kind"] == "style_transfer"
+            return r is not None and optimises_an_image(r["kind"])
         return True
 
     def action_choose(self, role: str) -> None:
@@ -184,7 +185,7 @@ class PickerScreen(Screen):
         from cnn_tui.ui.screens.image_chooser import ImageChooser
 
         r = self.selected()
-        if r is None or r["kind"] != "style_transfer":
+        if r is None or not optimises_an_image(r["kind"]):
             return
 
         def chosen(path: Path | None) -> None:

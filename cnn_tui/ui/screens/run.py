@@ -20,7 +20,6 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
-from cnn_tui.headless.printer import format_test_score
 from cnn_tui.rundir import read_events
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot
 from cnn_tui.ui.state import RunState
@@ -29,6 +28,7 @@ from cnn_tui.ui.widgets.line_plot import LinePlot
 from cnn_tui.ui.widgets.model_table import layer_table_text
 from cnn_tui.ui.widgets.pane import Pane
 from cnn_tui.ui.widgets.status_bar import status_text
+from cnn_tui.wording import format_test_score
 
 SMOOTHING_STEPS = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
 SEVERITY = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
@@ -194,7 +194,8 @@ class RunScreen(Screen):
         state = self.state
         if "loss" in shown:
             plot = self.query_one("#loss-plot", LinePlot)
-            plot.set_data(metric_plot(state, "loss", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
+            plot.set_data(metric_plot(state, "loss", plot.plot_columns, self.smoothing, self.overlay,
+                                      self.overlay_name))
         if "acc" in shown:
             plot = self.query_one("#acc-plot", LinePlot)
             plot.set_data(metric_plot(state, "acc", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))

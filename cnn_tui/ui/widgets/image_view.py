@@ -59,7 +59,8 @@ class ImageView(Widget):
                 segments += [Segment(UPPER_HALF, Style.from_color(_color(up), _color(low))) for up, low in row]
                 strips.append(Strip(segments).adjust_cell_length(width, base))
         elif self.placeholder:
-            strips.append(Strip([Segment(self.placeholder[:width], base + Style(dim=True))]).adjust_cell_length(width, base))
+            placeholder = Strip([Segment(self.placeholder[:width], base + Style(dim=True))])
+            strips.append(placeholder.adjust_cell_length(width, base))
         if self.caption:
             caption = self.caption[:width]
             pad = (width - len(caption)) // 2

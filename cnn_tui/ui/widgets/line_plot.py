@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -82,8 +81,9 @@ class LinePlot(Widget):
         base = self.rich_style  # the widget's colours (background, text) under every piece
         if self._built_for != (width, height, base):
             self._built_for = (width, height, base)
-            self._strips = [Strip([Segment(text, base + _style(style)) for text, style in runs]).adjust_cell_length(width, base)
-                            for runs in render_plot(self.data, width, height)]
+            rows = (Strip([Segment(text, base + _style(style)) for text, style in runs])
+                    for runs in render_plot(self.data, width, height))
+            self._strips = [row.adjust_cell_length(width, base) for row in rows]
         return self._strips[y] if y < len(self._strips) else Strip.blank(width, base)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from cnn_tui.headless.printer import format_duration
+from cnn_tui.kinds import optimises_an_image
 from cnn_tui.ui.state import RunState
+from cnn_tui.wording import format_duration
 
 STATUS_STYLES = {
     "waiting": "dim", "running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
@@ -25,7 +26,7 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     if state.memory_mb:
         text.append(f" · {state.memory_mb:,.0f} MB")
     text.append("\n")
-    if s.kind == "style_transfer":
+    if optimises_an_image(s.kind):
         return _style_progress(text, state, smoothing, width)
     epochs = s.epochs
     shown_epoch = min(state.epoch + (1 if state.live else 0), epochs) if state.live else state.epoch

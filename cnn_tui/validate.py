@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn_tui.kinds import engine_for
+
 CHANNELS = {"mnist": 1, "fashion_mnist": 1, "lfw_faces": 1}
 CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 100, "oxford_pet": 2, "lfw_faces": 2}
 
@@ -34,10 +36,17 @@ def _folder_classes(data) -> int | None:
 
 def describe_model(recipe) -> tuple[list[dict], int, int, str]:
     """(layer rows, total params, trainable params, model name) without downloading weights."""
+    return engine_for(recipe.kind).describe(recipe)
+
+
+def check_recipe(recipe, path: Path) -> str:
+    """`cnn-tui validate`'s report: what the kind checks beyond the schema, and the layer table."""
+    return engine_for(recipe.kind).check(recipe, path)
+
+
+def describe_classifier(recipe) -> tuple[list[dict], int, int, str]:
     from cnn_tui.models.summary import count_params, layer_table
 
-    if recipe.kind == "style_transfer":
-        return _describe_feature_net(recipe)
     channels, size, classes = expected_input(recipe)
     if recipe.kind == "scratch":
         from cnn_tui.models.build import build_model
@@ -56,7 +65,7 @@ def describe_model(recipe) -> tuple[list[dict], int, int, str]:
     return layer_table(model, (channels, size, size)), total, trainable, name
 
 
-def _describe_feature_net(recipe) -> tuple[list[dict], int, int, str]:
+def describe_feature_net(recipe) -> tuple[list[dict], int, int, str]:
     """The truncated feature net on a square image of image_size (random weights: no download)."""
     from cnn_tui.models.summary import count_params, layer_table
     from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
@@ -85,13 +94,18 @@ def _check_images(recipe) -> str:
     return "\n".join(sizes)
 
 
-def check_recipe(recipe, path: Path) -> str:
+def check_style(recipe, path: Path) -> str:
     from cnn_tui.models.summary import format_table
 
-    rows, total, trainable, name = describe_model(recipe)
-    if recipe.kind == "style_transfer":
-        return f"ok: {path} ({recipe.kind}, {name})\n{_check_images(recipe)}\n{format_table(rows, total, trainable)}"
-    from cnn_tui.data.sources import preview
+    rows, total, trainable, name = describe_feature_net(recipe)
+    return f"ok: {path} ({recipe.kind}, {name})\n{_check_images(recipe)}\n{format_table(rows, total, trainable)}"
 
+
+def check_classifier(recipe, path: Path) -> str:
+    from cnn_tui.data.sources import preview
+    from cnn_tui.models.summary import format_table
+
+    rows, total, trainable, name = describe_classifier(recipe)
     data = f"data: {preview(recipe.data, recipe.seed)}"
-    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{data}\n{format_table(rows, total, trainable)}"
+    table = format_table(rows, total, trainable)
+    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{data}\n{table}"

@@ -1,0 +1,1 @@
+"""Style transfer (Gatys): feature nets, losses, the image loop, images."""

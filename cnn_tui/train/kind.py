@@ -1,0 +1,121 @@
+"""The classification kinds (scratch, feature extraction, fine-tuning) as an engine plug-in of
+runner.execute: data, model plan and batches before the run directory exists; the trainer after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cnn_tui.data.bundle import DataBundle
+from cnn_tui.data.sources import load_data
+from cnn_tui.data.stream import make_batches
+from cnn_tui.events import Log
+from cnn_tui.models.plan import ModelPlan, plan_model
+from cnn_tui.sinks import EventSink
+from cnn_tui.train.control import RunControl
+from cnn_tui.train.trainer import Batches, Outcome, Trainer
+
+
+class ClassificationKind:
+    def dry_run(self, recipe: Any) -> Any:
+        recipe = recipe.model_copy(deep=True)
+        recipe.train.epochs = 1
+        recipe.train.max_steps_per_epoch = 2
+        return recipe
+
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool) -> PreparedClassification:
+        notes: list[str] = []
+        infos: list[str] = []
+        data = load_data(recipe.data, recipe.seed, log=notes.append,
+                         channels=None if recipe.kind == "scratch" else 3, info=infos.append)
+        infos.insert(0, data.description)
+        plan = plan_model(recipe, data, device, infos.append)
+        channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
+        model = plan.model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos)
+        sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
+
+        def batches(split: str, batch_size: int, **extra: Any) -> Batches | None:
+            images = sets.get(split)
+            if images is None:
+                return None
+            return make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
+                                channels=data.channels, workers=recipe.data.workers, channels_last=channels_last,
+                                on_skipped=prepared.warn_later, **extra)
+
+        # evaluation needs no gradients, so larger batches are cheap in memory: but a streamed batch
+        # is also decoded and prefetched by every worker, so streams evaluate at the training size
+        eval_size = recipe.train.batch_size if data.streamed else max(recipe.train.batch_size, 256)
+        eval_cap = 2 if dry_run else None
+        prepared.train = batches("train", recipe.train.batch_size, augment=recipe.data.augment, seed=recipe.seed,
+                                 max_batches=recipe.train.max_steps_per_epoch)
+        prepared.val = batches("val", eval_size, max_batches=eval_cap)
+        prepared.test = batches("test", eval_size, max_batches=eval_cap)
+        return prepared
+
+    def describe(self, recipe: Any) -> tuple[list[dict[str, Any]], int, int, str]:
+        from cnn_tui.validate import describe_classifier
+
+        return describe_classifier(recipe)
+
+    def check(self, recipe: Any, path: Path) -> str:
+        from cnn_tui.validate import check_classifier
+
+        return check_classifier(recipe, path)
+
+
+@dataclass
+class PreparedClassification:
+    recipe: Any
+    device: torch.device
+    data: DataBundle
+    plan: ModelPlan
+    model: torch.nn.Module
+    notes: list[str]  # warnings found while loading, logged once the run has started
+    infos: list[str]
+    train: Any = None
+    val: Any = None
+    test: Any = None
+    sinks: list[EventSink] = field(default_factory=list)  # the run's, once it has started
+
+    def warn_later(self, message: str) -> None:
+        """Streaming reports skipped files while the run goes on: into the run's sinks."""
+        for sink in self.sinks:
+            sink.emit(Log(level="warning", message=message))
+
+    def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> Trainer:
+        self.sinks.append(sink)
+        data, plan = self.data, self.plan
+        return Trainer(self.recipe, self.model, self.train, self.val, self.device, sink, control,
+                       run_dir / "checkpoints" if run_dir else None, data.class_names, plan.phases, test=self.test,
+                       inference={"class_names": data.class_names, "image_size": data.image_size,
+                                  "channels": data.channels, "grayscale": self.recipe.data.grayscale,
+                                  "mean": plan.mean.tolist(), "std": plan.std.tolist(),
+                                  "head_only": plan.inputs is not None})
+
+    def run_started(self, loop: Trainer) -> dict[str, Any]:
+        train, recipe = self.train, self.recipe
+        return dict(
+            epochs=recipe.train.epochs, steps_per_epoch=len(train), total_steps=len(train) * recipe.train.epochs,
+            batch_size=recipe.train.batch_size, num_train=train.num_samples, num_val=self.val.num_samples,
+            num_test=self.test.num_samples if self.test is not None else 0,
+            num_classes=len(self.data.class_names), class_names=self.data.class_names,
+            model_name=self.plan.model_name, layers=self.plan.layers, total_params=self.plan.total_params,
+            trainable_params=self.plan.trainable_params, start_epoch=loop.epoch)
+
+    def after_started(self, sink: EventSink, run_dir: Path | None, loop: Trainer) -> None:
+        for note in self.notes:
+            sink.emit(Log(level="warning", message=note))
+        for info in self.infos:
+            sink.emit(Log(level="info", message=info))
+
+    def summary(self, outcome: Outcome, loop: Trainer) -> dict[str, Any]:
+        return dict(epochs_completed=loop.epoch, epochs_planned=self.recipe.train.epochs, steps=loop.step,
+                    params=self.plan.total_params, best_epoch=outcome.best_epoch, best=outcome.best,
+                    final=outcome.final, **({"test": outcome.test} if outcome.test else {}))
