@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup dashboard test benchmark clean
+.PHONY: setup dashboard test lint benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ dashboard: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# ruff (a small rule set), mypy (strict on the seams, see pyproject), import-linter (.importlinter)
+lint: $(STAMP)
+	$(BIN)/ruff check cnn_tui tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -306,8 +306,8 @@ class Trainer:
         self.emit(EpochEnd(epoch=self.epoch, step=self.step, metrics=metrics,
                            seconds=getattr(self, "elapsed_epoch", 0.0), is_best=is_best))
         if self.schedule.epoch_end(val_loss):
-            self.emit(Log(level="info", message=f"validation loss plateaued: learning rate reduced "
-                                                f"to {self.schedule.plateau_scale * self.cfg.optimizer.lr:.3g}"))
+            reduced = self.schedule.plateau_scale * self.phases[self.phase_index].optimizer.lr  # this phase's lr
+            self.emit(Log(level="info", message=f"validation loss plateaued: learning rate reduced to {reduced:.3g}"))
         self._report(self.diagnoser.on_epoch(self.epoch, metrics, self.step))
         if all(math.isfinite(v) for v in metrics.values()):
             if is_best:

@@ -183,3 +183,24 @@ def test_resumed_fine_tuning_across_the_phase_change_equals_uninterrupted(tmp_pa
     resumed, resumed_events = run_collect(recipe, tmp_path / "b", resume=part.run_dir)
     metrics = lambda evs: [e.metrics for e in of_type(evs, "epoch")]  # noqa: E731
     assert metrics(part_events) + metrics(resumed_events) == metrics(full_events)
+
+
+def test_the_plateau_message_names_the_phase_learning_rate(tmp_path, monkeypatch):
+    """Fine-tuning trains with each phase's optimizer: a plateau reduction in the second phase is
+    reported from that phase's lr (0.01 -> 0.001), not from train.optimizer.lr (0.05 here)."""
+    from cnn_tui.train.schedule import LRSchedule
+
+    def plateaued(self, val_loss):  # every epoch plateaus: the message is what is under test
+        self.plateau_scale *= 0.1
+        return True
+
+    monkeypatch.setattr(LRSchedule, "epoch_end", plateaued)
+    path = tmp_path / "ft.yaml"
+    path.write_text(FINE_TUNING.replace("epochs: 2, unfreeze: 1", "epochs: 1, unfreeze: 1")
+                    .replace("epochs: 2, unfreeze: 0", "epochs: 1, unfreeze: 0"))
+    recipe, _ = load_recipe(path)
+    assert recipe.train.optimizer.lr != recipe.phases[1].optimizer.lr
+    _, events = run_collect(recipe, tmp_path / "runs")
+    messages = [e.message for e in of_type(events, "log") if "plateaued" in e.message]
+    assert messages == ["validation loss plateaued: learning rate reduced to 0.005",
+                        "validation loss plateaued: learning rate reduced to 0.001"], messages

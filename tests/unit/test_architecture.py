@@ -1,0 +1,86 @@
+"""The package's shape, checked: no import cycles, the import-linter contracts hold, and every
+kind named in the registry has a schema and an engine plug-in."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+from cnn_tui.kinds import KINDS, engine_for, schema_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Groups of modules that import each other, directly or through others (lazy imports too)."""
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles():
+    graph = grimp.build_graph("cnn_tui", exclude_type_checking_imports=True)
+    assert "cnn_tui.style.kind" in graph.modules and "cnn_tui.runner" in graph.modules
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_finder_sees_a_cycle():
+    graph = grimp.ImportGraph()
+    for name in ("a", "a.x", "a.y", "a.z"):
+        graph.add_module(name)
+    graph.add_import(importer="a.x", imported="a.y")
+    graph.add_import(importer="a.y", imported="a.z")
+    assert import_cycles(graph) == []
+    graph.add_import(importer="a.z", imported="a.x")
+    assert import_cycles(graph) == [["a.x", "a.y", "a.z"]]
+
+
+@pytest.mark.timeout(120)
+def test_import_contracts_hold():
+    """The engine never imports Textual, the dashboard never imports torch, the two faces are
+    independent, recipes never import the engine (.importlinter)."""
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint_imports, "import-linter is a dev dependency"
+    result = subprocess.run([lint_imports, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=110)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "4 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_has_a_schema_and_an_engine(kind):
+    assert schema_for(kind).model_fields["kind"].annotation is not None
+    engine = engine_for(kind)
+    for method in ("dry_run", "prepare", "describe", "check"):
+        assert callable(getattr(engine, method))
