@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup dashboard test lint benchmark clean
+.PHONY: setup dashboard check test test-slow lint benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ setup: $(STAMP)
 dashboard: $(STAMP)
 	$(BIN)/cnn-tui
 
+# The whole suite, as CI runs it: lint, then the fast tests, then the slow ones
+check: lint test test-slow
+
+# Everything but the slow cases, in two processes (pytest-xdist): minutes on 2 cores
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+# The style-transfer matrix (24 pairs x 300 steps) and the benchmark smoke run
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m slow
 
 # ruff (a small rule set), mypy (strict on the seams, see pyproject), import-linter (.importlinter)
 lint: $(STAMP)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError
+from cnn_tui.sinks import EventSink
 
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
 2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
@@ -211,7 +212,7 @@ def cmd_run(args) -> int:
 
     events_to_stdout = args.events == "-"
     printer = HeadlessPrinter(sys.stderr if events_to_stdout else sys.stdout, quiet=args.quiet)
-    sinks = [printer]
+    sinks: list[EventSink] = [printer]
     if events_to_stdout:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events:

@@ -1,21 +1,23 @@
 """The typed event stream every consumer reads: printer, run-directory writer, dashboard.
 
 Events are frozen dataclasses. On the wire (events.jsonl, or a pipe to the dashboard)
-each is one JSON line: {"v": 1, "type": "<name>", "t": <unix time>, ...fields}.
+each is one JSON line: {"v": 2, "type": "<name>", "t": <unix time>, ...fields}.
 Readers tolerate a torn last line and unknown event types, so old dashboards can read
-new runs and a run killed mid-write stays readable.
+new runs and a run killed mid-write stays readable; `EventReader` upgrades version 1
+streams (style transfer then borrowed the classification events) so old runs still open.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2  # 2: style transfer has StyleStarted/StyleStep of its own (1 borrowed RunStarted/Step)
 
 
 @dataclass(frozen=True)
@@ -32,32 +34,48 @@ class Event:
         return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=True)
 
 
-@dataclass(frozen=True)
-class RunStarted(Event):
-    """First event of a run (and of each resumed segment of it)."""
+@dataclass(frozen=True, kw_only=True)
+class Started(Event):
+    """What every kind's first event (of a run, and of each resumed segment) says."""
 
-    type: ClassVar[str] = "run_started"
     run_id: str
     recipe_name: str
     kind: str
     device: str
     device_name: str
-    epochs: int
-    steps_per_epoch: int
     total_steps: int
-    batch_size: int
-    num_train: int
-    num_val: int
-    num_classes: int
-    class_names: list[str]
     model_name: str
     layers: list[dict[str, Any]]
     total_params: int
     trainable_params: int
     start_step: int = 0
-    start_epoch: int = 0
     resumed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(Started):
+    """A classification run starts: its data and its epochs."""
+
+    type: ClassVar[str] = "run_started"
+    epochs: int
+    steps_per_epoch: int
+    batch_size: int
+    num_train: int
+    num_val: int
+    num_classes: int
+    class_names: list[str]
+    start_epoch: int = 0
     num_test: int = 0  # images held out for the final test score (0: no test split)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StyleStarted(Started):
+    """A style transfer starts: one image optimised for `total_steps` steps, coarse to fine."""
+
+    type: ClassVar[str] = "style_started"
+    width: int  # px of the output image (the content image's size)
+    height: int
+    levels: list[int] = field(default_factory=list)  # long side of each level, px (one entry: one size)
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,17 @@ class Step(Event):
     metrics: dict[str, float]
     images_per_sec: float = 0.0
     memory_mb: float = 0.0  # accelerator memory in use, or resident memory on CPU
+
+
+@dataclass(frozen=True)
+class StyleStep(Event):
+    """The losses of the image being optimised (loss/total, loss/content, loss/style, loss/tv...)."""
+
+    type: ClassVar[str] = "style_step"
+    step: int
+    metrics: dict[str, float]
+    steps_per_sec: float = 0.0  # optimiser steps (each ~2 loss evaluations with L-BFGS)
+    memory_mb: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -186,7 +215,7 @@ class RunFinished(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (RunStarted, Step, EpochEnd, Gradients, Image, Diagnosis, Log,
+    for cls in (RunStarted, StyleStarted, Step, StyleStep, EpochEnd, Gradients, Image, Diagnosis, Log,
                 CheckpointSaved, PhaseChanged, StateChanged, TestScore, RunFinished)
 }
 FINISHED_OK = ("completed", "early_stopped")
@@ -204,20 +233,55 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
         return None
 
 
+V1_STYLE_KIND = "style_transfer"  # the one kind version 1 wrote through classification events
+_PIXELS = re.compile(r"\((\d+)x(\d+) px\)$")
+
+
+class EventReader:
+    """Parses one stream's lines in order, upgrading version 1 events to today's shapes.
+
+    Stateful because a v1 step does not say which kind wrote it: the run_started before it does.
+    """
+
+    def __init__(self) -> None:
+        self.v1_style = False
+
+    def parse_line(self, line: str) -> Event | None:
+        """One JSON line to an event; None for blank, torn or foreign lines."""
+        line = line.strip()
+        if not line:
+            return None
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        if data.get("v", WIRE_VERSION) == 1:
+            data = self._upgrade_v1(data)
+        return event_from_dict(data)
+
+    def _upgrade_v1(self, data: dict[str, Any]) -> dict[str, Any]:
+        kind = data.get("type")
+        if kind == "run_started":
+            self.v1_style = data.get("kind") == V1_STYLE_KIND
+            if self.v1_style:  # epochs=1, num_train=1...: dropped; the size was only in the model name
+                size = _PIXELS.search(str(data.get("model_name", "")))
+                width, height = (int(size[1]), int(size[2])) if size else (0, 0)
+                return {**data, "type": StyleStarted.type, "width": width, "height": height}
+        elif kind == "step" and self.v1_style:  # images_per_sec carried steps per second
+            return {**data, "type": StyleStep.type, "steps_per_sec": data.get("images_per_sec", 0.0)}
+        return data
+
+
 def parse_line(line: str) -> Event | None:
-    """One JSON line to an event; None for blank, torn or foreign lines."""
-    line = line.strip()
-    if not line:
-        return None
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return None
-    return event_from_dict(data) if isinstance(data, dict) else None
+    """One line on its own (no upgrade of a v1 style step: use EventReader for a stream)."""
+    return EventReader().parse_line(line)
 
 
 def parse_lines(lines: Iterable[str]) -> Iterator[Event]:
+    reader = EventReader()
     for line in lines:
-        event = parse_line(line)
+        event = reader.parse_line(line)
         if event is not None:
             yield event

@@ -102,7 +102,9 @@ def from_backbone(name: str) -> Classifier:
     """An ImageNet classifier with its 1,000 labels, from weights already cached or shipped."""
     import torchvision.models as tvm
 
-    from cnn_tui.models.backbones.registry import TORCHVISION, download_imagenet
+    from cnn_tui.models.backbones.registry import TORCHVISION
+    from cnn_tui.models.backbones.weights import IMAGENET_MEAN, IMAGENET_STD, torchvision_net
+    from cnn_tui.recipes.weights import IMAGENET
 
     categories = tvm.EfficientNet_B0_Weights.DEFAULT.meta["categories"]  # the ImageNet-1k labels
     if name == "efficientnet_lite0":
@@ -110,12 +112,10 @@ def from_backbone(name: str) -> Classifier:
 
         net: nn.Module = EfficientNetLite0()
         net.load_state_dict(torch.load(imagenet_weights_path(), map_location="cpu", weights_only=True))
-        mean, std, crop, resize = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 224, 256
+        mean, std, crop, resize = IMAGENET_MEAN, IMAGENET_STD, 224, 256
     elif name in TORCHVISION:
         builder, weights_name = TORCHVISION[name]
-        enum = getattr(tvm, weights_name).DEFAULT
-        net = getattr(tvm, builder)(weights=None)
-        net.load_state_dict(download_imagenet(enum, name, "--backbone"))
+        net, enum = torchvision_net(builder, weights_name, IMAGENET, name, "--backbone")
         transforms = enum.transforms()
         mean, std = tuple(transforms.mean), tuple(transforms.std)
         crop, resize = transforms.crop_size[0], transforms.resize_size[0]

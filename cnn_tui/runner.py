@@ -17,13 +17,15 @@ import torch
 
 from cnn_tui import rundir
 from cnn_tui.errors import UsageError
-from cnn_tui.events import FINISHED_OK, RunStarted
+from cnn_tui.events import FINISHED_OK, RunFinished, Started
 from cnn_tui.kinds import engine_for
 from cnn_tui.recipes.loader import recipe_to_dict
+from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.sinks import EventSink, FanOut
 from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import device_name, pick_device
+from cnn_tui.train.wall_clock import WallClock
 
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "interrupted": 130, "diverged": 1, "failed": 1}
 
@@ -55,8 +57,7 @@ class Loop(Protocol):
     """A kind's loop: it runs to an outcome, and can continue from a checkpoint's state."""
 
     step: int
-    elapsed: float  # wall seconds of earlier segments (resume)
-    segment_start: float
+    clock: WallClock  # the run's wall time, earlier segments included
 
     def run(self) -> Outcome: ...
 
@@ -68,8 +69,8 @@ class Prepared(Protocol):
 
     def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> Loop: ...
 
-    def run_started(self, loop: Loop) -> dict[str, Any]:
-        """The kind's fields of the `run_started` event."""
+    def started(self, loop: Loop, **common: Any) -> Started:
+        """The kind's first event: `common` (what every kind says) plus its own fields."""
         ...
 
     def after_started(self, sink: EventSink, run_dir: Path | None, loop: Loop) -> None:
@@ -82,24 +83,24 @@ class Prepared(Protocol):
 
 
 class KindEngine(Protocol):
-    def dry_run(self, recipe: Any) -> Any:
+    def dry_run(self, recipe: RecipeCommon) -> RecipeCommon:
         """A copy of the recipe cut down to a couple of steps."""
         ...
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool) -> Prepared: ...
+    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool) -> Prepared: ...
 
-    def describe(self, recipe: Any) -> tuple[list[dict[str, Any]], int, int, str]:
+    def describe(self, recipe: RecipeCommon) -> tuple[list[dict[str, Any]], int, int, str]:
         """(layer rows, total params, trainable params, model name), without data or downloads."""
         ...
 
-    def check(self, recipe: Any, path: Path) -> str:
+    def check(self, recipe: RecipeCommon, path: Path) -> str:
         """`cnn-tui validate`'s report."""
         ...
 
 
 # ------------------------------------------------------------------ the run
 
-def execute(recipe: Any, options: RunOptions, sink: EventSink, control: RunControl | None = None) -> RunResult:
+def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl | None = None) -> RunResult:
     control = control or RunControl()
     state = _load_resume_state(options.resume) if options.resume is not None else None
     kind: KindEngine = engine_for(recipe.kind)
@@ -115,22 +116,25 @@ def execute(recipe: Any, options: RunOptions, sink: EventSink, control: RunContr
     if state is not None:
         loop.load_state_dict(state)
     started_at = time.time()
-    fan.emit(RunStarted(run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name, kind=recipe.kind,
-                        device=device.type, device_name=device_name(device), start_step=loop.step,
-                        resumed=state is not None, **prepared.run_started(loop)))
+    fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
+                              kind=recipe.kind, device=device.type, device_name=device_name(device),
+                              start_step=loop.step, resumed=state is not None))
     prepared.after_started(fan, run_dir, loop)
     try:
         outcome = loop.run()
+        summary = summary_fields(recipe, outcome.status, outcome.reason, device, run_dir, started_at,
+                                 loop.clock.seconds, **prepared.summary(outcome, loop))
+        if run_dir is not None:  # before `finished`: whoever sees the run end finds its summary written
+            rundir.write_summary(run_dir, summary)
+        fan.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=loop.step,
+                             epoch=summary.get("epochs_completed", 0), wall_seconds=summary["wall_seconds"],
+                             best=summary.get("best") or {}, final=summary.get("final") or {}))
     finally:
         fan.close()
-    summary = summary_fields(recipe, outcome.status, outcome.reason, device, run_dir, started_at,
-                             loop.elapsed + time.time() - loop.segment_start, **prepared.summary(outcome, loop))
-    if run_dir is not None:
-        rundir.write_summary(run_dir, summary)
     return RunResult(outcome.status, EXIT_CODES[outcome.status], run_dir, summary)
 
 
-def _open_run_dir(recipe: Any, options: RunOptions) -> Path | None:
+def _open_run_dir(recipe: RecipeCommon, options: RunOptions) -> Path | None:
     """The run's directory: none for a dry run, the old one on resume, else a new one with recipe.yaml."""
     if options.dry_run:
         return None
@@ -150,7 +154,7 @@ def _load_resume_state(run_dir: Path) -> dict[str, Any]:
         raise UsageError(f"--resume: {exc}") from None
 
 
-def summary_fields(recipe: Any, status: str, reason: str, device: torch.device, run_dir: Path | None,
+def summary_fields(recipe: RecipeCommon, status: str, reason: str, device: torch.device, run_dir: Path | None,
                    started_at: float, wall_seconds: float, **specific: Any) -> dict[str, Any]:
     """summary.json: the fields every kind of run has, then its own (`specific`)."""
     return {

@@ -4,34 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn_tui.data.expected import expected_input
 from cnn_tui.kinds import engine_for
-
-CHANNELS = {"mnist": 1, "fashion_mnist": 1, "lfw_faces": 1}
-CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 100, "oxford_pet": 2, "lfw_faces": 2}
-
-
-def expected_input(recipe) -> tuple[int, int, int]:
-    """(channels, image size, classes) the data section will produce, without loading it."""
-    data = recipe.data
-    channels = 1 if data.grayscale else CHANNELS.get(data.dataset, 3)
-    if recipe.kind != "scratch":
-        channels = 3  # pretrained bases take RGB; grayscale is repeated
-    classes = len(data.shapes.classes) if data.dataset == "shapes" else CLASSES.get(data.dataset, 2)
-    if data.dataset == "image_folder":
-        classes = _folder_classes(data) or classes
-    return channels, data.image_size, classes
-
-
-def _folder_classes(data) -> int | None:
-    """Class folders of an image_folder recipe, from file names only (None if unusable: the
-    data line of `validate` says why)."""
-    from cnn_tui.data.layout import scan
-    from cnn_tui.errors import DataError
-
-    try:
-        return len(scan(data).classes)
-    except DataError:
-        return None
 
 
 def describe_model(recipe) -> tuple[list[dict], int, int, str]:

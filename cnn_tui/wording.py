@@ -12,6 +12,11 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def format_eta(seconds: float | None) -> str:
+    """An ETA, or "?" while the speed is not known yet."""
+    return "?" if seconds is None else format_duration(seconds)
+
+
 def format_test_score(e: TestScore) -> str:
     """The test score in words, with the weakest classes (where a model's mistakes live)."""
     line = (f"Test set ({e.count:,} images never seen in training), scored with {e.weights}: "

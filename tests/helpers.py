@@ -27,10 +27,10 @@ def of_type(events: list, kind: str) -> list:
 
 
 def stop_at(step: int, control: RunControl):
-    """An on_event callback that asks the run to stop once a step event reaches `step`."""
+    """An on_event callback that asks the run to stop once a (style) step event reaches `step`."""
 
     def on_event(event) -> None:
-        if event.type == "step" and event.step >= step:
+        if event.type in ("step", "style_step") and event.step >= step:
             control.request_stop("test stop")
 
     return on_event

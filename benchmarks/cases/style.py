@@ -28,7 +28,7 @@ def _run(out: Path, recipe: str, *sets: str) -> list[dict]:
 
 
 def _steps(events: list[dict]) -> list[dict]:
-    return [e for e in events if e["type"] == "step"]
+    return [e for e in events if e["type"] == "style_step"]
 
 
 def seconds_per_step(events: list[dict]) -> float:

@@ -16,8 +16,8 @@ from cnn_tui.image_modes import to_mode
 
 def load_image(path: str | Path, size: int, grayscale: bool) -> np.ndarray:
     """One file to a C x size x size uint8 array (raises OSError/ValueError if unreadable)."""
-    with Image.open(path) as img:
-        img = to_mode(img, "L" if grayscale else "RGB")
+    with Image.open(path) as opened:
+        img = to_mode(opened, "L" if grayscale else "RGB")
         scale = size / min(img.size)
         new = (max(size, round(img.width * scale)), max(size, round(img.height * scale)))
         img = img.resize(new, Image.Resampling.BILINEAR)
@@ -50,7 +50,7 @@ def load_images(
         arrays = list(pool.map(one, paths, chunksize=32))
     kept = [i for i, a in enumerate(arrays) if a is not None]
     report_unreadable(paths, kept, on_corrupt, field, log)
-    return torch.from_numpy(np.stack([arrays[i] for i in kept])), kept
+    return torch.from_numpy(np.stack([a for a in arrays if a is not None])), kept
 
 
 def report_unreadable(paths: Sequence[str], kept: list[int], on_corrupt: str, field: str,

@@ -74,7 +74,7 @@ def _class_files(folder: Path, field_name: str) -> dict[str, list[str]]:
 
 def _images_under(folder: Path) -> list[str]:
     """Image files anywhere below `folder` (os.walk: a third of rglob's time on 20,000 files)."""
-    out = []
+    out: list[str] = []
     for parent, dirs, names in os.walk(folder, followlinks=True):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         out.extend(os.path.join(parent, n) for n in names if os.path.splitext(n)[1].lower() in IMAGE_EXTENSIONS)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from cnn_tui.data import shapes
 from cnn_tui.data.bundle import DataBundle, ImageSet
 from cnn_tui.data.decode_cache import load_images_cached
+from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.split import split_indices
 from cnn_tui.errors import DataError, DataUnavailableError
 
@@ -55,9 +56,9 @@ def load_data(data, seed: int, log: Log = lambda _: None, channels: int | None =
     train, val, test, split_note = _split(pools, data, seed)
     if data.per_class is not None:
         train = train.subset(_per_class(train.y, data.per_class, len(pools.classes), seed))
-    image_channels = 1 if data.grayscale else (3 if train.streamed else int(train.x.shape[1]))
-    out_channels = 3 if channels == 3 else image_channels
-    if channels == 3 and not train.streamed:
+    image_channels = 1 if data.grayscale else (3 if train.x is None else int(train.x.shape[1]))
+    out_channels = PRETRAINED_CHANNELS if channels == PRETRAINED_CHANNELS else image_channels
+    if channels == PRETRAINED_CHANNELS and not train.streamed:
         train, val = _rgb(train), _rgb(val)
         test = _rgb(test) if test is not None else None
     bundle = DataBundle(train, val, test, pools.classes, out_channels, data.image_size)
@@ -134,8 +135,8 @@ def _pools(data, seed: int, log: Log, info: Log) -> Pools:
 
 def _shapes(data, seed: int) -> Pools:
     cfg = data.shapes
-    x, y = shapes.generate(cfg.num_train + cfg.num_val, data.image_size, cfg.classes, cfg.noise, seed)
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    pixels, labels = shapes.generate(cfg.num_train + cfg.num_val, data.image_size, cfg.classes, cfg.noise, seed)
+    x, y = torch.from_numpy(pixels), torch.from_numpy(labels)
     if data.grayscale:
         x = _fit(x, data)
     n = cfg.num_train
@@ -266,10 +267,11 @@ def preview(data, seed: int) -> str:
     if data.dataset != "image_folder":
         where = {"shapes": "generated shapes", "lfw_faces": "lfw_faces from scikit-image"}.get(
             data.dataset, f"{data.dataset} from {data.root}")
-        test = ("the official test set gives the final test score" if data.dataset in (*TORCHVISION_SETS, "oxford_pet")
-                else "a final test score with data.test_split" if data.test_split is None
-                else f"test_split {data.test_split:g} held out for the final test score")
-        return f"{where}; {test}"
+        official = data.dataset in (*TORCHVISION_SETS, "oxford_pet")
+        scored = ("the official test set gives the final test score" if official
+                  else "a final test score with data.test_split" if data.test_split is None
+                  else f"test_split {data.test_split:g} held out for the final test score")
+        return f"{where}; {scored}"
     pools = _image_folder(data, lambda _m: None, lambda _m: None, decode=False)
     train, val, test, note = _split(pools, data, seed)
     bundle = DataBundle(train, val, test, pools.classes, 0, data.image_size)

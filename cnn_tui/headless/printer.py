@@ -20,12 +20,15 @@ from cnn_tui.events import (
     Log,
     RunFinished,
     RunStarted,
+    Started,
     StateChanged,
     Step,
+    StyleStarted,
+    StyleStep,
     TestScore,
 )
-from cnn_tui.kinds import optimises_an_image
-from cnn_tui.wording import format_duration, format_test_score
+from cnn_tui.progress import eta_seconds, fraction_done
+from cnn_tui.wording import format_duration, format_eta, format_test_score
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
 
@@ -37,8 +40,7 @@ class HeadlessPrinter:
         self.tty = self.stream.isatty() if tty is None else tty
         self.quiet = quiet
         self.progress_seconds = progress_seconds
-        self.started: RunStarted | None = None
-        self.segment_start = time.time()
+        self.started: Started | None = None
         self.last_progress = 0.0
         self.progress_shown = False
         self.header_printed = False
@@ -67,14 +69,17 @@ class HeadlessPrinter:
     def close(self) -> None:
         pass
 
-    def _on_run_started(self, e: RunStarted) -> None:
-        self.started, self.segment_start = e, time.time()
+    def _on_style_started(self, e: StyleStarted) -> None:
+        self.started = e
         if self.quiet:
             return
-        if optimises_an_image(e.kind):
-            verb = f"resuming at step {e.start_step} of" if e.resumed else "optimising an image with"
-            self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} features ({e.total_params:,} "
-                      f"params, frozen) on {e.device_name}; {e.total_steps} steps; run: {e.run_id}")
+        verb = f"resuming at step {e.start_step} of" if e.resumed else "optimising an image with"
+        self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} features ({e.total_params:,} "
+                  f"params, frozen) on {e.device_name}; {e.total_steps} steps; run: {e.run_id}")
+
+    def _on_run_started(self, e: RunStarted) -> None:
+        self.started = e
+        if self.quiet:
             return
         verb = f"resuming at epoch {e.start_epoch + 1}, step {e.start_step}" if e.resumed else "training"
         self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} ({e.total_params:,} params) "
@@ -83,26 +88,36 @@ class HeadlessPrinter:
         self.line(f"data: {e.num_train:,} train / {e.num_val:,} val{test} images, {e.num_classes} classes; "
                   f"{e.epochs} epochs x {e.steps_per_epoch} steps of {e.batch_size}; run: {e.run_id}")
 
-    def _on_step(self, e: Step) -> None:
-        if self.quiet or self.started is None:
-            return
+    def _progress_due(self) -> bool:
+        """At most 10 redraws a second in a terminal; one line every `progress_seconds` elsewhere."""
         now = time.time()
-        interval = 0.1 if self.tty else self.progress_seconds
-        if now - self.last_progress < interval:
-            return
+        if self.quiet or self.started is None or now - self.last_progress < (0.1 if self.tty else
+                                                                               self.progress_seconds):
+            return False
         self.last_progress = now
+        return True
+
+    def _on_step(self, e: Step) -> None:
         s = self.started
-        in_epoch = e.step - e.epoch * s.steps_per_epoch
-        done = max(e.step - s.start_step, 1)
-        eta = (now - self.segment_start) / done * max(s.total_steps - e.step, 0)
+        if not isinstance(s, RunStarted) or not self._progress_due():
+            return
+        eta = eta_seconds(s, e)
         bar_width = 20
-        filled = int(bar_width * min(in_epoch / max(s.steps_per_epoch, 1), 1.0))
-        if optimises_an_image(s.kind):
-            text = style_progress(e, s.total_steps, eta)
-        else:
-            text = (f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (bar_width - filled)}] "
-                    f"step {e.step}/{s.total_steps}  loss {e.metrics.get('train/loss', float('nan')):.4f}  "
-                    f"lr {e.metrics.get('lr', 0):.3g}  {e.images_per_sec:,.0f} img/s  ETA {format_duration(eta)}")
+        filled = int(bar_width * fraction_done(e.step - e.epoch * s.steps_per_epoch, s.steps_per_epoch))
+        self._progress(f"epoch {e.epoch + 1}/{s.epochs} [{'#' * filled}{'.' * (bar_width - filled)}] "
+                       f"step {e.step}/{s.total_steps}  loss {e.metrics.get('train/loss', float('nan')):.4f}  "
+                       f"lr {e.metrics.get('lr', 0):.3g}  {e.images_per_sec:,.0f} img/s  ETA {format_eta(eta)}")
+
+    def _on_style_step(self, e: StyleStep) -> None:
+        s = self.started
+        if s is None or not self._progress_due():
+            return
+        eta = eta_seconds(s, e)
+        seconds_per_step = 1.0 / e.steps_per_sec if e.steps_per_sec > 0 else 0.0
+        self._progress(f"step {e.step}/{s.total_steps}{loss_line(e.metrics).replace(';', ' ')}  "
+                       f"{seconds_per_step:.3f} s/step  ETA {format_eta(eta)}")
+
+    def _progress(self, text: str) -> None:
         if self.tty:
             self._write("\r\x1b[2K" + text)
             self.progress_shown = True
@@ -116,7 +131,7 @@ class HeadlessPrinter:
             self.line(HEADER)
             self.header_printed = True
         m = e.metrics
-        epochs = self.started.epochs if self.started else e.epoch
+        epochs = self.started.epochs if isinstance(self.started, RunStarted) else e.epoch
         self.line(f"{e.epoch:>3}/{epochs:<3}  {m['train/loss']:>10.4f}  {m['train/acc']:>9.2%}  "
                   f"{m['val/loss']:>9.4f}  {m['val/acc']:>8.2%}  {m['lr']:>9.3g}  "
                   f"{format_duration(e.seconds):>7}{'  *' if e.is_best else ''}")
@@ -142,7 +157,7 @@ class HeadlessPrinter:
             self.line(f"- final image: {e.path}")
 
     def _on_finished(self, e: RunFinished) -> None:
-        if self.started is not None and optimises_an_image(self.started.kind):
+        if isinstance(self.started, StyleStarted):
             self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, "
                       f"{e.wall_seconds / max(e.step, 1):.3f} s/step){loss_line(e.final)}")
             return
@@ -166,9 +181,3 @@ def loss_line(metrics: dict[str, float]) -> str:
     parts = [f"{name} {metrics[f'loss/{name}']:.4g}" for name in ("total", "content", "style", "tv")
              if f"loss/{name}" in metrics]
     return "; " + ", ".join(parts)
-
-
-def style_progress(e: Step, total_steps: int, eta: float) -> str:
-    seconds_per_step = 1.0 / e.images_per_sec if e.images_per_sec > 0 else 0.0
-    return (f"step {e.step}/{total_steps}{loss_line(e.metrics).replace(';', ' ')}  "
-            f"{seconds_per_step:.3f} s/step  ETA {format_duration(eta)}")

@@ -16,6 +16,7 @@ import torch.nn as nn
 
 from cnn_tui.atomic import atomic_write
 from cnn_tui.data.bundle import ImageSet
+from cnn_tui.recipes.weights import is_file as is_weights_file
 
 CACHE_VERSION = 2  # 2: splits are train/val/test, each stored with its labels
 
@@ -27,7 +28,7 @@ def cache_key(recipe, sizes: list[int]) -> str:
     for how_not_what in ("augment", "loader", "workers", "decode_cache"):
         data.pop(how_not_what, None)
     weights = recipe.backbone.weights
-    if weights not in ("imagenet", "none") and os.path.isfile(weights):
+    if is_weights_file(weights) and os.path.isfile(weights):
         stat = os.stat(weights)
         weights = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}"
     identity = {"v": CACHE_VERSION, "data": data, "seed": recipe.seed, "backbone": recipe.backbone.name,

@@ -61,8 +61,7 @@ def from_layers(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.
         elif spec.flatten:
             add("flatten", nn.Flatten())
         elif spec.global_pool is not None:
-            pool = nn.AdaptiveAvgPool2d(1) if spec.global_pool == "avg" else nn.AdaptiveMaxPool2d(1)
-            add("gpool", pool)
+            add("gpool", nn.AdaptiveAvgPool2d(1) if spec.global_pool == "avg" else nn.AdaptiveMaxPool2d(1))
             add("flatten", nn.Flatten())
         elif spec.linear is not None:
             if spatial:

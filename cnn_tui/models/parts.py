@@ -10,9 +10,11 @@ Batch-norm layers always start at weight 1, bias 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch.nn as nn
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": lambda: nn.ReLU(inplace=True),
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,

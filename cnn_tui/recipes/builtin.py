@@ -44,7 +44,8 @@ def headers(folder: Path | None = None) -> Iterator[dict[str, str]]:
         except (OSError, yaml.YAMLError):
             raw = None
         raw = raw if isinstance(raw, dict) else {}
-        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        section = raw.get("data")
+        data = section if isinstance(section, dict) else {}
         yield {
             "name": path.stem,
             "kind": str(raw.get("kind", DEFAULT_KIND)),

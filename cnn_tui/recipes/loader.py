@@ -16,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from cnn_tui.errors import RecipeError, UsageError
 from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image, schema_for
-from cnn_tui.recipes import builtin
+from cnn_tui.recipes import builtin, weights
+from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.recipes.yaml_io import compose, describe_yaml_error, line_of, load_yaml_text
 
 
@@ -40,7 +41,7 @@ def resolve_ref(ref: str) -> Path:
     )
 
 
-def load_recipe(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Any, Path]:
+def load_recipe(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple[RecipeCommon, Path]:
     """Load, override and validate a recipe. Returns (recipe, path of the file)."""
     path = resolve_ref(str(ref))
     try:
@@ -121,7 +122,7 @@ def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
         loc = tuple(error["loc"])
         line = line_of(compose(text), loc) if text else None
         where = f"{path}:{line}" if line else str(path)
-        message = explain(error, model, loc)
+        message = explain(dict(error), model, loc)
         named = loc and message.startswith(f"{format_loc(loc)}.")  # a check that names its own field
         field = f"{format_loc(loc)}: " if loc and not named else ""
         raise RecipeError(f"{where}: {field}{message}") from None
@@ -148,7 +149,7 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
         current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
         if current is None:
             return None
-    return current
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
@@ -181,9 +182,8 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
     root = Path(data.root).expanduser()
     data.root = str(root if root.is_absolute() else (base / root).resolve())
     backbone = getattr(recipe, "backbone", None)
-    if backbone is not None and backbone.weights not in ("imagenet", "none"):
-        weights = Path(backbone.weights).expanduser()
-        backbone.weights = str(weights if weights.is_absolute() else (base / weights).resolve())
+    if backbone is not None and weights.is_file(backbone.weights):
+        backbone.weights = _absolute(backbone.weights, base)
     cache = getattr(recipe, "cache_dir", None)
     if cache is not None:
         cache_path = Path(cache).expanduser()
@@ -203,10 +203,10 @@ def _resolve_style_paths(recipe: Any, base: Path) -> Any:
         value = getattr(recipe, field)
         if not value.startswith(SAMPLE_PREFIX):
             setattr(recipe, field, _absolute(value, base))
-    if recipe.feature_net.weights not in ("imagenet", "none"):
+    if weights.is_file(recipe.feature_net.weights):
         recipe.feature_net.weights = _absolute(recipe.feature_net.weights, base)
     return recipe
 
 
-def recipe_to_dict(recipe: Any) -> dict[str, Any]:
+def recipe_to_dict(recipe: BaseModel) -> dict[str, Any]:
     return recipe.model_dump(mode="json")

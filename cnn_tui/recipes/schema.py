@@ -6,9 +6,11 @@ pydantic's errors into one line naming the file, the field and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cnn_tui.recipes.weights import IMAGENET
 
 
 class Strict(BaseModel):
@@ -22,16 +24,17 @@ DatasetName = Literal[
 ]
 
 
+DEFAULT_VGG: tuple[int | Literal["M"], ...] = (16, 16, "M", 32, 32, "M", 64, "M")
+ShapeName = Literal["circle", "square", "triangle", "cross", "ring", "semicircle"]
+
+
 class ShapesData(Strict):
     """The built-in procedurally generated dataset (offline, seeded)."""
 
     num_train: int = Field(4000, ge=10, le=1_000_000)  # images
     num_val: int = Field(1000, ge=10, le=1_000_000)  # images
     noise: float = Field(0.08, ge=0.0, le=1.0)  # std of pixel noise, on a 0..1 scale
-    classes: list[Literal["circle", "square", "triangle", "cross", "ring", "semicircle"]] = Field(
-        default_factory=lambda: ["circle", "square", "triangle", "cross", "ring", "semicircle"],
-        min_length=2,
-    )
+    classes: list[ShapeName] = Field(default_factory=lambda: list(get_args(ShapeName)), min_length=2)
 
 
 class Augment(Strict):
@@ -41,6 +44,12 @@ class Augment(Strict):
     crop_padding: int = Field(0, ge=0, le=64)  # random crop after zero-padding this many pixels
     rotation: float = Field(0.0, ge=0.0, le=180.0)  # max degrees, uniform in [-r, r]
     color_jitter: float = Field(0.0, ge=0.0, le=1.0)  # brightness/contrast strength
+
+    def in_words(self) -> list[str]:
+        """The augmentations that are on, e.g. ["flip", "crop±4"]; empty when none is."""
+        return [name for name, on in (("flip", self.hflip), (f"crop±{self.crop_padding}", self.crop_padding),
+                                      (f"rotate±{self.rotation:g}°", self.rotation),
+                                      (f"jitter {self.color_jitter:g}", self.color_jitter)) if on]
 
 
 class Data(Strict):
@@ -100,7 +109,7 @@ class LayerSpec(Strict):
     def _conv_form(cls, value: int | dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return None
-        spec = {"out": value} if isinstance(value, int) else dict(value)
+        spec: dict[str, Any] = {"out": value} if isinstance(value, int) else dict(value)
         _check_keys(spec, {"out", "kernel", "stride", "padding"})
         spec.setdefault("kernel", 3)
         spec.setdefault("stride", 1)
@@ -117,7 +126,7 @@ class LayerSpec(Strict):
     def _pool_form(cls, value: str | dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return None
-        spec = {"type": value} if isinstance(value, str) else dict(value)
+        spec: dict[str, Any] = {"type": value} if isinstance(value, str) else dict(value)
         _check_keys(spec, {"type", "size", "stride"})
         spec.setdefault("type", "max")
         spec.setdefault("size", 2)
@@ -157,9 +166,7 @@ class Model(Strict):
     dropout: float = Field(0.0, ge=0.0, lt=1.0)  # before the classifier layers
     init: Literal["kaiming", "xavier", "torch"] = "kaiming"
     # vgg: channels per conv, "M" for a 2x2 max-pool
-    vgg_config: list[int | Literal["M"]] = Field(
-        default_factory=lambda: [16, 16, "M", 32, 32, "M", 64, "M"], min_length=1
-    )
+    vgg_config: list[int | Literal["M"]] = Field(default_factory=lambda: list(DEFAULT_VGG), min_length=1)
     hidden: int = Field(0, ge=0)  # vgg: hidden units of the dense head (0: none)
     # resnet: residual blocks per stage; channels double each stage from `width`
     blocks: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
@@ -263,8 +270,9 @@ class Logging(Strict):
 
 
 class RecipeCommon(Strict):
-    """What every kind of recipe has."""
+    """What every kind of recipe has (each kind's schema narrows `kind` to its own name)."""
 
+    kind: str
     name: str = Field("recipe", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
     seed: int = Field(0, ge=0)
@@ -296,7 +304,7 @@ class Backbone(Strict):
     """A pretrained convolutional base. weights: imagenet, none (random), or a state-dict file."""
 
     name: BackboneName = "efficientnet_lite0"
-    weights: str = "imagenet"
+    weights: str = IMAGENET
 
 
 class Head(Strict):
@@ -334,9 +342,7 @@ class FeatureExtractionRecipe(RecipeBase):
     @model_validator(mode="after")
     def _checks(self) -> FeatureExtractionRecipe:
         _transfer_image_size(self)
-        augment = self.data.augment
-        if self.mode == "precompute" and any((augment.hflip, augment.crop_padding, augment.rotation,
-                                              augment.color_jitter)):
+        if self.mode == "precompute" and self.data.augment.in_words():
             raise ValueError("data.augment: mode 'precompute' runs the base once, so it cannot augment; "
                              "use mode: end_to_end or remove data.augment")
         return self

@@ -6,11 +6,12 @@ There is no dataset and no classifier here, so this kind has its own fields inst
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cnn_tui.recipes.schema import RecipeCommon, Strict
+from cnn_tui.recipes.weights import IMAGENET, RANDOM_INIT
 from cnn_tui.style.layer_names import DEFAULT_LAYERS, layer_names
 from cnn_tui.style.levels import MIN_LEVEL_PX
 from cnn_tui.style.samples import unknown_sample
@@ -20,16 +21,16 @@ DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
 class FeatureNetSpec(Strict):
     name: Literal["vgg19", "vgg16", "random", "efficientnet_lite0"] = "vgg19"
-    weights: str = "imagenet"  # imagenet, none (random init), or a state-dict file; random: none
+    weights: str = IMAGENET  # imagenet, none (random init), or a state-dict file; random: none
     pooling: Literal["avg", "max"] = "avg"  # vgg/random: Gatys et al. found average pooling smoother
 
     @model_validator(mode="after")
     def _random_has_no_weights(self) -> FeatureNetSpec:
         if self.name == "random":
-            if "weights" in self.model_fields_set and self.weights != "none":
-                raise ValueError("the random net is never trained: leave out weights or set it to none")
-            if self.weights != "none":  # assigning re-runs this validator: only once
-                self.weights = "none"
+            if "weights" in self.model_fields_set and self.weights != RANDOM_INIT:
+                raise ValueError(f"the random net is never trained: leave out weights or set it to {RANDOM_INIT}")
+            if self.weights != RANDOM_INIT:  # assigning re-runs this validator: only once
+                self.weights = RANDOM_INIT
         return self
 
 
@@ -74,7 +75,7 @@ class StyleTransferRecipe(RecipeCommon):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_training_sections(cls, raw):
+    def _no_training_sections(cls, raw: Any) -> Any:
         """`train:`/`data:` (or `--epochs`) from the other kinds: say what this kind uses instead."""
         if isinstance(raw, dict):
             for key, instead in (("train", "steps: N and optimizer:"), ("data", "content_image:, style_image: "

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from cnn_tui.models.backbones.weights import IMAGENET_MEAN, IMAGENET_STD, torchvision_net
 from cnn_tui.style.layer_names import LITE0_BLOCKS, RANDOM_WIDTHS, VGG_CONFIGS, layer_names
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
@@ -51,18 +49,10 @@ def _pool(kind: str) -> nn.Module:
 
 
 def _vgg(name: str, weights: str, pooling: str) -> nn.Sequential:
-    import torchvision.models as tvm
-
-    from cnn_tui.models.backbones.registry import download_imagenet, load_state_dict_file
-
-    net = getattr(tvm, name)(weights=None)
-    if weights == "imagenet":
-        enum = getattr(tvm, f"{name.upper()}_Weights").DEFAULT
-        net.load_state_dict(download_imagenet(enum, name, "feature_net.weights"))
-    elif weights != "none":
-        load_state_dict_file(net, weights, name, "feature_net.weights")
-    layers = OrderedDict()
-    for layer_name, module in zip(layer_names(name), net.features):
+    net, _ = torchvision_net(name, f"{name.upper()}_Weights", weights, name, "feature_net.weights")
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    features: nn.Sequential = net.features  # type: ignore[assignment]  # torchvision's VGG
+    for layer_name, module in zip(layer_names(name), features):
         if isinstance(module, nn.ReLU):
             module = nn.ReLU(inplace=False)
         elif isinstance(module, nn.MaxPool2d):
@@ -73,12 +63,13 @@ def _vgg(name: str, weights: str, pooling: str) -> nn.Sequential:
 
 def _random(pooling: str, seed: int) -> nn.Sequential:
     generator = torch.Generator().manual_seed(seed)
-    layers, channels = OrderedDict(), 3
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    channels = 3
     for block, width in enumerate(RANDOM_WIDTHS, start=1):
         conv = nn.Conv2d(channels, width, 3, padding=1, padding_mode="reflect")
         with torch.no_grad():  # He init, drawn from our own generator so the net is seeded
             conv.weight.normal_(0.0, (2.0 / (channels * 9)) ** 0.5, generator=generator)
-            conv.bias.zero_()
+            conv.bias.zero_()  # type: ignore[union-attr]  # bias=True above
         layers[f"conv{block}_1"], layers[f"relu{block}_1"] = conv, nn.ReLU()
         if block < len(RANDOM_WIDTHS):
             layers[f"pool{block}"] = _pool(pooling)
@@ -104,6 +95,9 @@ class FeatureExtractor(nn.Module):
         self.register_buffer("std", torch.tensor(net.std).view(1, 3, 1, 1))
         self.eval()
         self.requires_grad_(False)
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (image - self.mean) / self.std

@@ -50,7 +50,7 @@ def sample_image(name: str, field: str):
     if name in SKIMAGE_SAMPLES:
         import skimage
 
-        with Image.open(Path(skimage.data_dir) / SKIMAGE_SAMPLES[name]) as opened:
+        with Image.open(Path(skimage.data.data_dir) / SKIMAGE_SAMPLES[name]) as opened:
             return to_mode(opened)
     if name == "mosaic":
         return mosaic()
@@ -79,9 +79,8 @@ def _mosaic_pixels(size: int, cells: int, seed: int) -> np.ndarray:
     nearest = np.argsort(dist, axis=1)[:, :2]
     d0 = np.take_along_axis(dist, nearest[:, :1], axis=1)[:, 0]
     d1 = np.take_along_axis(dist, nearest[:, 1:], axis=1)[:, 0]
-    image = colours[nearest[:, 0]]
     shade = 0.75 + 0.25 * np.clip(1 - d0 / 40.0, 0, 1)  # lighter towards each cell's centre
-    image = image * shade[:, None]
+    image = colours[nearest[:, 0]] * shade[:, None]
     image[(d1 - d0) < 3.0] = (20, 20, 24)  # the lead between the panes
     pixels = image.reshape(size, size, 3).clip(0, 255).astype(np.uint8)
     pixels.flags.writeable = False  # shared by every caller

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from cnn_tui.errors import RecipeError
-from cnn_tui.events import Image
+from cnn_tui.events import Image, StyleStarted
 from cnn_tui.models.summary import count_params, layer_table
 from cnn_tui.sinks import EventSink
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
@@ -93,13 +93,12 @@ class PreparedStyle:
     def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> StyleTransfer:
         return StyleTransfer(self.recipe, self.levels, self.build, self.image, self.device, sink, control, run_dir)
 
-    def run_started(self, loop: StyleTransfer) -> dict[str, Any]:
+    def started(self, loop: StyleTransfer, **common: Any) -> StyleStarted:
         height, width = self.content.shape[-2:]
-        return dict(
-            epochs=1, steps_per_epoch=loop.total_steps, total_steps=loop.total_steps, batch_size=1, num_train=1,
-            num_val=0, num_classes=0, class_names=[], model_name=f"{self.model_name} ({width}x{height} px)",
+        return StyleStarted(
+            **common, total_steps=loop.total_steps, model_name=f"{self.model_name} ({width}x{height} px)",
             layers=[{**row, "trainable": 0} for row in self.layers], total_params=self.total_params,
-            trainable_params=0, start_epoch=0)
+            trainable_params=0, width=int(width), height=int(height), levels=[level.size for level in self.levels])
 
     def after_started(self, sink: EventSink, run_dir: Path | None, loop: StyleTransfer) -> None:
         if run_dir is None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, RunFinished, StateChanged, Step
+from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
 from cnn_tui.sinks import EventSink
 from cnn_tui.style.images import save_png
 from cnn_tui.style.levels import Level, level_at
@@ -37,6 +37,7 @@ from cnn_tui.style.losses import Losses, StyleObjective
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import memory_in_use
+from cnn_tui.train.wall_clock import WallClock
 
 PIXEL_MARGIN = 1e-3  # the start image is kept this far inside (0, 1): the reflection's kink at 1 has no slope
 RISE_TOLERANCE = 0.01  # a logged total more than 1% above the previous one counts as going backwards
@@ -89,8 +90,7 @@ class StyleTransfer:
         self.run_dir = run_dir
         self.optimizer = self._new_optimizer()
         self.step = 0
-        self.elapsed = 0.0  # seconds of earlier segments (resumed runs)
-        self.segment_start = time.time()
+        self.clock = WallClock()
         self.first: dict[str, float] = {}
         self.latest: dict[str, float] = {}
         self.last_good = self.image
@@ -130,7 +130,7 @@ class StyleTransfer:
     def state_dict(self) -> dict:
         return {"kind": "style_transfer", "step": self.step, "level": self.level, "latent": self.latent.detach().cpu(),
                 "image": self.image.cpu(), "optimizer": self.optimizer.state_dict(), "first": self.first,
-                "elapsed": self.elapsed + time.time() - self.segment_start}
+                "elapsed": self.clock.seconds}
 
     def load_state_dict(self, state: dict) -> None:
         if "latent" in state:
@@ -146,12 +146,12 @@ class StyleTransfer:
             self.sink.emit(Log(level="warning", message=(
                 "this checkpoint predates the image's parametrisation: the image is kept, "
                 "the optimiser's history starts afresh")))
-        self.step, self.first, self.elapsed = state["step"], dict(state["first"]), state["elapsed"]
+        self.step, self.first, self.clock.earlier = state["step"], dict(state["first"]), state["elapsed"]
         self.last_good = self.image
 
     # ------------------------------------------------------------------ loop
     def run(self) -> StyleOutcome:
-        self.segment_start = time.time()
+        self.clock.start_segment()
         try:
             outcome = self._loop()
         except torch.cuda.OutOfMemoryError:
@@ -191,7 +191,7 @@ class StyleTransfer:
         if self.step == 0:
             with torch.no_grad():
                 self.first = self.latest = self.objective(self.image).metrics()
-            self.sink.emit(Step(step=0, epoch=0, metrics=self.first))
+            self.sink.emit(StyleStep(step=0, metrics=self.first))
             self._snapshot("init")
         tick_time, tick_steps = time.time(), 0
         while self.step < steps:
@@ -203,7 +203,7 @@ class StyleTransfer:
             if level_at(self.levels, self.step) != self.level:
                 self._enter_level(level_at(self.levels, self.step))
             self._evaluations.clear()
-            self.optimizer.step(self._closure)
+            self.optimizer.step(self._closure)  # type: ignore[arg-type]  # L-BFGS takes a tensor loss
             self.step += 1
             tick_steps += 1
             level_done = self.step == self.levels[self.level].end
@@ -216,9 +216,9 @@ class StyleTransfer:
                 self.latest = metrics
                 self.last_good = self.image
                 now = time.time()
-                self.sink.emit(Step(step=self.step, epoch=0, metrics=metrics,
-                                    images_per_sec=tick_steps / max(now - tick_time, 1e-9),
-                                    memory_mb=memory_in_use(self.device) / 2**20))
+                self.sink.emit(StyleStep(step=self.step, metrics=metrics,
+                                         steps_per_sec=tick_steps / max(now - tick_time, 1e-9),
+                                         memory_mb=memory_in_use(self.device) / 2**20))
                 tick_time, tick_steps = now, 0
             if self.step % snap_every == 0 and self.step < steps:
                 self._snapshot("snapshot")
@@ -271,9 +271,6 @@ class StyleTransfer:
             diagnoses.insert(0, went_backwards(self.rises, self.recipe.optimizer.name, self.step))
         for diagnosis in diagnoses:
             self.sink.emit(diagnosis)
-        wall = self.elapsed + time.time() - self.segment_start
-        self.sink.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=self.step, epoch=0,
-                                   wall_seconds=wall, best={}, final=outcome.final))
 
 
 def went_backwards(rises: list[float], optimizer: str, step: int) -> Diagnosis:

@@ -63,7 +63,7 @@ class Diagnoser:
             bad = [k for k, v in norms.items() if not math.isfinite(v)]
             return self._once("nan", "error", f"Gradients became NaN/Inf at step {step} in "
                               f"{_names(bad)}: training diverged. Lower the learning rate or clip gradients.")
-        top_layer = max(norms, key=norms.get)
+        top_layer = max(norms, key=lambda name: norms[name])
         top = norms[top_layer]
         vanishing = [k for k, v in norms.items() if top > 0 and v < VANISH_RATIO * top]
         self.vanish_streak = self.vanish_streak + 1 if vanishing else 0

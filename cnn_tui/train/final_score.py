@@ -25,7 +25,8 @@ def score_test_split(trainer: Trainer, outcome: Outcome) -> dict[str, Any]:
     restored = trainer.best_weights is not None and outcome.status == "early_stopped"
     epoch, weights = trainer.epoch, "the final weights"
     path = kept_checkpoint(trainer.checkpoint_dir, outcome.status, restored) if trainer.checkpoint_dir else None
-    if restored:
+    assert trainer.test_batches is not None  # only called for a run with a test split
+    if restored and trainer.early is not None and trainer.early.best_epoch is not None:
         epoch = trainer.early.best_epoch
         weights = f"the weights restored by early stopping (epoch {epoch})"
     elif path is not None and path.name == "best.pt":

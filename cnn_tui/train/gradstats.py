@@ -9,11 +9,13 @@ per layer with index_add and moved to the host in a single .tolist().
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn as nn
 
 
-def _norms(tensors: list[torch.Tensor]) -> torch.Tensor:
+def _norms(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     foreach_norm = getattr(torch, "_foreach_norm", None)  # private API: keep a fallback
     if foreach_norm is not None:
         return torch.stack(foreach_norm(tensors)).float()
@@ -52,7 +54,7 @@ class GradientStats:
         if not idx or self._before is None:
             return {}, {}
         params = [self.params[i].detach() for i in idx]
-        grads = [self.params[i].grad.detach() for i in idx]
+        grads = [grad.detach() for i in idx if (grad := self.params[i].grad) is not None]
         deltas = torch._foreach_sub(params, self._before) if hasattr(torch, "_foreach_sub") else [
             p - b for p, b in zip(params, self._before)]
         self._before = None

@@ -11,9 +11,10 @@ from typing import Any
 import torch
 
 from cnn_tui.data.bundle import DataBundle
+from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
-from cnn_tui.events import Log
+from cnn_tui.events import Log, RunStarted
 from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
@@ -31,11 +32,13 @@ class ClassificationKind:
         notes: list[str] = []
         infos: list[str] = []
         data = load_data(recipe.data, recipe.seed, log=notes.append,
-                         channels=None if recipe.kind == "scratch" else 3, info=infos.append)
+                         channels=None if recipe.kind == "scratch" else PRETRAINED_CHANNELS, info=infos.append)
         infos.insert(0, data.description)
         plan = plan_model(recipe, data, device, infos.append)
         channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
-        model = plan.model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
+        model = plan.model.to(device)
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos)
@@ -99,10 +102,11 @@ class PreparedClassification:
                                   "mean": plan.mean.tolist(), "std": plan.std.tolist(),
                                   "head_only": plan.inputs is not None})
 
-    def run_started(self, loop: Trainer) -> dict[str, Any]:
+    def started(self, loop: Trainer, **common: Any) -> RunStarted:
         train, recipe = self.train, self.recipe
-        return dict(
-            epochs=recipe.train.epochs, steps_per_epoch=len(train), total_steps=len(train) * recipe.train.epochs,
+        return RunStarted(
+            **common, epochs=recipe.train.epochs, steps_per_epoch=len(train),
+            total_steps=len(train) * recipe.train.epochs,
             batch_size=recipe.train.batch_size, num_train=train.num_samples, num_val=self.val.num_samples,
             num_test=self.test.num_samples if self.test is not None else 0,
             num_classes=len(self.data.class_names), class_names=self.data.class_names,

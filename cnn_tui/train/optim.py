@@ -12,6 +12,7 @@ def build_optimizer(cfg, params) -> torch.optim.Optimizer:
         params = [g for g in params if g["params"]]
     else:
         params = [p for p in params if p.requires_grad]
+    opt: torch.optim.Optimizer
     if cfg.name == "sgd":
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
                               nesterov=cfg.nesterov and cfg.momentum > 0,

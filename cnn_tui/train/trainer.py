@@ -30,10 +30,10 @@ from cnn_tui.events import (
     Gradients,
     Log,
     PhaseChanged,
-    RunFinished,
     StateChanged,
     Step,
 )
+from cnn_tui.models.transfer import TransferNet
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
@@ -44,6 +44,7 @@ from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.monitor import Monitor
 from cnn_tui.train.optim import build_optimizer
 from cnn_tui.train.schedule import LRSchedule
+from cnn_tui.train.wall_clock import WallClock
 
 Batches = TensorBatches | StreamBatches
 
@@ -90,8 +91,7 @@ class Trainer:
         self.batch = 0  # next batch index within the current epoch
         self.step = 0  # optimizer steps taken
         self.history: list[dict[str, float]] = []
-        self.elapsed = 0.0  # wall seconds of earlier segments (resume)
-        self.segment_start = time.time()
+        self.clock = WallClock()
         self._reset_sums(epoch=True)
         self._enter_phase(0, announce=False)
         self.lr = self.optimizer.param_groups[0]["lr"]
@@ -112,10 +112,12 @@ class Trainer:
         """Set trainability, and build the phase's optimizer and schedule."""
         phase = self.phases[index]
         unfrozen: list[str] = []
-        if phase.unfreeze is not None and hasattr(self.model, "set_trainable"):
-            unfrozen = self.model.set_trainable(phase.unfreeze)
-        if hasattr(self.model, "param_groups"):
-            params = self.model.param_groups(phase.optimizer.lr, phase.base_lr_factor)
+        transfer = self.model if isinstance(self.model, TransferNet) else None  # a base and a new head
+        if phase.unfreeze is not None and transfer is not None:
+            unfrozen = transfer.set_trainable(phase.unfreeze)
+        params: Any
+        if transfer is not None:
+            params = transfer.param_groups(phase.optimizer.lr, phase.base_lr_factor)
         else:
             params = self.model.parameters()
         self.optimizer = build_optimizer(phase.optimizer, params)
@@ -144,7 +146,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ epoch loop
     def run(self) -> Outcome:
-        self.segment_start = started = time.time()
+        self.clock.start_segment()
         try:
             outcome = self._loop()
         except torch.cuda.OutOfMemoryError:
@@ -164,10 +166,7 @@ class Trainer:
                 outcome.test = score_test_split(self, outcome)
             except Exception as exc:  # the training result stands; only its test score is missing
                 self.emit(Log(level="error", message=f"the test set could not be scored: {type(exc).__name__}: {exc}"))
-        self.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=self.step,
-                              epoch=self.epoch, wall_seconds=self.elapsed + time.time() - started,
-                              best=outcome.best, final=outcome.final))
-        return outcome
+        return outcome  # runner.execute writes summary.json, then emits RunFinished
 
     def _loop(self) -> Outcome:
         if len(self.phases) > 1 and self.step == 0 and self.batch == 0:
@@ -317,6 +316,7 @@ class Trainer:
 
     def _early_stop(self) -> Outcome:
         es = self.cfg.early_stopping
+        assert self.early is not None  # only called when early stopping is on
         message = (f"Early stopping: {es.monitor} has not improved for {es.patience} epochs "
                    f"(best {self.early.best:.4f} at epoch {self.early.best_epoch}).")
         if self.best_weights is not None:
@@ -369,7 +369,7 @@ class Trainer:
             "sums": {k: v.detach().cpu() for k, v in self.sums.items()},
             "window": {k: v.detach().cpu() for k, v in self.window.items()},
             "rng_cpu": torch.get_rng_state(),
-            "elapsed": self.elapsed + time.time() - self.segment_start,
+            "elapsed": self.clock.seconds,
             "inference": self.inference,
         }
         if self.device.type == "cuda":
@@ -400,5 +400,5 @@ class Trainer:
         if "rng_cuda" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["rng_cuda"], self.device)
         self.best_weights = state.get("best_weights")
-        self.elapsed = state.get("elapsed", 0.0)
+        self.clock.earlier = state.get("elapsed", 0.0)
         self.lr = self.optimizer.param_groups[0]["lr"]

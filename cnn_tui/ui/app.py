@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 
@@ -13,6 +14,7 @@ from cnn_tui.kinds import optimises_an_image
 from cnn_tui.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.describer import Describer
+from cnn_tui.ui.messages import LeaveScreen, OpenRun, ShowRuns, StartRecipe
 from cnn_tui.ui.sources import ChildRun, FollowRunDir
 
 
@@ -45,32 +47,45 @@ class CnnTuiApp(App):
     def on_mount(self) -> None:
         from cnn_tui.ui.screens.picker import PickerScreen
 
-        self.push_screen(PickerScreen(self.recipes_dirs))
+        self.push_screen(PickerScreen(self.recipes_dirs, self.describer))
         if self.first_screen is not None:
             self.push_screen(self.first_screen)
         elif self.run_dir is not None:
             self.open_run(self.run_dir)
 
-    def start_recipe(self, recipe: Path, overrides: list[str] | tuple[str, ...] = ()) -> None:
-        """Run `recipe` in a child process; `overrides` are its `--set FIELD=VALUE`s."""
+    @on(StartRecipe)
+    def start_recipe(self, message: StartRecipe) -> None:
+        """Run the recipe in a child process; its overrides are `--set FIELD=VALUE`s."""
         self.run_worker(self.describer.stop(), exclusive=False)  # no CPU taken from the run
-        screen = run_screen_class(recipe_kind(recipe))
-        extra = [arg for value in overrides for arg in ("--set", value)]
-        self.push_screen(screen(ChildRun(recipe, self.runs_dir, extra), title=recipe.stem))
+        screen = run_screen_class(recipe_kind(message.recipe))
+        extra = [arg for value in message.overrides for arg in ("--set", value)]
+        self.push_screen(screen(ChildRun(message.recipe, self.runs_dir, extra), title=message.recipe.stem))
+
+    @on(OpenRun)
+    def _open_run(self, message: OpenRun) -> None:
+        self.open_run(message.run_dir)
 
     def open_run(self, run_dir: Path) -> None:
         screen = run_screen_class(recipe_kind(run_dir / RECIPE))
         self.push_screen(screen(FollowRunDir(run_dir), title=run_dir.name))
 
-    async def on_unmount(self) -> None:
-        await self.describer.stop()
+    @on(ShowRuns)
+    def show_runs(self, message: ShowRuns) -> None:
+        from cnn_tui.ui.screens.runs import RunsScreen
 
-    def pop_screen_or_exit(self, screen) -> None:
+        pick = message.chosen is not None
+        self.push_screen(RunsScreen(self.runs_dir, pick=pick), message.chosen)
+
+    @on(LeaveScreen)
+    def leave_screen(self) -> None:
         """Back to the screen below (the picker at the bottom); quit from the picker itself."""
         if len(self.screen_stack) > 2:  # Textual's default screen, the picker, and more
             self.pop_screen()
         else:
             self.exit()
+
+    async def on_unmount(self) -> None:
+        await self.describer.stop()
 
     def action_help(self) -> None:
         from cnn_tui.ui.screens.help import HelpScreen

@@ -59,9 +59,7 @@ def summary_lines(recipe) -> list[str]:
     if optimises_an_image(recipe.kind):
         return style_summary_lines(recipe)
     d, t = recipe.data, recipe.train
-    aug = [name for name, on in (("flip", d.augment.hflip), (f"crop±{d.augment.crop_padding}", d.augment.crop_padding),
-                                 (f"rotate±{d.augment.rotation:g}°", d.augment.rotation),
-                                 (f"jitter {d.augment.color_jitter:g}", d.augment.color_jitter)) if on]
+    aug = d.augment.in_words()
     es = t.early_stopping
     per_class = f", {d.per_class} per class" if d.per_class else ""
     lines = [

@@ -40,7 +40,8 @@ class Replay:
 
 
 class FollowRunDir:
-    """Tail events.jsonl; a torn last line waits for its newline instead of being lost."""
+    """Tail events.jsonl; a torn last line waits for its newline instead of being lost.
+    Following ends with the run, unless it was interrupted (`run --resume` appends to it)."""
 
     live = False
     poll_seconds = 0.25
@@ -68,7 +69,8 @@ class FollowRunDir:
                     for line in lines:
                         event = parse_line(line)
                         if event is not None:
-                            finished = isinstance(event, RunFinished)
+                            # an interrupted run can be resumed into this file: keep following it
+                            finished = isinstance(event, RunFinished) and event.status != "interrupted"
                             yield event
                     continue
                 if finished or not self.follow:

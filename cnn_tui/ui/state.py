@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from cnn_tui.events import (
     CheckpointSaved,
@@ -18,10 +19,14 @@ from cnn_tui.events import (
     PhaseChanged,
     RunFinished,
     RunStarted,
+    Started,
     StateChanged,
     Step,
+    StyleStarted,
+    StyleStep,
     TestScore,
 )
+from cnn_tui.progress import eta_seconds, steps_per_second
 from cnn_tui.ui.series import BucketedSeries
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
@@ -29,13 +34,15 @@ MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every la
 
 @dataclass
 class RunState:
-    started: RunStarted | None = None
+    started: Started | None = None
     finished: RunFinished | None = None
     test: TestScore | None = None  # the kept checkpoint's score on the test split, at the end
     status: str = "waiting"  # waiting, running, paused, stopping, + RunFinished statuses, crashed
     step: int = 0
     epoch: int = 0
-    images_per_sec: float = 0.0
+    images_per_sec: float = 0.0  # classification only
+    steps_per_sec: float = 0.0
+    eta: float | None = None  # seconds, at this segment's average speed (cnn_tui.progress)
     memory_mb: float = 0.0
     lr: float | None = None
     best_epoch: int | None = None
@@ -46,9 +53,9 @@ class RunState:
     ratio_latest: dict[str, float] = field(default_factory=dict)
     epochs: list[EpochEnd] = field(default_factory=list)
     phases: list[PhaseChanged] = field(default_factory=list)
-    layers: list[dict] = field(default_factory=list)  # the model table, trainability kept current
-    diagnoses: deque = field(default_factory=lambda: deque(maxlen=50))
-    logs: deque = field(default_factory=lambda: deque(maxlen=500))
+    layers: list[dict[str, Any]] = field(default_factory=list)  # the model table, trainability kept current
+    diagnoses: deque[Diagnosis] = field(default_factory=lambda: deque(maxlen=50))
+    logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=500))
     log_total: int = 0  # lines ever logged (the deque keeps the last 500)
     images: dict[str, Image] = field(default_factory=dict)  # style transfer: content, style, latest
     first_metrics: dict[str, float] = field(default_factory=dict)  # the run's first step event
@@ -69,20 +76,35 @@ class RunState:
         if handler is not None:
             handler(event)
 
-    def _on_run_started(self, e: RunStarted) -> None:
-        self.started, self.finished, self.test = e, None, None
+    def _start(self, e: Started, epoch: int) -> None:
+        self.started, self.finished, self.test, self.eta = e, None, None, None
         self.layers = [dict(row) for row in e.layers]
-        self.status, self.step, self.epoch = "running", e.start_step, e.start_epoch
+        self.status, self.step, self.epoch = "running", e.start_step, epoch
         self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {e.device_name}")
 
-    def _on_step(self, e: Step) -> None:
-        self.step, self.epoch, self.images_per_sec = e.step, e.epoch, e.images_per_sec
-        self.memory_mb = e.memory_mb
+    def _on_run_started(self, e: RunStarted) -> None:
+        self._start(e, e.start_epoch)
+
+    def _on_style_started(self, e: StyleStarted) -> None:
+        self._start(e, 0)
+
+    def _progress(self, e: Step | StyleStep) -> None:
+        self.step, self.memory_mb = e.step, e.memory_mb
+        if self.started is not None:
+            self.steps_per_sec = steps_per_second(self.started, e)
+            self.eta = eta_seconds(self.started, e)
         if not self.first_metrics:
             self.first_metrics = dict(e.metrics)
         for name, value in e.metrics.items():
             self.series_for(name).append(e.step, value)
+
+    def _on_step(self, e: Step) -> None:
+        self._progress(e)
+        self.epoch, self.images_per_sec = e.epoch, e.images_per_sec
         self.lr = e.metrics.get("lr", self.lr)
+
+    def _on_style_step(self, e: StyleStep) -> None:
+        self._progress(e)
 
     def _on_epoch(self, e: EpochEnd) -> None:
         self.epochs.append(e)
@@ -143,6 +165,7 @@ class RunState:
 
     def _on_finished(self, e: RunFinished) -> None:
         self.finished, self.status = e, e.status
+        self.step = e.step  # steps after the last logged one count too (an interrupt saves there)
         self.log("error" if e.status in ("diverged", "failed") else "info", f"{e.status}: {e.reason}")
 
     def crashed(self, message: str) -> None:
@@ -172,7 +195,4 @@ class RunState:
 
     @property
     def eta_seconds(self) -> float | None:
-        if not self.started or self.images_per_sec <= 0 or not self.live:
-            return None
-        remaining = max(self.total_steps - self.step, 0) * self.started.batch_size
-        return remaining / self.images_per_sec
+        return self.eta if self.live else None

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import ROOT
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_quick_benchmarks_run_every_case(tmp_path):
     result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT, capture_output=True,
                             text=True, timeout=900)

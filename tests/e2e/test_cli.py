@@ -35,6 +35,24 @@ def run(*args: str, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cnn_tui_cmd(*args), capture_output=True, text=True, env=env, timeout=timeout, **kw)
 
 
+def run_here(capsys, *args: str) -> subprocess.CompletedProcess:
+    """`cnn-tui ARGS` through the same main() in this process: the per-recipe checks below would
+    spend most of their time importing torch again in a new interpreter. The tests that need
+    a real process (signals, pipes, a terminal, the entry point) use run()."""
+    from cnn_tui.cli import main
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in names}  # `run` installs its own
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["cnn-tui", *args], code, out, err)
+
+
 def test_there_are_offline_and_real_data_recipes():
     assert "scratch_cnn" in OFFLINE and len(OFFLINE) >= 3
     assert {"lenet5_mnist", "resnet_cifar10"} <= set(ONLINE)
@@ -44,9 +62,9 @@ def test_there_are_offline_and_real_data_recipes():
 
 
 @pytest.mark.parametrize("name", STYLE_ONLINE)
-def test_style_recipes_needing_weights_fail_offline_with_one_line(name, tmp_path, cli_env):
-    env = dict(cli_env, TORCH_HOME=str(tmp_path / "torch"))
-    result = run("run", name, "--out", str(tmp_path / "runs"), env=env)
+def test_style_recipes_needing_weights_fail_offline_with_one_line(name, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    result = run_here(capsys, "run", name, "--out", str(tmp_path / "runs"))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "feature_net.weights: the ImageNet weights for vgg19" in lines[0], result.stderr
@@ -74,8 +92,8 @@ def test_list_shows_every_builtin_recipe():
 
 
 @pytest.mark.parametrize("name", [r["name"] for r in RECIPES if r["dataset"] != "image_folder"])
-def test_every_builtin_recipe_validates(name):
-    result = run("validate", name)
+def test_every_builtin_recipe_validates(name, capsys):
+    result = run_here(capsys, "validate", name)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok: ") and "total params" in result.stdout
     if not any(r["name"] == name and r["kind"] == "style_transfer" for r in RECIPES):
@@ -83,34 +101,34 @@ def test_every_builtin_recipe_validates(name):
 
 
 @pytest.mark.parametrize("name", [r["name"] for r in RECIPES if r["dataset"] == "image_folder"])
-def test_folder_recipes_validate_their_folder(name, tmp_path):
+def test_folder_recipes_validate_their_folder(name, tmp_path, capsys):
     """The shipped folder recipe points at a placeholder: validate says so; pointed at a course-style
     tree it says what it found."""
-    result = run("validate", name)
+    result = run_here(capsys, "validate", name)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "data.path: " in result.stderr and "is not a folder" in result.stderr
     from tests.dataset_files import image_tree
 
     for split, count in (("train", 4), ("validation", 2), ("test", 3)):
         image_tree(tmp_path / "cats_and_dogs_small" / split, {"cats": count, "dogs": count})
-    result = run("validate", name, "--set", f"data.path={tmp_path / 'cats_and_dogs_small'}")
+    result = run_here(capsys, "validate", name, "--set", f"data.path={tmp_path / 'cats_and_dogs_small'}")
     assert result.returncode == 0, result.stderr
     assert "data: splits from folders train/ validation/ test/ in " in result.stdout
     assert "train 8 / val 4 / test 6, 2 classes: cats, dogs" in result.stdout
 
 
 @pytest.mark.parametrize("name", OFFLINE)
-def test_dry_run_of_every_offline_recipe(name, tmp_path, cli_env):
-    result = run("run", name, "--dry-run", "--out", str(tmp_path / "runs"), env=cli_env)
+def test_dry_run_of_every_offline_recipe(name, tmp_path, capsys):
+    result = run_here(capsys, "run", name, "--dry-run", "--out", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stderr + result.stdout
     assert "completed" in result.stdout
     assert not (tmp_path / "runs").exists()  # a dry run writes nothing
 
 
 @pytest.mark.parametrize("name", ONLINE)
-def test_real_data_recipes_offline_fail_with_one_line(name, tmp_path, cli_env):
-    result = run("run", name, "--out", str(tmp_path / "runs"), "--set", f"data.root={tmp_path / 'empty'}",
-                 "--set", "data.download=false", env=cli_env)
+def test_real_data_recipes_offline_fail_with_one_line(name, tmp_path, capsys):
+    result = run_here(capsys, "run", name, "--out", str(tmp_path / "runs"), "--set",
+                      f"data.root={tmp_path / 'empty'}", "--set", "data.download=false")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "is not in" in lines[0] and "internet" in lines[0], result.stderr
@@ -231,3 +249,36 @@ def test_predict_from_the_command_line(tmp_path, cli_env):
     assert result.returncode == 0, result.stderr
     (prediction,) = json.loads(result.stdout)["predictions"]
     assert prediction["top"][0]["class"] in {"tabby", "tiger cat", "Egyptian cat"}
+
+
+@pytest.mark.timeout(300)
+def test_compare_runs_each_recipe_per_seed_and_tables_the_summaries(tiny_recipe_path, tmp_path, cli_env):
+    other = tmp_path / "tiny_wide.yaml"
+    other.write_text(tiny_recipe_path.read_text().replace("name: tiny", "name: tiny_wide")
+                     .replace("vgg_config: [4, M, 8, M]", "vgg_config: [8, M, 16, M]"))
+    out = tmp_path / "cmp"
+    result = run("compare", str(tiny_recipe_path), str(other), "--seeds", "2", "--set", "train.epochs=2",
+                 "--out", str(out), env=cli_env)
+    assert result.returncode == 0, result.stderr
+    summaries = [json.loads(p.read_text()) for p in sorted(out.glob("*/summary.json"))]
+    assert sorted(s["recipe"] for s in summaries) == ["tiny", "tiny", "tiny_wide", "tiny_wide"]
+    assert all(s["epochs_completed"] == 2 for s in summaries)  # --set reached every run
+    lines = result.stdout.strip().splitlines()
+    table = {line.split()[0]: line for line in lines[-3:-1]}
+    assert lines[-4].split()[:4] == ["recipe", "kind", "best", "val"] and set(table) == {"tiny", "tiny_wide"}
+    for name, line in table.items():
+        accs = [s["best"]["val/acc"] for s in summaries if s["recipe"] == name]
+        mean = sum(accs) / 2
+        sd = abs(accs[0] - accs[1]) / 2  # population sd of two runs
+        assert f"{mean:.1%} ± {sd:.1%}" in line, (line, accs)
+        walls = [s["wall_seconds"] for s in summaries if s["recipe"] == name]
+        assert line.endswith(f"{sum(walls) / 2:.1f}s")
+    assert lines[-1] == "(mean ± sd over 2 seed(s); best epoch of each run by val/acc)"
+    seeds = sorted((s["recipe"], yaml.safe_load((out / s["run_id"] / "recipe.yaml").read_text())["seed"])
+                   for s in summaries)
+    assert seeds == [("tiny", 3), ("tiny", 4), ("tiny_wide", 3), ("tiny_wide", 4)]
+
+
+def test_compare_refuses_no_seeds(tiny_recipe_path, cli_env):
+    result = run("compare", str(tiny_recipe_path), "--seeds", "0", env=cli_env)
+    assert result.returncode == 2 and result.stderr.strip() == "cnn-tui: error: --seeds: needs at least 1"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from cnn_tui.events import EpochEnd, Gradients, RunFinished, Step
 from cnn_tui.ui.series import BucketedSeries, debiased_ema
 from cnn_tui.ui.sources import FollowRunDir
@@ -30,16 +32,17 @@ def test_series_skip_non_finite_points():
 
 
 def test_debiased_ema_matches_tensorboard():
-    # TensorBoard: last = last * w + (1 - w) * v; smoothed = last / (1 - w ** n)
-    values = [1.0, 2.0, 3.0]
-    w = 0.6
-    expected, last = [], 0.0
-    for n, v in enumerate(values, start=1):
-        last = last * w + (1 - w) * v
-        expected.append(last / (1 - w**n))
-    assert debiased_ema(values, w) == expected
-    assert debiased_ema([5.0], 0.9) == [5.0]  # debiasing: the first point is not pulled to 0
-    assert debiased_ema(values, 0.0) == values
+    """Numbers from TensorBoard's algorithm (vz_line_chart2 resmoothDataset: an EMA started at 0,
+    divided by 1 - w**n), worked out once for this series and written down here."""
+    values = [1.0, 0.5, 0.8, 0.2, 0.4, 0.1]
+    tensorboard = {
+        0.6: [1.0, 0.6875, 0.7448979591836735, 0.4944852941176471, 0.4535045107564192, 0.30518259935553166],
+        0.9: [1.0, 0.7368421052631582, 0.7601476014760152, 0.5972666472811865, 0.5490952601890066,
+              0.45324921728106826],
+    }
+    for weight, expected in tensorboard.items():
+        assert debiased_ema(values, weight) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert debiased_ema(values, 0.0) == values  # weight 0: no smoothing
 
 
 def test_state_from_a_recorded_run():

@@ -23,7 +23,7 @@ image_size: 48
 feature_net: {name: random}
 content_layers: [relu3_1]
 style_layers: [relu1_1, relu2_1, relu3_1]
-steps: 150
+steps: 400  # long enough to pause it mid-run on a fast machine
 log: {every_steps: 5, snapshot_every: 5}
 """
 
@@ -98,19 +98,22 @@ async def test_a_style_recipe_runs_live_from_the_picker(tmp_path):
         await pilot.press("slash", *"live_style", "enter")
         screen = app.screen
         assert isinstance(screen, StyleRunScreen)
-        seen_steps = set()
-
-        def snapshot_shown():
-            view = screen.query_one("#img-latest", ImageView)
-            if view.picture is not None:
-                seen_steps.add(view.caption)
-            return screen.state.finished is not None
-
-        await wait_until(pilot, snapshot_shown, timeout=120, what="the style run to finish")
+        latest = screen.query_one("#img-latest", ImageView)
+        # pause as soon as a snapshot arrives: while paused the forming image must be on screen
+        await wait_until(pilot, lambda: screen.state.images.get("latest") is not None
+                         and screen.state.images["latest"].tag == "snapshot", timeout=120, what="a snapshot")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.state.status == "paused", timeout=60, what="the run to pause")
+        await wait_until(pilot, lambda: latest.picture is not None, timeout=10, what="the snapshot to show")
+        paused_at = screen.state.step
+        assert latest.caption.startswith("step ") and latest.caption.endswith("/400")
+        await pilot.pause(1.0)
+        assert screen.state.step == paused_at  # paused means paused
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.state.finished is not None, timeout=120, what="the style run to finish")
         screen.redraw()
         await pilot.pause()
         assert screen.state.status == "completed"
-        assert screen.query_one("#img-latest", ImageView).caption == "final image"
+        assert latest.caption == "final image"
         (run_dir,) = runs.iterdir()
         assert (run_dir / "images" / "final.png").is_file()
-        assert any(caption.startswith("step ") for caption in seen_steps)  # it was shown forming

@@ -47,12 +47,25 @@ async def test_leave_running_detaches_the_run(tmp_path):
     assert proc.returncode == 130
 
 
-async def test_no_color_is_honoured(monkeypatch, events):
+async def test_without_colour_the_gradient_flags_still_read(monkeypatch, events):
+    """NO_COLOR (or a monochrome terminal) takes red and yellow away: each flagged layer keeps a glyph."""
+    from cnn_tui.events import Gradients
     from cnn_tui.ui.sources import Replay
+    from cnn_tui.ui.widgets.grad_bars import GradBars
 
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(source=Replay(events))
+    last = events[-1]
+    sick = Gradients(step=96, epoch=15, norms={"conv1_1": 1e-9, "conv2_1": 0.3, "fc1": 0.4, "classifier": float("inf")},
+                     update_ratios={"conv2_1": 1e-4, "fc1": 0.05, "classifier": 0.0})
+    app = make_app(source=Replay([*events[:-1], sick, last]))
     async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.screen.state.finished is not None, what="the replay")
+        while not app.screen.panes[app.screen.current].id == "bars":
+            await pilot.press("tab")
+        app.screen.redraw()
         await pilot.pause()
         assert app.no_color
-        assert any(type(f).__name__ in ("NoColor", "Monochrome") for f in app._filters)
+        rows = {line.split()[0]: line for line in str(app.screen.query_one(GradBars).render()).splitlines()}
+        assert rows["conv1_1"].split()[1] == "▼" and rows["classifier"].split()[1] == "✖"
+        assert rows["fc1"].split()[1] == "!" and rows["conv2_1"].split()[1].startswith("█")
+        assert "▼ vanishing" in rows["▼"]  # the legend says what the glyphs mean

@@ -3,16 +3,19 @@ formats (MNIST IDX, CIFAR-10 pickled batches, Oxford-IIIT Pet folders and lists)
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
+from cnn_tui.data.expected import expected_input
 from cnn_tui.data.sources import load_data
 from cnn_tui.errors import DataUnavailableError
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.schema import Data
 from cnn_tui.runner import RunOptions, execute
 from cnn_tui.sinks import CallbackSink
-from tests.dataset_files import CIFAR_NAMES, cifar_checksums, write_cifar10, write_mnist, write_oxford_pet
+from tests.dataset_files import CIFAR_NAMES, cifar_checksums, image_tree, write_cifar10, write_mnist, write_oxford_pet
 
 
 def test_mnist_train_val_and_its_official_test_set(tmp_path):
@@ -106,3 +109,25 @@ def test_shipped_vgg16_pets_recipe_runs_on_oxford_pet_files_with_its_official_te
     summary = _train("vgg16_pets_feature_extraction", tmp_path / "data", tmp_path, "backbone.weights=none",
                      "data.image_size=32", "train.epochs=2", f"cache_dir={tmp_path / 'features'}")
     assert summary["test"]["images"] == 12 and set(summary["test"]["per_class_acc"]) == {"cat", "dog"}
+
+
+@pytest.mark.parametrize("kind", ["scratch", "fine_tuning"])
+@pytest.mark.parametrize("dataset", ["mnist", "cifar10", "oxford_pet", "image_folder", "shapes"])
+def test_what_validate_expects_is_what_the_loader_loads(tmp_path, monkeypatch, dataset, kind):
+    """validate builds the model from expected_input without reading data: it must match the real thing."""
+    fields = dict(dataset=dataset, root=str(tmp_path), download=False, image_size=16, val_split=0.25)
+    if dataset == "mnist":
+        write_mnist(tmp_path, n_train=20, n_test=8)
+    elif dataset == "cifar10":
+        cifar_checksums(monkeypatch, write_cifar10(tmp_path, per_batch=4, n_test=4))
+    elif dataset == "oxford_pet":
+        write_oxford_pet(tmp_path, per_breed=4, test_per_breed=2)
+    elif dataset == "image_folder":
+        fields["path"] = str(image_tree(tmp_path / "photos", {"ants": 6, "bees": 6, "wasps": 6}))
+    else:
+        fields.update(root="~/.cache/cnn-tui/data", shapes={"num_train": 40, "num_val": 20})
+    data = Data(**fields)
+    bundle = load_data(data, seed=0, channels=None if kind == "scratch" else 3)
+    loaded = (bundle.channels, bundle.image_size, len(bundle.class_names))
+    assert loaded == expected_input(SimpleNamespace(kind=kind, data=data))
+    assert tuple(bundle.train.x.shape[1:]) == (loaded[0], 16, 16)

@@ -86,10 +86,29 @@ def test_nan_gradients():
     assert found[0].code == "nan" and "conv1" in found[0].message
 
 
-def test_state_round_trip():
+def test_a_resumed_diagnoser_carries_on_where_it_stopped():
+    """Mid-streak state survives a checkpoint: a resumed run warns at the same tick as an
+    uninterrupted one, and does not repeat a warning it already gave."""
+    vanishing = ({"conv1": 1e-9, "fc": 0.5}, {"conv1": 1e-9, "fc": 1e-3})
+    exploding = ({"conv1": 5e3, "fc": 2.0}, {"conv1": 0.4, "fc": 0.01})
     d = Diagnoser(num_classes=3, lr=0.1)
     d.on_step_loss(1.0, 1, 0.1)
     d.on_epoch(1, {"train/loss": 1.0, "val/loss": 1.0, "train/acc": 0.5}, 100)
+    for step in range(PERSIST - 1):  # one tick short of each warning
+        d.on_gradients(*vanishing, step)
+    state = d.state_dict()
+    assert state["vanish_streak"] == PERSIST - 1 and state["first_loss"] == 1.0 and state["epochs"]
+
     clone = Diagnoser(num_classes=3, lr=0.1)
-    clone.load_state_dict(d.state_dict())
-    assert clone.state_dict() == d.state_dict()
+    clone.load_state_dict(state)
+    assert clone.state_dict() == state
+    for run in (d, clone):  # the next tick fires the warning in both
+        assert [f.code for f in run.on_gradients(*vanishing, PERSIST)] == ["vanishing_gradients"]
+    again = Diagnoser(num_classes=3, lr=0.1)
+    again.load_state_dict(clone.state_dict())
+    assert all(again.on_gradients(*vanishing, step) == [] for step in range(5))  # already said, once
+    for step in range(PERSIST - 1):
+        again.on_gradients(*exploding, step)
+    resumed = Diagnoser(num_classes=3, lr=0.1)
+    resumed.load_state_dict(again.state_dict())
+    assert [f.code for f in resumed.on_gradients(*exploding, 9)] == ["exploding_gradients"]

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from cnn_tui.events import EVENT_TYPES, Diagnosis, EpochEnd, Gradients, Step, parse_line, parse_lines
+from cnn_tui.events import (
+    EVENT_TYPES,
+    WIRE_VERSION,
+    Diagnosis,
+    EpochEnd,
+    Gradients,
+    RunStarted,
+    Started,
+    Step,
+    StyleStarted,
+    StyleStep,
+    parse_line,
+    parse_lines,
+)
 from cnn_tui.rundir import read_events
+
+RECORDED = Path(__file__).parents[1] / "ui" / "data"  # written by version 1 of the wire format
 
 
 def test_round_trip():
@@ -14,11 +30,15 @@ def test_round_trip():
         EpochEnd(epoch=1, step=10, metrics={"val/acc": 0.5}, seconds=1.0, is_best=True),
         Gradients(step=5, epoch=0, norms={"conv1": 0.1}, update_ratios={"conv1": 1e-3}),
         Diagnosis(code="overfitting", severity="warning", message="m", step=1, epoch=1),
+        StyleStep(step=3, metrics={"loss/style": 2.0}, steps_per_sec=12.5, memory_mb=3.0),
+        StyleStarted(run_id="r", recipe_name="s", kind="style_transfer", device="cpu", device_name="CPU",
+                     total_steps=40, model_name="vgg19", layers=[], total_params=1, trainable_params=0,
+                     width=96, height=64, levels=[48, 96]),
     ]
     for event in events:
         line = event.to_json()
         data = json.loads(line)
-        assert data["v"] == 1 and data["type"] == event.type and "\n" not in line
+        assert data["v"] == WIRE_VERSION == 2 and data["type"] == event.type and "\n" not in line
         assert parse_line(line) == event
 
 
@@ -26,8 +46,8 @@ def test_every_event_class_is_registered_under_its_own_type():
     import cnn_tui.events as module
 
     classes = {c for c in vars(module).values()
-               if isinstance(c, type) and issubclass(c, module.Event) and c is not module.Event}
-    assert set(EVENT_TYPES.values()) == classes and len(classes) == 12
+               if isinstance(c, type) and issubclass(c, module.Event) and c not in (module.Event, Started)}
+    assert set(EVENT_TYPES.values()) == classes and len(classes) == 14
     assert all(EVENT_TYPES[c.type] is c for c in classes)
 
 
@@ -43,3 +63,36 @@ def test_torn_unknown_and_future_lines_are_skipped(tmp_path):
 def test_nan_metrics_survive_the_wire():
     event = parse_line(Step(step=1, epoch=0, metrics={"train/loss": float("nan")}).to_json())
     assert event.metrics["train/loss"] != event.metrics["train/loss"]
+
+
+def test_a_version_1_style_run_reads_as_style_events():
+    """v1 style runs borrowed run_started (epochs=1, num_train=1) and step (images_per_sec = steps/s)."""
+    lines = (RECORDED / "style_run" / "events.jsonl").read_text().splitlines()
+    raw = [json.loads(line) for line in lines]
+    events = list(parse_lines(lines))
+    assert len(events) == len(raw) and all(d["v"] == 1 for d in raw)
+    started = events[0]
+    assert isinstance(started, StyleStarted) and (started.width, started.height) == (96, 64)
+    assert started.total_steps == 40 and started.kind == "style_transfer" and not hasattr(started, "epochs")
+    steps = [e for e in events if isinstance(e, StyleStep)]
+    old_rates = [d["images_per_sec"] for d in raw if d["type"] == "step"]
+    assert [e.steps_per_sec for e in steps] == old_rates and len(steps) == 22
+    assert not any(isinstance(e, Step) for e in events)
+
+
+def test_a_version_1_classification_run_reads_unchanged():
+    events = list(parse_lines((RECORDED / "overfit.jsonl").read_text().splitlines()))
+    assert isinstance(events[0], RunStarted) and events[0].epochs == 16 and events[0].batch_size == 16
+    assert sum(isinstance(e, Step) for e in events) == 48 and not any(isinstance(e, StyleStep) for e in events)
+
+
+def test_a_version_1_style_segment_then_a_version_2_resumed_segment():
+    """A run started before the upgrade and resumed after it holds both versions in one file."""
+    old = (RECORDED / "style_run" / "events.jsonl").read_text().splitlines()[:6]
+    new_start = StyleStarted(run_id="r", recipe_name="s", kind="style_transfer", device="cpu", device_name="CPU",
+                             total_steps=40, model_name="m", layers=[], total_params=1, trainable_params=0,
+                             width=96, height=64, start_step=2, resumed=True)
+    events = list(parse_lines([*old, new_start.to_json(), StyleStep(step=3, metrics={}, steps_per_sec=5.0).to_json()]))
+    assert [type(e).__name__ for e in events if isinstance(e, (Started, StyleStep))] == [
+        "StyleStarted", "StyleStep", "StyleStep", "StyleStarted", "StyleStep"]
+    assert events[-1].steps_per_sec == 5.0

@@ -82,7 +82,22 @@ def test_image_too_small_for_the_net_is_a_recipe_error():
 
 
 @pytest.mark.parametrize("scheme", ["kaiming", "xavier"])
-def test_init_zeroes_biases_and_sets_batch_norm(scheme):
-    model = build_model(make("vgg", vgg_config=[8], hidden=4, init=scheme), 3, 8, 2)
+def test_init_draws_each_schemes_distribution(scheme):
+    """He normal (fan_out) vs Glorot uniform for convs, He vs Glorot uniform bounds for linears:
+    the weights' spread and shape tell which init ran (and biases are zero, batch norms identity)."""
+    torch.manual_seed(0)
+    model = build_model(make("vgg", vgg_config=[8, "M", 64, "M"], hidden=256, init=scheme), 3, 16, 2)
+    conv = model.conv2_1.weight.detach().flatten()  # 8 -> 64 channels, 3x3: fan_in 72, fan_out 576
+    fc = model.fc1.weight.detach().flatten()  # 1024 -> 256
+    kurtosis = float(((conv - conv.mean()) ** 4).mean() / conv.var(unbiased=False) ** 2)
+    if scheme == "kaiming":
+        assert float(conv.std()) == pytest.approx((2 / 576) ** 0.5, rel=0.05)
+        assert kurtosis == pytest.approx(3.0, abs=0.4)  # a normal distribution
+        assert float(fc.abs().max()) == pytest.approx((6 / 1024) ** 0.5, rel=0.02)  # He uniform's bound
+    else:
+        bound = (6 / (72 + 576)) ** 0.5
+        assert float(conv.abs().max()) <= bound and float(conv.std()) == pytest.approx(bound / 3**0.5, rel=0.05)
+        assert kurtosis == pytest.approx(1.8, abs=0.2)  # a uniform one
+        assert float(fc.abs().max()) == pytest.approx((6 / (1024 + 256)) ** 0.5, rel=0.02)
     assert torch.count_nonzero(model.fc1.bias) == 0
-    assert torch.all(model.bn1_1.weight == 1)
+    assert torch.all(model.bn1_1.weight == 1) and torch.count_nonzero(model.bn1_1.bias) == 0

@@ -223,13 +223,15 @@ def test_a_run_writes_snapshots_final_image_and_summary(tmp_path):
     images = of_type(events, "image")
     assert [e.tag for e in images][:2] == ["content", "style"] and images[-1].tag == "final"
     assert images[-1].path == "images/final.png"
-    steps = of_type(events, "step")
+    steps = of_type(events, "style_step")
     assert steps[0].step == 0 and steps[-1].step == 8
     assert set(steps[-1].metrics) == {"loss/total", "loss/content", "loss/style", "loss/tv",
                                       "style/relu1_1", "style/relu2_1", "style/relu3_1"}
     assert steps[-1].metrics["loss/style"] < steps[0].metrics["loss/style"]
-    started = of_type(events, "run_started")[0]
+    started = of_type(events, "style_started")[0]
     assert started.kind == "style_transfer" and started.total_steps == 8 and started.trainable_params == 0
+    assert (started.width, started.height) == (32, 21) and started.levels == [32]
+    assert all(e.steps_per_sec > 0 for e in steps[1:])  # the speed it reports is its own: steps/s
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["final_image"] == "images/final.png"
     assert summary["style_loss_drop"] > 2
@@ -247,7 +249,7 @@ def test_stop_keeps_the_image_and_resume_finishes_the_steps(tmp_path):
     assert state["kind"] == "style_transfer" and state["step"] == 4
     resumed, events = run_collect(recipe, tmp_path / "runs", resume=result.run_dir)
     assert resumed.status == "completed" and resumed.run_dir == result.run_dir
-    assert of_type(events, "run_started")[0].resumed and of_type(events, "step")[0].step == 6
+    assert of_type(events, "style_started")[0].resumed and of_type(events, "style_step")[0].step == 6
     assert resumed.summary["steps"] == 8
 
 
@@ -257,7 +259,7 @@ def test_pause_holds_the_loop(tmp_path):
 
     def pause_once(event):
         seen.append(event.type)
-        if event.type == "step" and event.step == 2 and "state" not in seen:
+        if event.type == "style_step" and event.step == 2 and "state" not in seen:
             control.pause()
             import threading
 
@@ -299,5 +301,5 @@ def test_an_image_too_small_for_the_layers_is_a_clear_error(tmp_path):
 def test_dry_run_writes_nothing(tmp_path):
     result, events = run_collect(style_recipe(tmp_path), tmp_path / "runs", dry_run=True)
     assert result.status == "completed" and result.run_dir is None
-    assert of_type(events, "step")[-1].step == 2
+    assert of_type(events, "style_step")[-1].step == 2
     assert not (tmp_path / "runs").exists()

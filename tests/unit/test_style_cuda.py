@@ -22,8 +22,8 @@ def test_the_first_losses_match_the_cpu_within_float_tolerance(tmp_path):
     recipe = style_recipe(tmp_path, TINY_STYLE, "steps=3")
     _, cpu = run_collect(recipe, tmp_path / "cpu", device="cpu")
     _, gpu = run_collect(recipe, tmp_path / "gpu", device="cuda")
-    assert of_type(gpu, "run_started")[0].device == "cuda"
-    first_cpu, first_gpu = of_type(cpu, "step")[0].metrics, of_type(gpu, "step")[0].metrics
+    assert of_type(gpu, "style_started")[0].device == "cuda"
+    first_cpu, first_gpu = of_type(cpu, "style_step")[0].metrics, of_type(gpu, "style_step")[0].metrics
     for name, value in first_cpu.items():
         assert first_gpu[name] == pytest.approx(value, rel=1e-3, abs=1e-6), name
 
@@ -38,7 +38,7 @@ def test_512_px_on_the_gpu_only_goes_down(tmp_path, net):
     started = time.perf_counter()
     result, events = run_collect(recipe, tmp_path / "runs", device="cuda")
     seconds = time.perf_counter() - started
-    totals = [e.metrics["loss/total"] for e in of_type(events, "step")]
+    totals = [e.metrics["loss/total"] for e in of_type(events, "style_step")]
     assert result.status == "completed"
     assert all(b <= a * 1.01 for a, b in zip(totals, totals[1:]))
     assert totals[-1] < totals[0]

@@ -31,6 +31,7 @@ CONTENT_BOUND = 2.0
 NOISE_FACTOR = 3.0
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("content", CONTENTS)
@@ -46,7 +47,7 @@ def test_defaults_transfer_any_pair(tmp_path, net, content, style):
     result, events = run_collect(recipe, tmp_path / "runs")
     assert result.status == "completed"
 
-    steps = of_type(events, "step")
+    steps = of_type(events, "style_step")
     totals = [e.metrics["loss/total"] for e in steps]
     first, last = steps[0].metrics, steps[-1].metrics
     drop = first["loss/style"] / last["loss/style"]

@@ -26,8 +26,8 @@ def test_levels_run_coarse_to_fine_with_one_step_count():
 def test_a_two_level_run_switches_size_midway(tmp_path):
     result, events = run_collect(style_recipe(tmp_path, TINY_STYLE, *TWO_LEVELS), tmp_path / "runs")
     assert result.status == "completed" and result.summary["steps"] == 8
-    assert of_type(events, "run_started")[0].total_steps == 8
-    assert [e.step for e in of_type(events, "step")] == list(range(9))
+    assert of_type(events, "style_started")[0].total_steps == 8
+    assert [e.step for e in of_type(events, "style_step")] == list(range(9))
     images = result.run_dir / "images"
     assert PILImage.open(images / "step_00002.png").size == (32, 22)  # the coarse level (43 / 2 rounds up)
     assert PILImage.open(images / "step_00006.png").size == (64, 43)
@@ -45,7 +45,7 @@ def test_resume_from_either_level_finishes_at_full_size(tmp_path, step):
     assert state["level"] == (0 if step < 4 else 1)
     resumed, events = run_collect(recipe, tmp_path / "runs", resume=first.run_dir)
     assert resumed.status == "completed" and resumed.summary["steps"] == 8
-    assert of_type(events, "step")[-1].step == 8
+    assert of_type(events, "style_step")[-1].step == 8
     assert PILImage.open(resumed.run_dir / "images" / "final.png").size == (64, 43)
 
 

@@ -43,7 +43,7 @@ def test_logged_losses_are_those_of_the_image_the_step_ended_on(tmp_path):
     checked = []
 
     def check(event):
-        if event.type == "step" and event.step > 0:
+        if event.type == "style_step" and event.step > 0:
             with torch.no_grad():
                 fresh = objective(loop.image).total.item()
             checked.append((event.metrics["loss/total"], fresh))
@@ -60,7 +60,7 @@ def test_the_pair_that_used_to_climb_now_only_falls(tmp_path):
     rose on most steps and ended above its start; now it never rises."""
     loop, _, events = lite0_loop(tmp_path, "sample:rocket", "steps=40")
     outcome = loop.run()
-    totals = [e.metrics["loss/total"] for e in of_type(events, "step")]
+    totals = [e.metrics["loss/total"] for e in of_type(events, "style_step")]
     assert len(totals) == 41
     assert all(b <= a * 1.000001 for a, b in zip(totals, totals[1:])), totals
     assert outcome.rises == 0 and totals[-1] < totals[0] / 3

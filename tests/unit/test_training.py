@@ -222,3 +222,29 @@ def test_lr_schedules():
     decays = [plateau.epoch_end(v) for v in (1.0, 0.9, 0.95, 0.96, 0.97)]
     assert decays == [False, False, False, True, False] and plateau.plateau_scale == 0.5
     assert not math.isnan(plateau.factor(5))
+
+
+@pytest.mark.parametrize("kind", ["scratch", "style_transfer"])
+def test_summary_is_written_before_the_finished_event(load_tiny, tmp_path, kind):
+    """The dashboard's runs list reads summary.json as soon as it sees `finished`: it must be there."""
+    from cnn_tui.recipes.loader import load_recipe
+    from cnn_tui.runner import RunOptions, execute
+
+    seen = {}
+
+    def on_event(event):
+        if event.type in ("run_started", "style_started"):
+            seen["dir"] = tmp_path / event.run_id
+        if event.type == "finished":
+            seen["summary"] = read_summary(seen["dir"])
+
+    if kind == "scratch":
+        recipe = load_tiny()
+    else:
+        recipe, _ = load_recipe("style_transfer_random_net", ["image_size=48", "steps=2", "multiscale.levels=1",
+                                                               "content_layers=[relu3_1]",
+                                                               "style_layers=[relu1_1,relu2_1]"])
+    result = execute(recipe, RunOptions(out=tmp_path), CallbackSink(on_event))
+    assert seen["summary"] is not None and seen["summary"] == read_summary(result.run_dir)
+    finished = [e for e in read_events(result.run_dir) if e.type == "finished"][0]
+    assert finished.wall_seconds == seen["summary"]["wall_seconds"]  # one number, not two measurements

@@ -11,6 +11,7 @@ Convolutions use TensorFlow's "same" padding, as the weights were trained with i
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 # (kernel, stride, expand ratio, in channels, out channels, repeats) per stage
 STAGES = [(3, 1, 1, 32, 16, 1), (3, 2, 6, 16, 24, 2), (5, 2, 6, 24, 40, 2), (3, 2, 6, 40, 80, 3),
           (5, 1, 6, 80, 112, 3), (5, 2, 6, 112, 192, 4), (3, 1, 6, 192, 320, 1)]
-BN = {"eps": 1e-3, "momentum": 0.01}
+BN: dict[str, Any] = {"eps": 1e-3, "momentum": 0.01}
 FEATURES = 1280
 
 

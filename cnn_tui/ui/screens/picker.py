@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -22,6 +23,8 @@ from textual.widgets.option_list import Option
 from cnn_tui.errors import CnnTuiError
 from cnn_tui.kinds import KINDS, kind_spec, optimises_an_image
 from cnn_tui.ui.catalog import discover, summary_lines
+from cnn_tui.ui.describer import Describer
+from cnn_tui.ui.messages import ShowRuns, StartRecipe
 from cnn_tui.ui.widgets.model_table import layer_table_text
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
@@ -42,11 +45,12 @@ class PickerScreen(Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, extra_dirs: list[Path]) -> None:
+    def __init__(self, extra_dirs: list[Path], describer: Describer) -> None:
         super().__init__()
         self.extra_dirs = extra_dirs
+        self.describer = describer  # the layer tables come from its helper process
         self.recipes = discover(extra_dirs)
-        self.tables: dict[tuple[str, float], tuple] = {}
+        self.tables: dict[tuple[str, float], tuple[Any, ...] | Text] = {}  # a layer table, or why not
         self.chosen: dict[str, dict[str, Path]] = {}  # recipe path -> {"content": file, "style": file}
 
     def compose(self) -> ComposeResult:
@@ -87,8 +91,9 @@ class PickerScreen(Screen):
                 label.append(f"  ({r['source']})", style="dim")
             options.add_option(Option(label, id=str(index)))
         enabled = [i for i in range(options.option_count) if not options.get_option_at_index(i).disabled]
-        default = [i for i in enabled if self.recipes[int(options.get_option_at_index(i).id)]["name"] == DEFAULT]
-        first = (default or enabled or [None])[0]
+        default = [i for i in enabled if self.recipes[int(options.get_option_at_index(i).id or -1)]["name"] == DEFAULT]
+        candidates = default or enabled
+        first = candidates[0] if candidates else None
         options.highlighted = first
         if first is None:
             self.query_one("#preview", Static).update("No recipe matches the filter.")
@@ -142,7 +147,11 @@ class PickerScreen(Screen):
         if key in self.tables:
             table = self.tables[key]
             width = max(30, self.query_one("#preview", Static).size.width)
-            text.append_text(layer_table_text(*table, width) if isinstance(table, tuple) else table)
+            if isinstance(table, tuple):
+                rows, total, trainable = table
+                text.append_text(layer_table_text(rows, total, trainable, width))
+            else:
+                text.append_text(table)
         else:
             text.append("computing the layer table...", style="dim")
             self.compute_table(recipe, key)
@@ -155,7 +164,7 @@ class PickerScreen(Screen):
         await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
         if self.app.screen is not self:
             return
-        answer = await self.app.describer.describe(key[0])
+        answer = await self.describer.describe(key[0])
         if answer is None:  # a run started meanwhile; the preview is redone on return
             return
         if "error" in answer:
@@ -172,7 +181,7 @@ class PickerScreen(Screen):
     def action_start(self) -> None:
         r = self.selected()
         if r is not None:
-            self.app.start_recipe(Path(r["path"]), self.overrides(r))
+            self.post_message(StartRecipe(Path(r["path"]), tuple(self.overrides(r))))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "choose":
@@ -215,9 +224,7 @@ class PickerScreen(Screen):
         self.query_one(OptionList).focus()
 
     def action_runs(self) -> None:
-        from cnn_tui.ui.screens.runs import RunsScreen
-
-        self.app.push_screen(RunsScreen(self.app.runs_dir))
+        self.post_message(ShowRuns())
 
     def action_edit(self) -> None:
         r = self.selected()

@@ -18,20 +18,22 @@ from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import Footer, Static
 
 from cnn_tui.rundir import read_events
+from cnn_tui.ui.messages import LeaveScreen, ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot
 from cnn_tui.ui.state import RunState
+from cnn_tui.ui.view import DrawsRun, RunView
+from cnn_tui.ui.widgets.chart import Chart
+from cnn_tui.ui.widgets.diagnosis import DiagnosisView
 from cnn_tui.ui.widgets.grad_bars import GradBars
-from cnn_tui.ui.widgets.line_plot import LinePlot
-from cnn_tui.ui.widgets.model_table import layer_table_text
+from cnn_tui.ui.widgets.model_table import ModelTable
 from cnn_tui.ui.widgets.pane import Pane
-from cnn_tui.ui.widgets.status_bar import status_text
-from cnn_tui.wording import format_test_score
+from cnn_tui.ui.widgets.run_log import RunLog
+from cnn_tui.ui.widgets.status_bar import StatusBar
 
 SMOOTHING_STEPS = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
-SEVERITY = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
 # Every wake-up of the dashboard can stall a training step (torch's threads wait for the
 # one that was preempted), so while a run is live the screen redraws at a measured pace:
@@ -64,28 +66,29 @@ class RunScreen(Screen):
         self._drawn = -1  # state version the screen last showed
         self._plots_drawn = -1  # ... and the curves
         self._plots_at = 0.0  # monotonic time of the last curve redraw
-        self._logged = 0
         self._closing = False
-        self._keys: dict[str, object] = {}  # what the rarely-changing panes last showed
         self.sub_title = title
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Static(id="status")
+        yield StatusBar(id="status")
         yield Static(id="tabs")
         with Container(id="panes"):
             yield from self.compose_curve_panes()
-            yield Pane("Diagnosis", VerticalScroll(Static(id="diagnosis")), id="diag")
-            yield Pane("Log", RichLog(id="log", wrap=True, markup=False, auto_scroll=True), id="logpane")
-            yield Pane("Model", VerticalScroll(Static(id="model")), id="model-pane")
+            yield Pane("Diagnosis", VerticalScroll(DiagnosisView(id="diagnosis")), id="diag")
+            yield Pane("Log", RunLog(id="log", wrap=True, markup=False, auto_scroll=True), id="logpane")
+            yield Pane("Model", VerticalScroll(ModelTable(id="model")), id="model-pane")
         yield Footer()
 
     def compose_curve_panes(self) -> ComposeResult:
         """The panes that differ between kinds of run (style transfer has its own)."""
-        yield Pane("Loss", LinePlot(id="loss-plot"), id="loss")
-        yield Pane("Accuracy", LinePlot(id="acc-plot"), id="acc")
-        yield Pane("Learning rate", LinePlot(id="lr-plot"), id="lr")
-        yield Pane("Gradient norm per layer (log scale)", LinePlot(id="grad-plot"), id="grads")
+        yield Pane("Loss", Chart(lambda v, columns: metric_plot(v.state, "loss", columns, v.smoothing, v.overlay,
+                                                                v.overlay_name), id="loss-plot"), id="loss")
+        yield Pane("Accuracy", Chart(lambda v, columns: metric_plot(v.state, "acc", columns, v.smoothing, v.overlay,
+                                                                    v.overlay_name), id="acc-plot"), id="acc")
+        yield Pane("Learning rate", Chart(lambda v, columns: lr_plot(v.state, columns), id="lr-plot"), id="lr")
+        yield Pane("Gradient norm per layer (log scale)",
+                   Chart(lambda v, columns: gradient_plot(v.state, columns), id="grad-plot"), id="grads")
         yield Pane("Latest gradients", VerticalScroll(GradBars(id="grad-bars")), id="bars")
 
     @property
@@ -93,7 +96,7 @@ class RunScreen(Screen):
         return list(self.query(Pane))
 
     def on_mount(self) -> None:
-        self.query_one(RichLog).can_focus = False
+        self.query_one(RunLog).can_focus = False
         for scroll in self.query(VerticalScroll):
             scroll.can_focus = False
         self._apply_layout()
@@ -154,90 +157,41 @@ class RunScreen(Screen):
         except NoMatches:  # the screen is being taken down
             pass
 
+    def view(self) -> RunView:
+        return RunView(self.state, self.smoothing, self.size.width, self.overlay, self.overlay_name, self.run_dir())
+
+    def run_dir(self) -> Path | None:
+        """Where the run writes its files (its images): known to the source, or from the run's id."""
+        known = getattr(self.source, "run_dir", None)
+        if known is not None:
+            return Path(known)
+        out = getattr(self.source, "out_dir", None)
+        if out is not None and self.state.started is not None:
+            return Path(out) / self.state.started.run_id
+        return None
+
     def _redraw(self) -> None:
+        """Every widget that draws the run draws itself; the curves only when due, panes only when shown."""
         self._drawn = self.state.version
-        state = self.state
+        plots_due = self._plots_due()
+        if plots_due:
+            self._plots_drawn, self._plots_at = self.state.version, time.monotonic()
+        view = self.view()
         with self.app.batch_update():
-            status = self.query_one("#status", Static)
-            status.update(status_text(state, self.smoothing, self.size.width), layout=False)  # fixed height
-            self.draw_each_tick()
-            if self._plots_due():
-                self._plots_drawn, self._plots_at = state.version, time.monotonic()
-                shown = {p.id for p in self.panes
-                         if p.display and (not self.has_class("-compact", "-maximised") or p.has_class("-current"))}
-                self.draw_curve_panes(shown)
-            # The two texts below change rarely; re-setting them would re-layout the screen.
-            diagnosis_key = (len(state.diagnoses), state.diagnoses[-1].message if state.diagnoses else "",
-                             state.finished is not None, bool(state.epochs))
-            if self._changed("diagnosis", diagnosis_key):
-                self.query_one("#diagnosis", Static).update(self._diagnosis_text())
-            self._append_logs()
-            if state.started is not None:
-                width = self.query_one("#model-pane").content_size.width - 2  # less the scrollbar
-                width = width if width > 10 else self.size.width
-                trainable = sum(r["trainable"] for r in state.layers)
-                if self._changed("model", (id(state.started), trainable, width)):
-                    self.query_one("#model", Static).update(
-                        layer_table_text(state.layers, state.started.total_params, trainable, width))
+            for widget in self._drawn_widgets():
+                if not widget.paced or plots_due:
+                    widget.draw(view)
 
-    def _changed(self, name: str, key) -> bool:
-        """True when `key` differs from the last one seen for `name` (so redraw it)."""
-        if self._keys.get(name) == key:
-            return False
-        self._keys[name] = key
-        return True
-
-    def draw_each_tick(self) -> None:
-        """Cheap panes that keep up with every redraw tick (none here; style transfer's images)."""
-
-    def draw_curve_panes(self, shown: set[str]) -> None:
-        state = self.state
-        if "loss" in shown:
-            plot = self.query_one("#loss-plot", LinePlot)
-            plot.set_data(metric_plot(state, "loss", plot.plot_columns, self.smoothing, self.overlay,
-                                      self.overlay_name))
-        if "acc" in shown:
-            plot = self.query_one("#acc-plot", LinePlot)
-            plot.set_data(metric_plot(state, "acc", plot.plot_columns, self.smoothing, self.overlay, self.overlay_name))
-        if "lr" in shown:
-            plot = self.query_one("#lr-plot", LinePlot)
-            plot.set_data(lr_plot(state, plot.plot_columns))
-        if "grads" in shown:
-            plot = self.query_one("#grad-plot", LinePlot)
-            plot.set_data(gradient_plot(state, plot.plot_columns))
-        if "bars" in shown:
-            bars = self.query_one(GradBars)
-            bars.show(state.grad_latest, state.ratio_latest)
-
-    def _diagnosis_text(self) -> Text:
-        state = self.state
-        text = Text()
-        if not state.diagnoses:
-            if state.finished is not None:
-                text.append("No problems found in the curves.", style="dim")
-            else:
-                text.append("Nothing to report yet: the curves look healthy." if state.epochs
-                            else "Diagnoses appear here as the curves take shape.", style="dim")
-        for d in state.diagnoses:
-            icon, style = SEVERITY.get(d.severity, ("•", ""))
-            text.append(f"{icon} ", style=style)
-            text.append(f"{d.message}\n")
-        if state.finished is not None:
-            f = state.finished
-            text.append(f"\nFinished: {f.status.replace('_', ' ')} — {f.reason}", style="bold")
-        if state.test is not None:
-            text.append(f"\n{format_test_score(state.test)}", style="bold")
-        return text
-
-    def _append_logs(self) -> None:
-        log = self.query_one(RichLog)
-        new = self.state.log_total - self._logged
-        if new <= 0:
-            return
-        for level, message in list(self.state.logs)[-min(new, len(self.state.logs)):]:
-            icon, style = SEVERITY.get(level, ("•", ""))
-            log.write(Text.assemble((f"{icon} ", style), message))
-        self._logged = self.state.log_total
+    def _drawn_widgets(self) -> list[DrawsRun]:
+        compact = self.has_class("-compact", "-maximised")
+        shown = {p for p in self.panes if p.display and (not compact or p.has_class("-current"))}
+        widgets: list[DrawsRun] = []
+        for widget in self.walk_children():
+            if isinstance(widget, DrawsRun):
+                pane = next((a for a in widget.ancestors if isinstance(a, Pane)), None)
+                if not widget.when_shown or pane in shown:
+                    widgets.append(widget)
+        return widgets
 
     # ------------------------------------------------------------------ keys
     def _controllable(self) -> bool:
@@ -281,8 +235,6 @@ class RunScreen(Screen):
             self._update_tabs()
 
     def action_overlay(self) -> None:
-        from cnn_tui.ui.screens.runs import RunsScreen
-
         def chosen(run_dir: Path | None) -> None:
             if run_dir is None:
                 return
@@ -293,17 +245,17 @@ class RunScreen(Screen):
             self.invalidate()
             self.notify(f"Overlaying {run_dir.name}'s validation curves (yellow).")
 
-        self.app.push_screen(RunsScreen(self.app.runs_dir, pick=True), chosen)
+        self.post_message(ShowRuns(chosen))
 
     def action_back(self) -> None:
         if self.state.live and getattr(self.source, "live", False):
             self.action_quit_run(back=True)
             return
-        self.app.pop_screen_or_exit(self)
+        self.post_message(LeaveScreen())
 
     def action_quit_run(self, back: bool = False) -> None:
         if not (self.state.live and getattr(self.source, "live", False)):
-            self.app.exit() if not back else self.app.pop_screen_or_exit(self)
+            self.app.exit() if not back else self.post_message(LeaveScreen())
             return
         from cnn_tui.ui.screens.confirm_quit import ConfirmQuit
 
@@ -313,7 +265,7 @@ class RunScreen(Screen):
                     self.source.send("stop")
                 await self.source.close(detach=choice == "detach")
                 if back:
-                    self.app.pop_screen_or_exit(self)
+                    self.post_message(LeaveScreen())
                 else:
                     self.app.exit()
 

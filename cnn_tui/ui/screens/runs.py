@@ -5,6 +5,7 @@ overlay on the current run's curves.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,10 +13,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from cnn_tui.rundir import EVENTS, read_summary
+from cnn_tui.ui.messages import OpenRun
 
 
-def list_runs(runs_dir: Path) -> list[dict]:
-    rows = []
+def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     if not runs_dir.is_dir():
         return rows
     for run in sorted(runs_dir.iterdir(), key=lambda p: p.name, reverse=True):
@@ -49,7 +51,7 @@ class RunsScreen(Screen[Path | None]):
         what = "Pick a run to overlay" if self.pick else "Runs"
         yield Static(f"[b]{what}[/b] in {self.runs_dir}" if self.rows
                      else f"No runs in {self.runs_dir} yet.", id="runs-title")
-        table = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("run", "status", "epochs", "best val acc", "started")
         for r in self.rows:
             table.add_row(r["name"], r["status"], r["epochs"], r["val_acc"], r["started"])
@@ -64,7 +66,7 @@ class RunsScreen(Screen[Path | None]):
         if self.pick:
             self.dismiss(path)
         else:
-            self.app.open_run(path)
+            self.post_message(OpenRun(path))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -65,7 +65,8 @@ class BrailleCanvas:
         out = []
         for bits, colors in zip(self.bits, self.colors):
             runs: list[tuple[str, str | None]] = []
-            text, current = [], colors[0] if bits[0] else None
+            text: list[str] = []
+            current = colors[0] if bits[0] else None
             for b, c in zip(bits, colors):
                 c = c if b else None
                 if c != current and text:

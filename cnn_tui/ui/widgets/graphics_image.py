@@ -11,9 +11,10 @@ from textual.containers import Center, Vertical
 from textual.widgets import Static
 
 from cnn_tui.ui.picture_file import read_if_changed
+from cnn_tui.ui.widgets.run_picture import RunPicture
 
 
-class GraphicsImageView(Vertical):
+class GraphicsImageView(Vertical, RunPicture):
     DEFAULT_CSS = """
     GraphicsImageView { height: 1fr; width: 1fr; }
     GraphicsImageView > Center { height: 1fr; }
@@ -21,8 +22,9 @@ class GraphicsImageView(Vertical):
     GraphicsImageView .caption { height: 1; width: 1fr; text-align: center; color: $text-muted; }
     """
 
-    def __init__(self, mode: str, placeholder: str = "", *, id: str | None = None) -> None:
+    def __init__(self, mode: str, placeholder: str = "", *, role: str = "latest", id: str | None = None) -> None:
         super().__init__(id=id)
+        self.role = role
         self.mode, self.placeholder = mode, placeholder
         self.picture = None
         self.source: tuple[str, float] | None = None  # (path, mtime) of what is shown
@@ -44,4 +46,4 @@ class GraphicsImageView(Vertical):
         found = read_if_changed(path, self.source)
         if found is not None:
             self.picture, self.source = found
-            self.query_one(".picture").image = self.picture
+            self.query_one(".picture").image = self.picture  # type: ignore[attr-defined]  # textual-image

@@ -15,13 +15,15 @@ from textual.widget import Widget
 
 from cnn_tui.ui.halfblock import UPPER_HALF, halfblock_cells
 from cnn_tui.ui.picture_file import read_if_changed
+from cnn_tui.ui.widgets.run_picture import RunPicture
 
 
-class ImageView(Widget):
+class ImageView(Widget, RunPicture):
     DEFAULT_CSS = "ImageView { height: 1fr; width: 1fr; }"
 
-    def __init__(self, placeholder: str = "", *, id: str | None = None) -> None:
+    def __init__(self, placeholder: str = "", *, role: str = "latest", id: str | None = None) -> None:
         super().__init__(id=id)
+        self.role = role
         self.placeholder = placeholder
         self.picture = None
         self.source: tuple[str, float] | None = None  # (path, mtime) of what is loaded

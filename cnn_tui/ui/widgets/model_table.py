@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.widgets import Static
+
+from cnn_tui.ui.view import DrawsRun, RunView
+from cnn_tui.ui.widgets.pane import Pane
 
 
 def layer_table_text(layers: list[dict[str, Any]], total: int, trainable: int, width: int) -> Text:
@@ -24,3 +28,22 @@ def layer_table_text(layers: list[dict[str, Any]], total: int, trainable: int, w
         text.append(" frozen\n" if frozen else "\n", style="blue")
     text.append(f"total {total:,} parameters, {trainable:,} trainable", style="bold")
     return text
+
+
+class ModelTable(Static, DrawsRun):
+    """The Model pane's table, kept current as fine-tuning unfreezes blocks."""
+
+    _shown: tuple[Any, ...] | None = None
+
+    def draw(self, view: RunView) -> None:
+        state = view.state
+        if state.started is None:
+            return
+        pane = next((a for a in self.ancestors if isinstance(a, Pane)), None)
+        width = pane.content_size.width - 2 if pane is not None else 0  # less the scrollbar
+        width = width if width > 10 else view.width
+        trainable = sum(r["trainable"] for r in state.layers)
+        key = (id(state.started), trainable, width)
+        if key != self._shown:
+            self._shown = key
+            self.update(layer_table_text(state.layers, state.started.total_params, trainable, width))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widgets import Static
 
-from cnn_tui.kinds import optimises_an_image
+from cnn_tui.events import RunStarted
+from cnn_tui.progress import fraction_done
 from cnn_tui.ui.state import RunState
+from cnn_tui.ui.view import DrawsRun, RunView
 from cnn_tui.wording import format_duration
 
 STATUS_STYLES = {
@@ -26,17 +29,12 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     if state.memory_mb:
         text.append(f" · {state.memory_mb:,.0f} MB")
     text.append("\n")
-    if optimises_an_image(s.kind):
+    if not isinstance(s, RunStarted):
         return _style_progress(text, state, smoothing, width)
     epochs = s.epochs
     shown_epoch = min(state.epoch + (1 if state.live else 0), epochs) if state.live else state.epoch
-    fraction = min(state.step / max(s.total_steps, 1), 1.0)
-    bar_w = max(6, min(24, width // 8))
-    filled = int(bar_w * fraction)
     text.append(f" epoch {shown_epoch}/{epochs} ")
-    text.append("━" * filled, style="green")
-    text.append("─" * (bar_w - filled), style="bright_black")
-    text.append(f" step {state.step}/{s.total_steps} ({fraction:.0%})")
+    _progress_bar(text, state, width)
     if state.test is not None:  # the number that counts comes first: at 80 columns the rest is cut
         text.append(f" · test acc {state.test.metrics['test/acc']:.2%}", style="bold")
     if state.images_per_sec and state.live:
@@ -54,7 +52,7 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
 
 
 def _progress_bar(text: Text, state: RunState, width: int) -> None:
-    fraction = min(state.step / max(state.total_steps, 1), 1.0)
+    fraction = fraction_done(state.step, state.total_steps)
     bar_w = max(6, min(24, width // 8))
     filled = int(bar_w * fraction)
     text.append("━" * filled, style="green")
@@ -66,8 +64,8 @@ def _style_progress(text: Text, state: RunState, smoothing: float, width: int) -
     """Style transfer has steps, not epochs; its speed is seconds per step."""
     text.append(" ")
     _progress_bar(text, state, width)
-    if state.images_per_sec and state.live:
-        text.append(f" · {1 / state.images_per_sec:.3f} s/step")
+    if state.steps_per_sec and state.live:
+        text.append(f" · {1 / state.steps_per_sec:.3f} s/step")
     eta = state.eta_seconds
     if eta is not None:
         text.append(f" · ETA {format_duration(eta)}")
@@ -76,3 +74,10 @@ def _style_progress(text: Text, state: RunState, smoothing: float, width: int) -
         text.append(f" · style loss fell {first / series.last:,.0f}x")
     text.append(f" · smoothing {smoothing:.2f}", style="dim")
     return text
+
+
+class StatusBar(Static, DrawsRun):
+    """Two fixed lines: what runs where, and how far along it is."""
+
+    def draw(self, view: RunView) -> None:
+        self.update(status_text(view.state, view.smoothing, view.width), layout=False)  # fixed height

@@ -1,0 +1,67 @@
+"""`cnn-tui`, `cnn-tui --recipes DIR` and `cnn-tui open RUN_DIR` up to the app: what launch()
+checks, and what the app it starts is given."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnn_tui.cli import main
+from cnn_tui.ui.app import CnnTuiApp
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """The apps launch() would run, recorded instead of taking over the terminal."""
+    apps: list[CnnTuiApp] = []
+    monkeypatch.setattr(CnnTuiApp, "run", lambda self, *a, **k: apps.append(self))
+    monkeypatch.setattr("cnn_tui.ui.picture_mode.detect_mode", lambda: "halfblock")
+    return apps
+
+
+def test_recipes_folder_is_added_to_the_local_one(started, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "recipes").mkdir()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert main(["--recipes", str(mine)]) == 0
+    (app,) = started
+    assert [d.resolve() for d in app.recipes_dirs] == [(tmp_path / "recipes").resolve(), mine.resolve()]
+    assert app.run_dir is None
+
+
+def test_without_a_local_recipes_folder_only_the_named_one(started, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--recipes", str(tmp_path)]) == 0 and started[0].recipes_dirs == [tmp_path]
+    assert main([]) == 0 and started[1].recipes_dirs == []
+
+
+def test_open_hands_the_run_directory_to_the_app(started, tmp_path):
+    (tmp_path / "events.jsonl").write_text("")
+    assert main(["open", str(tmp_path)]) == 0
+    assert started[0].run_dir == tmp_path
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--recipes", "{tmp}/nope"], "--recipes {tmp}/nope: no such folder"),
+    (["open", "{tmp}"], "open {tmp}: not a run directory (no events.jsonl in it)"),
+])
+def test_bad_arguments_are_one_line_and_exit_2_before_any_app(started, tmp_path, capsys, argv, message):
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    assert capsys.readouterr().err == f"cnn-tui: error: {message.format(tmp=tmp_path)}\n"
+    assert started == []
+
+
+async def test_recipes_from_the_named_folder_are_in_the_picker(tmp_path):
+    from cnn_tui.ui.screens.picker import PickerScreen
+    from tests.conftest import TINY_RECIPE
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "my_tiny.yaml").write_text(TINY_RECIPE.replace("name: tiny", "name: my_tiny"))
+    app = CnnTuiApp(recipes_dirs=[mine])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        found = [r for r in picker.recipes if r["name"] == "my_tiny"]
+        assert found and not found[0]["builtin"] and any(r["builtin"] for r in picker.recipes)
