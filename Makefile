@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make dashboard` and `make test`. Both set up .venv first.
+# Two commands for a newcomer: `make dashboard` and `make check` (the whole suite). Both set up .venv first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
