@@ -22,6 +22,7 @@ from cnn_tui.data.decode_cache import load_images_cached
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.split import split_indices
 from cnn_tui.errors import DataError, DataUnavailableError
+from cnn_tui.recipes.schema import Data
 
 TORCHVISION_SETS = {
     "mnist": "MNIST",
@@ -45,7 +46,7 @@ class Pools:
     test_origin: str = ""
 
 
-def load_data(data, seed: int, log: Log = lambda _: None, channels: int | None = None,
+def load_data(data: Data, seed: int, log: Log = lambda _: None, channels: int | None = None,
               info: Log = lambda _: None) -> DataBundle:
     """The train/val/test splits a recipe's `data:` section describes.
 

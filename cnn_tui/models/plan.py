@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.data.batches import channel_stats
+from cnn_tui.data.bundle import DataBundle
 from cnn_tui.models.build import build_model
 from cnn_tui.models.summary import count_params, layer_table
 
@@ -53,7 +54,7 @@ def stats_sample(bundle) -> int:
     return max(256, min(2_000, int(64e6 // per_image)))
 
 
-def plan_model(recipe, bundle, device: torch.device, log: Callable[[str], None]) -> ModelPlan:
+def plan_model(recipe: Any, bundle: DataBundle, device: torch.device, log: Callable[[str], None]) -> ModelPlan:
     num_classes = len(bundle.class_names)
     shape = (bundle.channels, bundle.image_size, bundle.image_size)
     if recipe.kind == "scratch":
