@@ -20,6 +20,7 @@ def _umask() -> int:
 
 
 FILE_MODE = 0o666 & ~_umask()  # what open() would have given; mkstemp makes files 0600
+DIR_MODE = 0o777 & ~_umask()  # what mkdir would have given; mkdtemp makes folders 0700
 
 
 def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:

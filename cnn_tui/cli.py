@@ -1,4 +1,4 @@
-"""Command line: `cnn-tui` (dashboard), run, list, validate, compare, predict, open.
+"""Command line: `cnn-tui` (dashboard), run, list, validate, compare, predict, show, export, open.
 
 Heavy imports (torch, textual) happen inside the commands that need them, so that
 `--help` and `list` start instantly.
@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                      help="override a recipe field, e.g. --set train.optimizer.lr=0.01 (repeatable)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                     help="continue an interrupted run from its checkpoints/last.pt")
+                     help="continue an interrupted run from its checkpoints/last.pt (RECIPE may be "
+                          "given too: it must be the run's own recipe)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override recipe.device")
     run.add_argument("--epochs", type=int, metavar="N", help="shortcut for --set train.epochs=N")
     run.add_argument("--quiet", action="store_true", help="print only the final line and errors")
@@ -75,6 +76,37 @@ def build_parser() -> argparse.ArgumentParser:
     predictor.add_argument("--json", action="store_true", help="one JSON document for scripts")
     predictor.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
 
+    shower = sub.add_parser("show", help="print a run's summary, diagnoses and charts (for SSH and CI logs)")
+    shower.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    shower.add_argument("--json", action="store_true",
+                        help="one JSON document: summary, diagnoses and downsampled series")
+    shower.add_argument("--follow", action="store_true",
+                        help="keep printing as a live run goes on (until it finishes; Ctrl-C stops)")
+    shower.add_argument("--points", type=int, default=500, metavar="N",
+                        help="--json: at most N points per series (default 500)")
+    shower.add_argument("--width", type=int, metavar="COLUMNS", help="chart width (default: the terminal's)")
+    shower.add_argument("--height", type=int, metavar="ROWS", help="height of each chart")
+
+    exporter = sub.add_parser(
+        "export", help="a run's scalars to CSV or TensorBoard, or its kept model to ONNX or TorchScript",
+        description="cnn-tui export RUN_DIR --to csv|tensorboard DIR  |  "
+                    "cnn-tui export RUN_DIR --model onnx|torchscript FILE")
+    exporter.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    exporter.add_argument("target", type=Path, metavar="DIR_OR_FILE", help="where to write (refused if it exists)")
+    what = exporter.add_mutually_exclusive_group(required=True)
+    what.add_argument("--to", choices=["csv", "tensorboard"],
+                      help="every scalar of events.jsonl: CSV files, or a TensorBoard event file, in DIR")
+    what.add_argument("--model", choices=["onnx", "torchscript"],
+                      help="the kept checkpoint as a standalone model FILE (takes [0, 1] images, gives logits)")
+    exporter.add_argument("--force", action="store_true", help="replace DIR_OR_FILE if it exists")
+
+    server = sub.add_parser("serve", help="serve the dashboard to a web browser (textual-serve)",
+                            description="Each browser tab gets its own dashboard. Runs started from a tab "
+                                        "keep training when the tab closes (open them again from the runs list).")
+    server.add_argument("--host", default="localhost", help="address to listen on (default: localhost)")
+    server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
+
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live)")
     opener.add_argument("run_dir", type=Path)
     return parser
@@ -94,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "predict":
             return cmd_predict(args)
+        if args.command == "show":
+            from cnn_tui.show.command import show
+
+            return show(args.run_dirs, args.json, args.follow, args.points, args.width, args.height)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "serve":
+            return cmd_serve(args)
         if args.command == "open":
             return cmd_dashboard(run_dir=args.run_dir)
         return cmd_dashboard(recipes_dir=args.recipes)
@@ -187,6 +227,14 @@ def cmd_predict(args) -> int:
     return 2 if errors else 0
 
 
+def cmd_export(args) -> int:
+    from cnn_tui.export.command import export_model_file, export_scalars
+
+    if args.to:
+        return export_scalars(args.run_dir, args.to, args.target, args.force, print)
+    return export_model_file(args.run_dir, args.model, args.target, args.force, print)
+
+
 def _overrides(args) -> list[str]:
     extra = [f"train.epochs={args.epochs}"] if args.epochs is not None else []
     return list(args.overrides) + extra
@@ -202,9 +250,9 @@ def cmd_run(args) -> int:
     from cnn_tui.train.control import RunControl
 
     if args.resume is not None:
-        if args.recipe:
-            raise UsageError("--resume takes the recipe from the run directory; give no RECIPE")
         recipe, recipe_path = load_recipe(str(args.resume / RECIPE), _overrides(args))
+        if args.recipe:
+            _same_recipe_or_refuse(args.recipe, _overrides(args), recipe, args.resume)
     elif not args.recipe:
         raise UsageError("run: give a recipe file or built-in name (see 'cnn-tui list')")
     else:
@@ -227,6 +275,23 @@ def cmd_run(args) -> int:
     if result.run_dir is not None and not args.quiet:
         printer.line(f"run directory: {result.run_dir}")
     return result.exit_code
+
+
+def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
+    """`run RECIPE --resume RUN_DIR` goes on only where RECIPE is what the run ran: a resumed run
+    must not quietly change under its checkpoint."""
+    from cnn_tui.errors import UsageError, excerpt
+    from cnn_tui.recipes.diff import differing_fields
+    from cnn_tui.recipes.loader import load_recipe
+
+    given, given_path = load_recipe(ref, overrides)
+    diffs = differing_fields(run_recipe.model_dump(mode="json"), given.model_dump(mode="json"))
+    if diffs:
+        shown = "; ".join(f"{name}: run {excerpt(old, 30)}, {given_path.name} {excerpt(new, 30)}"
+                          for name, old, new in diffs[:3]) + ("; ..." if len(diffs) > 3 else "")
+        raise UsageError(f"{given_path}: not the recipe of {run_dir} ({len(diffs)} fields differ: {shown}); "
+                         f"resume with `cnn-tui run --resume {run_dir}` (the run's own recipe), "
+                         "or start a new run with the changed recipe")
 
 
 def _install_signal_handlers(control) -> None:
@@ -255,6 +320,23 @@ def _read_control(control) -> None:
             control.request_stop("the dashboard closed the control channel")
 
     threading.Thread(target=reader, name="control-stdin", daemon=True).start()
+
+
+def cmd_serve(args) -> int:
+    """The dashboard in a browser: textual-serve starts `cnn-tui` per tab, on Textual's web driver."""
+    import shlex
+
+    from cnn_tui.errors import UsageError
+
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UsageError("serve needs the textual-serve package, which is not installed: "
+                         "pip install 'cnn-tui[web]'") from None
+    command = [sys.executable, "-m", "cnn_tui"] + (["--recipes", str(args.recipes.resolve())] if args.recipes else [])
+    print(f"cnn-tui dashboard at http://{args.host}:{args.port} (Ctrl+C stops serving; runs go on)", flush=True)
+    Server(shlex.join(command), host=args.host, port=args.port, title="cnn-tui").serve()
+    return 0
 
 
 def cmd_dashboard(recipes_dir: Path | None = None, run_dir: Path | None = None) -> int:

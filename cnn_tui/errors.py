@@ -24,3 +24,12 @@ class DataError(CnnTuiError):
 
 class UsageError(CnnTuiError):
     """Bad command-line usage: unknown recipe name, unreadable run directory, bad --set."""
+
+
+EXCERPT_CHARS = 60  # the most of a user's file an error message quotes
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """A value quoted in an error: one line, at most `limit` characters (not a whole file echoed back)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -245,6 +245,7 @@ class EventReader:
 
     def __init__(self) -> None:
         self.v1_style = False
+        self.newer_version: int | None = None  # the newest wire version seen that this reader cannot read
 
     def parse_line(self, line: str) -> Event | None:
         """One JSON line to an event; None for blank, torn or foreign lines."""
@@ -257,7 +258,10 @@ class EventReader:
             return None
         if not isinstance(data, dict):
             return None
-        if data.get("v", WIRE_VERSION) == 1:
+        version = data.get("v", WIRE_VERSION)
+        if isinstance(version, int) and version > WIRE_VERSION:
+            self.newer_version = max(version, self.newer_version or 0)
+        if version == 1:
             data = self._upgrade_v1(data)
         return event_from_dict(data)
 

@@ -20,7 +20,6 @@ from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import is_image_file
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.errors import UsageError
-from cnn_tui.kinds import optimises_an_image
 
 
 @dataclass
@@ -51,19 +50,11 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     return path
 
 
-def from_run(run_dir: Path) -> Classifier:
-    from cnn_tui.recipes.loader import load_recipe
-    from cnn_tui.rundir import RECIPE
+def from_run(run_dir: Path, purpose: str = "predict with") -> Classifier:
+    from cnn_tui.record.run_files import classifier_run_recipe
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
-    if not run_dir.is_dir():
-        raise UsageError(f"{run_dir}: no such run directory")
-    if not (run_dir / RECIPE).is_file():
-        raise UsageError(f"{run_dir}: not a run directory (it has no {RECIPE})")
-    recipe, _ = load_recipe(str(run_dir / RECIPE))
-    if optimises_an_image(recipe.kind):
-        raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier; "
-                         f"its images are in {run_dir / 'images'}")
+    recipe = classifier_run_recipe(run_dir, purpose)
     path = _kept_checkpoint(run_dir, recipe)
     try:
         state = load_checkpoint(path)

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cnn_tui.errors import RecipeError, UsageError
+from cnn_tui.errors import RecipeError, UsageError, excerpt
 from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image, schema_for
 from cnn_tui.recipes import builtin, weights
 from cnn_tui.recipes.schema import RecipeCommon
@@ -64,10 +64,12 @@ def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
         line, problem = describe_yaml_error(exc)
         where = f"{path}:{line}" if line else str(path)
         raise RecipeError(f"{where}: not valid YAML: {problem}") from None
+    except ValueError as exc:  # YAML, but a value Python refuses (an integer of more than 4,300 digits)
+        raise RecipeError(f"{path}: not a recipe: {str(exc).split(';')[0]}") from None
     if raw is None:
         raise RecipeError(f"{path}: the recipe is empty; it needs at least 'kind:' and a 'name:'")
     if not isinstance(raw, dict):
-        got = "a list" if isinstance(raw, list) else f"a single value ({raw!r})"
+        got = "a list" if isinstance(raw, list) else f"a single value ({excerpt(raw)})"
         raise RecipeError(f"{path}: a recipe is a mapping of fields (kind:, name:, data:, ...), got {got}")
     return raw
 
@@ -168,7 +170,7 @@ def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...])
         message = message[len("Value error, "):]
     if kind == "missing":
         return "is required"
-    return f"{message} (got {got!r})" if not isinstance(got, (dict, list, BaseModel)) else message
+    return f"{message} (got {excerpt(got)})" if not isinstance(got, (dict, list, BaseModel)) else message
 
 
 def resolve_paths(recipe: Any, base: Path) -> Any:

@@ -59,7 +59,8 @@ class CnnTuiApp(App):
         self.run_worker(self.describer.stop(), exclusive=False)  # no CPU taken from the run
         screen = run_screen_class(recipe_kind(message.recipe))
         extra = [arg for value in message.overrides for arg in ("--set", value)]
-        self.push_screen(screen(ChildRun(message.recipe, self.runs_dir, extra), title=message.recipe.stem))
+        source = ChildRun(message.recipe, self.runs_dir, extra, detach_on_close=self.is_web)
+        self.push_screen(screen(source, title=message.recipe.stem))
 
     @on(OpenRun)
     def _open_run(self, message: OpenRun) -> None:

@@ -91,8 +91,12 @@ class ChildRun:
     stop_timeout = 15.0  # seconds to wait for a clean stop when the screen closes
     coalesce_seconds = 0.1  # read the event pipe at most 10 times a second while training
 
-    def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = ()) -> None:
+    def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = (),
+                 detach_on_close: bool = False) -> None:
         self.recipe, self.out_dir, self.extra_args = recipe, out_dir, list(extra_args)
+        # in a browser (textual serve) a closed tab must not stop the run: it is detached from the
+        # start, so that even an app killed outright leaves it training; "stop" still stops it
+        self.detach_on_close = detach_on_close
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr_tail: deque[str] = deque(maxlen=40)
         self.exit_message: str | None = None
@@ -110,6 +114,8 @@ class ChildRun:
             stderr=asyncio.subprocess.PIPE, env=env, limit=16 * 1024 * 1024,
             start_new_session=True,  # the terminal's signals are the app's, not the run's
         )
+        if self.detach_on_close:
+            self.send("detach")
 
     async def _drain_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
@@ -149,10 +155,12 @@ class ChildRun:
         except (BrokenPipeError, ConnectionResetError, RuntimeError):
             pass
 
-    async def close(self, detach: bool = False) -> None:
-        """Closing stdin stops the run cleanly, unless we detach first (it goes on headless)."""
+    async def close(self, detach: bool | None = None) -> None:
+        """Closing stdin stops the run cleanly, unless we detach first (it goes on headless).
+        `detach` None: as this source was made (detached when the dashboard is in a browser)."""
         if self.proc is None or self.proc.returncode is not None:
             return
+        detach = self.detach_on_close if detach is None else detach
         if detach:
             self.send("detach")
         try:

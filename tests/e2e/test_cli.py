@@ -282,3 +282,41 @@ def test_compare_runs_each_recipe_per_seed_and_tables_the_summaries(tiny_recipe_
 def test_compare_refuses_no_seeds(tiny_recipe_path, cli_env):
     result = run("compare", str(tiny_recipe_path), "--seeds", "0", env=cli_env)
     assert result.returncode == 2 and result.stderr.strip() == "cnn-tui: error: --seeds: needs at least 1"
+
+
+def test_run_recipe_with_resume_goes_on_when_it_is_the_runs_own_recipe(tiny_recipe_path, tmp_path, capsys):
+    """Interrupted in-process at step 4; `run RECIPE --resume` finishes it; a changed recipe is refused."""
+    from cnn_tui.recipes.loader import load_recipe
+    from cnn_tui.train.control import RunControl
+    from tests.helpers import run_collect, stop_at
+
+    control = RunControl()
+    recipe, _ = load_recipe(tiny_recipe_path)
+    result, _ = run_collect(recipe, tmp_path / "runs", control, stop_at(4, control))
+    assert result.status == "interrupted"
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(tiny_recipe_path.read_text().replace("lr: 0.05", "lr: 0.5"))
+    refused = run_here(capsys, "run", str(changed), "--resume", str(result.run_dir))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "not the recipe of" in refused.stderr and "train.optimizer.lr: run 0.05, changed.yaml 0.5" in refused.stderr
+    resumed = run_here(capsys, "run", str(tiny_recipe_path), "--resume", str(result.run_dir))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at epoch" in resumed.stdout
+    assert json.loads((result.run_dir / "summary.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.parametrize("content", [
+    "word " * 20_000,  # one huge plain scalar
+    '"' + "quoted text " * 5_000 + '"',
+    "|\n" + "  block line\n" * 5_000,  # a block scalar, many lines
+    "12345678901234567890" * 500,  # a number-like scalar
+], ids=["words", "quoted", "block", "digits"])
+def test_validate_on_a_file_that_is_not_a_recipe_quotes_at_most_60_characters(content, tmp_path, capsys):
+    path = tmp_path / "notes.txt"
+    path.write_text(content)
+    result = run_here(capsys, "validate", str(path))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert len(line) < len(str(path)) + 180 and line.startswith(f"cnn-tui: error: {path}: ")
+    if "got a single value (" in line:
+        assert len(line.split("got a single value (", 1)[1].rstrip(")")) <= 60

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+from pathlib import Path
 
 from cnn_tui.ui.sources import ChildRun
 from tests.conftest import TINY_RECIPE
 from tests.ui.conftest import make_app, scripted_child, wait_until
+
+
+async def still_writing(runs: Path, seconds: float = 10.0) -> None:
+    """The one run under `runs` appends to its events.jsonl within `seconds`."""
+    (run_dir,) = runs.iterdir()
+    size = (run_dir / "events.jsonl").stat().st_size
+    for _ in range(int(seconds / 0.1)):
+        if (run_dir / "events.jsonl").stat().st_size > size:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{run_dir} stopped writing")
 
 
 async def test_a_killed_training_process_is_reported(tmp_path):
@@ -33,14 +46,7 @@ async def test_leave_running_detaches_the_run(tmp_path):
     proc = source.proc
     try:
         assert proc.returncode is None  # still training after the app quit
-        (run_dir,) = (tmp_path / "runs").iterdir()
-        size = (run_dir / "events.jsonl").stat().st_size
-        for _ in range(100):
-            if (run_dir / "events.jsonl").stat().st_size > size:
-                break
-            import asyncio
-            await asyncio.sleep(0.1)
-        assert (run_dir / "events.jsonl").stat().st_size > size  # and still writing its run directory
+        await still_writing(tmp_path / "runs")
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         await proc.wait()
@@ -69,3 +75,49 @@ async def test_without_colour_the_gradient_flags_still_read(monkeypatch, events)
         assert rows["conv1_1"].split()[1] == "▼" and rows["classifier"].split()[1] == "✖"
         assert rows["fc1"].split()[1] == "!" and rows["conv2_1"].split()[1].startswith("█")
         assert "▼ vanishing" in rows["▼"]  # the legend says what the glyphs mean
+
+
+async def test_in_a_browser_closing_the_dashboard_detaches_the_run(tmp_path, monkeypatch):
+    """Under textual serve a closed tab makes the app exit (or kills it): the run must go on."""
+    from cnn_tui.ui.app import CnnTuiApp
+    from cnn_tui.ui.messages import StartRecipe
+
+    monkeypatch.setattr(CnnTuiApp, "is_web", property(lambda self: True))
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 100000"))
+    app = make_app(runs_dir=tmp_path / "runs")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.post_message(StartRecipe(recipe))
+        await wait_until(pilot, lambda: getattr(app.screen, "state", None) is not None
+                         and app.screen.state.step > 0, what="training")
+        source = app.screen.source
+        assert source.detach_on_close
+        app.exit()  # what textual-serve's "quit" does when the tab closes
+    proc = source.proc
+    try:
+        assert proc.returncode is None
+        await still_writing(tmp_path / "runs")
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        await proc.wait()
+
+
+async def test_a_browser_run_survives_its_dashboard_dying_outright(tmp_path):
+    """An app killed without closing anything: its pipe to the run just closes (EOF). A run started
+    for a browser said 'detach' when it started, so EOF does not stop it."""
+    import asyncio
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 100000"))
+    source = ChildRun(recipe, tmp_path / "runs", detach_on_close=True)
+    await source.start()
+    proc = source.proc
+    try:
+        while not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir()):
+            await asyncio.sleep(0.1)
+        proc.stdin.close()  # the dashboard is gone: no 'detach', no 'stop', just EOF
+        await asyncio.sleep(3)
+        assert proc.returncode is None
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        await proc.wait()

@@ -1,0 +1,1 @@
+"""`cnn-tui export`: a run's scalars to CSV or TensorBoard, its kept checkpoint to ONNX or TorchScript."""

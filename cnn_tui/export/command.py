@@ -1,0 +1,54 @@
+"""`cnn-tui export RUN_DIR (--to csv|tensorboard DIR | --model onnx|torchscript FILE) [--force]`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cnn_tui.errors import UsageError
+from cnn_tui.export.output import write_file, write_folder
+from cnn_tui.record.run_files import check_run_dir
+
+SCALAR_FORMATS = ("csv", "tensorboard")
+EXTRA = "pip install 'cnn-tui[export]'"
+
+
+def _needs(module: str, what: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(f"{what} needs the {module} package, which is not installed: {EXTRA}")
+
+
+def export_scalars(run_dir: Path, fmt: str, target: Path, force: bool, say: Callable[[str], None]) -> int:
+    check_run_dir(run_dir)
+    if fmt == "tensorboard":
+        _needs("tensorboard", "export --to tensorboard")
+        _needs("google_crc32c", "export --to tensorboard")
+        from cnn_tui.export.tensorboard import export_tensorboard as writer
+    else:
+        from cnn_tui.export.csv_files import export_csv as writer
+    started = time.perf_counter()
+    counts: dict[str, int] = {}
+    write_folder(target, force, lambda folder: counts.update(writer(run_dir, folder)))
+    written = ", ".join(f"{name} {n:,}" for name, n in counts.items()) or "nothing: the run logged no scalars yet"
+    say(f"{target}: {written} ({time.perf_counter() - started:.1f} s)")
+    if fmt == "tensorboard":
+        say(f"view it: tensorboard --logdir {target}")
+    return 0
+
+
+def export_model_file(run_dir: Path, fmt: str, target: Path, force: bool, say: Callable[[str], None]) -> int:
+    from cnn_tui.record.run_files import classifier_run_recipe
+
+    classifier_run_recipe(run_dir, "export")  # before the slow imports: a style run is one line at once
+    if fmt == "onnx":
+        _needs("onnx", "export --model onnx")
+        _needs("onnxscript", "export --model onnx")
+    from cnn_tui.export.model import export_model
+
+    checked: list[str] = []
+    write_file(target, force, lambda path: checked.append(export_model(run_dir, fmt, path)))
+    say(f"{target}: {fmt} model of {run_dir.name}; {checked[0]}")
+    return 0

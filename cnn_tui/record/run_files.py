@@ -1,0 +1,45 @@
+"""Which folders are runs, and the one-line errors for those that are not (or are too new)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnn_tui.errors import UsageError
+from cnn_tui.events import WIRE_VERSION
+from cnn_tui.kinds import optimises_an_image
+from cnn_tui.recipes.loader import load_recipe
+from cnn_tui.recipes.schema import RecipeCommon
+from cnn_tui.rundir import EVENTS, RECIPE
+
+WHAT_A_RUN_IS = "a run directory is what `cnn-tui run` writes, e.g. runs/scratch_cnn-20261202-101500-ab12"
+
+
+def check_run_dir(path: Path) -> Path:
+    """`path` if it holds an events.jsonl; a UsageError naming it otherwise."""
+    if not path.exists():
+        raise UsageError(f"{path}: no such run directory ({WHAT_A_RUN_IS})")
+    if not path.is_dir():
+        raise UsageError(f"{path}: not a run directory but a file ({WHAT_A_RUN_IS})")
+    if not (path / EVENTS).is_file():
+        raise UsageError(f"{path}: not a run directory: it has no {EVENTS} ({WHAT_A_RUN_IS})")
+    return path
+
+
+def refuse_newer(run_dir: Path, version: int | None) -> None:
+    """A run written by a newer cnn-tui: say so, rather than show a run with its events missing."""
+    if version is not None:
+        raise UsageError(f"{run_dir / EVENTS}: written with event version {version}, newer than this cnn-tui "
+                         f"reads (up to {WIRE_VERSION}); upgrade cnn-tui to read this run")
+
+
+def classifier_run_recipe(run_dir: Path, purpose: str) -> RecipeCommon:
+    """The recipe of a run that trained a classifier (`predict`, `export --model`); one line otherwise."""
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir}: no such run directory")
+    if not (run_dir / RECIPE).is_file():
+        raise UsageError(f"{run_dir}: not a run directory (it has no {RECIPE})")
+    recipe, _ = load_recipe(str(run_dir / RECIPE))
+    if optimises_an_image(recipe.kind):
+        raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier, so no "
+                         f"model to {purpose}; its images are in {run_dir / 'images'}")
+    return recipe

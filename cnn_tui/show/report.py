@@ -1,0 +1,138 @@
+"""A run in words and charts: what `cnn-tui show` prints."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+from dataclasses import dataclass
+
+from cnn_tui.headless.printer import loss_line
+from cnn_tui.record.history import RunHistory
+from cnn_tui.record.scan import Scan
+from cnn_tui.show.charts import Line, chart
+from cnn_tui.wording import format_duration, format_test_score
+
+STYLE_LOSSES = ("loss/total", "loss/content", "loss/style", "loss/tv")
+SEVERITY_MARK = {"error": "!!", "warning": "!", "info": "-"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    width: int  # columns of each chart
+    height: int  # rows of each chart
+    color: bool
+
+
+def render(history: RunHistory, scan: Scan, layout: Layout) -> str:
+    parts = [_wrapped(summary_lines(history, scan), layout.width, indent=12)]
+    diagnoses = diagnosis_lines(history)
+    if diagnoses:
+        parts.append(_wrapped(diagnoses, layout.width, indent=4))
+    parts += [c for c in charts(history, layout) if c]
+    return "\n\n".join(parts)
+
+
+def _wrapped(lines: list[str], width: int, indent: int) -> str:
+    """Lines cut at the charts' width; a continuation lines up under the value it continues."""
+    out: list[str] = []
+    for line in lines:
+        lead = len(line) - len(line.lstrip(" "))
+        out += textwrap.wrap(line, width, subsequent_indent=" " * max(indent, lead), break_on_hyphens=False,
+                             break_long_words=False) or [""]  # a path stays whole, even when longer
+    return "\n".join(out)
+
+
+def _status(history: RunHistory) -> str:
+    if history.finished is not None:
+        return f"{history.finished.status}: {history.finished.reason}"
+    if history.started is None:
+        return "not started: no start event yet"
+    ago = format_duration(time.time() - history.last_t)
+    return f"running, or stopped without finishing (last event {ago} ago)"
+
+
+def summary_lines(history: RunHistory, scan: Scan) -> list[str]:
+    s, summary = history.started, history.summary or {}
+    name = s.recipe_name if s else summary.get("recipe", history.run_dir.name)
+    kind = s.kind if s else summary.get("kind", "?")
+    lines = [f"{name} ({kind}): {_status(history)}", f"  run       {history.run_dir}"
+             + (f" ({history.segments} segments: resumed)" if history.segments > 1 else "")]
+    if s is not None:
+        lines.append(f"  model     {s.model_name}, {s.total_params:,} params ({s.trainable_params:,} trainable) "
+                     f"on {s.device_name}")
+    c = history.classification
+    if c is not None:
+        test = f" / {c.num_test:,} test" if c.num_test else ""
+        lines.append(f"  data      {c.num_train:,} train / {c.num_val:,} val{test} images, {c.num_classes} classes; "
+                     f"{c.epochs} epochs x {c.steps_per_epoch} steps of {c.batch_size}")
+    lines += _progress_lines(history)
+    if history.test is not None:
+        lines.append(f"  test      {format_test_score(history.test)}")
+    if scan.sampled:
+        lines.append(f"  charts    {scan.dense_read:,} of {scan.dense_in_file:,} per-step events, evenly spaced "
+                     "(export writes them all); every epoch")
+    return lines
+
+
+def _progress_lines(history: RunHistory) -> list[str]:
+    s, f, summary = history.started, history.finished, history.summary or {}
+    last_step = f.step if f else (history.steps[-1].step if history.steps else 0)
+    total = f"{last_step:,} of {s.total_steps:,} steps" if s else f"{last_step:,} steps"
+    wall = f"; {format_duration(f.wall_seconds)} wall" if f else ""
+    lines = [f"  progress  {total}{wall}" + (f"; epoch {history.epochs[-1].epoch} of {history.classification.epochs}"
+                                             if history.epochs and history.classification else "")]
+    if history.is_style:
+        final = f.final if f and f.final else (history.steps[-1].metrics if history.steps else {})
+        if final:
+            lines.append(f"  losses    {loss_line(final).lstrip('; ')}")
+        finals = [i.path for i in history.images if i.tag == "final"]
+        lines.append(f"  images    {len(history.images)} written in {history.run_dir / 'images'}"
+                     + (f"; final: {finals[-1]}" if finals else ""))
+        return lines
+    best_epoch = summary.get("best_epoch")
+    best = (f.best if f else None) or {}
+    if best:
+        at = f"epoch {best_epoch}: " if best_epoch else ""
+        lines.append(f"  best      {at}val acc {best.get('val/acc', math.nan):.2%}, "
+                     f"val loss {best.get('val/loss', math.nan):.4f}")
+    if history.epochs:
+        m = history.epochs[-1].metrics
+        lines.append(f"  last      epoch {history.epochs[-1].epoch}: " + ", ".join(
+            f"{k} {v:.2%}" if k.endswith("/acc") else f"{k} {v:.4g}" for k, v in m.items()))
+    return lines
+
+
+def diagnosis_lines(history: RunHistory) -> list[str]:
+    if not history.diagnoses:
+        return []
+    return ["what the curves say"] + [
+        f"  {SEVERITY_MARK.get(d.severity, '-')} {d.message}" + (f" (epoch {d.epoch})" if d.epoch else "")
+        for d in history.diagnoses]
+
+
+def charts(history: RunHistory, layout: Layout) -> list[str]:
+    w, h, color = layout.width, layout.height, layout.color
+    if history.is_style:
+        markers = ("hd", "dot", "braille", "hd")
+        lines = [Line(name.split("/")[-1], *history.step_series(name), marker=marker)
+                 for name, marker in zip(STYLE_LOSSES, markers)]
+        lines = [line for line in lines if any(line.ys)]  # a term weighted 0 (often tv) is not drawn
+        return [chart("style transfer losses", lines, w, h, color, log_y=None)]
+    train = _per_step_else_epoch(history, "train/loss")
+    loss = chart("loss", [Line("train", *train), Line("val", *history.epoch_series("val/loss"), marker="dot")],
+                 w, h, color)
+    acc = chart("accuracy (%)", [Line(split, *_percent(history.epoch_series(f"{split}/acc")), marker=marker)
+                                 for split, marker in (("train", "hd"), ("val", "dot"))], w, h, color, log_y=False)
+    lr = chart("learning rate", [Line("lr", *_per_step_else_epoch(history, "lr"))], w, h, color)
+    return [loss, acc, lr]
+
+
+def _per_step_else_epoch(history: RunHistory, metric: str) -> tuple[list[float], list[float]]:
+    """The step events' series where there are enough of them to draw a line; else one point an epoch."""
+    steps = history.step_series(metric)
+    return steps if len(steps[0]) >= 2 else history.epoch_series(metric)
+
+
+def _percent(series: tuple[list[float], list[float]]) -> tuple[list[float], list[float]]:
+    return series[0], [100 * y for y in series[1]]
