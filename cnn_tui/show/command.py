@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -57,7 +58,10 @@ def show(run_dirs: list[Path], as_json: bool = False, follow: bool = False, poin
         from cnn_tui.show.follow import follow as follow_run
 
         history, scan = loaded[0]
-        follow_run(history, scan.end, scan.reader, out, out.isatty(), lambda h: render(h, scan, layout))
+        if layout.color:  # a terminal: redrawn in place, so the report must fit its screen
+            layout = replace(layout, screen_rows=shutil.get_terminal_size(PIPE_SIZE).lines)
+        screen = layout
+        follow_run(history, scan.end, scan.reader, out, out.isatty(), lambda h: render(h, scan, screen))
         return 0
     rule = "\n" + "=" * min(layout.width, 100) + "\n"
     out.write(rule.join(render(h, s, layout) for h, s in loaded) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cnn_tui.headless.printer import loss_line
 from cnn_tui.record.history import RunHistory
@@ -22,6 +22,10 @@ class Layout:
     width: int  # columns of each chart
     height: int  # rows of each chart
     color: bool
+    screen_rows: int | None = None  # fit the whole report in this many rows (show --follow in a terminal)
+
+
+MIN_FIT_ROWS = 9  # a chart squeezed below this is dropped instead (the last ones first: lr, then accuracy)
 
 
 def render(history: RunHistory, scan: Scan, layout: Layout) -> str:
@@ -29,7 +33,14 @@ def render(history: RunHistory, scan: Scan, layout: Layout) -> str:
     diagnoses = diagnosis_lines(history)
     if diagnoses:
         parts.append(_wrapped(diagnoses, layout.width, indent=4))
-    parts += [c for c in charts(history, layout) if c]
+    if layout.screen_rows is not None:  # one screen: share what the text leaves among the charts that fit
+        left = layout.screen_rows - sum(part.count("\n") + 2 for part in parts) - 1
+        wanted = 1 if history.is_style else 3
+        fits = max(1, min(wanted, left // MIN_FIT_ROWS))
+        layout = replace(layout, height=max(left // fits - 1, MIN_FIT_ROWS - 1))
+        parts += [c for c in charts(history, layout)[:fits] if c]
+    else:
+        parts += [c for c in charts(history, layout) if c]
     return "\n\n".join(parts)
 
 

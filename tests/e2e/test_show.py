@@ -139,3 +139,17 @@ def test_bad_show_options_are_one_line(args, says, capsys, tmp_path):
     assert main(["show", *[str(tmp_path / a) if a in "AB" else a for a in args]]) == 2
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("rows", [22, 24, 30, 50, 70])
+@pytest.mark.parametrize("which", ["classification", "style"])
+def test_follow_in_a_terminal_fits_the_report_on_one_screen(run_dir, rows, which):
+    from cnn_tui.show.command import load
+    from cnn_tui.show.report import Layout, render
+
+    history, scan = load(run_dir if which == "classification" else DATA / "style_run")
+    text = render(history, scan, Layout(100, 12, True, screen_rows=rows))
+    assert len(text.splitlines()) < rows  # and a line for the cursor
+    assert "loss" in text
+    if which == "classification" and rows >= 50:
+        assert "learning rate" in text  # a tall terminal gets every chart
