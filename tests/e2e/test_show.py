@@ -153,3 +153,29 @@ def test_follow_in_a_terminal_fits_the_report_on_one_screen(run_dir, rows, which
     assert "loss" in text
     if which == "classification" and rows >= 50:
         assert "learning rate" in text  # a tall terminal gets every chart
+
+
+@pytest.mark.parametrize("how", ["missing", "a_file", "not_a_run", "newer", "torn"])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_show_on_what_is_not_a_readable_run(how, as_json, tmp_path, capsys):
+    from cnn_tui.cli import main
+
+    run = tmp_path / "run"
+    if how == "a_file":
+        run.write_text("hello")
+    elif how == "not_a_run":
+        run.mkdir()
+    elif how in ("newer", "torn"):
+        write_long_run(run, 300)
+        with open(run / "events.jsonl", "a") as handle:
+            handle.write('{"v":7,"type":"epoch","t":1}\n' if how == "newer" else '{"v":2,"type":"epo')
+    capsys.readouterr()
+    code = main(["show", str(run), *(["--json"] if as_json else [])])
+    out, err = capsys.readouterr()
+    if how == "torn":  # tolerated: the complete lines are shown
+        assert code == 0
+        assert json.loads(out)["runs"][0]["status"] == "completed" if as_json else "long (scratch): completed" in out
+        return
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert str(run) in err and {"missing": "no such run directory", "a_file": "not a run directory but a file",
+                                "not_a_run": "has no events.jsonl", "newer": "event version 7"}[how] in err
