@@ -95,7 +95,8 @@ def test_list_shows_every_builtin_recipe():
 def test_every_builtin_recipe_validates(name, capsys):
     result = run_here(capsys, "validate", name)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: ") and "total params" in result.stdout
+    assert result.stdout.startswith("ok: ") and " parameters (" in result.stdout
+    assert "MACs per image" in result.stdout and " RF " in result.stdout  # the course's layer arithmetic
     if not any(r["name"] == name and r["kind"] == "style_transfer" for r in RECIPES):
         assert "\ndata: " in result.stdout and "test" in result.stdout  # where the test score comes from
 

@@ -117,6 +117,10 @@ class PickerScreen(Screen):
         self.action_start()
 
     # ------------------------------------------------------------------ preview
+    def on_resize(self) -> None:
+        """The layer table keeps as many columns as the new width holds."""
+        self.call_after_refresh(self.show_preview)
+
     def show_preview(self) -> None:
         r = self.selected()
         if r is None:

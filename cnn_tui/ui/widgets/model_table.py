@@ -1,4 +1,4 @@
-"""The model's layer table (output shape and parameters per layer, frozen layers marked)."""
+"""The model's layer table (shapes, receptive fields, parameters, MACs per layer; frozen layers marked)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,21 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from cnn_tui.layer_columns import table_lines, totals_line
 from cnn_tui.ui.view import DrawsRun, RunView
 from cnn_tui.ui.widgets.pane import Pane
 
 
 def layer_table_text(layers: list[dict[str, Any]], total: int, trainable: int, width: int) -> Text:
-    show_type = width >= 56
-    fixed = 30 + (13 if show_type else 0)  # shape, params and " frozen"
-    name_w = max(6, min(max((len(r["name"]) for r in layers), default=8), width - fixed))
+    """The table at `width` (columns dropped least important first, layer_columns.py); frozen rows dim."""
+    lines, rows = table_lines(layers, max(width, 20))
     text = Text(no_wrap=True, overflow="crop")
-    kind = f"{'type':<12} " if show_type else ""
-    text.append(f"{'layer':<{name_w}} {kind}{'output':>12} {'params':>9}\n", style="bold")
-    for r in layers:
-        shape = "x".join(str(d) for d in r["shape"])
+    text.append(lines[0] + "\n", style="bold")
+    for line, r in zip(lines[1:], rows):
         frozen = r["params"] and not r.get("trainable", r["params"])
-        name = r["name"] if len(r["name"]) <= name_w else "…" + r["name"][-(name_w - 1):]
-        kind = f"{r['type'][:12]:<12} " if show_type else ""
-        text.append(f"{name:<{name_w}} {kind}{shape:>12} {r['params']:>9,}",
-                    style="dim" if frozen else "")
+        text.append(line, style="dim" if frozen else "")
         text.append(" frozen\n" if frozen else "\n", style="blue")
-    text.append(f"total {total:,} parameters, {trainable:,} trainable", style="bold")
+    text.append(totals_line(layers, total, trainable), style="bold")
     return text
 
 

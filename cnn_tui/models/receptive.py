@@ -1,0 +1,98 @@
+"""Receptive field and jump (effective stride) of every tensor in one forward pass.
+
+A TorchFunctionMode sees every op, functional ones too (a residual add, Inception's concat,
+F.max_pool2d in a forward), so branching nets need no special case: an op's output takes the
+largest field and jump of its inputs, and convolutions and pools grow them by the rule of
+Araujo et al., "Computing Receptive Fields of Convolutional Neural Networks" (Distill, 2019):
+
+    r_out = r_in + (k - 1) * dilation * j_in        j_out = j_in * stride
+
+per axis. A tensor that has lost its spatial axes (flatten, linear, global pooling) sees the
+whole image: GLOBAL.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten
+from torch.utils.weak import WeakIdKeyDictionary
+
+GLOBAL = math.inf  # the receptive field of a unit that sees the whole image
+
+
+@dataclass(frozen=True)
+class Field:
+    """Receptive field (px of the input) and jump (input px between neighbouring units), per axis."""
+
+    rf: tuple[float, float] = (1, 1)
+    jump: tuple[float, float] = (1, 1)
+
+    def grown(self, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> Field:
+        rf = tuple(r + (k - 1) * d * j for r, k, d, j in zip(self.rf, kernel, dilation, self.jump))
+        return Field((rf[0], rf[1]), (self.jump[0] * stride[0], self.jump[1] * stride[1]))
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    values = tuple(value)
+    return (int(values[0]), int(values[-1])) if values else (1, 1)
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str, default: Any) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else default
+
+
+CONVS = {F.conv2d, torch.conv2d}
+POOLS = {F.max_pool2d, F.avg_pool2d, torch.max_pool2d, torch._C._nn.avg_pool2d, F.max_pool2d_with_indices}
+ADAPTIVE = {F.adaptive_avg_pool2d, F.adaptive_max_pool2d, torch._C._nn.adaptive_avg_pool2d}
+
+
+class FieldTracker(TorchFunctionMode):
+    """Inside it, `fields[t]` is the Field of every 4-d tensor an op produced from the input."""
+
+    def __init__(self, image: torch.Tensor) -> None:
+        super().__init__()
+        self.fields: WeakIdKeyDictionary = WeakIdKeyDictionary()
+        self.fields[image] = Field()
+
+    def field(self, tensor: torch.Tensor) -> Field | None:
+        return self.fields.get(tensor)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        inputs = [self.fields[t] for t in tree_flatten((args, kwargs))[0]
+                  if isinstance(t, torch.Tensor) and t in self.fields]
+        if not inputs:
+            return out
+        field = Field(tuple(map(max, zip(*(f.rf for f in inputs)))),
+                      tuple(map(max, zip(*(f.jump for f in inputs)))))
+        source = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        if func in CONVS:
+            weight = _arg(args, kwargs, 1, "weight", None)
+            field = field.grown(_pair(weight.shape[-2:]), _pair(_arg(args, kwargs, 3, "stride", 1)),
+                                _pair(_arg(args, kwargs, 5, "dilation", 1)))
+        elif func in POOLS:
+            kernel = _pair(_arg(args, kwargs, 1, "kernel_size", 1))
+            stride = _arg(args, kwargs, 2, "stride", None)
+            dilation = _arg(args, kwargs, 4, "dilation", 1) if func is not F.avg_pool2d else 1
+            field = field.grown(kernel, _pair(stride) if stride else kernel, _pair(dilation))
+        elif func in ADAPTIVE and source is not None:
+            size_in = source.shape[-2:]
+            size_out = _pair(_arg(args, kwargs, 1, "output_size", 1))
+            kernel = tuple(math.ceil(i / o) for i, o in zip(size_in, size_out))
+            stride = tuple(i // o for i, o in zip(size_in, size_out))
+            field = field.grown((kernel[0], kernel[1]), (stride[0], stride[1]), (1, 1))
+        for tensor in tree_flatten(out)[0]:
+            if isinstance(tensor, torch.Tensor):
+                self.fields[tensor] = field if tensor.dim() == 4 else Field((GLOBAL, GLOBAL), field.jump)
+        return out
