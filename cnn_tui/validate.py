@@ -25,7 +25,7 @@ def describe_classifier(recipe) -> tuple[list[dict], int, int, str]:
     if recipe.kind == "scratch":
         from cnn_tui.models.build import build_model
 
-        model, name = build_model(recipe.model, channels, size, classes), recipe.model.arch
+        model, name = build_model(recipe.model, channels, size, classes), recipe.model.label()
     else:
         from cnn_tui.models.backbones.registry import build_base
         from cnn_tui.models.transfer import TransferNet

@@ -63,7 +63,7 @@ def plan_model(recipe: Any, bundle: DataBundle, device: torch.device, log: Calla
         mean, std = channel_stats(sample, recipe.data.normalize)
         total, trainable = count_params(model)
         phases = [PhasePlan("train", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule)]
-        return ModelPlan(model, recipe.model.arch, layer_table(model, shape), total, trainable, mean, std, phases)
+        return ModelPlan(model, recipe.model.label(), layer_table(model, shape), total, trainable, mean, std, phases)
 
     from cnn_tui.models.backbones.registry import build_base
     from cnn_tui.models.transfer import TransferNet

@@ -183,6 +183,9 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
             setattr(data, field, _absolute(getattr(data, field), base))
     root = Path(data.root).expanduser()
     data.root = str(root if root.is_absolute() else (base / root).resolve())
+    model = getattr(recipe, "model", None)
+    if model is not None and model.path:
+        model.path = _absolute(model.path, base)
     backbone = getattr(recipe, "backbone", None)
     if backbone is not None and weights.is_file(backbone.weights):
         backbone.weights = _absolute(backbone.weights, base)

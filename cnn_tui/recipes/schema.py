@@ -6,6 +6,7 @@ pydantic's errors into one line naming the file, the field and what is allowed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -160,7 +161,11 @@ def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
 
 
 class Model(Strict):
-    arch: Literal["lenet5", "vgg", "resnet", "layers"] = "vgg"
+    # torchvision: any torchvision classification model by `name`, built without weights;
+    # python: `name` (an nn.Module class, or a function returning one) from the file `path`
+    arch: Literal["lenet5", "vgg", "resnet", "layers", "torchvision", "python"] = "vgg"
+    name: str | None = None  # arch torchvision: e.g. resnet18, mobilenet_v3_small; arch python: MyNet
+    path: str | None = None  # arch python: my_net.py, relative to the recipe file
     activation: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] = "relu"
     batch_norm: bool = True
     dropout: float = Field(0.0, ge=0.0, lt=1.0)  # before the classifier layers
@@ -173,10 +178,23 @@ class Model(Strict):
     width: int = Field(16, ge=1, le=1024)  # resnet: channels of the first stage
     layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
 
+    def label(self) -> str:
+        """The model's name in headers: vgg, resnet18 (torchvision), MyNet (my_net.py)."""
+        if self.arch == "torchvision":
+            return f"{self.name} (torchvision)"
+        if self.arch == "python":
+            return f"{self.name} ({Path(self.path or '').name})"
+        return self.arch
+
     @model_validator(mode="after")
     def _layers_for_layers(self) -> Model:
         if self.arch == "layers" and not self.layers:
             raise ValueError("arch 'layers' needs a non-empty 'layers' list")
+        if self.arch in ("torchvision", "python") and not self.name:
+            example = "resnet18" if self.arch == "torchvision" else "MyNet"
+            raise ValueError(f"arch '{self.arch}' needs a 'name' (e.g. name: {example})")
+        if self.arch == "python" and not self.path:
+            raise ValueError("arch 'python' needs a 'path' to the .py file that defines the model")
         return self
 
     @field_validator("blocks")

@@ -68,7 +68,9 @@ def summary_lines(recipe) -> list[str]:
     ]
     if recipe.kind == "scratch":
         m = recipe.model
-        lines.append(f"model     {m.arch}, {m.activation}, BN {'on' if m.batch_norm else 'off'}, dropout {m.dropout:g}")
+        own = "" if m.arch in ("torchvision", "python") else \
+            f", {m.activation}, BN {'on' if m.batch_norm else 'off'}, dropout {m.dropout:g}"
+        lines.append(f"model     {m.label()}{own}")
     else:
         b, h = recipe.backbone, recipe.head
         lines.append(f"base      {b.name} ({b.weights} weights)")
