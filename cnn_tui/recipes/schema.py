@@ -6,6 +6,7 @@ pydantic's errors into one line naming the file, the field and what is allowed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -26,6 +27,7 @@ DatasetName = Literal[
 
 
 DEFAULT_VGG: tuple[int | Literal["M"], ...] = (16, 16, "M", 32, 32, "M", 64, "M")
+VGG_ITEM = re.compile(r"M|conv[1-9]-[1-9][0-9]*")
 ShapeName = Literal["circle", "square", "triangle", "cross", "ring", "semicircle"]
 
 
@@ -170,12 +172,23 @@ class Model(Strict):
     batch_norm: bool = True
     dropout: float = Field(0.0, ge=0.0, lt=1.0)  # before the classifier layers
     init: Literal["kaiming", "xavier", "torch"] = "kaiming"
-    # vgg: channels per conv, "M" for a 2x2 max-pool
-    vgg_config: list[int | Literal["M"]] = Field(default_factory=lambda: list(DEFAULT_VGG), min_length=1)
-    hidden: int = Field(0, ge=0)  # vgg: hidden units of the dense head (0: none)
+    # vgg: channels per 3x3 conv, "conv1-256" for a 1x1 conv (configuration C), "M" for a 2x2
+    # max-pool; or the name of a configuration of Simonyan & Zisserman's Table 1: A, B, C, D, E
+    vgg_config: list[int | str] | Literal["A", "B", "C", "D", "E"] = Field(
+        default_factory=lambda: list[int | str](DEFAULT_VGG), min_length=1)
+    # vgg: hidden units of the dense head, one layer or several (the paper's: [4096, 4096]); 0: none
+    hidden: int | list[int] = Field(0)
     # resnet: residual blocks per stage; channels double each stage from `width`
     blocks: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
-    width: int = Field(16, ge=1, le=1024)  # resnet: channels of the first stage
+    width: int | None = Field(None, ge=1, le=1024)  # resnet: channels of the first stage (None: 16; 64 with depth)
+    block: Literal["basic", "bottleneck"] = "basic"  # resnet: two 3x3 convs, or 1x1-3x3-1x1 (x4 wide)
+    # resnet: identity where shapes match and a 1x1 projection where they change (He et al.'s
+    # option B), or a projection on every block (option C)
+    shortcut: Literal["identity", "projection"] = "identity"
+    # resnet: 18, 34, 50, 101 or 152: He et al.'s ImageNet layout (blocks, block type, width 64,
+    # the 7x7/2 stem and 3x3/2 pool); None: `blocks` and `width` as given
+    depth: Literal[18, 34, 50, 101, 152] | None = None
+    stem: Literal["auto", "small", "imagenet"] = "auto"  # resnet: auto = imagenet with `depth`, else small
     layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
 
     def label(self) -> str:
@@ -196,6 +209,25 @@ class Model(Strict):
         if self.arch == "python" and not self.path:
             raise ValueError("arch 'python' needs a 'path' to the .py file that defines the model")
         return self
+
+    @field_validator("vgg_config")
+    @classmethod
+    def _vgg_items(cls, value: list[int | str] | str) -> list[int | str] | str:
+        if isinstance(value, str):
+            return value
+        for item in value:
+            if isinstance(item, int) and item < 1 or isinstance(item, str) and not VGG_ITEM.fullmatch(item):
+                raise ValueError(f"vgg_config items are widths >= 1, 'M', or 'convK-WIDTH' such as conv1-256 "
+                                 f"(got {item!r})")
+        return value
+
+    @field_validator("hidden")
+    @classmethod
+    def _hidden_widths(cls, value: int | list[int]) -> int | list[int]:
+        widths = value if isinstance(value, list) else [value]
+        if any(w < 0 for w in widths) or isinstance(value, list) and any(w < 1 for w in widths):
+            raise ValueError("hidden is a width >= 0 (0: no hidden layer) or a list of widths >= 1")
+        return value
 
     @field_validator("blocks")
     @classmethod
