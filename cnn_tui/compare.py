@@ -8,6 +8,7 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
+from cnn_tui.layer_columns import format_count
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.runner import RunOptions, execute
 from cnn_tui.sinks import CallbackSink
@@ -32,7 +33,8 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
             tested = f", test acc {tests[-1]:.2%}" if test else ""
             progress(f"{recipe.name} seed {seeded.seed}: {result.status}, best val acc {accs[-1]:.2%}{tested} "
                      f"({walls[-1]:.1f} s)")
-        rows.append({"recipe": recipe.name, "kind": recipe.kind, "acc": statistics.mean(accs),
+        rows.append({"recipe": recipe.name, "kind": recipe.kind, "params": result.summary.get("params", 0),
+                     "macs": result.summary.get("macs", 0), "acc": statistics.mean(accs),
                      "acc_sd": statistics.pstdev(accs), "loss": statistics.mean(losses),
                      "wall": statistics.mean(walls), "seeds": seeds,
                      **_test_stats(tests)})
@@ -44,12 +46,15 @@ def format_rows(rows: list[dict]) -> str:
     width = max(len(r["recipe"]) for r in rows)
     tested = any(r.get("test") == r.get("test") for r in rows)  # not all NaN
     test_head = f"  {'test acc':>16}" if tested else ""
-    lines = [f"{'recipe':<{width}}  {'kind':<18}  {'best val acc':>16}  {'val loss':>8}{test_head}  {'wall/run':>8}"]
+    lines = [f"{'recipe':<{width}}  {'kind':<18}  {'params':>11}  {'MACs':>7}  {'best val acc':>16}  {'val loss':>8}"
+             f"{test_head}  {'wall/run':>8}"]
     for r in rows:
         acc = f"{r['acc']:.1%} ± {r['acc_sd']:.1%}"
         test = f"  {_test_cell(r):>16}" if tested else ""
-        lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {acc:>16}  {r['loss']:>8.3f}{test}  {r['wall']:>7.1f}s")
-    lines.append(f"(mean ± sd over {rows[0]['seeds']} seed(s); best epoch of each run by val/acc"
+        macs = format_count(r["macs"]) if r.get("macs") else "-"
+        lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {r.get('params', 0):>11,}  {macs:>7}  {acc:>16}  "
+                     f"{r['loss']:>8.3f}{test}  {r['wall']:>7.1f}s")
+    lines.append(f"(MACs per image; mean ± sd over {rows[0]['seeds']} seed(s); best epoch of each run by val/acc"
                  + ("; test acc: that epoch's checkpoint on the test split, scored once at the end)"
                     if tested else ")"))
     return "\n".join(lines)

@@ -165,7 +165,8 @@ def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
 class Model(Strict):
     # torchvision: any torchvision classification model by `name`, built without weights;
     # python: `name` (an nn.Module class, or a function returning one) from the file `path`
-    arch: Literal["lenet5", "vgg", "resnet", "layers", "torchvision", "python"] = "vgg"
+    arch: Literal["lenet5", "alexnet", "vgg", "inception", "resnet", "highway", "densenet", "layers",
+                  "torchvision", "python"] = "vgg"
     name: str | None = None  # arch torchvision: e.g. resnet18, mobilenet_v3_small; arch python: MyNet
     path: str | None = None  # arch python: my_net.py, relative to the recipe file
     activation: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] = "relu"
@@ -180,7 +181,9 @@ class Model(Strict):
     hidden: int | list[int] = Field(0)
     # resnet: residual blocks per stage; channels double each stage from `width`
     blocks: list[int] = Field(default_factory=lambda: [1, 1, 1], min_length=1)
-    width: int | None = Field(None, ge=1, le=1024)  # resnet: channels of the first stage (None: 16; 64 with depth)
+    # resnet, highway: channels of the first stage (None: 16; 64 with a resnet depth); densenet:
+    # of the stem (None: 2 x growth_rate)
+    width: int | None = Field(None, ge=1, le=1024)
     block: Literal["basic", "bottleneck"] = "basic"  # resnet: two 3x3 convs, or 1x1-3x3-1x1 (x4 wide)
     # resnet: identity where shapes match and a 1x1 projection where they change (He et al.'s
     # option B), or a projection on every block (option C)
@@ -188,7 +191,16 @@ class Model(Strict):
     # resnet: 18, 34, 50, 101 or 152: He et al.'s ImageNet layout (blocks, block type, width 64,
     # the 7x7/2 stem and 3x3/2 pool); None: `blocks` and `width` as given
     depth: Literal[18, 34, 50, 101, 152] | None = None
-    stem: Literal["auto", "small", "imagenet"] = "auto"  # resnet: auto = imagenet with `depth`, else small
+    # the ImageNet stem (a large strided conv and a pool) or a small one (3x3, stride 1) for small
+    # images; auto: imagenet with a resnet `depth`, and for alexnet, inception and densenet at >= 128 px
+    stem: Literal["auto", "small", "imagenet"] = "auto"
+    scale: float = Field(1.0, gt=0.0, le=4.0)  # alexnet, inception: channels x this (1: the paper's widths)
+    # densenet: Huang et al.'s layout (DenseNet-121: 6, 12, 24, 16 layers per block, growth 32,
+    # 64 stem channels, 1x1 bottlenecks of 4 x growth, transitions halving the channels)
+    dense_blocks: list[int] = Field(default_factory=lambda: [6, 12, 24, 16], min_length=1)
+    growth_rate: int = Field(32, ge=1, le=512)
+    compression: float = Field(0.5, gt=0.0, le=1.0)  # densenet: channels kept by each transition
+    gate_bias: float = Field(-2.0, ge=-10.0, le=10.0)  # highway: transform gates start mostly closed (carry)
     layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
 
     def label(self) -> str:

@@ -121,5 +121,6 @@ class PreparedClassification:
 
     def summary(self, outcome: Outcome, loop: Trainer) -> dict[str, Any]:
         return dict(epochs_completed=loop.epoch, epochs_planned=self.recipe.train.epochs, steps=loop.step,
-                    params=self.plan.total_params, best_epoch=outcome.best_epoch, best=outcome.best,
+                    params=self.plan.total_params, macs=sum(r.get("macs", 0) for r in self.plan.layers),
+                    best_epoch=outcome.best_epoch, best=outcome.best,
                     final=outcome.final, **({"test": outcome.test} if outcome.test else {}))

@@ -1,7 +1,8 @@
-"""The classic architectures as scratch builders, faithful at full size: VGG's configurations
-A to E (Simonyan & Zisserman, Table 1) and He et al.'s ImageNet ResNets, checked against the
-published parameter counts and torchvision's own networks parameter for parameter; small
-versions of each train on the built-in data."""
+"""The classic architectures as scratch builders, faithful at full size: AlexNet, VGG's
+configurations A to E (Simonyan & Zisserman, Table 1), GoogLeNet's Inception modules, He et al.'s
+ImageNet ResNets, DenseNets and Highway networks, checked against the published parameter counts
+and torchvision's own networks parameter for parameter; small versions of each train on the
+built-in data."""
 
 from __future__ import annotations
 
@@ -64,6 +65,61 @@ def test_resnet_depths_are_the_imagenet_nets(depth):
     assert round(sum(r["macs"] for r in rows) / 1e9, 2) == pytest.approx(gmacs, abs=0.005)
 
 
+def test_alexnet_is_torchvisions():
+    model = full_size(arch="alexnet")
+    assert sum(p.numel() for p in model.parameters()) == 61_100_840
+    assert shapes_of(model) == shapes_of(torchvision_net("alexnet"))
+    assert round(sum(r["macs"] for r in layer_table(model, (3, 224, 224))) / 1e9, 2) == 0.71
+
+
+@pytest.mark.parametrize("blocks, twin, params", [([6, 12, 24, 16], "densenet121", 7_978_856),
+                                                  ([6, 12, 32, 32], "densenet169", 14_149_480),
+                                                  ([6, 12, 48, 32], "densenet201", 20_013_928)])
+def test_densenets_are_torchvisions(blocks, twin, params):
+    model = full_size(arch="densenet", dense_blocks=blocks)
+    assert sum(p.numel() for p in model.parameters()) == params
+    assert sorted(shapes_of(model)) == sorted(shapes_of(torchvision_net(twin)))
+
+
+def test_googlenet_is_the_papers_with_5x5_convs_where_torchvision_has_3x3():
+    """torchvision's googlenet keeps a 3x3 in each module's "5x5" branch (for its weights): ours
+    is the paper's, so it has 16 x reduce x out more weights per module than torchvision's."""
+    import torchvision.models as tvm
+
+    from cnn_tui.models.inception import MODULES
+
+    model = full_size(arch="inception")
+    with torch.device("meta"):
+        theirs = sum(p.numel() for p in tvm.googlenet(aux_logits=False, init_weights=False).parameters())
+    extra = sum((25 - 9) * w[3] * w[4] for m in MODULES if not isinstance(m, str) for _, w in [m])
+    assert sum(p.numel() for p in model.parameters()) == theirs + extra == 7_005_832
+    (module_3a,) = [m for name, m in model.named_modules() if name == "inception3a"]
+    assert module_3a.out_channels == 256  # 64 + 128 + 32 + 32, Table 1
+    rows = {r["name"]: r for r in layer_table(model, (3, 224, 224))}
+    assert rows["inception3a.branch5.reduce.conv"]["macs"] == 28 * 28 * 192 * 16  # the 1x1 reduction
+    assert rows["inception3a.branch5.conv.conv"]["macs"] == 28 * 28 * 16 * 25 * 32  # 5x5 on 16 channels
+
+
+@pytest.mark.parametrize("bias, expect", [(-30.0, "carry"), (30.0, "transform")])
+def test_highway_gates_carry_or_transform(bias, expect):
+    from cnn_tui.models.highway import HighwayLayer
+
+    layer = HighwayLayer(4, Model(arch="highway", batch_norm=False)).eval()
+    with torch.no_grad():  # T(x) = sigmoid(bias) everywhere: 0 (carry x) or 1 (transform it)
+        layer.gate.weight.zero_()
+        layer.gate.bias.fill_(bias)
+    x = torch.rand(2, 4, 8, 8)
+    with torch.no_grad():
+        target = x if expect == "carry" else layer.transform(x)
+        assert torch.allclose(layer(x), target, atol=1e-6)
+
+
+def test_highway_gates_start_as_the_recipe_says_after_initialisation():
+    model = build_model(Model(arch="highway", blocks=[1, 1], gate_bias=-3.0), 3, 16, 2)
+    gates = [m.gate.bias for m in model.modules() if hasattr(m, "gate")]
+    assert len(gates) == 2 and all(torch.all(g == -3.0) for g in gates)
+
+
 @pytest.mark.parametrize("block", ["basic", "bottleneck"])
 def test_projection_shortcuts_on_every_block_or_only_where_shapes_change(block):
     def projections(shortcut: str) -> int:
@@ -86,7 +142,11 @@ def test_a_resnet_too_deep_for_the_images_says_the_size_it_takes():
     {"arch": "vgg", "vgg_config": [8, "conv1-8", "M", 16, "M"], "hidden": [16, 16], "dropout": 0.2},
     {"arch": "resnet", "block": "bottleneck", "shortcut": "projection", "blocks": [1, 1], "width": 4},
     {"arch": "resnet", "depth": 18, "width": 4},
-], ids=["vgg-with-1x1", "bottleneck-projection", "resnet18-layout"])
+    {"arch": "alexnet", "scale": 0.125, "hidden": [32, 32]},
+    {"arch": "inception", "scale": 0.125},
+    {"arch": "densenet", "dense_blocks": [2, 2], "growth_rate": 4},
+    {"arch": "highway", "blocks": [2, 2], "width": 8},
+], ids=["vgg-with-1x1", "bottleneck-projection", "resnet18-layout", "alexnet", "inception", "densenet", "highway"])
 def test_small_versions_train(fields, tmp_path):
     import yaml
 

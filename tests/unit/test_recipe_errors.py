@@ -60,7 +60,7 @@ def test_unknown_choice_lists_allowed_values(tmp_path):
 
 def test_unknown_dataset_and_model(tmp_path):
     assert "allowed: 'shapes', 'lfw_faces', 'mnist'" in error_of(write(tmp_path, "data: {dataset: imagenet}\n"))
-    assert "model.arch: 'alexnet' is not allowed" in error_of(write(tmp_path, "model: {arch: alexnet}\n"))
+    assert "model.arch: 'xception' is not allowed" in error_of(write(tmp_path, "model: {arch: xception}\n"))
 
 
 def test_missing_file_and_unknown_builtin(tmp_path):
