@@ -1,6 +1,7 @@
 """Case 3's probe, run in its own process: a run screen fed a generated stream of N steps
-(a step event per step, 20-layer gradients, 100 epochs), then
-the time to draw a frame of every pane at 160x48 and the resident memory it took.
+(a step event per step, 20-layer gradients and health, 100 epochs with their confusion matrix
+and feature-map pictures), then the time to draw a frame of every pane of each page at 160x48
+and the resident memory it took.
 
 A frame here is: fold the state into every pane's plot, then have Textual's compositor
 re-render the changed widgets, compose the whole screen and turn it into terminal output
@@ -14,7 +15,9 @@ import asyncio
 import gc
 import json
 import math
+import tempfile
 import time
+from pathlib import Path
 
 from cnn_tui.ui.sources import Replay
 
@@ -24,13 +27,15 @@ LAYERS = [f"layer{i:02d}.conv" for i in range(20)]
 class GeneratedRun(Replay):
     """Events made on the fly (a million of them are never all in memory at once)."""
 
-    def __init__(self, steps: int) -> None:
+    def __init__(self, steps: int, run_dir: Path) -> None:
         super().__init__([])
         self.steps = steps
         self.go = asyncio.Event()
+        self.run_dir = run_dir  # where the feature-map pictures are
+        self.pictures = _write_pictures(run_dir)
 
     async def events(self):
-        from cnn_tui.events import EpochEnd, Gradients, RunFinished, RunStarted, Step
+        from cnn_tui.events import EpochEnd, Gradients, Health, RunFinished, RunStarted, Step
 
         await self.go.wait()
         layers = [{"name": n, "type": "Conv2d", "shape": [16, 8, 8], "params": 100, "trainable": 100} for n in LAYERS]
@@ -50,11 +55,67 @@ class GeneratedRun(Replay):
                 norms = {n: 0.5 + 0.1 * math.sin(step / 50 + i) for i, n in enumerate(LAYERS)}
                 yield Gradients(step=step, epoch=(step - 1) // per_epoch, norms=norms,
                                 update_ratios={n: 1e-3 for n in LAYERS})
+                spread = [-0.3, -0.2, -0.05, 0.0, 0.05, 0.2, 0.3]
+                yield Health(step=step, epoch=(step - 1) // per_epoch, dead={n: 0.1 for n in LAYERS}, saturated={},
+                             levels=[0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0], weights={n: spread for n in LAYERS},
+                             grads={n: [v / 100 for v in spread] for n in LAYERS})
             if step % per_epoch == 0:
                 yield EpochEnd(epoch=step // per_epoch, step=step, seconds=1.0, metrics={
                     "train/loss": loss, "train/acc": 0.8, "val/loss": loss * 1.1, "val/acc": 0.75, "lr": 0.01})
+                for view in self._views(step // per_epoch, step):
+                    yield view
         yield RunFinished(status="completed", reason="done", step=self.steps, epoch=self.steps // per_epoch,
                           wall_seconds=1.0, best={}, final={})
+
+
+    def _views(self, epoch: int, step: int):
+        from cnn_tui.events import Confusion, FeatureMaps
+
+        names = [f"class{i}" for i in range(10)]
+        matrix = [[90 if t == p else 1 for p in range(10)] for t in range(10)]
+        per_class = {n: {"precision": 0.9, "recall": 0.9, "f1": 0.9, "support": 99} for n in names}
+        mistakes = [{"path": path, "true": "class1", "predicted": "class2", "confidence": 0.9}
+                    for path in self.pictures["mistakes"]]
+        yield Confusion(epoch=epoch, step=step, classes=names, matrix=matrix, per_class=per_class, mistakes=mistakes)
+        layers = [{"name": f"layer{i:02d}.conv", "path": path, "shown": 16, "channels": 64, "size": [16, 16]}
+                  for i, path in enumerate(self.pictures["maps"])]
+        yield FeatureMaps(epoch=epoch, step=step, input=self.pictures["probe"], label="class1", predicted="class1",
+                          layers=layers, filters=self.pictures["filters"], filters_layer="layer00.conv")
+
+
+def _write_pictures(run_dir: Path) -> dict:
+    """Pictures of the sizes a 32 px run writes: a probe, three 4x4 grids of maps, 16 filters, 8 mistakes."""
+    from PIL import Image
+
+    folder = run_dir / "views" / "epoch-001"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def picture(name: str, size: tuple[int, int], mode: str) -> str:
+        pixels = bytes((x * 7 + y * 13) % 256 for y in range(size[1]) for x in range(size[0])
+                       for _ in range(3 if mode == "RGB" else 1))
+        Image.frombytes(mode, size, pixels).save(folder / name)
+        return str(Path("views") / "epoch-001" / name)
+
+    return {"probe": picture("probe.png", (32, 32), "RGB"),
+            "maps": [picture(f"maps{i}.png", (size, size), "L") for i, size in enumerate((131, 67, 67))],
+            "filters": picture("filters.png", (103, 25), "RGB"),
+            "mistakes": [picture(f"mistake-{i}.png", (32, 32), "RGB") for i in range(8)]}
+
+
+async def _frames(app, screen, pilot, count: int) -> list[float]:
+    from cnn_tui.ui.widgets.picture_board import PictureBoard
+
+    times = []
+    for _ in range(count):
+        screen.state.version += 1  # as if a new event came in
+        for board in screen.query(PictureBoard):
+            board._fitted_for = None  # and new pictures: every board lays itself out again
+        t0 = time.perf_counter()
+        screen.redraw()
+        screen._compositor.render_update(full=True).render_segments(app.console)
+        times.append(time.perf_counter() - t0)
+        await pilot.pause()  # let the app settle between frames, outside the timing
+    return sorted(times)
 
 
 async def probe(steps: int, frames: int) -> dict:
@@ -64,7 +125,7 @@ async def probe(steps: int, frames: int) -> dict:
     from cnn_tui.ui.screens.run import RunScreen
 
     process = psutil.Process()
-    source = GeneratedRun(steps)
+    source = GeneratedRun(steps, Path(tempfile.mkdtemp(prefix="cnn-tui-probe-")))
     screen = RunScreen(source, title="bench")
     app = CnnTuiApp(first_screen=screen)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -79,18 +140,14 @@ async def probe(steps: int, frames: int) -> dict:
         while screen.state.finished is None:
             await asyncio.sleep(0.05)
         ingest = time.perf_counter() - started
-        times = []
-        for _ in range(frames):
-            screen.state.version += 1  # as if a new event came in
-            t0 = time.perf_counter()
-            screen.redraw()
-            screen._compositor.render_update(full=True).render_segments(app.console)
-            times.append(time.perf_counter() - t0)
-            await pilot.pause()  # let the app settle between frames, outside the timing
+        times = await _frames(app, screen, pilot, frames)
+        await pilot.press("v")  # the inside page: pictures, the confusion matrix, health
+        await pilot.pause(0.2)
+        inside = await _frames(app, screen, pilot, frames)
         gc.collect()
         after = process.memory_info().rss
-    times.sort()
-    return {"steps": steps, "frame_ms": 1000 * times[len(times) // 2], "idle_mb": idle / 2**20,
+    return {"steps": steps, "frame_ms": 1000 * times[len(times) // 2],
+            "inside_frame_ms": 1000 * inside[len(inside) // 2], "idle_mb": idle / 2**20,
             "growth_mb": (after - idle) / 2**20, "ingest_s": ingest}
 
 

@@ -23,15 +23,17 @@ FILE_MODE = 0o666 & ~_umask()  # what open() would have given; mkstemp makes fil
 DIR_MODE = 0o777 & ~_umask()  # what mkdir would have given; mkdtemp makes folders 0700
 
 
-def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    """Write through `write(fileobj)` into a temp file beside `path`, then rename over it."""
+def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb", fsync: bool = True) -> None:
+    """Write through `write(fileobj)` into a temp file beside `path`, then rename over it
+    (fsync=False: readers still never see half a file, but a power cut may lose it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as handle:
             write(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
@@ -40,7 +42,8 @@ def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> 
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    if fsync:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

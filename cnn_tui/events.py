@@ -125,6 +125,62 @@ class Gradients(Event):
 
 
 @dataclass(frozen=True)
+class Health(Event):
+    """Activations and weights, per layer, at the gradient cadence (step = the step measured).
+
+    dead: ReLU layers -> share of units (a conv's channels, a linear layer's features) that are zero
+    at every position for every image of the batch; saturated: sigmoid/tanh layers -> share of outputs within 1% of their limits;
+    weights/grads: layer -> the values at `levels` (quantiles of a fixed sample of its weight).
+    """
+
+    type: ClassVar[str] = "health"
+    step: int
+    epoch: int
+    dead: dict[str, float]
+    saturated: dict[str, float]
+    levels: list[float]
+    weights: dict[str, list[float]]
+    grads: dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class Confusion(Event):
+    """The validation set's confusion matrix after an epoch, and its most confident mistakes.
+
+    matrix[t][p]: images of true class t predicted as p (rows sum to each class's support; the
+    diagonal over the total is val/acc); [] above confusion.MAX_GRID_CLASSES classes, where `pairs`
+    (true, predicted, count) of the most frequent mistakes stand for it. per_class: name ->
+    precision, recall, f1, support.
+    mistakes: {"path" (PNG in the run dir, or ""), "true", "predicted", "confidence"}, most confident first.
+    """
+
+    type: ClassVar[str] = "confusion"
+    epoch: int
+    step: int
+    classes: list[str]
+    matrix: list[list[int]]
+    per_class: dict[str, dict[str, float]]
+    pairs: list[list[int]] = field(default_factory=list)
+    mistakes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FeatureMaps(Event):
+    """What the network sees after an epoch: one fixed validation image, the activations of chosen
+    layers as grids of small maps, and the first layer's filters (all PNGs in the run dir)."""
+
+    type: ClassVar[str] = "feature_maps"
+    epoch: int
+    step: int
+    input: str  # the probe image, relative to the run dir
+    label: str  # its true class
+    predicted: str
+    layers: list[dict[str, Any]]  # {"name", "path", "shown" (maps drawn), "channels", "size": [h, w]}
+    filters: str = ""  # the first conv layer's filters ("" when not drawn)
+    filters_layer: str = ""
+
+
+@dataclass(frozen=True)
 class Image(Event):
     """An image written into the run directory (style-transfer snapshots)."""
 
@@ -215,8 +271,8 @@ class RunFinished(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (RunStarted, StyleStarted, Step, StyleStep, EpochEnd, Gradients, Image, Diagnosis, Log,
-                CheckpointSaved, PhaseChanged, StateChanged, TestScore, RunFinished)
+    for cls in (RunStarted, StyleStarted, Step, StyleStep, EpochEnd, Gradients, Health, Confusion, FeatureMaps,
+                Image, Diagnosis, Log, CheckpointSaved, PhaseChanged, StateChanged, TestScore, RunFinished)
 }
 FINISHED_OK = ("completed", "early_stopped")
 

@@ -35,8 +35,17 @@ def describe_classifier(recipe) -> tuple[list[dict], int, int, str]:
         if recipe.kind == "fine_tuning":
             model.set_trainable(recipe.phases[0].unfreeze)
         name = f"{recipe.backbone.name} + head"
+    check_view_layers(model, recipe.views)
     total, trainable = count_params(model)
     return layer_table(model, (channels, size, size)), total, trainable, name
+
+
+def check_view_layers(model, views) -> None:
+    """views.feature_maps names layers of this model (a recipe error lists the ones there are)."""
+    from cnn_tui.insight.feature_maps import choose_layers, conv_layers
+
+    if isinstance(views.feature_maps, list) and conv_layers(model):
+        choose_layers(model, views.feature_maps)
 
 
 def describe_feature_net(recipe) -> tuple[list[dict], int, int, str]:

@@ -11,8 +11,10 @@ import sys
 import time
 from typing import IO
 
+from cnn_tui.confusion import matrix_lines, pair_lines
 from cnn_tui.events import (
     CheckpointSaved,
+    Confusion,
     Diagnosis,
     EpochEnd,
     Event,
@@ -45,6 +47,8 @@ class HeadlessPrinter:
         self.progress_shown = False
         self.header_printed = False
         self.test: TestScore | None = None
+        self.best_epoch = 0
+        self.confusion: Confusion | None = None  # the best epoch's (the kept weights'), else the latest
 
     # ------------------------------------------------------------------ output
     def _write(self, text: str) -> None:
@@ -132,9 +136,33 @@ class HeadlessPrinter:
             self.header_printed = True
         m = e.metrics
         epochs = self.started.epochs if isinstance(self.started, RunStarted) else e.epoch
+        if e.is_best:
+            self.best_epoch = e.epoch
         self.line(f"{e.epoch:>3}/{epochs:<3}  {m['train/loss']:>10.4f}  {m['train/acc']:>9.2%}  "
                   f"{m['val/loss']:>9.4f}  {m['val/acc']:>8.2%}  {m['lr']:>9.3g}  "
                   f"{format_duration(e.seconds):>7}{'  *' if e.is_best else ''}")
+
+    def _on_confusion(self, e: Confusion) -> None:
+        if self.confusion is None or e.epoch == self.best_epoch or self.confusion.epoch != self.best_epoch:
+            self.confusion = e
+
+    def _print_confusion(self) -> None:
+        e = self.confusion
+        if e is None or self.quiet:
+            return
+        kept = " (the kept weights)" if e.epoch == self.best_epoch else ""
+        if e.matrix:
+            self.line(f"validation confusion matrix, epoch {e.epoch}{kept}: rows true, columns predicted")
+            lines = matrix_lines(e.classes, e.matrix, width=120)
+        else:  # too many classes for a grid: the pairs the engine kept
+            self.line(f"validation mistakes, epoch {e.epoch}{kept}:")
+            lines = pair_lines(e.classes, [], pairs=[(t, p, c) for t, p, c in e.pairs],
+                               support=[int(s["support"]) for s in e.per_class.values()])
+        for text in lines:
+            self.line("  " + text)
+        f1 = ", ".join(f"{name} {score['f1']:.2f}" for name, score in
+                       sorted(e.per_class.items(), key=lambda kv: kv[1]["f1"])[:8])
+        self.line(f"  lowest F1: {f1}" if len(e.per_class) > 8 else f"  F1 per class: {f1}")
 
     def _on_diagnosis(self, e: Diagnosis) -> None:
         if not self.quiet or e.severity == "error":
@@ -167,6 +195,7 @@ class HeadlessPrinter:
             best = f"; best val acc {e.best.get('val/acc', nan):.2%}, val loss {e.best.get('val/loss', nan):.4f}"
         if self.test is not None:
             best += f"; test acc {self.test.metrics['test/acc']:.2%} ({self.test.count:,} images)"
+        self._print_confusion()
         self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, {e.step} steps){best}")
 
     def _on_test(self, e: TestScore) -> None:

@@ -31,6 +31,6 @@ def build_model(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.
             f"model.arch: cannot build '{cfg.arch}' for {image_size} px images with "
             f"{in_channels} channel(s): {exc}; raise data.image_size or use fewer pools/stages"
         ) from None
-    model = initialise(model, cfg.init)
+    model = initialise(model, cfg.init, cfg.init_std)
     return model.reset_gates() if isinstance(model, Highway) else model  # the gates' bias is part of the design
 

@@ -28,12 +28,14 @@ def activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
-def initialise(model: nn.Module, scheme: str) -> nn.Module:
+def initialise(model: nn.Module, scheme: str, std: float = 0.01) -> nn.Module:
     if scheme == "torch":
         return model
     for module in model.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
-            if scheme == "kaiming":
+            if scheme == "normal":
+                nn.init.normal_(module.weight, 0.0, std)
+            elif scheme == "kaiming":
                 if isinstance(module, nn.Conv2d):
                     nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
                 else:

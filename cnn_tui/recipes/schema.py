@@ -10,14 +10,11 @@ import re
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from cnn_tui.recipes.strict import Strict
+from cnn_tui.recipes.views_schema import Views
 from cnn_tui.recipes.weights import IMAGENET
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
 
 # ---------------------------------------------------------------- data
 
@@ -172,7 +169,10 @@ class Model(Strict):
     activation: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] = "relu"
     batch_norm: bool = True
     dropout: float = Field(0.0, ge=0.0, lt=1.0)  # before the classifier layers
-    init: Literal["kaiming", "xavier", "torch"] = "kaiming"
+    # kaiming (He et al.), xavier (Glorot & Bengio), torch (PyTorch's defaults), or normal: N(0, init_std)
+    # for every conv and linear weight, as AlexNet did (large values saturate sigmoid and tanh units)
+    init: Literal["kaiming", "xavier", "torch", "normal"] = "kaiming"
+    init_std: float = Field(0.01, gt=0.0, le=10.0)
     # vgg: channels per 3x3 conv, "conv1-256" for a 1x1 conv (configuration C), "M" for a 2x2
     # max-pool; or the name of a configuration of Simonyan & Zisserman's Table 1: A, B, C, D, E
     vgg_config: list[int | str] | Literal["A", "B", "C", "D", "E"] = Field(
@@ -347,6 +347,7 @@ class RecipeBase(RecipeCommon):
     data: Data = Field(default_factory=Data)
     train: Train = Field(default_factory=Train)
     log: Logging = Field(default_factory=Logging)
+    views: Views = Field(default_factory=Views)
 
 
 class Recipe(RecipeBase):

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from cnn_tui.recipes.schema import RecipeCommon, Strict
+from cnn_tui.recipes.schema import RecipeCommon
+from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.weights import IMAGENET, RANDOM_INIT
 from cnn_tui.style.layer_names import DEFAULT_LAYERS, layer_names
 from cnn_tui.style.levels import MIN_LEVEL_PX

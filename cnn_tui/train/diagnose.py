@@ -17,6 +17,10 @@ PERSIST = 3  # gradient ticks in a row before a gradient warning
 SLOW_START_STEPS = 50  # a first epoch shorter than this says nothing about the start
 OVERFIT_PATIENCE = 3  # epochs since the best validation loss
 OVERFIT_RISE = 1.05  # validation loss at least 5% above its best
+DEAD_SHARE = 0.5  # a ReLU layer with at least half of its units dead for a whole batch
+SATURATED_SHARE = 0.5  # a sigmoid/tanh layer with at least half of its outputs within 1% of the ends
+CONFIDENT_EPOCHS = 3  # epochs over which validation loss and accuracy both rose
+CONFIDENT_ACC_RISE = 0.005  # half a point of accuracy
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Diagnoser:
     first_loss: float | None = None
     vanish_streak: int = 0
     explode_streak: int = 0
+    dead_streak: int = 0
+    saturated_streak: int = 0
 
     def _once(self, code: str, severity: str, message: str) -> list[Finding]:
         if code in self.fired:
@@ -84,6 +90,29 @@ class Diagnoser:
                               "(healthy is about 0.1%). Lower the learning rate or clip gradients.")
         return out
 
+    # ---------------------------------------------------------------- per health tick
+    def on_health(self, dead: dict[str, float], saturated: dict[str, float], step: int) -> list[Finding]:
+        dying = {k: v for k, v in dead.items() if v >= DEAD_SHARE}
+        self.dead_streak = self.dead_streak + 1 if dying else 0
+        stuck = {k: v for k, v in saturated.items() if v >= SATURATED_SHARE}
+        self.saturated_streak = self.saturated_streak + 1 if stuck else 0
+        out: list[Finding] = []
+        if self.dead_streak >= PERSIST:
+            worst = max(dying, key=lambda k: dying[k])
+            out += self._once("dead_relus", "warning",
+                              f"Dead ReLUs in {_names(list(dying))}: {dying[worst]:.0%} of {worst}'s units "
+                              "output zero for every image of a batch, so they get no gradient and stop "
+                              "learning. A lower learning rate, Kaiming init, batch norm before the ReLU "
+                              "or LeakyReLU help.")
+        if self.saturated_streak >= PERSIST:
+            worst = max(stuck, key=lambda k: stuck[k])
+            out += self._once("saturated_activations", "warning",
+                              f"Saturated activations after {_names(list(stuck))}: {stuck[worst]:.0%} of "
+                              f"{worst}'s sigmoid/tanh outputs sit within 1% of their limits, where the "
+                              "gradient is almost zero. Smaller initial weights (init: kaiming or xavier), "
+                              "batch norm, a lower learning rate or ReLU help.")
+        return out
+
     # ---------------------------------------------------------------- per epoch
     def on_epoch(self, epoch: int, metrics: dict[str, float], step: int = 1_000) -> list[Finding]:
         self.epochs.append(dict(metrics))
@@ -109,7 +138,27 @@ class Diagnoser:
                               f"The training loss is rising ({min(train):.3f} -> {train[-1]:.3f}): "
                               "the learning rate is probably too high.")
         out += self._overfitting()
+        out += self._confident_mistakes()
         return out
+
+    def _confident_mistakes(self) -> list[Finding]:
+        """The course's warning: validation accuracy still rising while validation loss rises."""
+        recent = self.epochs[-CONFIDENT_EPOCHS:]
+        if len(recent) < CONFIDENT_EPOCHS:
+            return []
+        loss = [e.get("val/loss", math.nan) for e in recent]
+        acc = [e.get("val/acc", math.nan) for e in recent]
+        if not all(math.isfinite(v) for v in loss + acc):
+            return []
+        loss_rising = all(b > a for a, b in zip(loss, loss[1:])) and loss[-1] > loss[0] * OVERFIT_RISE
+        if not (loss_rising and acc[-1] >= acc[0] + CONFIDENT_ACC_RISE):
+            return []
+        first = len(self.epochs) - CONFIDENT_EPOCHS + 1
+        return self._once("confident_mistakes", "info",
+                          f"Validation accuracy still rises ({acc[0]:.1%} -> {acc[-1]:.1%}) while validation "
+                          f"loss rises ({loss[0]:.3f} -> {loss[-1]:.3f}) since epoch {first}: the model grows "
+                          "more confident on its mistakes, the first sign of overfitting. Look at the worst "
+                          "mistakes pane; early stopping on val/loss or more regularisation would help.")
 
     def _overfitting(self) -> list[Finding]:
         val = [e.get("val/loss", math.nan) for e in self.epochs]
@@ -129,7 +178,8 @@ class Diagnoser:
 
     def state_dict(self) -> dict:
         return {"fired": sorted(self.fired), "epochs": self.epochs, "first_loss": self.first_loss,
-                "vanish_streak": self.vanish_streak, "explode_streak": self.explode_streak}
+                "vanish_streak": self.vanish_streak, "explode_streak": self.explode_streak,
+                "dead_streak": self.dead_streak, "saturated_streak": self.saturated_streak}
 
     def load_state_dict(self, state: dict) -> None:
         self.fired = set(state["fired"])
@@ -137,6 +187,8 @@ class Diagnoser:
         self.first_loss = state["first_loss"]
         self.vanish_streak = state["vanish_streak"]
         self.explode_streak = state["explode_streak"]
+        self.dead_streak = state.get("dead_streak", 0)  # checkpoints from before activation health
+        self.saturated_streak = state.get("saturated_streak", 0)
 
 
 def _names(layers: list[str]) -> str:

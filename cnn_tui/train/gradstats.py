@@ -42,6 +42,14 @@ class GradientStats:
                 owners.append(len(self.layers) - 1)
         device = self.params[0].device if self.params else torch.device("cpu")
         self.owner = torch.tensor(owners, dtype=torch.long, device=device)
+        self.main: list[torch.Tensor] = []  # each layer's largest parameter: its weight
+        for i in range(len(self.layers)):
+            own = [p for p, o in zip(self.params, owners) if o == i]
+            self.main.append(max(own, key=lambda p: p.numel()))
+
+    def weights_and_grads(self) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor | None]]:
+        """(layer names, each layer's weight, its gradient or None), for the health quantiles."""
+        return self.layers, [p.detach() for p in self.main], [p.grad for p in self.main]
 
     def before_step(self) -> None:
         """Snapshot the weights the optimizer is about to change."""

@@ -19,6 +19,7 @@ from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
+from cnn_tui.validate import check_view_layers
 
 
 class ClassificationKind:
@@ -35,6 +36,7 @@ class ClassificationKind:
                          channels=None if recipe.kind == "scratch" else PRETRAINED_CHANNELS, info=infos.append)
         infos.insert(0, data.description)
         plan = plan_model(recipe, data, device, infos.append)
+        check_view_layers(plan.model, recipe.views)  # before the run directory exists
         channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
         model = plan.model.to(device)
         if channels_last:
@@ -123,4 +125,5 @@ class PreparedClassification:
         return dict(epochs_completed=loop.epoch, epochs_planned=self.recipe.train.epochs, steps=loop.step,
                     params=self.plan.total_params, macs=sum(r.get("macs", 0) for r in self.plan.layers),
                     best_epoch=outcome.best_epoch, best=outcome.best,
-                    final=outcome.final, **({"test": outcome.test} if outcome.test else {}))
+                    final=outcome.final, **({"test": outcome.test} if outcome.test else {}),
+                    **loop.views.summary())

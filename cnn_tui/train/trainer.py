@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.stream import StreamBatches
@@ -33,6 +32,8 @@ from cnn_tui.events import (
     StateChanged,
     Step,
 )
+from cnn_tui.insight.validation import ValidationCollector
+from cnn_tui.insight.views import ModelViews
 from cnn_tui.models.transfer import TransferNet
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
@@ -44,6 +45,7 @@ from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.monitor import Monitor
 from cnn_tui.train.optim import build_optimizer
 from cnn_tui.train.schedule import LRSchedule
+from cnn_tui.train.scoring import score
 from cnn_tui.train.wall_clock import WallClock
 
 Batches = TensorBatches | StreamBatches
@@ -82,6 +84,8 @@ class Trainer:
         self.amp = amp_dtype(device, self.cfg.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == torch.float16)
         self.grad_stats = GradientStats(model) if recipe.log.grad_every_steps else None
+        run_dir = checkpoint_dir.parent if checkpoint_dir is not None else None
+        self.views = ModelViews(recipe.views, model, class_names, run_dir, self.grad_stats is not None)
         es = self.cfg.early_stopping
         self.early = Monitor(es.monitor, es.mode, es.min_delta, es.patience) if es.enabled else None
         self.best = Monitor(self.cfg.checkpoint.monitor, self.cfg.checkpoint.mode)
@@ -221,6 +225,8 @@ class Trainer:
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:
         """One optimizer step; True if the gradients were not finite."""
         lr = self.schedule.apply(self.optimizer, self.step - self.phase_start_step)
+        if grad_tick:
+            self.views.arm()  # activation health: measured on this step's forward
         with self._autocast():
             logits = self.model(x)
             loss = self.criterion(logits, y)
@@ -246,6 +252,10 @@ class Trainer:
             norms, ratios = self.grad_stats.after_step()
             self.emit(Gradients(step=self.step, epoch=self.epoch, norms=norms, update_ratios=ratios))
             self._report(self.diagnoser.on_gradients(norms, ratios, self.step))
+            health = self.views.health_event(self.step, self.epoch, *self.grad_stats.weights_and_grads())
+            if health is not None:
+                self.emit(health)
+                self._report(self.diagnoser.on_health(health.dead, health.saturated, self.step))
             if not all(math.isfinite(v) for v in norms.values()):
                 return True
         self.lr = lr
@@ -263,36 +273,19 @@ class Trainer:
         return not math.isfinite(mean)
 
     # ------------------------------------------------------------------ epoch end
-    def evaluate(self) -> tuple[float, float]:
-        loss, correct, count, _ = self.score(self.val_batches)
+    def evaluate(self, collector: ValidationCollector | None = None) -> tuple[float, float]:
+        loss, correct, count, _ = self.score(self.val_batches, collector)
         return loss / max(count, 1), correct / max(count, 1)
 
-    @torch.no_grad()
-    def score(self, batches: Batches) -> tuple[float, float, float, list[tuple[int, int]]]:
+    def score(self, batches: Batches, collector: ValidationCollector | None = None
+              ) -> tuple[float, float, float, list[tuple[int, int]]]:
         """(summed loss, correct, count, per class (correct, count)) over one pass; one sync at the end."""
-        self.model.eval()
-        classes = len(self.class_names)
-        total = torch.zeros(3, device=self.device, dtype=torch.float64)
-        per_class = torch.zeros(2, classes, device=self.device, dtype=torch.int64)
-        for x, y in batches.epoch(0):
-            if len(y) == 0:
-                continue
-            with self._autocast():
-                logits = self.model(x)
-            loss = F.cross_entropy(logits.float(), y, reduction="sum")
-            hit = logits.argmax(1) == y
-            total += torch.stack([loss.double(), hit.sum().double(),
-                                  torch.tensor(float(len(y)), device=self.device, dtype=torch.float64)])
-            per_class[0] += torch.bincount(y[hit], minlength=classes)
-            per_class[1] += torch.bincount(y, minlength=classes)
-        self.model.train()
-        loss, correct, count = total.tolist()
-        pairs = list(zip(*per_class.tolist()))
-        return loss, correct, count, pairs
+        return score(self.model, batches, self.device, len(self.class_names), self._autocast, collector)
 
     def _end_epoch(self) -> dict[str, float]:
         loss, correct, count = torch.stack(list(self.sums.values())).tolist()
-        val_loss, val_acc = self.evaluate()
+        collector = self.views.collector()
+        val_loss, val_acc = self.evaluate(collector)
         metrics = {"train/loss": loss / max(count, 1), "train/acc": correct / max(count, 1),
                    "val/loss": val_loss, "val/acc": val_acc, "lr": self.optimizer.param_groups[0]["lr"]}
         self.epoch += 1
@@ -304,6 +297,11 @@ class Trainer:
             self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         self.emit(EpochEnd(epoch=self.epoch, step=self.step, metrics=metrics,
                            seconds=getattr(self, "elapsed_epoch", 0.0), is_best=is_best))
+        if collector is not None:
+            prep = self.val_batches.prep
+            for event in self.views.after_validation(collector, self.model, self.epoch, self.step,
+                                                     prep.mean, prep.std, is_best):
+                self.emit(event)
         if self.schedule.epoch_end(val_loss):
             reduced = self.schedule.plateau_scale * self.phases[self.phase_index].optimizer.lr  # this phase's lr
             self.emit(Log(level="info", message=f"validation loss plateaued: learning rate reduced to {reduced:.3g}"))

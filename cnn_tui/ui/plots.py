@@ -86,3 +86,21 @@ def style_layer_plot(state: RunState, columns: int) -> PlotData:
         xs, ys = _series(state, name, columns)
         lines.append(Line(name.split("/", 1)[1], xs, ys, color))
     return PlotData(lines=lines, log_y=True, empty_text="waiting for the first step...")
+
+
+SPREAD_LINES = (("5%", "bright_black"), ("25%", "cyan"), ("median of {layer}", "bright_white"), ("75%", "cyan"),
+                ("95%", "bright_black"))
+
+
+def weight_spread_plot(state: RunState, columns: int, layer: str) -> PlotData:
+    """One layer's weight quantiles over time: TensorBoard's distributions view, as five lines."""
+    from cnn_tui.ui.state import SPREAD
+
+    lines = []
+    for i, (label, color) in zip(SPREAD, SPREAD_LINES):
+        series = state.health_series.get(f"w{i}|{layer}")
+        if series is not None:
+            xs, ys = series.points(columns * 2)
+            lines.append(Line(label.format(layer=layer), xs, ys, color))
+    return PlotData(lines=lines, empty_text="waiting for weight statistics (log.grad_every_steps)...",
+                    markers=state.markers)

@@ -10,10 +10,13 @@ from typing import Any
 
 from cnn_tui.events import (
     CheckpointSaved,
+    Confusion,
     Diagnosis,
     EpochEnd,
     Event,
+    FeatureMaps,
     Gradients,
+    Health,
     Image,
     Log,
     PhaseChanged,
@@ -30,6 +33,7 @@ from cnn_tui.progress import eta_seconds, steps_per_second
 from cnn_tui.ui.series import BucketedSeries
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
+SPREAD = (1, 2, 3, 4, 5)  # indices into Health.levels kept over time: 5%, 25%, median, 75%, 95%
 
 
 @dataclass
@@ -58,6 +62,10 @@ class RunState:
     logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=500))
     log_total: int = 0  # lines ever logged (the deque keeps the last 500)
     images: dict[str, Image] = field(default_factory=dict)  # style transfer: content, style, latest
+    feature_maps: FeatureMaps | None = None  # the latest epoch's pictures of the model's inside
+    confusion: Confusion | None = None
+    health: Health | None = None  # the latest tick's; the medians over time are in health_series
+    health_series: dict[str, BucketedSeries] = field(default_factory=dict)  # "weight|grad <layer>" -> spread
     first_metrics: dict[str, float] = field(default_factory=dict)  # the run's first step event
     version: int = 0  # bumped on every change: the screen redraws only when it moved
 
@@ -138,6 +146,24 @@ class RunState:
                 if name not in self.grad_series:
                     self.grad_series[name] = BucketedSeries(capacity=400)
                 self.grad_series[name].append(e.step, value)
+
+    def _on_health(self, e: Health) -> None:
+        self.health = e
+        for layer, levels in e.weights.items():
+            if f"w2|{layer}" in self.health_series or len(self.health_series) < MAX_GRAD_LAYERS * len(SPREAD):
+                for i in SPREAD:
+                    self.health_series.setdefault(f"w{i}|{layer}", BucketedSeries(capacity=400)).append(
+                        e.step, levels[i])
+
+    def health_layers(self) -> list[str]:
+        """Layers with a weight distribution over time, in model order."""
+        return [key.split("|", 1)[1] for key in self.health_series if key.startswith(f"w{SPREAD[0]}|")]
+
+    def _on_confusion(self, e: Confusion) -> None:
+        self.confusion = e
+
+    def _on_feature_maps(self, e: FeatureMaps) -> None:
+        self.feature_maps = e
 
     def _on_image(self, e: Image) -> None:
         """Only the newest picture per role is kept: the files stay in the run directory."""

@@ -22,6 +22,7 @@ class RunView:
     overlay: RunState | None = None  # another run drawn over the curves
     overlay_name: str = ""
     run_dir: Path | None = None  # where the run's images are, when known
+    layer: str = ""  # the layer whose weight distribution the inside page draws
 
 
 class DrawsRun:

@@ -324,3 +324,18 @@ def test_validate_on_a_file_that_is_not_a_recipe_quotes_at_most_60_characters(co
     assert len(line) < len(str(path)) + 180 and line.startswith(f"cnn-tui: error: {path}: ")
     if "got a single value (" in line:
         assert len(line.split("got a single value (", 1)[1].rstrip(")")) <= 60
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_feature_map_layer_not_in_the_model_is_one_line_listing_its_layers(command, tiny_recipe_path, tmp_path,
+                                                                           capsys):
+    out = tmp_path / "runs"
+    extra = ["--out", str(out)] if command == "run" else []
+    result = run_here(capsys, command, str(tiny_recipe_path), "--set", "views.feature_maps=[conv1_1, features.3]",
+                      *extra)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert str(tiny_recipe_path) in line
+    assert "views.feature_maps: 'features.3' is not a layer of this model; its conv layers are: conv1_1, conv2_1" \
+        in line
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written

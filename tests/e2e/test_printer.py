@@ -92,3 +92,32 @@ def test_in_a_pipe_progress_is_printed_at_most_every_30_seconds(monkeypatch):
     assert "\r" not in stream.getvalue()
     # the ETA: 94 steps left at the run's average so far, 6 steps in 161 s (not the last tick's speed)
     assert progress[-1].endswith("160 img/s  ETA 42:02")
+
+
+def test_the_end_of_a_headless_run_prints_the_kept_epochs_confusion_matrix():
+    from cnn_tui.events import Confusion, EpochEnd, RunFinished
+
+    out = io.StringIO()
+    printer = HeadlessPrinter(out, tty=False)
+    printer.emit(_started())
+    metrics = {"train/loss": 1.0, "train/acc": 0.5, "val/loss": 1.0, "val/acc": 0.5, "lr": 0.1}
+
+    def report(epoch: int, matrix: list[list[int]]) -> Confusion:
+        from cnn_tui.confusion import class_scores
+
+        return Confusion(epoch=epoch, step=epoch * 10, classes=["a", "b", "c"], matrix=matrix,
+                         per_class={n: s.to_dict() for n, s in zip("abc", class_scores(matrix))})
+
+    printer.emit(EpochEnd(epoch=1, step=10, metrics=metrics, seconds=1.0, is_best=True))
+    printer.emit(report(1, [[4, 1, 0], [0, 5, 0], [2, 0, 3]]))
+    printer.emit(EpochEnd(epoch=2, step=20, metrics=metrics, seconds=1.0, is_best=False))
+    printer.emit(report(2, [[1, 4, 0], [0, 5, 0], [5, 0, 0]]))  # worse: the kept weights are epoch 1's
+    assert "confusion" not in out.getvalue()  # once, at the end
+    printer.emit(RunFinished(status="completed", reason="trained 2 epochs", step=20, epoch=2, wall_seconds=3.0,
+                             best=metrics, final=metrics))
+    text = out.getvalue()
+    assert text.count("validation confusion matrix") == 1
+    assert "epoch 1 (the kept weights): rows true, columns predicted" in text
+    rows = [line.split() for line in text.splitlines() if line.startswith("  ") and line.split()[0] in "abc"]
+    assert rows == [["a", "4", "1", "0", "80.0%"], ["b", "0", "5", "0", "100.0%"], ["c", "2", "0", "3", "60.0%"]]
+    assert "  F1 per class: a 0.73, c 0.75, b 0.91" in text  # lowest first

@@ -8,9 +8,12 @@ from pathlib import Path
 from cnn_tui.events import (
     EVENT_TYPES,
     WIRE_VERSION,
+    Confusion,
     Diagnosis,
     EpochEnd,
+    FeatureMaps,
     Gradients,
+    Health,
     RunStarted,
     Started,
     Step,
@@ -34,6 +37,15 @@ def test_round_trip():
         StyleStarted(run_id="r", recipe_name="s", kind="style_transfer", device="cpu", device_name="CPU",
                      total_steps=40, model_name="vgg19", layers=[], total_params=1, trainable_params=0,
                      width=96, height=64, levels=[48, 96]),
+        Health(step=5, epoch=0, dead={"conv1": 0.25}, saturated={"fc": 0.5}, levels=[0.0, 0.5, 1.0],
+               weights={"conv1": [-0.1, 0.0, 0.1]}, grads={"conv1": [-1e-3, 0.0, 1e-3]}),
+        Confusion(epoch=1, step=10, classes=["a", "b"], matrix=[[3, 1], [0, 4]], pairs=[[0, 1, 1]],
+                  per_class={"a": {"precision": 1.0, "recall": 0.75, "f1": 0.857, "support": 4}},
+                  mistakes=[{"path": "views/epoch-001/mistake-01.png", "true": "a", "predicted": "b",
+                             "confidence": 0.9}]),
+        FeatureMaps(epoch=1, step=10, input="views/probe.png", label="a", predicted="b",
+                    layers=[{"name": "conv1", "path": "views/epoch-001/conv1.png", "shown": 4, "channels": 8,
+                             "size": [16, 16]}], filters="views/epoch-001/filters.png", filters_layer="conv1"),
     ]
     for event in events:
         line = event.to_json()
@@ -47,7 +59,7 @@ def test_every_event_class_is_registered_under_its_own_type():
 
     classes = {c for c in vars(module).values()
                if isinstance(c, type) and issubclass(c, module.Event) and c not in (module.Event, Started)}
-    assert set(EVENT_TYPES.values()) == classes and len(classes) == 14
+    assert set(EVENT_TYPES.values()) == classes and len(classes) == 17
     assert all(EVENT_TYPES[c.type] is c for c in classes)
 
 

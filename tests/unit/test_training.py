@@ -128,8 +128,9 @@ def test_run_directory_is_complete(load_tiny, tmp_path):
     result, events = run_collect(load_tiny(), tmp_path)
     assert result.status == "completed"
     run = result.run_dir
-    assert {p.name for p in run.iterdir()} == {"recipe.yaml", "events.jsonl", "summary.json", "checkpoints"}
+    assert {p.name for p in run.iterdir()} == {"recipe.yaml", "events.jsonl", "summary.json", "checkpoints", "views"}
     assert {p.name for p in (run / "checkpoints").iterdir()} == {"last.pt", "best.pt"}
+    assert {p.name for p in (run / "views").iterdir()} == {"probe.png", "epoch-001", "epoch-002", "epoch-003"}
     assert [e.type for e in read_events(run)] == [e.type for e in events]
     summary = read_summary(run)
     assert summary["status"] == "completed" and summary["epochs_completed"] == 3

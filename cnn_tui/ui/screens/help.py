@@ -19,6 +19,7 @@ HELP = """\
   tab         next pane       m       maximise the current pane
   + / -       curve smoothing (TensorBoard's debiased EMA)
   o           overlay another run's validation curves
+  v           curves / inside the model   l   next layer (weight distribution)
   esc         back            q       quit (asks first if a run is live)
 
 [b]Runs list[/b]
@@ -29,6 +30,14 @@ HELP = """\
   Validation loss rising while training loss falls is overfitting.
   Gradients: one line per layer on a log scale. Early layers far below the
   others are vanishing gradients; red bars flag vanishing or exploding layers.
+
+[b]Reading the inside (v)[/b]
+  Feature maps: bright = strong. Early layers keep the image's edges; deeper
+  ones are coarser and respond to parts. Filters: the first layer's kernels;
+  edge and colour detectors appear as it learns (noise = it has not yet).
+  Confusion: rows are the true class; red cells are the mistakes it makes most.
+  Health: a ReLU layer with most units dead, or a sigmoid/tanh layer stuck at
+  its limits, no longer learns; the weight spread should change slowly.
 """
 
 

@@ -22,12 +22,15 @@ from textual.widgets import Footer, Static
 
 from cnn_tui.rundir import read_events
 from cnn_tui.ui.messages import LeaveScreen, ShowRuns
-from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot
+from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
 from cnn_tui.ui.widgets.chart import Chart
+from cnn_tui.ui.widgets.confusion_map import ConfusionMap
 from cnn_tui.ui.widgets.diagnosis import DiagnosisView
 from cnn_tui.ui.widgets.grad_bars import GradBars
+from cnn_tui.ui.widgets.health_table import HealthTable
+from cnn_tui.ui.widgets.inside_boards import FeatureMapsBoard, FiltersBoard, MistakesBoard
 from cnn_tui.ui.widgets.model_table import ModelTable
 from cnn_tui.ui.widgets.pane import Pane
 from cnn_tui.ui.widgets.run_log import RunLog
@@ -52,6 +55,8 @@ class RunScreen(Screen):
         Binding("plus,equals_sign", "smoothing(1)", "Smooth+"),
         Binding("minus", "smoothing(-1)", "Smooth-"),
         Binding("o", "overlay", "Overlay run"),
+        Binding("v", "other_page", "Curves/inside"),
+        Binding("l", "next_layer", "Layer", show=False),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -67,6 +72,7 @@ class RunScreen(Screen):
         self._plots_drawn = -1  # ... and the curves
         self._plots_at = 0.0  # monotonic time of the last curve redraw
         self._closing = False
+        self.spread_layer = ""  # the layer whose weight distribution is drawn ("": the first)
         self.sub_title = title
 
     # ------------------------------------------------------------------ layout
@@ -78,7 +84,21 @@ class RunScreen(Screen):
             yield Pane("Diagnosis", VerticalScroll(DiagnosisView(id="diagnosis")), id="diag")
             yield Pane("Log", RunLog(id="log", wrap=True, markup=False, auto_scroll=True), id="logpane")
             yield Pane("Model", VerticalScroll(ModelTable(id="model")), id="model-pane")
+        inside = list(self.compose_inside_panes())
+        if inside:
+            yield Container(*inside, id="inside")
         yield Footer()
+
+    def compose_inside_panes(self) -> ComposeResult:
+        """The second page (v): what the model does inside, drawn from the engine's views."""
+        yield Pane("Feature maps", FeatureMapsBoard(id="feature-maps"), id="fmaps-pane")
+        yield Pane("First-layer filters", FiltersBoard(id="filters"), id="filters-pane")
+        yield Pane("Confusion matrix (validation)", VerticalScroll(ConfusionMap(id="confusion")), id="confusion-pane")
+        yield Pane("Worst mistakes", MistakesBoard(id="mistakes"), id="mistakes-pane")
+        yield Pane("Weight distribution (l: next layer)",
+                   Chart(lambda v, columns: weight_spread_plot(v.state, columns, v.layer), id="spread-plot"),
+                   id="spread-pane")
+        yield Pane("Activation and weight health", VerticalScroll(HealthTable(id="health")), id="health-pane")
 
     def compose_curve_panes(self) -> ComposeResult:
         """The panes that differ between kinds of run (style transfer has its own)."""
@@ -110,15 +130,25 @@ class RunScreen(Screen):
     def _apply_layout(self) -> None:
         compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
         self.set_class(compact, "-compact")
-        for i, pane in enumerate(self.panes):
+        panes = self.panes
+        for i, pane in enumerate(panes):
             pane.set_class(i == self.current, "-current")
+        parent = panes[self.current].parent
+        self.set_class(parent is not None and parent.id == "inside", "-inside")
         self._update_tabs()
+
+    def _page(self) -> list[Pane]:
+        """The panes of the page on screen (curves, or inside the model)."""
+        page = "inside" if self.has_class("-inside") else "panes"
+        return [p for p in self.panes if p.parent is not None and p.parent.id == page]
 
     def _update_tabs(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        for i, pane in enumerate(self.panes):
-            text.append(f" {pane.title} ", style="reverse bold" if i == self.current else "dim")
-        text.append("  tab: next pane", style="dim italic")
+        current = self.panes[self.current]
+        for pane in self._page():
+            text.append(f" {pane.title} ", style="reverse bold" if pane is current else "dim")
+        text.append("  tab: next pane" + ("  v: curves/inside" if self.query("#inside") else ""),
+                    style="dim italic")
         self.query_one("#tabs", Static).update(text)
 
     # ------------------------------------------------------------------ events in
@@ -158,7 +188,10 @@ class RunScreen(Screen):
             pass
 
     def view(self) -> RunView:
-        return RunView(self.state, self.smoothing, self.size.width, self.overlay, self.overlay_name, self.run_dir())
+        layers = self.state.health_layers()
+        layer = self.spread_layer if self.spread_layer in layers else (layers[0] if layers else "")
+        return RunView(self.state, self.smoothing, self.size.width, self.overlay, self.overlay_name, self.run_dir(),
+                       layer)
 
     def run_dir(self) -> Path | None:
         """Where the run writes its files (its images): known to the source, or from the run's id."""
@@ -184,7 +217,8 @@ class RunScreen(Screen):
 
     def _drawn_widgets(self) -> list[DrawsRun]:
         compact = self.has_class("-compact", "-maximised")
-        shown = {p for p in self.panes if p.display and (not compact or p.has_class("-current"))}
+        page = self._page()
+        shown = {p for p in page if p.display and (not compact or p.has_class("-current"))}
         widgets: list[DrawsRun] = []
         for widget in self.walk_children():
             if isinstance(widget, DrawsRun):
@@ -216,6 +250,30 @@ class RunScreen(Screen):
         self._apply_layout()
         self.panes[self.current].focus()
         self.invalidate()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The inside page's keys exist only where there is one (not for style transfer)."""
+        if action in ("other_page", "next_layer") and self.is_mounted and not self.query("#inside"):
+            return False
+        return True
+
+    def action_other_page(self) -> None:
+        """Curves <-> inside the model: to the first pane of the other page."""
+        if not self.query("#inside"):
+            return
+        other = "panes" if self.has_class("-inside") else "inside"
+        self.current = next(i for i, p in enumerate(self.panes) if p.parent is not None and p.parent.id == other)
+        self._apply_layout()
+        self.panes[self.current].focus()
+        self.invalidate()
+
+    def action_next_layer(self) -> None:
+        layers = self.state.health_layers()
+        if layers:
+            now = self.view().layer
+            self.spread_layer = layers[(layers.index(now) + 1) % len(layers)] if now in layers else layers[0]
+            self.notify(f"weight distribution of {self.spread_layer}", timeout=2)
+            self.invalidate()
 
     def action_maximise(self) -> None:
         self.toggle_class("-maximised")

@@ -28,6 +28,9 @@ class StyleRunScreen(RunScreen):
         yield Pane("Style loss per layer (log scale)",
                    Chart(lambda v, columns: style_layer_plot(v.state, columns), id="layers-plot"), id="style-layers")
 
+    def compose_inside_panes(self) -> ComposeResult:
+        yield from ()  # no classifier inside: the feature net is frozen and fixed
+
     def picture(self, role: str, placeholder: str = "", *, id: str) -> ImageView | GraphicsImageView:
         """Half-block cells, or the terminal's own graphics where launch() found them."""
         mode = getattr(self.app, "picture_mode", "halfblock")

@@ -1,0 +1,110 @@
+"""Activation and weight health at the gradient cadence: dead ReLUs, saturated sigmoid/tanh
+units, and quantiles of each layer's weights and gradients (TensorBoard draws the same as
+histograms over time).
+
+A dead unit is one no image of the batch makes fire. For a conv layer the unit is the channel:
+its filter is shared by every position, so it still learns while any position fires, and stops
+only when none does (a position silent for the whole batch, e.g. at a border, is not dead).
+
+Forward hooks on the activation modules do nothing unless armed, and the trainer arms them only
+for the forward pass of a gradient tick, so the other steps pay one attribute test per activation.
+Everything measured stays on the device until `collect`, which moves it to the host in one
+transfer (a sync point, once per gradient tick).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+import torch.nn as nn
+
+RELUS = (nn.ReLU, nn.ReLU6)
+SQUASHERS = (nn.Sigmoid, nn.Tanh)
+SATURATED = 0.01  # an output within 1% of the range's ends (sigmoid: < 0.01 or > 0.99; tanh: |y| > 0.99)
+LEVELS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)  # quantiles of the weight/gradient distributions
+SAMPLE = 4096  # values per layer the quantiles are taken over (a fixed stride through the weight)
+
+
+def named_activations(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
+    """(label, module) of each ReLU/sigmoid/tanh module; a label is the conv or linear layer the
+    activation follows (the name the layer table and the gradients use), else its own name."""
+    previous, used = "", set()
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            previous = name
+        elif isinstance(module, RELUS + SQUASHERS):
+            label = previous if previous and previous not in used else (name or "model")
+            used.add(label)
+            yield label, module
+
+
+class ActivationHealth:
+    def __init__(self, model: nn.Module) -> None:
+        self.armed = False
+        self.dead: dict[str, list[torch.Tensor]] = {}
+        self.saturated: dict[str, list[torch.Tensor]] = {}
+        self.handles = [module.register_forward_hook(self._hook(label, module))
+                        for label, module in named_activations(model)]
+
+    def _hook(self, label: str, module: nn.Module):
+        relu, tanh = isinstance(module, RELUS), isinstance(module, nn.Tanh)
+
+        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+            if not self.armed or not isinstance(output, torch.Tensor) or output.dim() < 2:
+                return
+            out = output.detach()
+            if relu:  # a unit (a conv's channel: its weights are shared) is dead when nothing makes it fire
+                fired = (out.transpose(0, 1).flatten(1) > 0).any(1)
+                self.dead.setdefault(label, []).append(1.0 - fired.float().mean())
+            else:
+                low, high = (-1.0, 1.0) if tanh else (0.0, 1.0)
+                margin = SATURATED * (high - low)
+                stuck = (out <= low + margin) | (out >= high - margin)
+                self.saturated.setdefault(label, []).append(stuck.float().mean())
+        return hook
+
+    def collect(self, layers: list[str], weights: list[torch.Tensor],
+                grads: list[torch.Tensor | None]) -> tuple[dict[str, float], dict[str, float],
+                                                          dict[str, list[float]], dict[str, list[float]]]:
+        """(dead, saturated, weight quantiles, gradient quantiles) since arming; disarms. Activations
+        used twice in a forward (torchvision's blocks reuse one ReLU) are averaged."""
+        self.armed = False
+        dead_names, sat_names = list(self.dead), list(self.saturated)
+        values = [torch.stack(v).mean() for v in self.dead.values()] + \
+                 [torch.stack(v).mean() for v in self.saturated.values()]
+        self.dead, self.saturated = {}, {}
+        q = torch.tensor(LEVELS)
+        rows, present = [], []
+        for w, g in zip(weights, grads):
+            rows.append(_quantiles(w, q))
+            present.append(g is not None)
+            rows.append(_quantiles(g, q) if g is not None else torch.zeros(len(LEVELS), device=w.device))
+        device = weights[0].device if weights else torch.device("cpu")
+        parts = [torch.stack(values).float().to(device)] if values else []
+        if rows:
+            parts.append(torch.stack(rows).float().flatten())
+        flat = torch.cat(parts).cpu().tolist() if parts else []  # sync point: one transfer per tick
+        k = len(dead_names) + len(sat_names)
+        dead = dict(zip(dead_names, flat[:len(dead_names)]))
+        saturated = dict(zip(sat_names, flat[len(dead_names):k]))
+        n = len(LEVELS)
+        wq, gq = {}, {}
+        for i, name in enumerate(layers):
+            base = k + 2 * i * n
+            wq[name] = flat[base:base + n]
+            if present[i]:
+                gq[name] = flat[base + n:base + 2 * n]
+        return dead, saturated, wq, gq
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _quantiles(t: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Quantiles of a fixed, evenly strided sample of `t` (torch.quantile sorts: keep it small)."""
+    flat = t.detach().reshape(-1)
+    stride = max(1, flat.numel() // SAMPLE)
+    sample = flat[::stride].float()
+    return torch.quantile(sample, q.to(sample.device))

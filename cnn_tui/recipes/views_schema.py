@@ -1,0 +1,28 @@
+"""The `views:` section: what the engine shows of a classifier's inside while it trains.
+
+Every view is on by default and costs little (benchmarks case 11 holds all of them to >= 0.97
+of the throughput with all of them off); each can be turned off on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from cnn_tui.recipes.strict import Strict
+
+
+class Views(Strict):
+    # each epoch, on the first validation image: the activations of these conv layers as a grid
+    # of small maps; auto: the first, a middle and the last conv layer; []: off
+    feature_maps: Literal["auto"] | list[str] = "auto"
+    feature_channels: int = Field(16, ge=1, le=256)  # maps per layer (its first channels)
+    filters: bool = True  # the first conv layer's filters as tiles (RGB for colour inputs)
+    confusion: bool = True  # the validation confusion matrix and per-class precision/recall/F1
+    mistakes: int = Field(8, ge=0, le=64)  # most confidently wrong validation images kept per epoch
+    # at log.grad_every_steps: dead ReLUs, saturated sigmoid/tanh units, weight and gradient quantiles
+    health: bool = True
+
+    def any_epoch_view(self) -> bool:
+        return bool(self.feature_maps) or self.filters or self.confusion or self.mistakes > 0
