@@ -16,7 +16,8 @@ from benchmarks.pty_app import PtyApp
 from benchmarks.workload import write_recipe
 
 PANES = ["Loss", "Accuracy", "Learning rate", "Gradient norm per layer", "Latest gradients", "Diagnosis", "Log",
-         "Model"]
+         "Model", "Feature maps", "First-layer filters", "Confusion matrix", "Worst mistakes", "Weight distribution",
+         "Activation and weight health"]  # tab walks the curves page, then the inside page
 
 
 def _latencies(presses: int) -> list[float]:
