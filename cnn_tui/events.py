@@ -129,7 +129,8 @@ class Health(Event):
     """Activations and weights, per layer, at the gradient cadence (step = the step measured).
 
     dead: ReLU layers -> share of units (a conv's channels, a linear layer's features) that are zero
-    at every position for every image of the batch; saturated: sigmoid/tanh layers -> share of outputs within 1% of their limits;
+    at every position for every image of the batch; saturated: sigmoid/tanh layers -> share of
+    outputs within 1% of their limits;
     weights/grads: layer -> the values at `levels` (quantiles of a fixed sample of its weight).
     """
 
