@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -50,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "human-readable output moves to stderr)")
     run.add_argument("--control-stdin", action="store_true",
                      help="read pause/resume/stop/detach commands from stdin (used by the dashboard)")
+    parallel = run.add_argument_group("data-parallel training (torch.distributed, launched through torchrun)")
+    parallel.add_argument("--nproc", type=int, metavar="N",
+                          help="worker processes on this node (default: the recipe's train.distributed.nproc)")
+    parallel.add_argument("--nnodes", type=int, default=1, metavar="N", help="nodes taking part (default 1)")
+    parallel.add_argument("--node-rank", type=int, default=0, metavar="K", help="this node's rank, 0..nnodes-1")
+    parallel.add_argument("--master-addr", metavar="HOST", help="node 0's address (several nodes)")
+    parallel.add_argument("--master-port", type=int, metavar="PORT", help="node 0's port (default 29500)")
+    parallel.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
+                          help="a c10d rendezvous instead of fixed node ranks (torchrun's --rdzv-endpoint)")
 
     listing = sub.add_parser("list", help="list the built-in recipes")
     listing.add_argument("folder", nargs="?", type=Path, help="list the recipes in this folder instead")
@@ -243,12 +253,18 @@ def _overrides(args) -> list[str]:
 def cmd_run(args) -> int:
     from cnn_tui.errors import UsageError
     from cnn_tui.headless.printer import HeadlessPrinter
+    from cnn_tui.parallel.world import launched_by_torchrun
     from cnn_tui.recipes.loader import load_recipe
     from cnn_tui.rundir import RECIPE
     from cnn_tui.runner import RunOptions, execute
     from cnn_tui.sinks import FanOut, JsonLinesSink
     from cnn_tui.train.control import RunControl
 
+    rank = int(os.environ["RANK"]) if launched_by_torchrun() else 0
+    if rank > 0:
+        from cnn_tui.parallel.rank_logs import hold_output
+
+        hold_output(rank)  # rank 0 alone speaks; the others' output goes to the run's logs/
     if args.resume is not None:
         recipe, recipe_path = load_recipe(str(args.resume / RECIPE), _overrides(args))
         if args.recipe:
@@ -258,23 +274,62 @@ def cmd_run(args) -> int:
     else:
         recipe, recipe_path = load_recipe(args.recipe, _overrides(args))
 
-    events_to_stdout = args.events == "-"
-    printer = HeadlessPrinter(sys.stderr if events_to_stdout else sys.stdout, quiet=args.quiet)
+    events_to_stdout = args.events == "-" and rank == 0
+    # ranks other than 0: errors and the final line, into their log (the run's events are rank 0's)
+    printer = HeadlessPrinter(sys.stderr if events_to_stdout or rank > 0 else sys.stdout, quiet=args.quiet or rank > 0)
     sinks: list[EventSink] = [printer]
     if events_to_stdout:
         sinks.append(JsonLinesSink(sys.stdout))
-    elif args.events:
+    elif args.events and rank == 0:
         sinks.append(JsonLinesSink(open(args.events, "a", encoding="utf-8"), close_stream=True))
+    topology = _topology(args, recipe)
+    if topology is not None and not launched_by_torchrun():
+        from cnn_tui.parallel.launch import launch
+
+        return launch(topology, _worker_args(args, topology), FanOut(*sinks[1:]), printer.line)
     control = RunControl()
     _install_signal_handlers(control)
-    if args.control_stdin:
+    if args.control_stdin and rank == 0:  # rank 0 reads the dashboard; every rank agrees on its flags
         _read_control(control)
     options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
     with naming_the_file(recipe_path):
         result = execute(recipe, options, FanOut(*sinks), control)
-    if result.run_dir is not None and not args.quiet:
+    if result.run_dir is not None and not args.quiet and rank == 0:
         printer.line(f"run directory: {result.run_dir}")
     return result.exit_code
+
+
+def _topology(args, recipe):
+    """Where the run is data-parallel (--nproc, or the recipe's train.distributed.nproc, above 1; or
+    several nodes): the launcher's settings; None for a single process."""
+    from cnn_tui.errors import UsageError
+    from cnn_tui.parallel.launch import Topology
+
+    settings = getattr(getattr(recipe, "train", None), "distributed", None)
+    nproc = args.nproc if args.nproc is not None else (settings.nproc if settings is not None else 1)
+    if nproc < 1 or args.nnodes < 1 or not 0 <= args.node_rank < args.nnodes:
+        raise UsageError(f"--nproc {nproc}, --nnodes {args.nnodes}, --node-rank {args.node_rank}: need nproc >= 1, "
+                         "nnodes >= 1 and 0 <= node-rank < nnodes")
+    if nproc == 1 and args.nnodes == 1:
+        return None
+    if settings is None:
+        raise UsageError(f"--nproc: {recipe.kind} runs on one process (only the classification kinds train "
+                         "data-parallel)")
+    return Topology(nproc, args.nnodes, args.node_rank, args.master_addr, args.master_port, args.rdzv_endpoint)
+
+
+def _worker_args(args, topology) -> list[str]:
+    """`cnn-tui run` as each rank runs it: the same recipe and options, the process count recorded."""
+    worker = [args.recipe] if args.recipe else []
+    for override in _overrides(args):
+        worker += ["--set", override]
+    worker += ["--set", f"train.distributed.nproc={topology.nproc}", "--out", str(args.out)]
+    for flag, value in (("--resume", args.resume), ("--device", args.device), ("--events", args.events)):
+        if value is not None:
+            worker += [flag, str(value)]
+    worker += [flag for flag, on in (("--quiet", args.quiet), ("--dry-run", args.dry_run),
+                                      ("--control-stdin", args.control_stdin)) if on]
+    return worker
 
 
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:

@@ -50,6 +50,7 @@ class Started(Event):
     trainable_params: int
     start_step: int = 0
     resumed: bool = False
+    world_size: int = 1  # processes training data-parallel (torch.distributed); 1: a single process
 
 
 @dataclass(frozen=True, kw_only=True)

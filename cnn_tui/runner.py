@@ -19,6 +19,8 @@ from cnn_tui import rundir
 from cnn_tui.errors import UsageError
 from cnn_tui.events import FINISHED_OK, RunFinished, Started
 from cnn_tui.kinds import engine_for
+from cnn_tui.parallel import rank_logs
+from cnn_tui.parallel.world import World, join_if_launched
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.sinks import EventSink, FanOut
@@ -87,7 +89,7 @@ class KindEngine(Protocol):
         """A copy of the recipe cut down to a couple of steps."""
         ...
 
-    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool) -> Prepared: ...
+    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool, world: World) -> Prepared: ...
 
     def describe(self, recipe: RecipeCommon) -> tuple[list[dict[str, Any]], int, int, str]:
         """(layer rows, total params, trainable params, model name), without data or downloads."""
@@ -102,15 +104,34 @@ class KindEngine(Protocol):
 
 def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl | None = None) -> RunResult:
     control = control or RunControl()
-    state = _load_resume_state(options.resume) if options.resume is not None else None
     kind: KindEngine = engine_for(recipe.kind)
     if options.dry_run:
         recipe = kind.dry_run(recipe)
-    torch.manual_seed(recipe.seed)
     device = pick_device(options.device or recipe.device)
-    prepared = kind.prepare(recipe, device, options.dry_run)
-    # ---- the run starts: from here on, everything is recorded
-    run_dir = _open_run_dir(recipe, options)
+    world, device = join_if_launched(recipe, device)  # under torchrun: this rank's place and GPU
+    try:
+        return _execute(recipe, options, sink, control, kind, device, world)
+    finally:
+        world.leave()
+
+
+def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl, kind: KindEngine,
+             device: torch.device, world: World) -> RunResult:
+    state = world.broadcast(_load_resume_state(options.resume, world) if options.resume and world.writes else None)
+    torch.manual_seed(recipe.seed)  # the same initial weights on every rank
+    if world.rank > 0:
+        world.barrier()  # rank 0 prepares first: downloads and caches are written once, then read
+    prepared = kind.prepare(recipe, device, options.dry_run, world)
+    if world.rank == 0:
+        world.barrier()
+    if world.distributed:
+        torch.manual_seed(recipe.seed + world.rank)  # each rank's own dropout stream
+    devices = world.gather(device_name(device))
+    # ---- the run starts: from here on, everything is recorded (by rank 0)
+    run_dir = _open_run_dir(recipe, options) if world.writes else None
+    if world.distributed:
+        shared = world.broadcast(str(run_dir) if run_dir else None)
+        rank_logs.settle(Path(shared) if shared else None, world.rank)
     fan = FanOut(sink, *([rundir.RunDirSink(run_dir)] if run_dir is not None else []))
     loop = prepared.start(fan, control, run_dir)
     if state is not None:
@@ -118,12 +139,13 @@ def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control:
     started_at = time.time()
     fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
                               kind=recipe.kind, device=device.type, device_name=device_name(device),
-                              start_step=loop.step, resumed=state is not None))
+                              start_step=loop.step, resumed=state is not None, world_size=world.size))
     prepared.after_started(fan, run_dir, loop)
     try:
         outcome = loop.run()
         summary = summary_fields(recipe, outcome.status, outcome.reason, device, run_dir, started_at,
-                                 loop.clock.seconds, **prepared.summary(outcome, loop))
+                                 loop.clock.seconds, **prepared.summary(outcome, loop),
+                                 **_world_fields(world, devices))
         if run_dir is not None:  # before `finished`: whoever sees the run end finds its summary written
             rundir.write_summary(run_dir, summary)
         fan.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=loop.step,
@@ -134,6 +156,12 @@ def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control:
     return RunResult(outcome.status, EXIT_CODES[outcome.status], run_dir, summary)
 
 
+def _world_fields(world: World, devices: list[str]) -> dict[str, Any]:
+    if not world.distributed:
+        return {}
+    return {"world_size": world.size, "backend": world.backend, "devices": devices}
+
+
 def _open_run_dir(recipe: RecipeCommon, options: RunOptions) -> Path | None:
     """The run's directory: none for a dry run, the old one on resume, else a new one with recipe.yaml."""
     if options.dry_run:
@@ -142,16 +170,23 @@ def _open_run_dir(recipe: RecipeCommon, options: RunOptions) -> Path | None:
         return options.resume
     run_dir = rundir.create_run_dir(options.out, recipe.name)
     rundir.write_recipe(run_dir, recipe_to_dict(recipe))
+    rank_logs.tell_launcher(run_dir)
     return run_dir
 
 
-def _load_resume_state(run_dir: Path) -> dict[str, Any]:
+def _load_resume_state(run_dir: Path, world: World) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory")
     try:
-        return load_checkpoint(run_dir / "checkpoints" / "last.pt")
+        state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
     except CheckpointError as exc:
         raise UsageError(f"--resume: {exc}") from None
+    trained_on = state.get("world_size", 1)
+    if trained_on != world.size:
+        raise UsageError(f"--resume {run_dir}: the run trained on {trained_on} process(es) and this is {world.size}; "
+                         f"resume it with --nproc {trained_on} (a step is one global batch of every process's "
+                         "batch, so another count would change the data order and the step size)")
+    return state
 
 
 def summary_fields(recipe: RecipeCommon, status: str, reason: str, device: torch.device, run_dir: Path | None,

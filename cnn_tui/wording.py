@@ -3,7 +3,7 @@ both import them from here (neither imports the other)."""
 
 from __future__ import annotations
 
-from cnn_tui.events import TestScore
+from cnn_tui.events import Started, TestScore
 
 
 def format_duration(seconds: float) -> str:
@@ -25,3 +25,16 @@ def format_test_score(e: TestScore) -> str:
         weakest = sorted(e.per_class.items(), key=lambda item: item[1])[:3]
         line += "; weakest: " + ", ".join(f"{name} {acc:.0%}" for name, acc in weakest)
     return line
+
+
+def where_trained(e: Started) -> str:
+    """The device in words: 'CPU x86_64 (4 threads of 8)', or a data-parallel run's '2 x CPU', '8 x H100 80GB HBM3'."""
+    if e.world_size <= 1:
+        return e.device_name
+    what = e.device_name.removeprefix("NVIDIA ") if e.device == "cuda" else e.device.upper()
+    return f"{e.world_size} x {what}"
+
+
+def global_batch(batch_size: int, world_size: int) -> str:
+    """A step's images: '64', or '2 x 64' when every one of 2 processes takes 64."""
+    return f"{world_size} x {batch_size}" if world_size > 1 else str(batch_size)

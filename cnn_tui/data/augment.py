@@ -1,7 +1,9 @@
 """Augmentation on whole batches of float tensors in [0, 1], on the batch's device.
 
 One random draw per sample, from a generator the caller seeds per batch, so a resumed
-run sees exactly the augmentations an uninterrupted one would.
+run sees exactly the augmentations an uninterrupted one would. A data-parallel rank holds a
+slice of the global batch (`window`): it draws for the whole batch and keeps its slice, so N
+processes augment exactly as one process with the N-times larger batch would.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import torch
 import torch.nn.functional as F
 
 
-def augment_batch(x: torch.Tensor, cfg, generator: torch.Generator) -> torch.Tensor:
+def augment_batch(x: torch.Tensor, cfg, generator: torch.Generator,
+                  window: tuple[int, int] | None = None) -> torch.Tensor:
+    """`window`: (offset of x in the global batch, size of the global batch); None: x is all of it."""
     batch = x.shape[0]
+    offset, drawn = window or (0, batch)
 
     def rand(*shape: int) -> torch.Tensor:
-        return torch.rand(*shape, generator=generator, device=generator.device).to(x.device)
+        draws = torch.rand(*shape[:-1], drawn, generator=generator, device=generator.device)
+        return draws[..., offset:offset + batch].to(x.device)
 
     if cfg.hflip:
         flip = (rand(batch) < 0.5).view(-1, 1, 1, 1)

@@ -17,7 +17,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from cnn_tui.data.batches import BatchPrep, batches_per_epoch, epoch_order
+from cnn_tui.data.batches import WHOLE, BatchPrep, Shard, batches_per_epoch, epoch_order
 from cnn_tui.data.images import load_image
 from cnn_tui.errors import DataError
 
@@ -65,11 +65,12 @@ class _EpochSampler(Sampler):
     def __iter__(self) -> Iterator[list[int]]:
         owner = self.owner
         order = epoch_order(owner.num_samples, owner.seed, owner.current_epoch, owner.train)
-        for index in range(owner.start_batch, len(owner)):
-            yield order[index * owner.batch_size:(index + 1) * owner.batch_size].tolist()
+        for index in owner.shard.batch_numbers(owner.start_batch, len(owner), owner.train):
+            yield owner.shard.indices(order, index, owner.batch_size, owner.train).tolist()
 
     def __len__(self) -> int:
-        return len(self.owner) - self.owner.start_batch
+        owner = self.owner
+        return len(owner.shard.batch_numbers(owner.start_batch, len(owner), owner.train))
 
 
 def _loader(dataset: Dataset, batch_sampler, workers: int, pin: bool = False) -> DataLoader:
@@ -87,20 +88,22 @@ class StreamBatches:
     def __init__(self, images: ImageSet, batch_size: int, mean: torch.Tensor, std: torch.Tensor,
                  device: torch.device, *, train: bool, augment=None, seed: int = 0,
                  max_batches: int | None = None, channels_last: bool = False, channels: int | None = None,
-                 workers: int = 2, on_skipped: Callable[[str], None] = lambda _m: None) -> None:
+                 workers: int = 2, on_skipped: Callable[[str], None] = lambda _m: None,
+                 shard: Shard = WHOLE) -> None:
         assert images.files is not None
         self.images = images
         self.batch_size, self.device, self.train = batch_size, device, train
-        self.seed, self.max_batches = seed, max_batches
+        self.seed, self.max_batches, self.shard = seed, max_batches, shard
         self.prep = BatchPrep(mean, std, device, train=train, augment=augment, seed=seed,
-                              channels_last=channels_last, channels=channels)
+                              channels_last=channels_last, channels=channels, shard=shard,
+                              batch_size=batch_size, count=len(images))
         self.current_epoch, self.start_batch = 0, 0
         self.skipped, self.on_skipped = 0, on_skipped
         dataset = FileImages(images.files, images.y.tolist(), images.image_size, images.grayscale)
         self.loader = _loader(dataset, _EpochSampler(self), workers, pin=device.type == "cuda")
 
     def __len__(self) -> int:
-        return batches_per_epoch(len(self.images), self.batch_size, self.train, self.max_batches)
+        return batches_per_epoch(len(self.images), self.batch_size, self.train, self.max_batches, self.shard)
 
     @property
     def num_samples(self) -> int:
@@ -111,14 +114,13 @@ class StreamBatches:
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         self.current_epoch, self.start_batch = epoch, start_batch
-        index = start_batch
-        for x, y, bad in _reraising(self.loader):
+        numbers = iter(self.shard.batch_numbers(start_batch, len(self), self.train))
+        for (x, y, bad), index in zip(_reraising(self.loader), numbers):
             if bad:
                 self._skipped(bad)
             # non_blocking: the copy from pinned memory overlaps the previous step's kernels
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             yield (self.prep(x, epoch, index) if len(y) else x), y
-            index += 1
 
     def _skipped(self, count: int) -> None:
         first = self.skipped == 0

@@ -30,7 +30,7 @@ from cnn_tui.events import (
     TestScore,
 )
 from cnn_tui.progress import eta_seconds, fraction_done
-from cnn_tui.wording import format_duration, format_eta, format_test_score
+from cnn_tui.wording import format_duration, format_eta, format_test_score, global_batch, where_trained
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
 
@@ -79,7 +79,7 @@ class HeadlessPrinter:
             return
         verb = f"resuming at step {e.start_step} of" if e.resumed else "optimising an image with"
         self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} features ({e.total_params:,} "
-                  f"params, frozen) on {e.device_name}; {e.total_steps} steps; run: {e.run_id}")
+                  f"params, frozen) on {where_trained(e)}; {e.total_steps} steps; run: {e.run_id}")
 
     def _on_run_started(self, e: RunStarted) -> None:
         self.started = e
@@ -87,10 +87,11 @@ class HeadlessPrinter:
             return
         verb = f"resuming at epoch {e.start_epoch + 1}, step {e.start_step}" if e.resumed else "training"
         self.line(f"{e.recipe_name} ({e.kind}): {verb} {e.model_name} ({e.total_params:,} params) "
-                  f"on {e.device_name}")
+                  f"on {where_trained(e)}")
         test = f" / {e.num_test:,} test" if e.num_test else ""
         self.line(f"data: {e.num_train:,} train / {e.num_val:,} val{test} images, {e.num_classes} classes; "
-                  f"{e.epochs} epochs x {e.steps_per_epoch} steps of {e.batch_size}; run: {e.run_id}")
+                  f"{e.epochs} epochs x {e.steps_per_epoch} steps of {global_batch(e.batch_size, e.world_size)}; "
+                  f"run: {e.run_id}")
 
     def _progress_due(self) -> bool:
         """At most 10 redraws a second in a terminal; one line every `progress_seconds` elsewhere."""

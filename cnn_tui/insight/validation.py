@@ -56,6 +56,12 @@ class ValidationCollector:
         self.conf, self.true, self.pred = conf[keep], true[keep], predicted[keep]
         self.images = merged[keep] if merged is not None else None
 
+    def totals(self, device: torch.device) -> torch.Tensor:
+        """The confusion counts so far (zeros if this process saw no batch), to be summed over ranks."""
+        if self.counts is not None:
+            return self.counts
+        return torch.zeros(self.classes ** 2, dtype=torch.int64, device=device)
+
     def finish(self) -> tuple[list[list[int]], list[Mistake]]:
         """(confusion matrix rows true x columns predicted, or []; mistakes, most confident first)."""
         matrix: list[list[int]] = []

@@ -312,6 +312,15 @@ def _check_metric(value: str) -> str:
     return value
 
 
+class Distributed(Strict):
+    """Data-parallel training on torch.distributed (launched through torchrun's own module)."""
+
+    nproc: int = Field(1, ge=1, le=1024)  # worker processes on this node (1: no torch.distributed)
+    backend: Literal["auto", "nccl", "gloo"] = "auto"  # auto: NCCL on CUDA, gloo on CPU
+    sync_batchnorm: bool = False  # batch statistics over the global batch (torch.nn.SyncBatchNorm; CUDA only)
+    timeout_s: int = Field(300, ge=10, le=86_400)  # seconds a collective may wait for a silent rank
+
+
 class Train(Strict):
     epochs: int = Field(10, ge=1, le=100_000)
     batch_size: int = Field(64, ge=1, le=65_536)
@@ -324,6 +333,8 @@ class Train(Strict):
     schedule: Schedule = Field(default_factory=Schedule)
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
+    # per-process batch: with N processes a step sees N x batch_size images (the lr is not scaled)
+    distributed: Distributed = Field(default_factory=Distributed)
 
 
 class Logging(Strict):

@@ -11,7 +11,7 @@ from cnn_tui.headless.printer import loss_line
 from cnn_tui.record.history import RunHistory
 from cnn_tui.record.scan import Scan
 from cnn_tui.show.charts import Line, chart
-from cnn_tui.wording import format_duration, format_test_score
+from cnn_tui.wording import format_duration, format_test_score, global_batch, where_trained
 
 STYLE_LOSSES = ("loss/total", "loss/content", "loss/style", "loss/tv")
 SEVERITY_MARK = {"error": "!!", "warning": "!", "info": "-"}
@@ -71,12 +71,12 @@ def summary_lines(history: RunHistory, scan: Scan) -> list[str]:
              + (f" ({history.segments} segments: resumed)" if history.segments > 1 else "")]
     if s is not None:
         lines.append(f"  model     {s.model_name}, {s.total_params:,} params ({s.trainable_params:,} trainable) "
-                     f"on {s.device_name}")
+                     f"on {where_trained(s)}")
     c = history.classification
     if c is not None:
         test = f" / {c.num_test:,} test" if c.num_test else ""
         lines.append(f"  data      {c.num_train:,} train / {c.num_val:,} val{test} images, {c.num_classes} classes; "
-                     f"{c.epochs} epochs x {c.steps_per_epoch} steps of {c.batch_size}")
+                     f"{c.epochs} epochs x {c.steps_per_epoch} steps of {global_batch(c.batch_size, c.world_size)}")
     lines += _progress_lines(history)
     if history.test is not None:
         lines.append(f"  test      {format_test_score(history.test)}")

@@ -14,6 +14,7 @@ import torch
 from cnn_tui.errors import RecipeError
 from cnn_tui.events import Image, StyleStarted
 from cnn_tui.models.summary import count_params, layer_table
+from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
 from cnn_tui.style.images import load_image, save_png
@@ -39,7 +40,7 @@ class StyleKind:
         recipe.multiscale.coarse_steps = 1
         return recipe
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool) -> PreparedStyle:
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedStyle:
         levels = plan_levels(recipe.image_size, recipe.steps, recipe.multiscale.levels,
                              recipe.multiscale.coarse_steps)
         content = load_image(recipe.content_image, recipe.image_size, "content_image")

@@ -10,12 +10,15 @@ from typing import Any
 
 import torch
 
+from cnn_tui.data.batches import WHOLE, Shard
 from cnn_tui.data.bundle import DataBundle
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
+from cnn_tui.errors import UsageError
 from cnn_tui.events import Log, RunStarted
 from cnn_tui.models.plan import ModelPlan, plan_model
+from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
@@ -29,7 +32,7 @@ class ClassificationKind:
         recipe.train.max_steps_per_epoch = 2
         return recipe
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool) -> PreparedClassification:
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedClassification:
         notes: list[str] = []
         infos: list[str] = []
         data = load_data(recipe.data, recipe.seed, log=notes.append,
@@ -38,13 +41,15 @@ class ClassificationKind:
         plan = plan_model(recipe, data, device, infos.append)
         check_view_layers(plan.model, recipe.views)  # before the run directory exists
         channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
-        model = plan.model.to(device)
+        model = _for_the_world(plan.model, recipe, device, world).to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos)
+        prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos, world)
         sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
+        shard = Shard(world.rank, world.size)
+        _enough_for_every_rank(len(sets["train"].y), recipe.train.batch_size, world)
 
         def batches(split: str, batch_size: int, **extra: Any) -> Batches | None:
             images = sets.get(split)
@@ -52,7 +57,8 @@ class ClassificationKind:
                 return None
             return make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
                                 channels=data.channels, workers=recipe.data.workers, channels_last=channels_last,
-                                on_skipped=prepared.warn_later, **extra)
+                                on_skipped=prepared.warn_later, shard=WHOLE if split == "test" else shard,
+                                **extra)
 
         # evaluation needs no gradients, so larger batches are cheap in memory: but a streamed batch
         # is also decoded and prefetched by every worker, so streams evaluate at the training size
@@ -84,6 +90,7 @@ class PreparedClassification:
     model: torch.nn.Module
     notes: list[str]  # warnings found while loading, logged once the run has started
     infos: list[str]
+    world: World
     train: Any = None
     val: Any = None
     test: Any = None
@@ -102,7 +109,7 @@ class PreparedClassification:
                        inference={"class_names": data.class_names, "image_size": data.image_size,
                                   "channels": data.channels, "grayscale": self.recipe.data.grayscale,
                                   "mean": plan.mean.tolist(), "std": plan.std.tolist(),
-                                  "head_only": plan.inputs is not None})
+                                  "head_only": plan.inputs is not None}, world=self.world)
 
     def started(self, loop: Trainer, **common: Any) -> RunStarted:
         train, recipe = self.train, self.recipe
@@ -127,3 +134,20 @@ class PreparedClassification:
                     best_epoch=outcome.best_epoch, best=outcome.best,
                     final=outcome.final, **({"test": outcome.test} if outcome.test else {}),
                     **loop.views.summary())
+
+
+def _for_the_world(model: torch.nn.Module, recipe: Any, device: torch.device, world: World) -> torch.nn.Module:
+    """SyncBatchNorm where the recipe asks for batch statistics over the global batch."""
+    if not (world.distributed and recipe.train.distributed.sync_batchnorm):
+        return model
+    if device.type != "cuda":
+        raise UsageError(f"train.distributed.sync_batchnorm: torch's SyncBatchNorm runs on CUDA only, and this run "
+                         f"is on {device.type}; set it to false (each process then normalises its own batch)")
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
+def _enough_for_every_rank(count: int, batch_size: int, world: World) -> None:
+    if world.distributed and count < batch_size * world.size:
+        raise UsageError(f"train.batch_size: {world.size} processes x {batch_size} images make a global batch of "
+                         f"{batch_size * world.size}, but the training split has {count} images; lower "
+                         "train.batch_size or the process count")

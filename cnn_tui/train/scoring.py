@@ -3,6 +3,7 @@ hits, reduced on the device and moved to the host once at the end (the only sync
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -14,8 +15,11 @@ from cnn_tui.insight.validation import ValidationCollector
 
 @torch.no_grad()
 def score(model: nn.Module, batches: Any, device: torch.device, classes: int, autocast: Any,
-          collector: ValidationCollector | None = None) -> tuple[float, float, float, list[tuple[int, int]]]:
-    """(summed loss, correct, count, per class (correct, count)); `collector` sees every batch."""
+          collector: ValidationCollector | None = None,
+          reduce: Callable[[torch.Tensor], torch.Tensor] | None = None
+          ) -> tuple[float, float, float, list[tuple[int, int]]]:
+    """(summed loss, correct, count, per class (correct, count)); `collector` sees every batch.
+    `reduce` sums the counts over the ranks of a data-parallel run, each of which scored its shard."""
     was_training = model.training
     model.eval()
     total = torch.zeros(3, device=device, dtype=torch.float64)
@@ -34,5 +38,7 @@ def score(model: nn.Module, batches: Any, device: torch.device, classes: int, au
         if collector is not None:
             collector.add(x, y, logits)
     model.train(was_training)
+    if reduce is not None:
+        total, per_class = reduce(total), reduce(per_class)
     loss, correct, count = total.tolist()  # sync point: one per pass
     return loss, correct, count, list(zip(*per_class.tolist()))

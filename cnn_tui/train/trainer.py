@@ -35,6 +35,7 @@ from cnn_tui.events import (
 from cnn_tui.insight.validation import ValidationCollector
 from cnn_tui.insight.views import ModelViews
 from cnn_tui.models.transfer import TransferNet
+from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
@@ -66,7 +67,8 @@ class Trainer:
     def __init__(self, recipe, model: nn.Module, train: Batches, val: Batches,
                  device: torch.device, sink: EventSink, control: RunControl,
                  checkpoint_dir: Path | None, class_names: list[str] | int, phases: list | None = None,
-                 test: Batches | None = None, inference: dict[str, Any] | None = None) -> None:
+                 test: Batches | None = None, inference: dict[str, Any] | None = None,
+                 world: World | None = None) -> None:
         from cnn_tui.models.plan import PhasePlan
 
         self.recipe, self.cfg = recipe, recipe.train
@@ -77,6 +79,8 @@ class Trainer:
         self.inference = inference or {}  # what `cnn-tui predict` needs besides the weights
         num_classes = len(class_names)
         self.device, self.sink, self.control = device, sink, control
+        self.world = world or World()  # one process, or this rank of a data-parallel run
+        self.forward_model: nn.Module = model  # what training steps call: DDP-wrapped when distributed
         self.checkpoint_dir = checkpoint_dir
         self.phases = phases or [PhasePlan("train", self.cfg.epochs, self.cfg.optimizer, self.cfg.schedule)]
         self.phase_index, self.phase_start_step = -1, 0
@@ -125,6 +129,7 @@ class Trainer:
         else:
             params = self.model.parameters()
         self.optimizer = build_optimizer(phase.optimizer, params)
+        self.forward_model = self._data_parallel()  # DDP hooks only the parameters this phase trains
         self.schedule = LRSchedule(phase.schedule, len(self.train_batches), phase.epochs)
         self.phase_index, self.phase_start_step = index, self.step
         if self.grad_stats is not None:
@@ -136,6 +141,14 @@ class Trainer:
             self.emit(Log(level="info", message=f"phase {index + 1}/{len(self.phases)} '{phase.name}': "
                           + (f"unfroze {', '.join(unfrozen)}; " if unfrozen else "base frozen; ")
                           + f"{trainable:,} trainable parameters, lr {phase.optimizer.lr:g}"))
+
+    def _data_parallel(self) -> nn.Module:
+        if not self.world.distributed:
+            return self.model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(self.model, device_ids=ids)
 
     def _reset_sums(self, epoch: bool) -> None:
         zero = lambda: torch.zeros((), device=self.device, dtype=torch.float64)  # noqa: E731
@@ -161,11 +174,12 @@ class Trainer:
             outcome = Outcome("failed", str(exc))
         except Exception as exc:  # a crash must still end with a summary and an exit code
             self.emit(Log(level="error", message=traceback.format_exc()))
-            outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
+            outcome = Outcome("failed", self.world.why_failed(exc))
         outcome.best = self._best_metrics()
         outcome.best_epoch = self.best.best_epoch
         outcome.final = dict(self.history[-1]) if self.history else {}
-        if outcome.status in FINISHED_OK and self.test_batches is not None:
+        # the test split is scored whole, by rank 0 alone: it reads best.pt, which only its node may have
+        if outcome.status in FINISHED_OK and self.test_batches is not None and self.world.writes:
             try:
                 outcome.test = score_test_split(self, outcome)
             except Exception as exc:  # the training result stands; only its test score is missing
@@ -187,8 +201,8 @@ class Trainer:
                 return self._diverged("a non-finite metric at the end of the epoch")
             if self.early is not None and self.early.exhausted:
                 return self._early_stop()
-            if self.control.stop_requested:
-                return Outcome("interrupted", self.control.stop_reason)
+            if self._stop_agreed(pause=False):
+                return Outcome("interrupted", self.control.stop_reason or "interrupted")
         return Outcome("completed", f"trained {self.epoch} epochs")
 
     def _train_epoch(self) -> Outcome | None:
@@ -198,10 +212,7 @@ class Trainer:
         grad_every = self.recipe.log.grad_every_steps
         every = self.recipe.log.every_steps
         for x, y in self.train_batches.epoch(self.epoch, self.batch):
-            if self.control.stop_requested:
-                return self._interrupt()
-            self.control.wait_while_paused(lambda s: self.emit(StateChanged(state=s)))
-            if self.control.stop_requested:
+            if self._stop_agreed(pause=True):
                 return self._interrupt()
             if len(y) == 0:  # every image of this streamed batch was unreadable
                 self.batch += 1
@@ -210,7 +221,7 @@ class Trainer:
             if self._train_step(x, y, grad_tick):
                 return self._diverged("NaN or Inf gradients")
             self.batch += 1
-            tick_images += len(y)
+            tick_images += len(y) * self.world.size  # every rank's slice of the global batch
             if self.step % every == 0:
                 now = time.time()
                 if self._log_step(tick_images / max(now - tick_time, 1e-9)):
@@ -221,6 +232,23 @@ class Trainer:
         self.elapsed_epoch = time.time() - epoch_start
         return None
 
+    def _stop_agreed(self, pause: bool) -> bool:
+        """Stop (and wait out a pause) as every rank agrees: a signal to any rank, or rank 0's
+        dashboard, holds for all, at the same step, so no rank is left waiting in a collective."""
+        if not self.world.distributed:
+            if pause and not self.control.stop_requested:
+                self.control.wait_while_paused(lambda s: self.emit(StateChanged(state=s)))
+            return self.control.stop_requested
+        stop, paused = self.world.agree(self.control.stop_requested, pause and self.control.paused)
+        if paused and not stop:
+            self.emit(StateChanged(state="paused"))
+            while paused and not stop:  # the ranks keep meeting, so no collective times out
+                time.sleep(0.2)
+                stop, paused = self.world.agree(self.control.stop_requested, self.control.paused)
+            if not stop:
+                self.emit(StateChanged(state="running"))
+        return stop
+
     # ------------------------------------------------------------------ one step
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:
         """One optimizer step; True if the gradients were not finite."""
@@ -228,7 +256,7 @@ class Trainer:
         if grad_tick:
             self.views.arm()  # activation health: measured on this step's forward
         with self._autocast():
-            logits = self.model(x)
+            logits = self.forward_model(x)  # DDP: the backward pass averages gradients over the ranks
             loss = self.criterion(logits, y)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -263,7 +291,7 @@ class Trainer:
 
     def _log_step(self, images_per_sec: float) -> bool:
         """Emit averaged step metrics (one sync); True if the loss is not finite."""
-        loss, correct, count = torch.stack(list(self.window.values())).tolist()
+        loss, correct, count = self.world.sum_(torch.stack(list(self.window.values()))).tolist()
         self._reset_sums(epoch=False)
         mean = loss / max(count, 1)
         self._report(self.diagnoser.on_step_loss(mean, self.step, self.lr))
@@ -280,12 +308,15 @@ class Trainer:
     def score(self, batches: Batches, collector: ValidationCollector | None = None
               ) -> tuple[float, float, float, list[tuple[int, int]]]:
         """(summed loss, correct, count, per class (correct, count)) over one pass; one sync at the end."""
-        return score(self.model, batches, self.device, len(self.class_names), self._autocast, collector)
+        return score(self.model, batches, self.device, len(self.class_names), self._autocast, collector,
+                     self.world.sum_ if batches is not self.test_batches else None)
 
     def _end_epoch(self) -> dict[str, float]:
-        loss, correct, count = torch.stack(list(self.sums.values())).tolist()
+        loss, correct, count = self.world.sum_(torch.stack(list(self.sums.values()))).tolist()
         collector = self.views.collector()
         val_loss, val_acc = self.evaluate(collector)
+        if collector is not None and collector.confusion:
+            collector.counts = self.world.sum_(collector.totals(self.device))  # the mistakes stay rank 0's share
         metrics = {"train/loss": loss / max(count, 1), "train/acc": correct / max(count, 1),
                    "val/loss": val_loss, "val/acc": val_acc, "lr": self.optimizer.param_groups[0]["lr"]}
         self.epoch += 1
@@ -345,11 +376,24 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, name: str, reason: str | None = None) -> None:
+        ranks = self.world.gather(self._rank_state()) if self.world.distributed else None  # every rank meets here
         if self.checkpoint_dir is None:
             return
         path = self.checkpoint_dir / f"{name}.pt"
-        save_checkpoint(path, self.state_dict())
+        state = self.state_dict()
+        if ranks is not None:
+            state["ranks"] = ranks
+        save_checkpoint(path, state)
         self.emit(CheckpointSaved(path=str(path), step=self.step, epoch=self.epoch, reason=reason or name))
+
+    def _rank_state(self) -> dict[str, Any]:
+        """What differs between ranks: their RNG streams (dropout) and their running sums."""
+        state = {"rng_cpu": torch.get_rng_state(),
+                 "sums": {k: v.detach().cpu() for k, v in self.sums.items()},
+                 "window": {k: v.detach().cpu() for k, v in self.window.items()}}
+        if self.device.type == "cuda":
+            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
 
     def state_dict(self) -> dict[str, Any]:
         state = {
@@ -369,6 +413,7 @@ class Trainer:
             "rng_cpu": torch.get_rng_state(),
             "elapsed": self.clock.seconds,
             "inference": self.inference,
+            "world_size": self.world.size,
         }
         if self.device.type == "cuda":
             state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
@@ -392,11 +437,12 @@ class Trainer:
         pos = state["position"]
         self.epoch, self.batch, self.step = pos["epoch"], pos["batch"], pos["step"]
         self.history = [dict(h) for h in state["history"]]
-        self.sums = {k: v.to(self.device) for k, v in state["sums"].items()}
-        self.window = {k: v.to(self.device) for k, v in state["window"].items()}
-        torch.set_rng_state(state["rng_cpu"])
-        if "rng_cuda" in state and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng_cuda"], self.device)
+        own = state["ranks"][self.world.rank] if "ranks" in state else state  # this rank's streams and sums
+        self.sums = {k: v.to(self.device) for k, v in own["sums"].items()}
+        self.window = {k: v.to(self.device) for k, v in own["window"].items()}
+        torch.set_rng_state(own["rng_cpu"])
+        if "rng_cuda" in own and self.device.type == "cuda":
+            torch.cuda.set_rng_state(own["rng_cuda"], self.device)
         self.best_weights = state.get("best_weights")
         self.clock.earlier = state.get("elapsed", 0.0)
         self.lr = self.optimizer.param_groups[0]["lr"]

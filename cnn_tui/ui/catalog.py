@@ -87,6 +87,9 @@ def summary_lines(recipe) -> list[str]:
         lines.append(f"optimizer {opt.name} lr {opt.lr:g}, weight decay {opt.weight_decay:g}")
         warmup = f", warmup {t.schedule.warmup_epochs:g} epochs" if t.schedule.warmup_epochs else ""
         lines.append(f"schedule  {t.schedule.name}{warmup}")
+    if t.distributed.nproc > 1:
+        lines.append(f"parallel  {t.distributed.nproc} processes (torchrun, backend {t.distributed.backend}): "
+                     f"a step is {t.distributed.nproc} x {t.batch_size} images")
     stopping = f"early on {es.monitor} (patience {es.patience})" if es.enabled else "after the last epoch"
     lines.append(f"stopping  {stopping}")
     lines.append(f"device    {recipe.device}")

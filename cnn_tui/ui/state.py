@@ -31,6 +31,7 @@ from cnn_tui.events import (
 )
 from cnn_tui.progress import eta_seconds, steps_per_second
 from cnn_tui.ui.series import BucketedSeries
+from cnn_tui.wording import where_trained
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
 SPREAD = (1, 2, 3, 4, 5)  # indices into Health.levels kept over time: 5%, 25%, median, 75%, 95%
@@ -88,7 +89,7 @@ class RunState:
         self.started, self.finished, self.test, self.eta = e, None, None, None
         self.layers = [dict(row) for row in e.layers]
         self.status, self.step, self.epoch = "running", e.start_step, epoch
-        self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {e.device_name}")
+        self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {where_trained(e)}")
 
     def _on_run_started(self, e: RunStarted) -> None:
         self._start(e, e.start_epoch)

@@ -177,3 +177,41 @@ async def test_a_run_with_a_test_split_shows_its_test_score(events):
         diagnosis = str(screen.query_one("#diagnosis").render())
         assert "Test set (400 images never seen in training), scored with best.pt (epoch 7" in diagnosis
         assert "weakest: dogs 78%, cats 95%" in diagnosis
+
+
+@pytest.mark.timeout(180)
+async def test_start_on_two_processes_then_pause_resume_and_stop_every_rank(recipes_dir, tmp_path):
+    """n opens the start dialog; the run trains data-parallel, and p / s reach both ranks."""
+    from cnn_tui.ui.screens.process_count import ProcessCount
+    from cnn_tui.ui.screens.run import RunScreen
+    from cnn_tui.ui.widgets.status_bar import status_text
+
+    runs = tmp_path / "runs"
+    app = make_app(runs_dir=runs, recipes_dirs=[recipes_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("slash", *"tiny")
+        assert app.screen.selected()["name"] == "tiny"
+        app.screen.query_one("#recipes").focus()  # from the filter box back to the list
+        await pilot.press("n")
+        assert isinstance(app.screen, ProcessCount)
+        await pilot.press("0", "enter")  # out of range: the dialog stays and says why
+        assert isinstance(app.screen, ProcessCount) and "1 to 64" in str(app.screen.query_one("#problem").content)
+        await pilot.press("backspace", "2", "enter")
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and "train.distributed.nproc=2" in screen.source.command()
+        await wait_until(pilot, lambda: screen.state.started is not None and screen.state.step > 0,
+                         what="the two ranks training", timeout=90)
+        assert screen.state.started.world_size == 2
+        assert "2 x CPU" in status_text(screen.state, 0.6, 160).plain
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.state.status == "paused", what="paused")
+        paused_at = screen.state.step
+        await pilot.pause(0.6)
+        assert screen.state.step == paused_at
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.state.step > paused_at, what="resumed")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.state.finished is not None, what="stopped", timeout=60)
+        assert screen.state.status == "interrupted"
+        (run_dir,) = runs.iterdir()
+        assert (run_dir / "checkpoints" / "last.pt").is_file() and (run_dir / "logs" / "rank-1.log").is_file()

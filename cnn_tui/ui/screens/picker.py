@@ -40,6 +40,7 @@ class PickerScreen(Screen):
         Binding("e", "edit", "Edit"),
         Binding("c", "choose('content')", "Content image"),
         Binding("s", "choose('style')", "Style image"),
+        Binding("n", "processes", "Processes"),
         Binding("r", "runs", "Runs"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -52,6 +53,7 @@ class PickerScreen(Screen):
         self.recipes = discover(extra_dirs)
         self.tables: dict[tuple[str, float], tuple[Any, ...] | Text] = {}  # a layer table, or why not
         self.chosen: dict[str, dict[str, Path]] = {}  # recipe path -> {"content": file, "style": file}
+        self.processes: dict[str, int] = {}  # recipe path -> processes chosen with n (data-parallel)
 
     def compose(self) -> ComposeResult:
         yield Static("[b]cnn-tui[/b]  pick a recipe, press [b]enter[/b] to train it   "
@@ -110,8 +112,11 @@ class PickerScreen(Screen):
         self.show_preview()
 
     def overrides(self, r: dict) -> list[str]:
-        """`--set` values for the images chosen for this recipe (JSON-quoted: any path is valid YAML)."""
-        return [f"{role}_image={json.dumps(str(path))}" for role, path in self.chosen.get(r["path"], {}).items()]
+        """`--set` values for the images chosen for this recipe (JSON-quoted: any path is valid YAML)
+        and the processes chosen for it."""
+        images = [f"{role}_image={json.dumps(str(path))}" for role, path in self.chosen.get(r["path"], {}).items()]
+        processes = self.processes.get(r["path"])
+        return images + ([f"train.distributed.nproc={processes}"] if processes is not None else [])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.action_start()
@@ -188,10 +193,32 @@ class PickerScreen(Screen):
             self.post_message(StartRecipe(Path(r["path"]), tuple(self.overrides(r))))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "choose":
+        if action in ("choose", "processes"):
             r = self.selected()
-            return r is not None and optimises_an_image(r["kind"])
+            return r is not None and optimises_an_image(r["kind"]) == (action == "choose")
         return True
+
+    def action_processes(self) -> None:
+        from cnn_tui.ui.screens.process_count import ProcessCount
+
+        r = self.selected()
+        if r is None or optimises_an_image(r["kind"]):
+            return
+        try:
+            from cnn_tui.recipes.loader import load_recipe
+
+            recipe: Any = load_recipe(r["path"], self.overrides(r))[0]  # a classification kind: it has train:
+            current = int(recipe.train.distributed.nproc)
+        except CnnTuiError:
+            current = 1
+
+        def chosen(count: int | None) -> None:
+            if count is not None:
+                self.processes[r["path"]] = count  # and kept for the next start with enter
+                self.show_preview()
+                self.action_start()
+
+        self.app.push_screen(ProcessCount(current), chosen)
 
     def action_choose(self, role: str) -> None:
         from cnn_tui.ui.recent import load_recent

@@ -9,7 +9,7 @@ from cnn_tui.events import RunStarted
 from cnn_tui.progress import fraction_done
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
-from cnn_tui.wording import format_duration
+from cnn_tui.wording import format_duration, where_trained
 
 STATUS_STYLES = {
     "waiting": "dim", "running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
@@ -25,7 +25,7 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     if s is None:
         text.append("  starting the training process...")
         return text
-    text.append(f" {s.recipe_name} · {s.model_name} {s.total_params:,} params · {s.device_name}")
+    text.append(f" {s.recipe_name} · {s.model_name} {s.total_params:,} params · {where_trained(s)}")
     if state.memory_mb:
         text.append(f" · {state.memory_mb:,.0f} MB")
     text.append("\n")
