@@ -48,13 +48,14 @@ class World:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
 
-    def agree(self, stop: bool, pause: bool) -> tuple[bool, bool]:
-        """Any rank's stop (a signal) or pause (rank 0's dashboard) holds for all: one tiny CPU all-reduce."""
+    def agree(self, *flags: bool) -> tuple[bool, ...]:
+        """Each flag set on any rank is set on all (stop from a signal, pause from rank 0's dashboard):
+        one tiny CPU all-reduce."""
         if not self.distributed:
-            return stop, pause
-        flags = torch.tensor([int(stop), int(pause)], dtype=torch.int32)
-        dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=self.control_group)
-        return bool(flags[0]), bool(flags[1])
+            return flags
+        agreed = torch.tensor([int(f) for f in flags], dtype=torch.int32)
+        dist.all_reduce(agreed, op=dist.ReduceOp.MAX, group=self.control_group)
+        return tuple(bool(f) for f in agreed.tolist())
 
     def broadcast(self, obj: Any) -> Any:
         """Rank 0's object on every rank (the run directory, a resumed checkpoint)."""

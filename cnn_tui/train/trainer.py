@@ -45,6 +45,7 @@ from cnn_tui.train.final_score import score_test_split
 from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.monitor import Monitor
 from cnn_tui.train.optim import build_optimizer
+from cnn_tui.train.resume_state import rank_state, restore_trainer, trainer_state
 from cnn_tui.train.schedule import LRSchedule
 from cnn_tui.train.scoring import score
 from cnn_tui.train.wall_clock import WallClock
@@ -201,7 +202,7 @@ class Trainer:
                 return self._diverged("a non-finite metric at the end of the epoch")
             if self.early is not None and self.early.exhausted:
                 return self._early_stop()
-            if self._stop_agreed(pause=False):
+            if self._agreed(pause=False)[0]:
                 return Outcome("interrupted", self.control.stop_reason or "interrupted")
         return Outcome("completed", f"trained {self.epoch} epochs")
 
@@ -212,9 +213,10 @@ class Trainer:
         grad_every = self.recipe.log.grad_every_steps
         every = self.recipe.log.every_steps
         for x, y in self.train_batches.epoch(self.epoch, self.batch):
-            if self._stop_agreed(pause=True):
+            stop, skip = self._agreed(pause=True, empty=len(y) == 0)
+            if stop:
                 return self._interrupt()
-            if len(y) == 0:  # every image of this streamed batch was unreadable
+            if skip:  # every image of this streamed batch (of some rank's) was unreadable
                 self.batch += 1
                 continue
             grad_tick = bool(grad_every) and (self.step + 1) % grad_every == 0
@@ -232,14 +234,15 @@ class Trainer:
         self.elapsed_epoch = time.time() - epoch_start
         return None
 
-    def _stop_agreed(self, pause: bool) -> bool:
-        """Stop (and wait out a pause) as every rank agrees: a signal to any rank, or rank 0's
-        dashboard, holds for all, at the same step, so no rank is left waiting in a collective."""
+    def _agreed(self, pause: bool, empty: bool = False) -> tuple[bool, bool]:
+        """(stop, skip this batch), waiting out a pause, as every rank agrees: a signal to any rank,
+        rank 0's dashboard or any rank's empty batch holds for all, at the same step, so that no
+        rank is left waiting in a collective the others never reach."""
         if not self.world.distributed:
             if pause and not self.control.stop_requested:
                 self.control.wait_while_paused(lambda s: self.emit(StateChanged(state=s)))
-            return self.control.stop_requested
-        stop, paused = self.world.agree(self.control.stop_requested, pause and self.control.paused)
+            return self.control.stop_requested, empty
+        stop, paused, skip = self.world.agree(self.control.stop_requested, pause and self.control.paused, empty)
         if paused and not stop:
             self.emit(StateChanged(state="paused"))
             while paused and not stop:  # the ranks keep meeting, so no collective times out
@@ -247,7 +250,7 @@ class Trainer:
                 stop, paused = self.world.agree(self.control.stop_requested, self.control.paused)
             if not stop:
                 self.emit(StateChanged(state="running"))
-        return stop
+        return stop, skip
 
     # ------------------------------------------------------------------ one step
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:
@@ -376,7 +379,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, name: str, reason: str | None = None) -> None:
-        ranks = self.world.gather(self._rank_state()) if self.world.distributed else None  # every rank meets here
+        ranks = self.world.gather(rank_state(self)) if self.world.distributed else None  # every rank meets here
         if self.checkpoint_dir is None:
             return
         path = self.checkpoint_dir / f"{name}.pt"
@@ -386,63 +389,8 @@ class Trainer:
         save_checkpoint(path, state)
         self.emit(CheckpointSaved(path=str(path), step=self.step, epoch=self.epoch, reason=reason or name))
 
-    def _rank_state(self) -> dict[str, Any]:
-        """What differs between ranks: their RNG streams (dropout) and their running sums."""
-        state = {"rng_cpu": torch.get_rng_state(),
-                 "sums": {k: v.detach().cpu() for k, v in self.sums.items()},
-                 "window": {k: v.detach().cpu() for k, v in self.window.items()}}
-        if self.device.type == "cuda":
-            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
-        return state
-
     def state_dict(self) -> dict[str, Any]:
-        state = {
-            "format": 1,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "best": self.best.state_dict(),
-            "early": self.early.state_dict() if self.early else None,
-            "diagnoser": self.diagnoser.state_dict(),
-            "position": {"epoch": self.epoch, "batch": self.batch, "step": self.step},
-            "phase": {"index": self.phase_index, "start_step": self.phase_start_step},
-            "history": self.history,
-            "sums": {k: v.detach().cpu() for k, v in self.sums.items()},
-            "window": {k: v.detach().cpu() for k, v in self.window.items()},
-            "rng_cpu": torch.get_rng_state(),
-            "elapsed": self.clock.seconds,
-            "inference": self.inference,
-            "world_size": self.world.size,
-        }
-        if self.device.type == "cuda":
-            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
-        if self.best_weights is not None:
-            state["best_weights"] = self.best_weights
-        return state
+        return trainer_state(self)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        phase = state.get("phase", {"index": 0, "start_step": 0})
-        self.step = state["position"]["step"]
-        self._enter_phase(phase["index"], announce=False)  # the optimizer saved is this phase's
-        self.phase_start_step = phase["start_step"]
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.schedule.load_state_dict(state["schedule"])
-        self.best.load_state_dict(state["best"])
-        if self.early is not None and state.get("early"):
-            self.early.load_state_dict(state["early"])
-        self.diagnoser.load_state_dict(state["diagnoser"])
-        pos = state["position"]
-        self.epoch, self.batch, self.step = pos["epoch"], pos["batch"], pos["step"]
-        self.history = [dict(h) for h in state["history"]]
-        own = state["ranks"][self.world.rank] if "ranks" in state else state  # this rank's streams and sums
-        self.sums = {k: v.to(self.device) for k, v in own["sums"].items()}
-        self.window = {k: v.to(self.device) for k, v in own["window"].items()}
-        torch.set_rng_state(own["rng_cpu"])
-        if "rng_cuda" in own and self.device.type == "cuda":
-            torch.cuda.set_rng_state(own["rng_cuda"], self.device)
-        self.best_weights = state.get("best_weights")
-        self.clock.earlier = state.get("elapsed", 0.0)
-        self.lr = self.optimizer.param_groups[0]["lr"]
+        restore_trainer(self, state)

@@ -171,7 +171,8 @@ def test_what_cannot_run_data_parallel_is_one_line(recipe, tmp_path):
     assert "style_transfer runs on one process" in style.stderr
     sync = cnn_tui("run", str(recipe), "--nproc", "2", "--set", "train.distributed.sync_batchnorm=true",
                    "--out", "runs", cwd=tmp_path)
-    assert sync.returncode == 2 and "train.distributed.sync_batchnorm: torch's SyncBatchNorm runs on CUDA only" in sync.stderr
+    assert sync.returncode == 2
+    assert "train.distributed.sync_batchnorm: torch's SyncBatchNorm runs on CUDA only" in sync.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
     big = cnn_tui("run", str(recipe), "--nproc", "2", "--set", "train.batch_size=64", "--out", "runs", cwd=tmp_path)
     assert big.returncode == 2 and "global batch of 128, but the training split has 96 images" in big.stderr
