@@ -117,7 +117,7 @@ def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control:
 
 def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl, kind: KindEngine,
              device: torch.device, world: World) -> RunResult:
-    state = world.broadcast(_load_resume_state(options.resume, world) if options.resume and world.writes else None)
+    state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
     torch.manual_seed(recipe.seed)  # the same initial weights on every rank
     if world.rank > 0:
         world.barrier()  # rank 0 prepares first: downloads and caches are written once, then read
@@ -174,19 +174,13 @@ def _open_run_dir(recipe: RecipeCommon, options: RunOptions) -> Path | None:
     return run_dir
 
 
-def _load_resume_state(run_dir: Path, world: World) -> dict[str, Any]:
+def _load_resume_state(run_dir: Path) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory")
     try:
-        state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+        return load_checkpoint(run_dir / "checkpoints" / "last.pt")
     except CheckpointError as exc:
         raise UsageError(f"--resume: {exc}") from None
-    trained_on = state.get("world_size", 1)
-    if trained_on != world.size:
-        raise UsageError(f"--resume {run_dir}: the run trained on {trained_on} process(es) and this is {world.size}; "
-                         f"resume it with --nproc {trained_on} (a step is one global batch of every process's "
-                         "batch, so another count would change the data order and the step size)")
-    return state
 
 
 def summary_fields(recipe: RecipeCommon, status: str, reason: str, device: torch.device, run_dir: Path | None,

@@ -36,5 +36,5 @@ def where_trained(e: Started) -> str:
 
 
 def global_batch(batch_size: int, world_size: int) -> str:
-    """A step's images: '64', or '2 x 64' when every one of 2 processes takes 64."""
-    return f"{world_size} x {batch_size}" if world_size > 1 else str(batch_size)
+    """A step's images: '64', or '64 (2 x 32)' when 2 processes split it."""
+    return f"{batch_size} ({world_size} x {batch_size // world_size})" if world_size > 1 else str(batch_size)

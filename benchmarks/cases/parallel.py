@@ -23,7 +23,7 @@ def _rate(run_dir: Path) -> float:
     """Images a second, the training part of the epochs after the first (warm-up)."""
     events = read_events(run_dir)
     started = next(e for e in events if e["type"] == "run_started")
-    images = started["steps_per_epoch"] * started["batch_size"] * started.get("world_size", 1)
+    images = started["steps_per_epoch"] * started["batch_size"]  # the global batch, however it was split
     return median([images / e["seconds"] for e in events if e["type"] == "epoch"][1:])
 
 

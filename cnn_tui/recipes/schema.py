@@ -333,7 +333,7 @@ class Train(Strict):
     schedule: Schedule = Field(default_factory=Schedule)
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
-    # per-process batch: with N processes a step sees N x batch_size images (the lr is not scaled)
+    # data-parallel: every step's batch_size images are split among the processes (same steps, same lr)
     distributed: Distributed = Field(default_factory=Distributed)
 
 

@@ -38,6 +38,8 @@ class ClassificationKind:
         data = load_data(recipe.data, recipe.seed, log=notes.append,
                          channels=None if recipe.kind == "scratch" else PRETRAINED_CHANNELS, info=infos.append)
         infos.insert(0, data.description)
+        if world.distributed:
+            infos.append(_global_batch_note(recipe, world))
         plan = plan_model(recipe, data, device, infos.append)
         check_view_layers(plan.model, recipe.views)  # before the run directory exists
         channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
@@ -49,7 +51,7 @@ class ClassificationKind:
         prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos, world)
         sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
         shard = Shard(world.rank, world.size)
-        _enough_for_every_rank(len(sets["train"].y), recipe.train.batch_size, world)
+        per_rank = _split_the_batch(len(sets["train"].y), recipe.train.batch_size, world)
 
         def batches(split: str, batch_size: int, **extra: Any) -> Batches | None:
             images = sets.get(split)
@@ -64,7 +66,7 @@ class ClassificationKind:
         # is also decoded and prefetched by every worker, so streams evaluate at the training size
         eval_size = recipe.train.batch_size if data.streamed else max(recipe.train.batch_size, 256)
         eval_cap = 2 if dry_run else None
-        prepared.train = batches("train", recipe.train.batch_size, augment=recipe.data.augment, seed=recipe.seed,
+        prepared.train = batches("train", per_rank, augment=recipe.data.augment, seed=recipe.seed,
                                  max_batches=recipe.train.max_steps_per_epoch)
         prepared.val = batches("val", eval_size, max_batches=eval_cap)
         prepared.test = batches("test", eval_size, max_batches=eval_cap)
@@ -127,6 +129,8 @@ class PreparedClassification:
             sink.emit(Log(level="warning", message=note))
         for info in self.infos:
             sink.emit(Log(level="info", message=info))
+        if loop.resume_note:
+            sink.emit(Log(level="warning", message=loop.resume_note))
 
     def summary(self, outcome: Outcome, loop: Trainer) -> dict[str, Any]:
         return dict(epochs_completed=loop.epoch, epochs_planned=self.recipe.train.epochs, steps=loop.step,
@@ -146,8 +150,24 @@ def _for_the_world(model: torch.nn.Module, recipe: Any, device: torch.device, wo
     return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
 
-def _enough_for_every_rank(count: int, batch_size: int, world: World) -> None:
-    if world.distributed and count < batch_size * world.size:
-        raise UsageError(f"train.batch_size: {world.size} processes x {batch_size} images make a global batch of "
-                         f"{batch_size * world.size}, but the training split has {count} images; lower "
-                         "train.batch_size or the process count")
+def _global_batch_note(recipe: Any, world: World) -> str:
+    """Said once at the start: the same steps as one process, each split among the processes."""
+    batch = recipe.train.batch_size
+    return (f"data-parallel on {world.size} processes ({world.backend}): each step's {batch} images are split "
+            f"{world.size} x {batch // world.size}; the same steps, batch and learning rate as one process")
+
+
+def _split_the_batch(count: int, batch_size: int, world: World) -> int:
+    """Each process's share of the recipe's batch (train.batch_size is the global batch, so a recipe
+    trains the same on any number of processes)."""
+    if not world.distributed:
+        return batch_size
+    if batch_size % world.size:
+        lower, upper = batch_size // world.size * world.size, (batch_size // world.size + 1) * world.size
+        raise UsageError(f"train.batch_size: {batch_size} images do not split evenly among {world.size} processes; "
+                         f"use a multiple of {world.size}, e.g. {lower or upper} or {upper}")
+    if count < batch_size:
+        raise UsageError(f"train.batch_size: a step of {batch_size} images split among {world.size} processes needs "
+                         f"at least {batch_size} training images, and the training split has {count}; lower "
+                         "train.batch_size")
+    return batch_size // world.size

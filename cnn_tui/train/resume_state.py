@@ -3,6 +3,9 @@ continue exactly (position, optimizer, schedule, monitors, running sums, RNG str
 
 In a data-parallel run the model and optimizer are the same on every rank (rank 0 saves them);
 the RNG streams and running sums are each rank's own, gathered into `ranks` and handed back by rank.
+Resumed on another number of processes, the steps and batches are the same (train.batch_size is
+the global batch), the epoch's running sums go to rank 0, and the per-process random streams
+(dropout) start afresh: the run goes on correctly, but not bit for bit as it would have.
 """
 
 from __future__ import annotations
@@ -66,12 +69,21 @@ def restore_trainer(t: Trainer, state: dict[str, Any]) -> None:
     pos = state["position"]
     t.epoch, t.batch, t.step = pos["epoch"], pos["batch"], pos["step"]
     t.history = [dict(h) for h in state["history"]]
-    own = state["ranks"][t.world.rank] if "ranks" in state else state  # this rank's streams and sums
-    t.sums = {k: v.to(t.device) for k, v in own["sums"].items()}
-    t.window = {k: v.to(t.device) for k, v in own["window"].items()}
-    torch.set_rng_state(own["rng_cpu"])
-    if "rng_cuda" in own and t.device.type == "cuda":
-        torch.cuda.set_rng_state(own["rng_cuda"], t.device)
+    ranks = state.get("ranks") or [state]  # every rank's streams and sums (a single process: its own)
+    if len(ranks) == t.world.size:
+        own = ranks[t.world.rank]
+        t.sums = {k: v.to(t.device) for k, v in own["sums"].items()}
+        t.window = {k: v.to(t.device) for k, v in own["window"].items()}
+        torch.set_rng_state(own["rng_cpu"])
+        if "rng_cuda" in own and t.device.type == "cuda":
+            torch.cuda.set_rng_state(own["rng_cuda"], t.device)
+    else:
+        t.resume_note = (f"resumed on {t.world.size} process(es); the run trained on {len(ranks)}: the same steps "
+                         "and batches go on, but each process's random stream (dropout) starts afresh, so the "
+                         "result is not bit for bit what an uninterrupted run would give")
+        if t.world.rank == 0:  # the epoch's running sums, all of them, once
+            t.sums = {k: sum(r["sums"][k] for r in ranks).to(t.device) for k in ranks[0]["sums"]}
+            t.window = {k: sum(r["window"][k] for r in ranks).to(t.device) for k in ranks[0]["window"]}
     t.best_weights = state.get("best_weights")
     t.clock.earlier = state.get("elapsed", 0.0)
     t.lr = t.optimizer.param_groups[0]["lr"]

@@ -101,6 +101,7 @@ class Trainer:
         self.step = 0  # optimizer steps taken
         self.history: list[dict[str, float]] = []
         self.clock = WallClock()
+        self.resume_note = ""  # said after run_started when a resume could not be exact
         self._reset_sums(epoch=True)
         self._enter_phase(0, announce=False)
         self.lr = self.optimizer.param_groups[0]["lr"]

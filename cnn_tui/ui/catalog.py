@@ -89,7 +89,7 @@ def summary_lines(recipe) -> list[str]:
         lines.append(f"schedule  {t.schedule.name}{warmup}")
     if t.distributed.nproc > 1:
         lines.append(f"parallel  {t.distributed.nproc} processes (torchrun, backend {t.distributed.backend}): "
-                     f"a step is {t.distributed.nproc} x {t.batch_size} images")
+                     f"each step's {t.batch_size} images split {t.distributed.nproc} ways")
     stopping = f"early on {es.monitor} (patience {es.patience})" if es.enabled else "after the last epoch"
     lines.append(f"stopping  {stopping}")
     lines.append(f"device    {recipe.device}")

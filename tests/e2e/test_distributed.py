@@ -19,10 +19,11 @@ from tests.conftest import TINY_RECIPE, cnn_tui_cmd
 pytestmark = pytest.mark.timeout(240)
 
 # no batch norm (each rank would normalise its own half) and no dropout (each rank draws its own
-# masks): then two ranks of 8 must train as one process of 16, augmentation included
+# masks): then two ranks of 8 (splitting a batch of 16) must train as one process of 16,
+# augmentation included
 EXACT = ["--set", "model.batch_norm=false", "--set", "model.dropout=0",
          "--set", "data.augment.hflip=true", "--set", "data.augment.crop_padding=2"]
-LONGER = ["--set", "data.shapes.num_train=960", "--set", "train.batch_size=8"]  # 60 steps an epoch
+LONGER = ["--set", "data.shapes.num_train=960"]  # 60 steps of 16 an epoch
 
 
 def cnn_tui(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -52,16 +53,17 @@ def recipe(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def two_ranks_and_one(recipe, tmp_path_factory) -> tuple[Path, Path]:
-    """Two processes with batch 8, and one process with batch 16, on the same recipe."""
+    """The same recipe (batch 16) on two processes, and on one."""
     work = tmp_path_factory.mktemp("pair")
-    two = cnn_tui("run", str(recipe), *EXACT, "--set", "train.batch_size=8", "--nproc", "2", "--out", "two", cwd=work)
+    two = cnn_tui("run", str(recipe), *EXACT, "--nproc", "2", "--out", "two", cwd=work)
     assert two.returncode == 0, two.stderr + two.stdout
-    one = cnn_tui("run", str(recipe), *EXACT, "--set", "train.batch_size=16", "--out", "one", cwd=work)
+    assert "each step's 16 images are split 2 x 8" in two.stdout
+    one = cnn_tui("run", str(recipe), *EXACT, "--out", "one", cwd=work)
     assert one.returncode == 0, one.stderr + one.stdout
     return only_run_dir(work / "two"), only_run_dir(work / "one")
 
 
-def test_two_ranks_train_as_one_process_with_the_doubled_batch(two_ranks_and_one):
+def test_two_ranks_train_as_one_process(two_ranks_and_one):
     two, one = two_ranks_and_one
     # the same 18 steps of 16 images, in the same order, with the same flips and crops; gradients
     # averaged by DDP's all-reduce instead of one mean: equal up to float32 rounding
@@ -81,7 +83,7 @@ def test_a_two_rank_run_is_one_run_directory(two_ranks_and_one):
     stream = events(two)
     assert [e.type for e in stream].count("run_started") == 1 and [e.type for e in stream].count("finished") == 1
     started = next(e for e in stream if e.type == "run_started")
-    assert started.world_size == 2 and started.steps_per_epoch == 6 and started.batch_size == 8
+    assert started.world_size == 2 and started.steps_per_epoch == 6 and started.batch_size == 16
     confusion = [e for e in stream if e.type == "confusion"][-1]
     assert sum(map(sum, confusion.matrix)) == 48  # every validation image, from both ranks' shares
     summary = json.loads((two / "summary.json").read_text())
@@ -107,12 +109,13 @@ def _wait_for_step(proc: subprocess.Popen, step: int) -> None:
     raise AssertionError(f"the run ended before step {step}: {proc.wait()} {proc.stderr.read() if proc.stderr else ''}")
 
 
-def test_sigint_mid_epoch_then_resume_equals_an_uninterrupted_two_rank_run(recipe, tmp_path):
-    dropout = ["--set", "model.dropout=0.3", "--set", "train.epochs=2"]  # per-rank masks: their RNGs must resume too
-    whole = cnn_tui("run", str(recipe), *LONGER, *dropout, "--nproc", "2", "--out", "whole", cwd=tmp_path)
-    assert whole.returncode == 0, whole.stderr
-    proc = _start(recipe, tmp_path, *dropout, "--control-stdin")
-    _wait_for_step(proc, 70)  # in the second epoch
+DROPOUT = ["--set", "model.dropout=0.3", "--set", "train.epochs=2"]  # per-rank masks: their RNGs must resume too
+
+
+def _interrupted_mid_epoch(recipe: Path, work: Path) -> Path:
+    """A two-rank run stopped by SIGINT to its launcher in its second epoch."""
+    proc = _start(recipe, work, *DROPOUT, "--control-stdin")
+    _wait_for_step(proc, 70)
     assert proc.stdin is not None
     proc.stdin.write("pause\n")  # hold the ranks where they are, so that the signal lands mid-epoch
     proc.stdin.flush()
@@ -120,9 +123,16 @@ def test_sigint_mid_epoch_then_resume_equals_an_uninterrupted_two_rank_run(recip
     proc.send_signal(signal.SIGINT)  # to the launcher, as a terminal's Ctrl+C: torchrun passes it on
     proc.communicate(timeout=120)
     assert proc.returncode == 130
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(work / "runs")
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "interrupted" and 70 <= summary["steps"] < 120
+    return run_dir
+
+
+def test_sigint_mid_epoch_then_resume_equals_an_uninterrupted_two_rank_run(recipe, tmp_path):
+    whole = cnn_tui("run", str(recipe), *LONGER, *DROPOUT, "--nproc", "2", "--out", "whole", cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    run_dir = _interrupted_mid_epoch(recipe, tmp_path)
     resumed = cnn_tui("run", "--resume", str(run_dir), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr + resumed.stdout
     assert "on 2 x CPU" in resumed.stdout  # the recipe recorded the processes: resume starts two again
@@ -131,6 +141,16 @@ def test_sigint_mid_epoch_then_resume_equals_an_uninterrupted_two_rank_run(recip
         assert torch.equal(tensor, reference[name]), name
     kinds = [e.type for e in events(run_dir)]
     assert kinds.count("run_started") == 2 and kinds.count("finished") == 2
+
+
+def test_resumed_on_one_process_a_two_rank_run_goes_on_and_says_how(recipe, tmp_path):
+    run_dir = _interrupted_mid_epoch(recipe, tmp_path)
+    resumed = cnn_tui("run", "--resume", str(run_dir), "--nproc", "1", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    assert "resumed on 1 process(es); the run trained on 2: the same steps and batches go on" in resumed.stdout
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["status"], summary["steps"], summary["epochs_completed"]) == ("completed", 120, 2)
+    assert [e.world_size for e in events(run_dir) if e.type == "run_started"] == [2, 1]
 
 
 def _rank_pid(launcher: int, rank: int) -> int:
@@ -174,5 +194,24 @@ def test_what_cannot_run_data_parallel_is_one_line(recipe, tmp_path):
     assert sync.returncode == 2
     assert "train.distributed.sync_batchnorm: torch's SyncBatchNorm runs on CUDA only" in sync.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
-    big = cnn_tui("run", str(recipe), "--nproc", "2", "--set", "train.batch_size=64", "--out", "runs", cwd=tmp_path)
-    assert big.returncode == 2 and "global batch of 128, but the training split has 96 images" in big.stderr
+    big = cnn_tui("run", str(recipe), "--nproc", "2", "--set", "train.batch_size=128", "--out", "runs", cwd=tmp_path)
+    assert big.returncode == 2 and "needs at least 128 training images, and the training split has 96" in big.stderr
+    odd = cnn_tui("run", str(recipe), "--nproc", "2", "--set", "train.batch_size=15", "--out", "runs", cwd=tmp_path)
+    assert odd.returncode == 2 and odd.stderr.strip().endswith(
+        "train.batch_size: 15 images do not split evenly among 2 processes; use a multiple of 2, e.g. 14 or 16")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_torchrun_itself_runs_the_same_recipe(recipe, tmp_path):
+    import sys
+
+    ran = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                          "-m", "cnn_tui", "run", str(recipe), "--out", "runs"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.count("run directory:") == 1  # rank 0 speaks; rank 1's output is in its log
+    assert "each step's 16 images are split 2 x 8" in ran.stdout
+    run_dir = only_run_dir(tmp_path / "runs")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["status"], summary["world_size"]) == ("completed", 2)
+    assert "completed" in (run_dir / "logs" / "rank-1.log").read_text()  # its final line, in its log
