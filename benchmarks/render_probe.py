@@ -35,7 +35,7 @@ class GeneratedRun(Replay):
         self.pictures = _write_pictures(run_dir)
 
     async def events(self):
-        from cnn_tui.events import EpochEnd, Gradients, Health, RunFinished, RunStarted, Step
+        from cnn_tui.events import EpochEnd, Gradients, Health, RunFinished, RunStarted, Step, System
 
         await self.go.wait()
         layers = [{"name": n, "type": "Conv2d", "shape": [16, 8, 8], "params": 100, "trainable": 100} for n in LAYERS]
@@ -59,6 +59,10 @@ class GeneratedRun(Replay):
                 yield Health(step=step, epoch=(step - 1) // per_epoch, dead={n: 0.1 for n in LAYERS}, saturated={},
                              levels=[0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0], weights={n: spread for n in LAYERS},
                              grads={n: [v / 100 for v in spread] for n in LAYERS})
+            if step % grad_every == 0 and step % 5 == 0:  # the System pane's samples, a GPU's included
+                yield System(step=step, epoch=(step - 1) // per_epoch, cpu_percent=150.0, cpu_cores=16, rss_mb=2048.0,
+                             workers=4, data_wait=0.1 + 0.05 * math.sin(step / 40), gpu_name="NVIDIA H200",
+                             gpu_util=90.0, gpu_mem_mb=20_000.0, gpu_mem_total_mb=140_000.0, gpu_temp_c=60.0)
             if step % per_epoch == 0:
                 yield EpochEnd(epoch=step // per_epoch, step=step, seconds=1.0, metrics={
                     "train/loss": loss, "train/acc": 0.8, "val/loss": loss * 1.1, "val/acc": 0.75, "lr": 0.01})

@@ -146,6 +146,28 @@ class Health(Event):
 
 
 @dataclass(frozen=True)
+class System(Event):
+    """What the machine does for the run, every few seconds: the training process's CPU (percent of
+    one core, its data-loading workers included) and resident memory, the GPU's utilisation, memory
+    and temperature (None where there is no GPU, or no NVML to ask), and the share of the wall time
+    since the last sample that the loop spent waiting for its next batch."""
+
+    type: ClassVar[str] = "system"
+    step: int
+    epoch: int
+    cpu_percent: float
+    cpu_cores: int
+    rss_mb: float
+    workers: int  # the process's children (DataLoader workers) counted in cpu_percent and rss_mb
+    data_wait: float  # 0..1
+    gpu_name: str | None = None
+    gpu_util: float | None = None  # percent (NVML)
+    gpu_mem_mb: float | None = None  # used (NVML), else what torch has reserved
+    gpu_mem_total_mb: float | None = None
+    gpu_temp_c: float | None = None
+
+
+@dataclass(frozen=True)
 class Confusion(Event):
     """The validation set's confusion matrix after an epoch, and its most confident mistakes.
 
@@ -273,8 +295,9 @@ class RunFinished(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (RunStarted, StyleStarted, Step, StyleStep, EpochEnd, Gradients, Health, Confusion, FeatureMaps,
-                Image, Diagnosis, Log, CheckpointSaved, PhaseChanged, StateChanged, TestScore, RunFinished)
+    for cls in (RunStarted, StyleStarted, Step, StyleStep, EpochEnd, Gradients, Health, System, Confusion,
+                FeatureMaps, Image, Diagnosis, Log, CheckpointSaved, PhaseChanged, StateChanged, TestScore,
+                RunFinished)
 }
 FINISHED_OK = ("completed", "early_stopped")
 

@@ -16,8 +16,8 @@ from benchmarks.pty_app import PtyApp
 from benchmarks.workload import write_recipe
 
 PANES = ["Loss", "Accuracy", "Learning rate", "Gradient norm per layer", "Latest gradients", "Diagnosis", "Log",
-         "Model", "Feature maps", "First-layer filters", "Confusion matrix", "Worst mistakes", "Weight distribution",
-         "Activation and weight health"]  # tab walks the curves page, then the inside page
+         "System", "Feature maps", "First-layer filters", "Confusion matrix", "Worst mistakes", "Weight distribution",
+         "Activation and weight health", "Model"]  # tab walks the curves page, then the inside page
 
 
 def _latencies(presses: int) -> list[float]:

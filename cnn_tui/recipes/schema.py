@@ -340,6 +340,7 @@ class Train(Strict):
 class Logging(Strict):
     every_steps: int = Field(10, ge=1)  # step events (train loss, lr, images/s)
     grad_every_steps: int = Field(25, ge=0)  # per-layer gradient statistics (0: off)
+    system_every_s: float = Field(2.0, ge=0.0)  # CPU, memory, GPU and data-wait samples, seconds apart (0: off)
 
 
 class RecipeCommon(Strict):

@@ -19,6 +19,7 @@ from cnn_tui.events import (
     Step,
     StyleStarted,
     StyleStep,
+    System,
     TestScore,
 )
 from cnn_tui.rundir import read_summary
@@ -40,6 +41,8 @@ class RunHistory:
     test: TestScore | None = None
     phases: list[PhaseChanged] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
+    system: System | None = None  # the latest machine sample
+    data_waits: list[float] = field(default_factory=list)  # every sample's data-wait share
     last_t: float = 0.0
 
     @property
@@ -73,6 +76,9 @@ class RunHistory:
             self.phases.append(event)
         elif isinstance(event, Image):
             self.images.append(event)
+        elif isinstance(event, System):
+            self.system = event
+            self.data_waits.append(event.data_wait)
 
     def step_series(self, metric: str) -> Series:
         return _finite([(e.step, e.metrics.get(metric, math.nan)) for e in self.steps])

@@ -80,10 +80,25 @@ def summary_lines(history: RunHistory, scan: Scan) -> list[str]:
     lines += _progress_lines(history)
     if history.test is not None:
         lines.append(f"  test      {format_test_score(history.test)}")
+    if history.system is not None:
+        lines.append(f"  system    {_system_words(history)}")
     if scan.sampled:
         lines.append(f"  charts    {scan.dense_read:,} of {scan.dense_in_file:,} per-step events, evenly spaced "
                      "(export writes them all); every epoch")
     return lines
+
+
+def _system_words(history: RunHistory) -> str:
+    """The machine in one line: the data wait over the run (is it input-bound?), then the latest sample."""
+    e, waits = history.system, history.data_waits
+    assert e is not None
+    words = (f"waited for data {sum(waits) / len(waits):.0%} of the loop's time (mean of {len(waits):,} samples; "
+             f"latest {e.data_wait:.0%}); CPU {e.cpu_percent:,.0f}% of {e.cpu_cores} cores, {e.rss_mb:,.0f} MB")
+    if e.gpu_name is not None:
+        words += f"; {e.gpu_name}" + (f" {e.gpu_util:.0f}% busy" if e.gpu_util is not None else "")
+        if e.gpu_mem_mb is not None and e.gpu_mem_total_mb:
+            words += f", {e.gpu_mem_mb / 1024:,.1f} / {e.gpu_mem_total_mb / 1024:,.1f} GB"
+    return words
 
 
 def _progress_lines(history: RunHistory) -> list[str]:

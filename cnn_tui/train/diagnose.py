@@ -21,6 +21,7 @@ DEAD_SHARE = 0.5  # a ReLU layer with at least half of its units dead for a whol
 SATURATED_SHARE = 0.5  # a sigmoid/tanh layer with at least half of its outputs within 1% of the ends
 CONFIDENT_EPOCHS = 3  # epochs over which validation loss and accuracy both rose
 CONFIDENT_ACC_RISE = 0.005  # half a point of accuracy
+INPUT_BOUND = 0.5  # a loop waiting for its next batch at least half of the time
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Diagnoser:
     explode_streak: int = 0
     dead_streak: int = 0
     saturated_streak: int = 0
+    starved_streak: int = 0
 
     def _once(self, code: str, severity: str, message: str) -> list[Finding]:
         if code in self.fired:
@@ -113,6 +115,17 @@ class Diagnoser:
                               "batch norm, a lower learning rate or ReLU help.")
         return out
 
+    # ---------------------------------------------------------------- per system sample
+    def on_system(self, data_wait: float, device: str, workers: int, step: int) -> list[Finding]:
+        self.starved_streak = self.starved_streak + 1 if data_wait >= INPUT_BOUND else 0
+        if self.starved_streak < PERSIST:
+            return []
+        what = "the GPU" if device == "cuda" else "the model"
+        return self._once("input_bound", "warning",
+                          f"Input-bound: the loop waits for its next batch {data_wait:.0%} of the time, so {what} "
+                          f"sits idle ({workers} data-loading worker(s)). More data.workers, the in-memory loader "
+                          "(data.loader: memory, if it fits), a smaller data.image_size or a decode cache help.")
+
     # ---------------------------------------------------------------- per epoch
     def on_epoch(self, epoch: int, metrics: dict[str, float], step: int = 1_000) -> list[Finding]:
         self.epochs.append(dict(metrics))
@@ -179,7 +192,8 @@ class Diagnoser:
     def state_dict(self) -> dict:
         return {"fired": sorted(self.fired), "epochs": self.epochs, "first_loss": self.first_loss,
                 "vanish_streak": self.vanish_streak, "explode_streak": self.explode_streak,
-                "dead_streak": self.dead_streak, "saturated_streak": self.saturated_streak}
+                "dead_streak": self.dead_streak, "saturated_streak": self.saturated_streak,
+                "starved_streak": self.starved_streak}
 
     def load_state_dict(self, state: dict) -> None:
         self.fired = set(state["fired"])
@@ -189,6 +203,7 @@ class Diagnoser:
         self.explode_streak = state["explode_streak"]
         self.dead_streak = state.get("dead_streak", 0)  # checkpoints from before activation health
         self.saturated_streak = state.get("saturated_streak", 0)
+        self.starved_streak = state.get("starved_streak", 0)  # checkpoints from before the system samples
 
 
 def _names(layers: list[str]) -> str:

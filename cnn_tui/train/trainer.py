@@ -35,6 +35,7 @@ from cnn_tui.events import (
 from cnn_tui.insight.validation import ValidationCollector
 from cnn_tui.insight.views import ModelViews
 from cnn_tui.models.transfer import TransferNet
+from cnn_tui.parallel.agreement import agree_to_stop
 from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
@@ -48,6 +49,7 @@ from cnn_tui.train.optim import build_optimizer
 from cnn_tui.train.resume_state import rank_state, restore_trainer, trainer_state
 from cnn_tui.train.schedule import LRSchedule
 from cnn_tui.train.scoring import score
+from cnn_tui.train.system import SystemSampler
 from cnn_tui.train.wall_clock import WallClock
 
 Batches = TensorBatches | StreamBatches
@@ -101,6 +103,8 @@ class Trainer:
         self.step = 0  # optimizer steps taken
         self.history: list[dict[str, float]] = []
         self.clock = WallClock()
+        every_s = recipe.log.system_every_s if self.world.writes else 0.0  # rank 0 speaks for the run
+        self.system = SystemSampler(device, every_s) if every_s else None
         self.resume_note = ""  # said after run_started when a resume could not be exact
         self._reset_sums(epoch=True)
         self._enter_phase(0, announce=False)
@@ -213,7 +217,9 @@ class Trainer:
         tick_time, tick_images = time.time(), 0
         grad_every = self.recipe.log.grad_every_steps
         every = self.recipe.log.every_steps
-        for x, y in self.train_batches.epoch(self.epoch, self.batch):
+        batches = iter(self.train_batches.epoch(self.epoch, self.batch))
+        while (batch := self._next_batch(batches)) is not None:
+            x, y = batch
             stop, skip = self._agreed(pause=True, empty=len(y) == 0)
             if stop:
                 return self._interrupt()
@@ -230,28 +236,30 @@ class Trainer:
                 if self._log_step(tick_images / max(now - tick_time, 1e-9)):
                     return self._diverged("a NaN or Inf loss")
                 tick_time, tick_images = now, 0
+                self._sample_system()
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # sync point: the epoch time counts finished work
         self.elapsed_epoch = time.time() - epoch_start
         return None
 
+    def _next_batch(self, batches) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The next batch, timing the wait for it (the System pane's data-wait share)."""
+        if self.system is None:
+            return next(batches, None)
+        self.system.asking()
+        batch = next(batches, None)
+        self.system.got() if batch is not None else self.system.epoch_ended()
+        return batch
+
+    def _sample_system(self) -> None:
+        if self.system is not None and self.system.due():
+            sample = self.system.sample(self.step, self.epoch)
+            self.emit(sample)
+            self._report(self.diagnoser.on_system(sample.data_wait, self.device.type, sample.workers, self.step))
+
     def _agreed(self, pause: bool, empty: bool = False) -> tuple[bool, bool]:
-        """(stop, skip this batch), waiting out a pause, as every rank agrees: a signal to any rank,
-        rank 0's dashboard or any rank's empty batch holds for all, at the same step, so that no
-        rank is left waiting in a collective the others never reach."""
-        if not self.world.distributed:
-            if pause and not self.control.stop_requested:
-                self.control.wait_while_paused(lambda s: self.emit(StateChanged(state=s)))
-            return self.control.stop_requested, empty
-        stop, paused, skip = self.world.agree(self.control.stop_requested, pause and self.control.paused, empty)
-        if paused and not stop:
-            self.emit(StateChanged(state="paused"))
-            while paused and not stop:  # the ranks keep meeting, so no collective times out
-                time.sleep(0.2)
-                stop, paused = self.world.agree(self.control.stop_requested, self.control.paused)
-            if not stop:
-                self.emit(StateChanged(state="running"))
-        return stop, skip
+        return agree_to_stop(self.world, self.control, lambda state: self.emit(StateChanged(state=state)),
+                             pause, empty)
 
     # ------------------------------------------------------------------ one step
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:

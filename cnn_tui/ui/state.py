@@ -27,6 +27,7 @@ from cnn_tui.events import (
     Step,
     StyleStarted,
     StyleStep,
+    System,
     TestScore,
 )
 from cnn_tui.progress import eta_seconds, steps_per_second
@@ -34,6 +35,7 @@ from cnn_tui.ui.series import BucketedSeries
 from cnn_tui.wording import where_trained
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
+SYSTEM_SAMPLES = 120  # recent machine samples kept for the System pane's sparklines (4 min at 2 s)
 SPREAD = (1, 2, 3, 4, 5)  # indices into Health.levels kept over time: 5%, 25%, median, 75%, 95%
 
 
@@ -67,6 +69,8 @@ class RunState:
     confusion: Confusion | None = None
     health: Health | None = None  # the latest tick's; the medians over time are in health_series
     health_series: dict[str, BucketedSeries] = field(default_factory=dict)  # "weight|grad <layer>" -> spread
+    system: System | None = None  # the latest machine sample (CPU, memory, GPU, data wait)
+    system_history: deque[System] = field(default_factory=lambda: deque(maxlen=SYSTEM_SAMPLES))
     first_metrics: dict[str, float] = field(default_factory=dict)  # the run's first step event
     version: int = 0  # bumped on every change: the screen redraws only when it moved
 
@@ -155,6 +159,10 @@ class RunState:
                 for i in SPREAD:
                     self.health_series.setdefault(f"w{i}|{layer}", BucketedSeries(capacity=400)).append(
                         e.step, levels[i])
+
+    def _on_system(self, e: System) -> None:
+        self.system = e
+        self.system_history.append(e)
 
     def health_layers(self) -> list[str]:
         """Layers with a weight distribution over time, in model order."""

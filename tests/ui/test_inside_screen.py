@@ -14,7 +14,7 @@ from tests.ui.test_snapshots import SIZES
 
 VIEWS_RUN = DATA / "views_run"
 INSIDE = ["Feature maps", "First-layer filters", "Confusion matrix (validation)", "Worst mistakes",
-          "Weight distribution (l: next layer)", "Activation and weight health"]
+          "Weight distribution (l: next layer)", "Activation and weight health", "Model"]
 
 
 def views_app(run_dir: Path = VIEWS_RUN):

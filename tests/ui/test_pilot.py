@@ -111,7 +111,7 @@ async def test_panes_cycle_and_maximise_in_compact_mode(events):
         assert visible() == ["acc"]
         await pilot.press("shift+tab", "shift+tab")  # back past the first pane: the inside page's last
         await pilot.pause()
-        assert visible() == ["health-pane"]
+        assert visible() == ["model-pane"]
 
 
 async def test_smoothing_keys_change_the_curve(events):

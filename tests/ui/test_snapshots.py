@@ -50,3 +50,35 @@ def test_run_screen_finished_gradients_pane_compact(snap_compare):
 
     app = make_app(source=Replay(recorded()))
     assert snap_compare(app, terminal_size=(80, 24), run_before=to_gradients)
+
+
+def with_system_samples(events: list) -> list:
+    """The recorded run with a machine sample after every step event: a GPU starved at first (a
+    data wait of 70%, utilisation 30%), then fed (5%, 96%), as after raising data.workers."""
+    from cnn_tui.events import System
+
+    out, n = [], 0
+    for event in events:
+        out.append(event)
+        if event.type == "step":
+            n += 1
+            starved = n < 20
+            out.append(System(step=event.step, epoch=event.epoch, cpu_percent=180.0 if starved else 110.0,
+                              cpu_cores=16, rss_mb=2_310.0, workers=2, data_wait=0.7 if starved else 0.05,
+                              gpu_name="NVIDIA H200", gpu_util=30.0 if starved else 96.0, gpu_mem_mb=21_504.0,
+                              gpu_mem_total_mb=143_771.0, gpu_temp_c=58.0, t=event.t))
+    return out
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_system_pane(snap_compare, size):
+    async def to_system(pilot):
+        await settle(pilot)
+        if size == (80, 24):
+            screen = pilot.app.screen
+            while screen.panes[screen.current].id != "system-pane":
+                await pilot.press("tab")
+            await settle(pilot)
+
+    app = make_app(source=Replay(with_system_samples(recorded()[:MID_RUN])))
+    assert snap_compare(app, terminal_size=size, run_before=to_system)

@@ -35,6 +35,7 @@ from cnn_tui.ui.widgets.model_table import ModelTable
 from cnn_tui.ui.widgets.pane import Pane
 from cnn_tui.ui.widgets.run_log import RunLog
 from cnn_tui.ui.widgets.status_bar import StatusBar
+from cnn_tui.ui.widgets.system_view import SystemView
 
 SMOOTHING_STEPS = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
@@ -83,11 +84,15 @@ class RunScreen(Screen):
             yield from self.compose_curve_panes()
             yield Pane("Diagnosis", VerticalScroll(DiagnosisView(id="diagnosis")), id="diag")
             yield Pane("Log", RunLog(id="log", wrap=True, markup=False, auto_scroll=True), id="logpane")
-            yield Pane("Model", VerticalScroll(ModelTable(id="model")), id="model-pane")
+            yield from self.compose_corner_pane()
         inside = list(self.compose_inside_panes())
         if inside:
             yield Container(*inside, id="inside")
         yield Footer()
+
+    def compose_corner_pane(self) -> ComposeResult:
+        """The curves page's last pane: is the run input-bound? (The model table is inside, on page v.)"""
+        yield Pane("System", VerticalScroll(SystemView(id="system")), id="system-pane")
 
     def compose_inside_panes(self) -> ComposeResult:
         """The second page (v): what the model does inside, drawn from the engine's views."""
@@ -99,6 +104,7 @@ class RunScreen(Screen):
                    Chart(lambda v, columns: weight_spread_plot(v.state, columns, v.layer), id="spread-plot"),
                    id="spread-pane")
         yield Pane("Activation and weight health", VerticalScroll(HealthTable(id="health")), id="health-pane")
+        yield Pane("Model", VerticalScroll(ModelTable(id="model")), id="model-pane")
 
     def compose_curve_panes(self) -> ComposeResult:
         """The panes that differ between kinds of run (style transfer has its own)."""

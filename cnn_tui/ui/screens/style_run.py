@@ -6,13 +6,14 @@ pictures, the loss terms and per-layer style losses, plus the usual diagnosis, l
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 
 from cnn_tui.ui.plots import style_layer_plot, style_loss_plot
 from cnn_tui.ui.screens.run import RunScreen
 from cnn_tui.ui.widgets.chart import Chart
 from cnn_tui.ui.widgets.graphics_image import GraphicsImageView
 from cnn_tui.ui.widgets.image_view import ImageView
+from cnn_tui.ui.widgets.model_table import ModelTable
 from cnn_tui.ui.widgets.pane import Pane
 
 
@@ -27,6 +28,9 @@ class StyleRunScreen(RunScreen):
                    id="losses")
         yield Pane("Style loss per layer (log scale)",
                    Chart(lambda v, columns: style_layer_plot(v.state, columns), id="layers-plot"), id="style-layers")
+
+    def compose_corner_pane(self) -> ComposeResult:
+        yield Pane("Model", VerticalScroll(ModelTable(id="model")), id="model-pane")  # no inside page here
 
     def compose_inside_panes(self) -> ComposeResult:
         yield from ()  # no classifier inside: the feature net is frozen and fixed
