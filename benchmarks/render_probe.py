@@ -122,6 +122,46 @@ async def _frames(app, screen, pilot, count: int) -> list[float]:
     return sorted(times)
 
 
+async def probe_compare(steps: int, runs: int, frames: int) -> dict:
+    """`runs` runs of `steps` steps each on one compare screen: the screen's own and the pinned ones."""
+    import psutil
+
+    from cnn_tui.ui.app import CnnTuiApp
+    from cnn_tui.ui.compare import Compared, label_runs
+    from cnn_tui.ui.screens.compare import CompareScreen
+    from cnn_tui.ui.state import RunState
+
+    process = psutil.Process()
+    folder = Path(tempfile.mkdtemp(prefix="cnn-tui-probe-"))
+    source = GeneratedRun(steps, folder)
+    screen = CompareScreen(source, [])
+    app = CnnTuiApp(first_screen=screen)
+    async with app.run_test(size=(160, 48)) as pilot:
+        while any(w.group == "layer-table" and not w.is_finished for w in app.workers):
+            await asyncio.sleep(0.05)
+        await pilot.pause(0.5)
+        gc.collect()
+        idle = process.memory_info().rss
+        started = time.perf_counter()
+        source.go.set()
+        for i in range(runs - 1):  # the pinned runs, folded as the screen folds them from their files
+            state = RunState()
+            other = GeneratedRun(steps, folder)
+            other.go.set()
+            async for event in other.events():
+                state.ingest(event)
+            screen.pinned.append(Compared(folder / f"bench-2026120{i}-000000-abcd", state))
+        label_runs([Compared(folder / "bench-20261209-000000-abcd"), *screen.pinned])
+        while screen.state.finished is None:
+            await asyncio.sleep(0.05)
+        ingest = time.perf_counter() - started
+        times = await _frames(app, screen, pilot, frames)
+        gc.collect()
+        after = process.memory_info().rss
+    return {"steps": steps, "runs": runs, "frame_ms": 1000 * times[len(times) // 2],
+            "growth_mb": (after - idle) / 2**20, "ingest_s": ingest}
+
+
 async def probe(steps: int, frames: int) -> dict:
     import psutil
 
@@ -159,8 +199,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--frames", type=int, default=15)
+    parser.add_argument("--compare", type=int, default=0, metavar="RUNS", help="that many runs compared on one screen")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(probe(args.steps, args.frames))))
+    if args.compare:
+        print(json.dumps(asyncio.run(probe_compare(args.steps, args.compare, args.frames))))
+    else:
+        print(json.dumps(asyncio.run(probe(args.steps, args.frames))))
 
 
 if __name__ == "__main__":

@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
 
-    opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live)")
-    opener.add_argument("run_dir", type=Path)
+    opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live); "
+                                         "several: compared, the others overlaid on the first's curves")
+    opener.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
     return parser
 
 
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args)
         if args.command == "open":
-            return cmd_dashboard(run_dir=args.run_dir)
+            return cmd_dashboard(run_dirs=args.run_dirs)
         return cmd_dashboard(recipes_dir=args.recipes)
     except CnnTuiError as exc:
         print(f"cnn-tui: error: {exc}", file=sys.stderr)
@@ -394,10 +395,10 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def cmd_dashboard(recipes_dir: Path | None = None, run_dir: Path | None = None) -> int:
+def cmd_dashboard(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) -> int:
     from cnn_tui.ui.launch import launch
 
-    return launch(recipes_dir=recipes_dir, run_dir=run_dir)
+    return launch(recipes_dir=recipes_dir, run_dirs=run_dirs)
 
 
 if __name__ == "__main__":

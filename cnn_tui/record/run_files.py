@@ -32,6 +32,22 @@ def refuse_newer(run_dir: Path, version: int | None) -> None:
                          f"reads (up to {WIRE_VERSION}); upgrade cnn-tui to read this run")
 
 
+def check_readable(path: Path) -> Path:
+    """A run directory this cnn-tui can read: one line for a folder that is not a run, or one whose
+    first event was written by a newer cnn-tui (the dashboard would otherwise show it empty)."""
+    import json
+
+    check_run_dir(path)
+    with open(path / EVENTS, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline()
+    try:
+        version = json.loads(first).get("v") if first.endswith("\n") else None
+    except (ValueError, AttributeError):
+        version = None
+    refuse_newer(path, version if isinstance(version, int) and version > WIRE_VERSION else None)
+    return path
+
+
 def classifier_run_recipe(run_dir: Path, purpose: str) -> RecipeCommon:
     """The recipe of a run that trained a classifier (`predict`, `export --model`); one line otherwise."""
     if not run_dir.is_dir():

@@ -14,7 +14,7 @@ from cnn_tui.kinds import optimises_an_image
 from cnn_tui.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.describer import Describer
-from cnn_tui.ui.messages import LeaveScreen, OpenRun, ShowRuns, StartRecipe
+from cnn_tui.ui.messages import LeaveScreen, OpenRun, OpenRuns, ShowRuns, StartRecipe
 from cnn_tui.ui.sources import ChildRun, FollowRunDir
 
 
@@ -34,12 +34,12 @@ class CnnTuiApp(App):
     TITLE = "cnn-tui"
     BINDINGS = [Binding("question_mark", "help", "Help")]
 
-    def __init__(self, recipes_dirs: list[Path] | None = None, run_dir: Path | None = None,
+    def __init__(self, recipes_dirs: list[Path] | None = None, run_dirs: list[Path] | None = None,
                  runs_dir: Path = Path("runs"), first_screen=None, picture_mode: str = "halfblock") -> None:
         super().__init__()
         self.picture_mode = picture_mode  # halfblock, kitty or sixel: see ui/picture_mode.py
         self.recipes_dirs = list(recipes_dirs or [])
-        self.run_dir = run_dir
+        self.run_dirs = list(run_dirs or [])  # `cnn-tui open`: one run, or several compared
         self.runs_dir = runs_dir
         self.first_screen = first_screen  # tests and benchmarks hand in a ready screen
         self.describer = Describer()  # the picker's layer tables, from a helper process
@@ -50,8 +50,8 @@ class CnnTuiApp(App):
         self.push_screen(PickerScreen(self.recipes_dirs, self.describer))
         if self.first_screen is not None:
             self.push_screen(self.first_screen)
-        elif self.run_dir is not None:
-            self.open_run(self.run_dir)
+        elif self.run_dirs:
+            self.open_runs(self.run_dirs)
 
     @on(StartRecipe)
     def start_recipe(self, message: StartRecipe) -> None:
@@ -69,6 +69,26 @@ class CnnTuiApp(App):
     def open_run(self, run_dir: Path) -> None:
         screen = run_screen_class(recipe_kind(run_dir / RECIPE))
         self.push_screen(screen(FollowRunDir(run_dir), title=run_dir.name))
+
+    @on(OpenRuns)
+    def _open_runs(self, message: OpenRuns) -> None:
+        self.open_runs(message.run_dirs)
+
+    def open_runs(self, run_dirs: list[Path]) -> None:
+        """One run on its own screen; several compared on the first classifier's curves (a style
+        transfer has none to share: it is listed, not overlaid)."""
+        if len(run_dirs) == 1:
+            self.open_run(run_dirs[0])
+            return
+        from cnn_tui.ui.screens.compare import CompareScreen
+
+        ordered = sorted(run_dirs, key=lambda d: optimises_an_image(recipe_kind(d / RECIPE)))  # stable
+        if optimises_an_image(recipe_kind(ordered[0] / RECIPE)):
+            self.notify("Style transfers have no shared curves to overlay: each opens on its own (esc for the next).")
+            for run_dir in reversed(ordered):
+                self.open_run(run_dir)
+            return
+        self.push_screen(CompareScreen.of(ordered))
 
     @on(ShowRuns)
     def show_runs(self, message: ShowRuns) -> None:

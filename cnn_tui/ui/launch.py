@@ -7,9 +7,18 @@ from pathlib import Path
 from cnn_tui.errors import UsageError
 
 
-def launch(recipes_dir: Path | None = None, run_dir: Path | None = None) -> int:
-    if run_dir is not None and not (run_dir / "events.jsonl").is_file():
-        raise UsageError(f"open {run_dir}: not a run directory (no events.jsonl in it)")
+def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) -> int:
+    from cnn_tui.record.run_files import check_readable
+    from cnn_tui.ui.compare import MAX_RUNS
+
+    run_dirs = list(run_dirs or [])
+    if len(run_dirs) > MAX_RUNS:
+        raise UsageError(f"open: {len(run_dirs)} runs; at most {MAX_RUNS} are compared at once")
+    for run_dir in run_dirs:
+        try:
+            check_readable(run_dir)
+        except UsageError as exc:
+            raise UsageError(f"open {exc}") from None
     if recipes_dir is not None and not recipes_dir.is_dir():
         raise UsageError(f"--recipes {recipes_dir}: no such folder")
     from cnn_tui.ui.picture_mode import detect_mode
@@ -18,5 +27,5 @@ def launch(recipes_dir: Path | None = None, run_dir: Path | None = None) -> int:
     from cnn_tui.ui.app import CnnTuiApp
 
     dirs = [d for d in (Path("recipes"), recipes_dir) if d is not None and d.is_dir()]
-    CnnTuiApp(recipes_dirs=dirs, run_dir=run_dir, picture_mode=mode).run()
+    CnnTuiApp(recipes_dirs=dirs, run_dirs=run_dirs, picture_mode=mode).run()
     return 0

@@ -31,6 +31,13 @@ class OpenRun(Message):
 
 
 @dataclass
+class OpenRuns(Message):
+    """Open several runs together: compared, the others overlaid on the first's curves."""
+
+    run_dirs: list[Path]
+
+
+@dataclass
 class ShowRuns(Message):
     """List the runs folder; with `chosen`, pick one and hand it back (the run screen's overlay)."""
 

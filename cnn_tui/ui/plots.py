@@ -1,9 +1,10 @@
 """Turn a RunState into PlotData for each curve pane: raw and smoothed training curves,
-validation points, overlays of another run. At most two points per dot column are drawn.
+validation points, the pinned runs over them. At most two points per dot column are drawn.
 """
 
 from __future__ import annotations
 
+from cnn_tui.ui.compare import Compared
 from cnn_tui.ui.series import debiased_ema
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.widgets.line_plot import Line, PlotData
@@ -18,8 +19,9 @@ def _series(state: RunState, name: str, columns: int) -> tuple[list[float], list
 
 
 def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
-                overlay: RunState | None = None, overlay_name: str = "") -> PlotData:
-    """train/<metric> raw (dim) and smoothed, val/<metric> per epoch; optional overlay."""
+                pinned: tuple[Compared, ...] = ()) -> PlotData:
+    """train/<metric> raw (dim) and smoothed, val/<metric> per epoch; each pinned run's smoothed
+    training curve (dim) and validation curve in its own colour, named in the legend."""
     xs, ys = _series(state, f"train/{metric}", columns)
     lines = []
     if xs:
@@ -30,19 +32,36 @@ def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
     vx, vy = _series(state, f"val/{metric}", columns)
     if vx:
         lines.append(Line("val", vx, vy, "magenta"))
-    if overlay is not None:
-        ox, oy = _series(overlay, f"val/{metric}", columns)
-        if ox:
-            lines.append(Line(f"val {overlay_name}", ox, oy, "yellow"))
+    for run in pinned:
+        if run.overlaid:
+            lines += run.cached(("metric", metric, columns, smoothing), lambda r=run: _pinned_lines(r, metric, columns,
+                                                                                                     smoothing))
     return PlotData(lines=lines, y_min=0.0 if metric == "acc" else None,
                     y_max=1.0 if metric == "acc" else None, markers=state.markers)
 
 
-def lr_plot(state: RunState, columns: int) -> PlotData:
+def _pinned_lines(run: Compared, metric: str, columns: int, smoothing: float) -> list[Line]:
+    """A pinned run's smoothed training curve (dim, one point a column: many runs stay cheap to draw)
+    and its validation curve, in its colour."""
+    lines = []
+    tx, ty = _series(run.state, f"train/{metric}", (columns + 1) // 2)
+    if tx:
+        lines.append(Line(f"train {run.label}", tx, debiased_ema(ty, smoothing), f"dim {run.color}", legend=False))
+    ox, oy = _series(run.state, f"val/{metric}", columns)
+    if ox or tx:
+        lines.append(Line(run.label, ox, oy, run.color))
+    return lines
+
+
+def lr_plot(state: RunState, columns: int, pinned: tuple[Compared, ...] = ()) -> PlotData:
     xs, ys = _series(state, "lr", columns)
-    top = max(ys) * 1.05 if ys and max(ys) > 0 else None
-    return PlotData(lines=[Line("lr", xs, ys, "green")] if xs else [], y_min=0.0, y_max=top,
-                    markers=state.markers)
+    lines = [Line("lr", xs, ys, "green")] if xs else []
+    for run in pinned:
+        px, py = _series(run.state, "lr", columns)
+        if px and run.overlaid:
+            lines.append(Line(run.label, px, py, run.color))
+    highest = max((max(ln.ys) for ln in lines if ln.ys), default=0.0)
+    return PlotData(lines=lines, y_min=0.0, y_max=highest * 1.05 if highest > 0 else None, markers=state.markers)
 
 
 def pick_layers(names: list[str], limit: int = MAX_LAYER_LINES) -> list[str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from cnn_tui.ui.compare import Compared
 from cnn_tui.ui.state import RunState
 
 
@@ -19,8 +20,7 @@ class RunView:
     state: RunState
     smoothing: float  # TensorBoard's EMA weight, chosen with + and -
     width: int  # of the screen, in cells
-    overlay: RunState | None = None  # another run drawn over the curves
-    overlay_name: str = ""
+    pinned: tuple[Compared, ...] = ()  # other runs drawn over the curves, each in its colour
     run_dir: Path | None = None  # where the run's images are, when known
     layer: str = ""  # the layer whose weight distribution the inside page draws
 

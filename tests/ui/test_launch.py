@@ -26,7 +26,7 @@ def test_recipes_folder_is_added_to_the_local_one(started, tmp_path, monkeypatch
     assert main(["--recipes", str(mine)]) == 0
     (app,) = started
     assert [d.resolve() for d in app.recipes_dirs] == [(tmp_path / "recipes").resolve(), mine.resolve()]
-    assert app.run_dir is None
+    assert app.run_dirs == []
 
 
 def test_without_a_local_recipes_folder_only_the_named_one(started, tmp_path, monkeypatch):
@@ -38,12 +38,13 @@ def test_without_a_local_recipes_folder_only_the_named_one(started, tmp_path, mo
 def test_open_hands_the_run_directory_to_the_app(started, tmp_path):
     (tmp_path / "events.jsonl").write_text("")
     assert main(["open", str(tmp_path)]) == 0
-    assert started[0].run_dir == tmp_path
+    assert started[0].run_dirs == [tmp_path]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--recipes", "{tmp}/nope"], "--recipes {tmp}/nope: no such folder"),
-    (["open", "{tmp}"], "open {tmp}: not a run directory (no events.jsonl in it)"),
+    (["open", "{tmp}"], "open {tmp}: not a run directory: it has no events.jsonl (a run directory is what "
+                        "`cnn-tui run` writes, e.g. runs/scratch_cnn-20261202-101500-ab12)"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2_before_any_app(started, tmp_path, capsys, argv, message):
     assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2

@@ -153,10 +153,15 @@ async def test_overlay_another_run(events, tmp_path):
         await pilot.press("o")
         await pilot.press("enter")
         await pilot.pause()
-        assert screen.overlay is not None and screen.overlay_name == "other-run"
+        await wait_until(pilot, lambda: screen.pinned and screen.pinned[0].state.finished is not None,
+                         what="the pinned run read")
+        assert [run.run_dir.name for run in screen.pinned] == ["other-run"]
         screen.redraw()
         labels = [line.label for line in screen.query_one("#loss-plot").data.lines]
-        assert "val other-run" in labels
+        assert "other-run" in labels and "train other-run" in labels
+        await pilot.press("O")  # clears the overlays
+        screen.redraw()
+        assert screen.pinned == [] and "other-run" not in [ln.label for ln in screen.query_one("#loss-plot").data.lines]
 
 
 async def test_a_run_with_a_test_split_shows_its_test_score(events):

@@ -82,3 +82,24 @@ def test_system_pane(snap_compare, size):
 
     app = make_app(source=Replay(with_system_samples(recorded()[:MID_RUN])))
     assert snap_compare(app, terminal_size=size, run_before=to_system)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_compared_runs(snap_compare, size, tmp_path):
+    """Three runs (the recorded one, its losses scaled, other learning rates): curves overlaid in
+    their colours, the table of how they ended and the one recipe field they differ in."""
+    from cnn_tui.ui.app import CnnTuiApp
+    from cnn_tui.ui.screens.compare import CompareScreen
+    from tests.ui.compared_runs import make_runs
+
+    async def to_table(pilot):
+        await settle(pilot)
+        if size == (80, 24):
+            screen = pilot.app.screen
+            while screen.panes[screen.current].id != "compare-pane":
+                await pilot.press("tab")
+            await settle(pilot)
+
+    dirs = make_runs(tmp_path / "runs", [0.003, 0.01, 0.03])
+    app = CnnTuiApp(recipes_dirs=[], runs_dir=tmp_path / "runs", first_screen=CompareScreen.of(dirs))
+    assert snap_compare(app, terminal_size=size, run_before=to_table)

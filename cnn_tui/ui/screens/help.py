@@ -18,12 +18,13 @@ HELP = """\
   p           pause / resume  s       stop (saves a checkpoint)
   tab         next pane       m       maximise the current pane
   + / -       curve smoothing (TensorBoard's debiased EMA)
-  o           overlay another run's validation curves
+  o           overlay another run (again: one more, up to 7; O clears them)
   v           curves / inside the model   l   next layer (weight distribution)
   esc         back            q       quit (asks first if a run is live)
 
 [b]Runs list[/b]
   enter       open (follows it live if it is still running)
+  space       select for comparison; enter then opens the selected runs together
 
 [b]Reading the curves[/b]
   Loss and accuracy: faint = raw, cyan = smoothed training, magenta = validation.

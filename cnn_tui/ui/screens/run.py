@@ -20,9 +20,10 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cnn_tui.rundir import read_events
+from cnn_tui.ui.compare import MAX_RUNS, Compared, label_runs
 from cnn_tui.ui.messages import LeaveScreen, ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
+from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
 from cnn_tui.ui.widgets.chart import Chart
@@ -56,6 +57,7 @@ class RunScreen(Screen):
         Binding("plus,equals_sign", "smoothing(1)", "Smooth+"),
         Binding("minus", "smoothing(-1)", "Smooth-"),
         Binding("o", "overlay", "Overlay run"),
+        Binding("O", "clear_overlays", "Clear overlays", show=False),
         Binding("v", "other_page", "Curves/inside"),
         Binding("l", "next_layer", "Layer", show=False),
         Binding("escape", "back", "Back", show=False),
@@ -65,8 +67,7 @@ class RunScreen(Screen):
         super().__init__()
         self.source = source
         self.state = RunState()
-        self.overlay: RunState | None = None
-        self.overlay_name = ""
+        self.pinned: list[Compared] = []  # other runs overlaid on the curves (o), followed if live
         self.smoothing = 0.6
         self.current = 0
         self._drawn = -1  # state version the screen last showed
@@ -74,6 +75,7 @@ class RunScreen(Screen):
         self._plots_at = 0.0  # monotonic time of the last curve redraw
         self._closing = False
         self.spread_layer = ""  # the layer whose weight distribution is drawn ("": the first)
+        self._pin_sources: list[FollowRunDir] = []
         self.sub_title = title
 
     # ------------------------------------------------------------------ layout
@@ -108,14 +110,19 @@ class RunScreen(Screen):
 
     def compose_curve_panes(self) -> ComposeResult:
         """The panes that differ between kinds of run (style transfer has its own)."""
-        yield Pane("Loss", Chart(lambda v, columns: metric_plot(v.state, "loss", columns, v.smoothing, v.overlay,
-                                                                v.overlay_name), id="loss-plot"), id="loss")
-        yield Pane("Accuracy", Chart(lambda v, columns: metric_plot(v.state, "acc", columns, v.smoothing, v.overlay,
-                                                                    v.overlay_name), id="acc-plot"), id="acc")
-        yield Pane("Learning rate", Chart(lambda v, columns: lr_plot(v.state, columns), id="lr-plot"), id="lr")
+        yield from self.compose_metric_panes()
         yield Pane("Gradient norm per layer (log scale)",
                    Chart(lambda v, columns: gradient_plot(v.state, columns), id="grad-plot"), id="grads")
         yield Pane("Latest gradients", VerticalScroll(GradBars(id="grad-bars")), id="bars")
+
+    def compose_metric_panes(self) -> ComposeResult:
+        """Loss, accuracy and learning rate, with the pinned runs over them."""
+        yield Pane("Loss", Chart(lambda v, columns: metric_plot(v.state, "loss", columns, v.smoothing, v.pinned),
+                                 id="loss-plot"), id="loss")
+        yield Pane("Accuracy", Chart(lambda v, columns: metric_plot(v.state, "acc", columns, v.smoothing, v.pinned),
+                                     id="acc-plot"), id="acc")
+        yield Pane("Learning rate", Chart(lambda v, columns: lr_plot(v.state, columns, v.pinned), id="lr-plot"),
+                   id="lr")
 
     @property
     def panes(self) -> list[Pane]:
@@ -196,8 +203,7 @@ class RunScreen(Screen):
     def view(self) -> RunView:
         layers = self.state.health_layers()
         layer = self.spread_layer if self.spread_layer in layers else (layers[0] if layers else "")
-        return RunView(self.state, self.smoothing, self.size.width, self.overlay, self.overlay_name, self.run_dir(),
-                       layer)
+        return RunView(self.state, self.smoothing, self.size.width, tuple(self.pinned), self.run_dir(), layer)
 
     def run_dir(self) -> Path | None:
         """Where the run writes its files (its images): known to the source, or from the run's id."""
@@ -302,14 +308,38 @@ class RunScreen(Screen):
         def chosen(run_dir: Path | None) -> None:
             if run_dir is None:
                 return
-            overlay = RunState()
-            for event in read_events(run_dir):
-                overlay.ingest(event)
-            self.overlay, self.overlay_name = overlay, run_dir.name
-            self.invalidate()
-            self.notify(f"Overlaying {run_dir.name}'s validation curves (yellow).")
+            if len(self.pinned) + 1 >= MAX_RUNS:
+                self.notify(f"At most {MAX_RUNS - 1} runs overlaid: O clears them.", severity="warning")
+                return
+            self.pin(run_dir)
+            run = self.pinned[-1]
+            self.notify(f"Overlaying {run_dir.name} ({run.color}); O clears the overlays.")
 
         self.post_message(ShowRuns(chosen))
+
+    def pin(self, run_dir: Path) -> None:
+        """Overlay another run (a finished one, or one still training: it is followed)."""
+        self.pinned.append(Compared(run_dir))
+        label_runs([Compared(self.run_dir() or Path("this run")), *self.pinned])
+        self.follow_pinned(self.pinned[-1])
+        self.invalidate()
+
+    @work(group="pinned")
+    async def follow_pinned(self, run: Compared) -> None:
+        source = FollowRunDir(run.run_dir)
+        self._pin_sources.append(source)
+        last = 0.0
+        async for event in source.events():
+            run.state.ingest(event)
+            if time.monotonic() - last > PLOT_SECONDS:  # a live pinned run redraws the curves as it goes
+                last = time.monotonic()
+                self.invalidate()
+        self.invalidate()
+
+    def action_clear_overlays(self) -> None:
+        self.pinned.clear()
+        self.workers.cancel_group(self, "pinned")
+        self.invalidate()
 
     def action_back(self) -> None:
         if self.state.live and getattr(self.source, "live", False):
@@ -337,4 +367,6 @@ class RunScreen(Screen):
 
     async def on_unmount(self) -> None:
         self._closing = True
+        for source in self._pin_sources:
+            await source.close()
         await self.source.close()

@@ -1,5 +1,5 @@
-"""Past runs in the runs folder: open one (followed live if still running) or pick one to
-overlay on the current run's curves.
+"""Past runs in the runs folder: open one (followed live if still running), select several
+with space and open them compared, or pick one to overlay on the current run's curves.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from cnn_tui.rundir import EVENTS, read_summary
-from cnn_tui.ui.messages import OpenRun
+from cnn_tui.ui.compare import MAX_RUNS
+from cnn_tui.ui.messages import OpenRun, OpenRuns
 
 
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
@@ -39,6 +40,7 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
 class RunsScreen(Screen[Path | None]):
     BINDINGS = [
         Binding("enter", "choose", "Open", priority=True),
+        Binding("space", "select", "Select to compare"),
         Binding("escape,q", "close", "Back"),
     ]
 
@@ -46,17 +48,43 @@ class RunsScreen(Screen[Path | None]):
         super().__init__()
         self.runs_dir, self.pick = runs_dir, pick
         self.rows = list_runs(runs_dir)
+        self.selected: list[Path] = []  # in the order chosen: the first is the one the others overlay
 
     def compose(self) -> ComposeResult:
         what = "Pick a run to overlay" if self.pick else "Runs"
         yield Static(f"[b]{what}[/b] in {self.runs_dir}" if self.rows
                      else f"No runs in {self.runs_dir} yet.", id="runs-title")
         table: DataTable[str] = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("run", "status", "epochs", "best val acc", "started")
+        table.add_columns(" ", "run", "status", "epochs", "best val acc", "started")
         for r in self.rows:
-            table.add_row(r["name"], r["status"], r["epochs"], r["val_acc"], r["started"])
+            table.add_row(" ", r["name"], r["status"], r["epochs"], r["val_acc"], r["started"], key=str(r["path"]))
         yield table
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "select" and self.pick)
+
+    def action_select(self) -> None:
+        """Mark a run for comparison (its order number shows); again to unmark."""
+        table = self.query_one(DataTable)
+        if not self.rows or self.pick:
+            return
+        path = self.rows[table.cursor_row]["path"]
+        if path in self.selected:
+            self.selected.remove(path)
+        elif len(self.selected) >= MAX_RUNS:
+            self.notify(f"At most {MAX_RUNS} runs are compared at once.", severity="warning")
+            return
+        else:
+            self.selected.append(path)
+        for r in self.rows:
+            mark = str(self.selected.index(r["path"]) + 1) if r["path"] in self.selected else " "
+            table.update_cell(str(r["path"]), table.ordered_columns[0].key, mark)
+        title = self.query_one("#runs-title", Static)
+        title.update(f"[b]Runs[/b] in {self.runs_dir}" + (f": {len(self.selected)} selected, enter compares "
+                                                         "them (the first is the one the others overlay)"
+                                                         if self.selected else ""))
+        table.action_cursor_down()
 
     def action_choose(self) -> None:
         table = self.query_one(DataTable)
@@ -65,8 +93,10 @@ class RunsScreen(Screen[Path | None]):
         path = self.rows[table.cursor_row]["path"]
         if self.pick:
             self.dismiss(path)
+        elif len(self.selected) > 1:
+            self.post_message(OpenRuns(list(self.selected)))
         else:
-            self.post_message(OpenRun(path))
+            self.post_message(OpenRun(self.selected[0] if self.selected else path))
 
     def action_close(self) -> None:
         self.dismiss(None)
