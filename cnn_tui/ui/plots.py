@@ -32,34 +32,35 @@ def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
     vx, vy = _series(state, f"val/{metric}", columns)
     if vx:
         lines.append(Line("val", vx, vy, "magenta"))
-    for run in pinned:
+    for owner, run in enumerate(pinned, start=1):
         if run.overlaid:
-            lines += run.cached(("metric", metric, columns, smoothing), lambda r=run: _pinned_lines(r, metric, columns,
-                                                                                                     smoothing))
+            lines += run.cached(("metric", metric, columns, smoothing, owner),
+                                lambda r=run, k=owner: _pinned_lines(r, metric, columns, smoothing, k))
     return PlotData(lines=lines, y_min=0.0 if metric == "acc" else None,
                     y_max=1.0 if metric == "acc" else None, markers=state.markers)
 
 
-def _pinned_lines(run: Compared, metric: str, columns: int, smoothing: float) -> list[Line]:
+def _pinned_lines(run: Compared, metric: str, columns: int, smoothing: float, owner: int) -> list[Line]:
     """A pinned run's smoothed training curve (dim, one point a column: many runs stay cheap to draw)
     and its validation curve, in its colour."""
     lines = []
     tx, ty = _series(run.state, f"train/{metric}", (columns + 1) // 2)
     if tx:
-        lines.append(Line(f"train {run.label}", tx, debiased_ema(ty, smoothing), f"dim {run.color}", legend=False))
+        lines.append(Line(f"train {run.label}", tx, debiased_ema(ty, smoothing), f"dim {run.color}", legend=False,
+                          owner=owner))
     ox, oy = _series(run.state, f"val/{metric}", columns)
     if ox or tx:
-        lines.append(Line(run.label, ox, oy, run.color))
+        lines.append(Line(run.label, ox, oy, run.color, owner=owner))
     return lines
 
 
 def lr_plot(state: RunState, columns: int, pinned: tuple[Compared, ...] = ()) -> PlotData:
     xs, ys = _series(state, "lr", columns)
     lines = [Line("lr", xs, ys, "green")] if xs else []
-    for run in pinned:
+    for owner, run in enumerate(pinned, start=1):
         px, py = _series(run.state, "lr", columns)
         if px and run.overlaid:
-            lines.append(Line(run.label, px, py, run.color))
+            lines.append(Line(run.label, px, py, run.color, owner=owner))
     highest = max((max(ln.ys) for ln in lines if ln.ys), default=0.0)
     return PlotData(lines=lines, y_min=0.0, y_max=highest * 1.05 if highest > 0 else None, markers=state.markers)
 

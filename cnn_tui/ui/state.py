@@ -35,6 +35,7 @@ from cnn_tui.ui.series import BucketedSeries
 from cnn_tui.wording import where_trained
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
+WALL = "_wall_seconds"  # the series of seconds since the start, by step
 SYSTEM_SAMPLES = 120  # recent machine samples kept for the System pane's sparklines (4 min at 2 s)
 SPREAD = (1, 2, 3, 4, 5)  # indices into Health.levels kept over time: 5%, 25%, median, 75%, 95%
 
@@ -72,6 +73,7 @@ class RunState:
     system: System | None = None  # the latest machine sample (CPU, memory, GPU, data wait)
     system_history: deque[System] = field(default_factory=lambda: deque(maxlen=SYSTEM_SAMPLES))
     first_metrics: dict[str, float] = field(default_factory=dict)  # the run's first step event
+    start_t: float | None = None  # when the run's first segment started (a wall-time axis counts from it)
     version: int = 0  # bumped on every change: the screen redraws only when it moved
 
     def log(self, level: str, message: str) -> None:
@@ -103,6 +105,9 @@ class RunState:
 
     def _progress(self, e: Step | StyleStep) -> None:
         self.step, self.memory_mb = e.step, e.memory_mb
+        if self.start_t is None:
+            self.start_t = self.started.t if self.started is not None else e.t
+        self.series_for(WALL).append(e.step, e.t - self.start_t)  # step -> seconds, for a wall-time x axis
         if self.started is not None:
             self.steps_per_sec = steps_per_second(self.started, e)
             self.eta = eta_seconds(self.started, e)

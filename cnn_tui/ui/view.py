@@ -23,6 +23,7 @@ class RunView:
     pinned: tuple[Compared, ...] = ()  # other runs drawn over the curves, each in its colour
     run_dir: Path | None = None  # where the run's images are, when known
     layer: str = ""  # the layer whose weight distribution the inside page draws
+    x_axis: str = "step"  # what the curves' x axis counts: step, epoch or wall (seconds), x cycles it
 
 
 class DrawsRun:

@@ -103,3 +103,15 @@ def test_compared_runs(snap_compare, size, tmp_path):
     dirs = make_runs(tmp_path / "runs", [0.003, 0.01, 0.03])
     app = CnnTuiApp(recipes_dirs=[], runs_dir=tmp_path / "runs", first_screen=CompareScreen.of(dirs))
     assert snap_compare(app, terminal_size=size, run_before=to_table)
+
+
+def test_value_cursor_on_a_zoomed_curve(snap_compare):
+    """The finished run at 80x24: the loss zoomed in twice on its last part, read at the cursor, in epochs."""
+    async def read(pilot):
+        await settle(pilot)
+        await pilot.press("c", "left_square_bracket", "left_square_bracket", "left", "left", "left", "x")
+        pilot.app.clear_notifications()  # the toast naming the axis would cover the chart's corner
+        await settle(pilot)
+
+    app = make_app(source=Replay(recorded()))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=read)

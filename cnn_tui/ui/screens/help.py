@@ -20,6 +20,9 @@ HELP = """\
   + / -       curve smoothing (TensorBoard's debiased EMA)
   o           overlay another run (again: one more, up to 7; O clears them)
   v           curves / inside the model   l   next layer (weight distribution)
+  [ / ]       zoom the current chart in / out (or the mouse wheel over it)
+  , / .       pan left / right      c   value cursor (← → move it)
+  y / Y       log y axis / y range without the first spike    x   x axis: steps, epochs, wall time
   esc         back            q       quit (asks first if a run is live)
 
 [b]Runs list[/b]

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 from cnn_tui.ui.compare import MAX_RUNS, Compared, label_runs
 from cnn_tui.ui.messages import LeaveScreen, ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
+from cnn_tui.ui.screens.chart_keys import ChartKeys
 from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
@@ -46,7 +47,7 @@ REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, af
 PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
 
 
-class RunScreen(Screen):
+class RunScreen(ChartKeys, Screen):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("s", "stop", "Stop"),
@@ -60,6 +61,16 @@ class RunScreen(Screen):
         Binding("O", "clear_overlays", "Clear overlays", show=False),
         Binding("v", "other_page", "Curves/inside"),
         Binding("l", "next_layer", "Layer", show=False),
+        Binding("x", "x_axis", "x: step/epoch/time", show=False),
+        Binding("left_square_bracket", "zoom(0.5)", "Zoom in", show=False),
+        Binding("right_square_bracket", "zoom(2)", "Zoom out", show=False),
+        Binding("comma", "pan(-0.25)", "Pan left", show=False),
+        Binding("full_stop", "pan(0.25)", "Pan right", show=False),
+        Binding("c", "cursor", "Value cursor", show=False),
+        Binding("left", "move_cursor(-0.02)", "Cursor left", show=False),
+        Binding("right", "move_cursor(0.02)", "Cursor right", show=False),
+        Binding("y", "log_y", "Log y", show=False),
+        Binding("Y", "robust_y", "Robust y", show=False),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -76,6 +87,7 @@ class RunScreen(Screen):
         self._closing = False
         self.spread_layer = ""  # the layer whose weight distribution is drawn ("": the first)
         self._pin_sources: list[FollowRunDir] = []
+        self.x_axis = "step"
         self.sub_title = title
 
     # ------------------------------------------------------------------ layout
@@ -203,7 +215,8 @@ class RunScreen(Screen):
     def view(self) -> RunView:
         layers = self.state.health_layers()
         layer = self.spread_layer if self.spread_layer in layers else (layers[0] if layers else "")
-        return RunView(self.state, self.smoothing, self.size.width, tuple(self.pinned), self.run_dir(), layer)
+        return RunView(self.state, self.smoothing, self.size.width, tuple(self.pinned), self.run_dir(), layer,
+                       self.x_axis)
 
     def run_dir(self) -> Path | None:
         """Where the run writes its files (its images): known to the source, or from the run's id."""

@@ -27,6 +27,7 @@ class Line:
     ys: list[float]
     color: str
     legend: bool = True
+    owner: int = 0  # whose curve: 0 the screen's run, k the k-th pinned one (its own epochs and clock)
 
 
 @dataclass
@@ -37,6 +38,9 @@ class PlotData:
     y_max: float | None = None
     markers: list[tuple[float, str]] = field(default_factory=list)  # (x, label) e.g. phase changes
     empty_text: str = "waiting for data..."
+    x_range: tuple[float, float] | None = None  # a zoomed window; None: the data's whole range
+    cursor: tuple[float, str] | None = None  # (x, the values there): a line and a readout under the plot
+    x_axis: str = "step"  # step, epoch or wall (seconds): how the x ticks are written
 
 
 def format_tick(value: float, log: bool) -> str:
@@ -54,6 +58,16 @@ def format_tick(value: float, log: bool) -> str:
 
 def format_step(value: float) -> str:
     return f"{value / 1e6:.1f}M" if value >= 1e6 else (f"{value / 1e3:.1f}k" if value >= 1e4 else f"{value:.0f}")
+
+
+def format_x_tick(value: float, axis: str) -> str:
+    if axis == "epoch":
+        return f"{value:.1f}ep" if value < 100 else f"{value:.0f}ep"
+    if axis == "wall":
+        seconds = max(0, int(value))
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}" if seconds >= 3600 else \
+            f"{seconds // 60}:{seconds % 60:02d}"
+    return format_step(value)
 
 
 class LinePlot(Widget):
@@ -118,7 +132,7 @@ def render_plot(data: PlotData, width: int, height: int) -> list[Runs]:
         lo, hi = lo - pad, hi + pad
     elif hi <= lo:
         hi = lo + 1
-    x_lo, x_hi = min(xs_all), max(xs_all)
+    x_lo, x_hi = data.x_range or (min(xs_all), max(xs_all))
     if x_hi <= x_lo:
         x_hi = x_lo + 1
     from cnn_tui.ui.widgets.canvas import BrailleCanvas
@@ -129,13 +143,15 @@ def render_plot(data: PlotData, width: int, height: int) -> list[Runs]:
     for x, _label in data.markers:
         if x_lo <= x <= x_hi:
             canvas.vline(round((x - x_lo) * sx), "bright_black")
+    if data.cursor is not None and x_lo <= data.cursor[0] <= x_hi:
+        canvas.vline(round((data.cursor[0] - x_lo) * sx), "bright_white")
     for ln in lines:
         prev = None
         for x, y in zip(ln.xs, _transform(ln.ys, data.log_y)):
             if not math.isfinite(y):
                 prev = None
                 continue
-            px = round((x - x_lo) * sx)
+            px = round((min(max(x, x_lo), x_hi) - x_lo) * sx)  # a zoomed window's neighbours sit on its edges
             py = round((hi - min(max(y, lo), hi)) * sy)
             if prev is None:
                 canvas.dot(px, py, ln.color)
@@ -152,12 +168,15 @@ def render_plot(data: PlotData, width: int, height: int) -> list[Runs]:
             label = f"{label_rows[row]:.0e}" if not data.log_y else label[: Y_LABEL_WIDTH - 1]
         out.append([(f"{label[: Y_LABEL_WIDTH - 1]:>{Y_LABEL_WIDTH - 1}}│", "dim")]
                    + [(chunk, color or "") for chunk, color in runs])
-    left, right = format_step(x_lo), format_step(x_hi)
+    left, right = format_x_tick(x_lo, data.x_axis), format_x_tick(x_hi, data.x_axis)
     axis = left + " " * max(1, plot_w - len(left) - len(right)) + right
     out.append([(" " * (Y_LABEL_WIDTH - 1) + "└", "dim"), (axis[:plot_w], "dim")])
     legend: Runs = [(" " * Y_LABEL_WIDTH, "")]
-    for ln in lines:
-        if ln.legend:
-            legend += [("━ ", ln.color), (ln.label + "  ", "")]
+    if data.cursor is not None:  # the values at the cursor take the legend's row
+        legend.append(("│ " + data.cursor[1], "bright_white"))
+    else:
+        for ln in lines:
+            if ln.legend:
+                legend += [("━ ", ln.color), (ln.label + "  ", "")]
     out.append(legend)
     return out
