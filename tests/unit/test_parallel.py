@@ -136,3 +136,29 @@ def test_before_the_run_directory_a_failed_rank_shows_its_last_lines(tmp_path):
     assert code == 1
     assert said == ["rank 1 exited with code 1; the run failed", "  rank 1: Traceback ...",
                     "  rank 1: RuntimeError: no GPU for local rank 1"]
+
+
+def test_streamed_shards_are_the_global_batches_slices(load_tiny, tmp_path):
+    """Files decoded by DataLoader workers: each rank reads only its slice, and the slices of a
+    step make the global batch; validation shards cover every file once."""
+    from cnn_tui.data.sources import load_data
+    from cnn_tui.data.stream import StreamBatches
+    from tests.dataset_files import image_tree
+
+    image_tree(tmp_path / "photos", {"a": 20, "b": 20, "c": 20}, size=(20, 16), fmt="jpg")
+    recipe = load_tiny("data.dataset=image_folder", f"data.path={tmp_path / 'photos'}", "data.loader=stream",
+                       "data.decode_cache=null", "data.val_split=0.25")
+    data = load_data(recipe.data, recipe.seed, log=lambda _m: None)
+    assert data.train.files is not None  # streamed from the files
+
+    def batches(split, batch: int, shard: Shard, train: bool) -> StreamBatches:
+        return StreamBatches(split, batch, torch.zeros(3), torch.ones(3), torch.device("cpu"), train=train, seed=3,
+                             workers=1, shard=shard)
+
+    whole = [y for _, y in batches(data.train, 8, Shard(), True).epoch(1)]
+    ranks = [[y for _, y in batches(data.train, 4, Shard(r, 2), True).epoch(1)] for r in range(2)]
+    assert len(whole) == len(ranks[0]) == len(ranks[1]) == len(data.train) // 8
+    for step, expected in enumerate(whole):
+        assert torch.equal(torch.cat([ranks[0][step], ranks[1][step]]), expected)
+    seen = [y for r in range(2) for _, y in batches(data.val, 4, Shard(r, 2), False).epoch(0)]
+    assert sorted(torch.cat(seen).tolist()) == sorted(data.val.y.tolist())
