@@ -297,7 +297,21 @@ def cmd_run(args) -> int:
         result = execute(recipe, options, FanOut(*sinks), control)
     if result.run_dir is not None and not args.quiet and rank == 0:
         printer.line(f"run directory: {result.run_dir}")
+    if launched_by_torchrun():
+        _leave_now(result.exit_code)
     return result.exit_code
+
+
+def _leave_now(code: int) -> None:
+    """A torchrun worker whose run is written and whose process group is gone exits at once: the C++
+    threads of gloo/NCCL and the DataLoader can abort in interpreter teardown (seen once in CI as
+    "terminate called without an active exception", a SIGABRT after a completed run)."""
+    from cnn_tui.parallel.rank_logs import release
+
+    release()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _topology(args, recipe):

@@ -109,10 +109,9 @@ def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control:
         recipe = kind.dry_run(recipe)
     device = pick_device(options.device or recipe.device)
     world, device = join_if_launched(recipe, device)  # under torchrun: this rank's place and GPU
-    try:
-        return _execute(recipe, options, sink, control, kind, device, world)
-    finally:
-        world.leave()
+    result = _execute(recipe, options, sink, control, kind, device, world)  # bad input: this rank exits at once
+    world.leave()  # a run that ended (as the ranks agreed): every rank waits for the others, then goes
+    return result
 
 
 def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl, kind: KindEngine,

@@ -60,6 +60,14 @@ def settle(run_dir: Path | None, rank: int) -> None:
     _held = None
 
 
+def release() -> None:
+    """A held file nobody will read (no run directory came to be, torchrun started us directly)."""
+    global _held
+    if _held is not None and not os.environ.get(SCRATCH_ENV):
+        _held.unlink(missing_ok=True)
+        _held = None
+
+
 def _redirect(fd: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()

@@ -19,6 +19,8 @@ import torch.distributed as dist
 
 from cnn_tui.errors import UsageError
 
+LEAVE_TIMEOUT_S = 30  # the last barrier: a live rank is at most this late to finish its summary
+
 
 def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ
@@ -87,8 +89,15 @@ class World:
         return f"{type(exc).__name__}: {exc}"
 
     def leave(self) -> None:
-        if self.distributed and dist.is_initialized():
-            dist.destroy_process_group()
+        """Every rank waits for the others before the process group goes: a rank that tore its
+        communication threads down while another still used them was seen to abort at exit."""
+        if not (self.distributed and dist.is_initialized()):
+            return
+        try:
+            dist.monitored_barrier(group=self.control_group, timeout=datetime.timedelta(seconds=LEAVE_TIMEOUT_S))
+        except Exception:  # a rank that died: nothing to wait for
+            pass
+        dist.destroy_process_group()
 
 
 def join(backend: str, device: torch.device, timeout_s: int) -> tuple[World, torch.device]:
