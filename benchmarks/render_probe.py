@@ -122,6 +122,16 @@ async def _frames(app, screen, pilot, count: int) -> list[float]:
     return sorted(times)
 
 
+async def _idle(app, pilot, process) -> int:
+    """Resident bytes of the idle app: the picker underneath has built its preview (torch imported),
+    no run events yet."""
+    while any(w.group == "layer-table" and not w.is_finished for w in app.workers):
+        await asyncio.sleep(0.05)
+    await pilot.pause(0.5)
+    gc.collect()
+    return process.memory_info().rss
+
+
 async def probe_compare(steps: int, runs: int, frames: int) -> dict:
     """`runs` runs of `steps` steps each on one compare screen: the screen's own and the pinned ones."""
     import psutil
@@ -137,11 +147,7 @@ async def probe_compare(steps: int, runs: int, frames: int) -> dict:
     screen = CompareScreen(source, [])
     app = CnnTuiApp(first_screen=screen)
     async with app.run_test(size=(160, 48)) as pilot:
-        while any(w.group == "layer-table" and not w.is_finished for w in app.workers):
-            await asyncio.sleep(0.05)
-        await pilot.pause(0.5)
-        gc.collect()
-        idle = process.memory_info().rss
+        idle = await _idle(app, pilot, process)
         started = time.perf_counter()
         source.go.set()
         for i in range(runs - 1):  # the pinned runs, folded as the screen folds them from their files
@@ -173,12 +179,7 @@ async def probe(steps: int, frames: int) -> dict:
     screen = RunScreen(source, title="bench")
     app = CnnTuiApp(first_screen=screen)
     async with app.run_test(size=(160, 48)) as pilot:
-        # idle: the picker underneath has built its preview (torch imported), no run events yet
-        while any(w.group == "layer-table" and not w.is_finished for w in app.workers):
-            await asyncio.sleep(0.05)
-        await pilot.pause(0.5)
-        gc.collect()
-        idle = process.memory_info().rss
+        idle = await _idle(app, pilot, process)
         started = time.perf_counter()
         source.go.set()
         while screen.state.finished is None:

@@ -254,6 +254,7 @@ def _overrides(args) -> list[str]:
 def cmd_run(args) -> int:
     from cnn_tui.errors import UsageError
     from cnn_tui.headless.printer import HeadlessPrinter
+    from cnn_tui.parallel.command import leave_now, topology_of, worker_args
     from cnn_tui.parallel.world import launched_by_torchrun
     from cnn_tui.recipes.loader import load_recipe
     from cnn_tui.rundir import RECIPE
@@ -283,11 +284,11 @@ def cmd_run(args) -> int:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events and rank == 0:
         sinks.append(JsonLinesSink(open(args.events, "a", encoding="utf-8"), close_stream=True))
-    topology = _topology(args, recipe)
+    topology = topology_of(args, recipe)
     if topology is not None and not launched_by_torchrun():
         from cnn_tui.parallel.launch import launch
 
-        return launch(topology, _worker_args(args, topology), FanOut(*sinks[1:]), printer.line)
+        return launch(topology, worker_args(args, _overrides(args), topology), FanOut(*sinks[1:]), printer.line)
     control = RunControl()
     _install_signal_handlers(control)
     if args.control_stdin and rank == 0:  # rank 0 reads the dashboard; every rank agrees on its flags
@@ -298,53 +299,8 @@ def cmd_run(args) -> int:
     if result.run_dir is not None and not args.quiet and rank == 0:
         printer.line(f"run directory: {result.run_dir}")
     if launched_by_torchrun():
-        _leave_now(result.exit_code)
+        leave_now(result.exit_code)
     return result.exit_code
-
-
-def _leave_now(code: int) -> None:
-    """A torchrun worker whose run is written and whose process group is gone exits at once: the C++
-    threads of gloo/NCCL and the DataLoader can abort in interpreter teardown (seen once in CI as
-    "terminate called without an active exception", a SIGABRT after a completed run)."""
-    from cnn_tui.parallel.rank_logs import release
-
-    release()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _topology(args, recipe):
-    """Where the run is data-parallel (--nproc, or the recipe's train.distributed.nproc, above 1; or
-    several nodes): the launcher's settings; None for a single process."""
-    from cnn_tui.errors import UsageError
-    from cnn_tui.parallel.launch import Topology
-
-    settings = getattr(getattr(recipe, "train", None), "distributed", None)
-    nproc = args.nproc if args.nproc is not None else (settings.nproc if settings is not None else 1)
-    if nproc < 1 or args.nnodes < 1 or not 0 <= args.node_rank < args.nnodes:
-        raise UsageError(f"--nproc {nproc}, --nnodes {args.nnodes}, --node-rank {args.node_rank}: need nproc >= 1, "
-                         "nnodes >= 1 and 0 <= node-rank < nnodes")
-    if nproc == 1 and args.nnodes == 1:
-        return None
-    if settings is None:
-        raise UsageError(f"--nproc: {recipe.kind} runs on one process (only the classification kinds train "
-                         "data-parallel)")
-    return Topology(nproc, args.nnodes, args.node_rank, args.master_addr, args.master_port, args.rdzv_endpoint)
-
-
-def _worker_args(args, topology) -> list[str]:
-    """`cnn-tui run` as each rank runs it: the same recipe and options, the process count recorded."""
-    worker = [args.recipe] if args.recipe else []
-    for override in _overrides(args):
-        worker += ["--set", override]
-    worker += ["--set", f"train.distributed.nproc={topology.nproc}", "--out", str(args.out)]
-    for flag, value in (("--resume", args.resume), ("--device", args.device), ("--events", args.events)):
-        if value is not None:
-            worker += [flag, str(value)]
-    worker += [flag for flag, on in (("--quiet", args.quiet), ("--dry-run", args.dry_run),
-                                      ("--control-stdin", args.control_stdin)) if on]
-    return worker
 
 
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:

@@ -43,6 +43,15 @@ class World:
         """Rank 0 alone writes the run directory and emits events."""
         return self.rank == 0
 
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """What a training step calls: the model itself, or DistributedDataParallel around it (its
+        backward pass averages the gradients over the ranks)."""
+        if not self.distributed:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
     # ------------------------------------------------------------ collectives (identity when single)
     def sum_(self, tensor: torch.Tensor) -> torch.Tensor:
         """Sum over ranks, in place (loss and hit counts, confusion counts)."""

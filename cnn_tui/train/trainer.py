@@ -135,7 +135,7 @@ class Trainer:
         else:
             params = self.model.parameters()
         self.optimizer = build_optimizer(phase.optimizer, params)
-        self.forward_model = self._data_parallel()  # DDP hooks only the parameters this phase trains
+        self.forward_model = self.world.wrap(self.model, self.device)  # DDP hooks only this phase's trainable ones
         self.schedule = LRSchedule(phase.schedule, len(self.train_batches), phase.epochs)
         self.phase_index, self.phase_start_step = index, self.step
         if self.grad_stats is not None:
@@ -147,14 +147,6 @@ class Trainer:
             self.emit(Log(level="info", message=f"phase {index + 1}/{len(self.phases)} '{phase.name}': "
                           + (f"unfroze {', '.join(unfrozen)}; " if unfrozen else "base frozen; ")
                           + f"{trainable:,} trainable parameters, lr {phase.optimizer.lr:g}"))
-
-    def _data_parallel(self) -> nn.Module:
-        if not self.world.distributed:
-            return self.model
-        from torch.nn.parallel import DistributedDataParallel
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(self.model, device_ids=ids)
 
     def _reset_sums(self, epoch: bool) -> None:
         zero = lambda: torch.zeros((), device=self.device, dtype=torch.float64)  # noqa: E731

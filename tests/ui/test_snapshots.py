@@ -70,18 +70,23 @@ def with_system_samples(events: list) -> list:
     return out
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_system_pane(snap_compare, size):
-    async def to_system(pilot):
+def showing(pane: str, size: tuple[int, int]):
+    """run_before: settled, and at 80x24 (one pane at a time) tabbed to `pane`."""
+    async def run_before(pilot):
         await settle(pilot)
         if size == (80, 24):
             screen = pilot.app.screen
-            while screen.panes[screen.current].id != "system-pane":
+            while screen.panes[screen.current].id != pane:
                 await pilot.press("tab")
             await settle(pilot)
 
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_system_pane(snap_compare, size):
     app = make_app(source=Replay(with_system_samples(recorded()[:MID_RUN])))
-    assert snap_compare(app, terminal_size=size, run_before=to_system)
+    assert snap_compare(app, terminal_size=size, run_before=showing("system-pane", size))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -92,17 +97,9 @@ def test_compared_runs(snap_compare, size, tmp_path):
     from cnn_tui.ui.screens.compare import CompareScreen
     from tests.ui.compared_runs import make_runs
 
-    async def to_table(pilot):
-        await settle(pilot)
-        if size == (80, 24):
-            screen = pilot.app.screen
-            while screen.panes[screen.current].id != "compare-pane":
-                await pilot.press("tab")
-            await settle(pilot)
-
     dirs = make_runs(tmp_path / "runs", [0.003, 0.01, 0.03])
     app = CnnTuiApp(recipes_dirs=[], runs_dir=tmp_path / "runs", first_screen=CompareScreen.of(dirs))
-    assert snap_compare(app, terminal_size=size, run_before=to_table)
+    assert snap_compare(app, terminal_size=size, run_before=showing("compare-pane", size))
 
 
 def test_value_cursor_on_a_zoomed_curve(snap_compare):
