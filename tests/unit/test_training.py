@@ -209,7 +209,7 @@ def test_pause_and_resume_from_the_control(load_tiny, tmp_path):
 
 
 def test_lr_schedules():
-    from cnn_tui.recipes.schema import Schedule
+    from cnn_tui.recipes.train_schema import Schedule
     from cnn_tui.train.schedule import LRSchedule
 
     cosine = LRSchedule(Schedule(name="cosine", warmup_epochs=1), steps_per_epoch=10, epochs=5)

@@ -89,7 +89,7 @@ def test_frozen_weights_stay_and_unfrozen_ones_move_phase_by_phase(tmp_path, mon
 
 
 def test_optimizer_holds_only_trainable_parameters_with_group_rates():
-    from cnn_tui.recipes.schema import Optimizer
+    from cnn_tui.recipes.train_schema import Optimizer
     from cnn_tui.train.optim import build_optimizer
 
     net = TransferNet(build_base("resnet18", "none"), 3, 16, 0.5)
