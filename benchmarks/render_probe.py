@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.frame_timing import MODES, charts_side_by_side, frames, median_ms
 from cnn_tui.ui.sources import Replay
 
 LAYERS = [f"layer{i:02d}.conv" for i in range(20)]
@@ -106,22 +107,6 @@ def _write_pictures(run_dir: Path) -> dict:
             "mistakes": [picture(f"mistake-{i}.png", (32, 32), "RGB") for i in range(8)]}
 
 
-async def _frames(app, screen, pilot, count: int) -> list[float]:
-    from cnn_tui.ui.widgets.picture_board import PictureBoard
-
-    times = []
-    for _ in range(count):
-        screen.state.version += 1  # as if a new event came in
-        for board in screen.query(PictureBoard):
-            board._fitted_for = None  # and new pictures: every board lays itself out again
-        t0 = time.perf_counter()
-        screen.redraw()
-        screen._compositor.render_update(full=True).render_segments(app.console)
-        times.append(time.perf_counter() - t0)
-        await pilot.pause()  # let the app settle between frames, outside the timing
-    return sorted(times)
-
-
 async def _idle(app, pilot, process) -> int:
     """Resident bytes of the idle app: the picker underneath has built its preview (torch imported),
     no run events yet."""
@@ -132,7 +117,7 @@ async def _idle(app, pilot, process) -> int:
     return process.memory_info().rss
 
 
-async def probe_compare(steps: int, runs: int, frames: int) -> dict:
+async def probe_compare(steps: int, runs: int, count: int) -> dict:
     """`runs` runs of `steps` steps each on one compare screen: the screen's own and the pinned ones."""
     import psutil
 
@@ -161,14 +146,14 @@ async def probe_compare(steps: int, runs: int, frames: int) -> dict:
         while screen.state.finished is None:
             await asyncio.sleep(0.05)
         ingest = time.perf_counter() - started
-        times = await _frames(app, screen, pilot, frames)
+        times = (await frames(app, screen, pilot, count, MODES))
         gc.collect()
         after = process.memory_info().rss
-    return {"steps": steps, "runs": runs, "frame_ms": 1000 * times[len(times) // 2],
+    return {"steps": steps, "runs": runs, **{f"frame_{mode}_ms": median_ms(t) for mode, t in times.items()},
             "growth_mb": (after - idle) / 2**20, "ingest_s": ingest}
 
 
-async def probe(steps: int, frames: int) -> dict:
+async def probe(steps: int, count: int) -> dict:
     import psutil
 
     from cnn_tui.ui.app import CnnTuiApp
@@ -185,15 +170,17 @@ async def probe(steps: int, frames: int) -> dict:
         while screen.state.finished is None:
             await asyncio.sleep(0.05)
         ingest = time.perf_counter() - started
-        times = await _frames(app, screen, pilot, frames)
+        times = await frames(app, screen, pilot, count, MODES)
+        panes = charts_side_by_side(screen)
         await pilot.press("v")  # the inside page: pictures, the confusion matrix, health
         await pilot.pause(0.2)
-        inside = await _frames(app, screen, pilot, frames)
+        inside = (await frames(app, screen, pilot, count))["chosen"]
+        panes |= charts_side_by_side(screen)
         gc.collect()
         after = process.memory_info().rss
-    return {"steps": steps, "frame_ms": 1000 * times[len(times) // 2],
-            "inside_frame_ms": 1000 * inside[len(inside) // 2], "idle_mb": idle / 2**20,
-            "growth_mb": (after - idle) / 2**20, "ingest_s": ingest}
+    return {"steps": steps, **{f"frame_{mode}_ms": median_ms(t) for mode, t in times.items()},
+            "inside_frame_ms": median_ms(inside), "idle_mb": idle / 2**20,
+            "growth_mb": (after - idle) / 2**20, "ingest_s": ingest, "panes": panes}
 
 
 def main() -> None:

@@ -1,46 +1,72 @@
 """Case 3: a frame of every pane at 160x48 after 1,000 and after 1,000,000 steps (the curves page,
 and the inside page with its pictures laid out anew), and the memory the long stream took.
-Each length runs in its own process (a clean RSS)."""
+Each length runs in its own process (a clean RSS).
+
+Chart engines side by side: each frame is also drawn with every chart on plotext and every chart on
+the braille canvas, interleaved in the same process; each chart is drawn by both from the same data
+at its size. The dashboard gives plotext to the charts with the fewest points while the frame's
+budget of points lasts (ui/chart_engines.py); the rows say which chart got which and why.
+"""
 
 from __future__ import annotations
 
 from benchmarks.common import Result, last_json_line, median, run_python
 
+FRAME_BUDGET_MS = 30.0
+STYLE_STEPS = 1_000
+CASE = "3 plot rendering"
 
-def _probe(steps: int) -> dict:
-    return last_json_line(run_python("-m", "benchmarks.render_probe", "--steps", str(steps)).stdout)
 
-
-def _compare(steps: int, runs: int) -> dict:
-    return last_json_line(run_python("-m", "benchmarks.render_probe", "--steps", str(steps), "--compare",
-                                     str(runs)).stdout)
+def _probe(module: str, steps: int, *extra: str) -> dict:
+    return last_json_line(run_python("-m", module, "--steps", str(steps), *extra).stdout)
 
 
 def run(quick: bool, reps: int) -> list[Result]:
     long_steps = 100_000 if quick else 1_000_000
     compare_steps = 10_000 if quick else 100_000
-    compared = [_compare(compare_steps, 8) for _ in range(reps)]
-    short, long = [], []
+    compared = [_probe("benchmarks.render_probe", compare_steps, "--compare", "8") for _ in range(reps)]
+    short, long, style = [], [], []
     for _ in range(reps):  # interleaved
-        short.append(_probe(1_000))
-        long.append(_probe(long_steps))
-    s_frame, l_frame = median([p["frame_ms"] for p in short]), median([p["frame_ms"] for p in long])
+        short.append(_probe("benchmarks.render_probe", 1_000))
+        long.append(_probe("benchmarks.render_probe", long_steps))
+        style.append(_probe("benchmarks.style_probe", STYLE_STEPS))
+    s_frame, l_frame = median([p["frame_chosen_ms"] for p in short]), median([p["frame_chosen_ms"] for p in long])
     inside = median([p["inside_frame_ms"] for p in long])
     growth = median([p["growth_mb"] for p in long])
     ingest = median([p["ingest_s"] for p in long])
-    c_frame, c_growth = median([p["frame_ms"] for p in compared]), median([p["growth_mb"] for p in compared])
+    c_frame, c_growth = median([p["frame_chosen_ms"] for p in compared]), median([p["growth_mb"] for p in compared])
     return [
-        Result("3 plot rendering", f"frame of all panes at 160x48 after {long_steps:,} steps",
-               f"{l_frame:.1f} ms", "<= 30 ms", l_frame <= 30),
-        Result("3 plot rendering", f"frame of the inside page (v) at 160x48 after {long_steps:,} steps, "
-               "pictures laid out anew", f"{inside:.1f} ms", "<= 30 ms", inside <= 30),
-        Result("3 plot rendering", f"frame after {long_steps:,} / after 1,000 steps",
+        Result(CASE, f"frame of all panes at 160x48 after {long_steps:,} steps",
+               f"{l_frame:.1f} ms", "<= 30 ms", l_frame <= FRAME_BUDGET_MS),
+        Result(CASE, f"frame of the inside page (v) at 160x48 after {long_steps:,} steps, "
+               "pictures laid out anew", f"{inside:.1f} ms", "<= 30 ms", inside <= FRAME_BUDGET_MS),
+        Result(CASE, f"frame after {long_steps:,} / after 1,000 steps",
                f"{l_frame:.1f} / {s_frame:.1f} ms = {l_frame / s_frame:.2f}", "<= 1.3 (flat)",
                l_frame / s_frame <= 1.3),
-        Result("3 plot rendering", f"memory growth over the idle app, {long_steps:,} steps "
+        Result(CASE, f"memory growth over the idle app, {long_steps:,} steps "
                f"(ingested in {ingest:.1f} s)", f"{growth:.1f} MB", "<= 100 MB", growth <= 100),
-        Result("3 plot rendering", f"8 runs compared at 160x48 after {compare_steps:,} steps each: a frame",
+        Result(CASE, f"8 runs compared at 160x48 after {compare_steps:,} steps each: a frame",
                f"{c_frame:.1f} ms", "<= 50 ms", c_frame <= 50),
-        Result("3 plot rendering", f"8 runs compared after {compare_steps:,} steps each: memory over the idle app",
+        Result(CASE, f"8 runs compared after {compare_steps:,} steps each: memory over the idle app",
                f"{c_growth:.1f} MB", "<= 50 MB", c_growth <= 50),
+        *_engines(f"run screen after {long_steps:,} steps", long),
+        *_engines(f"8 runs compared after {compare_steps:,} steps", compared, panes=False),
+        *_engines(f"style transfer screen after {STYLE_STEPS:,} steps", style),
     ]
+
+
+def _engines(page: str, probes: list[dict], panes: bool = True) -> list[Result]:
+    """The page's frame with every chart on one engine, then on the engines the dashboard picked; then
+    each chart by both engines (its points, the engine it got and why)."""
+    frame = {mode: median([p[f"frame_{mode}_ms"] for p in probes]) for mode in ("chosen", "plotext", "braille")}
+    rows = [Result(CASE, f"{page} at 160x48: every chart plotext / every chart braille / as the dashboard picks",
+                   f"{frame['plotext']:.1f} / {frame['braille']:.1f} / {frame['chosen']:.1f} ms",
+                   "picked <= 30 ms", frame["chosen"] <= FRAME_BUDGET_MS)]
+    for chart, first in (probes[0].get("panes", {}) if panes else {}).items():
+        plotext = median([p["panes"][chart]["plotext"] for p in probes])
+        braille = median([p["panes"][chart]["braille"] for p in probes])
+        rows.append(Result(CASE, f"  {chart} ({first['size']}, {first['points']} points): plotext vs braille; "
+                           f"drawn by {first['engine']} ({first['why']})",
+                           f"{plotext:.1f} vs {braille:.1f} ms = {plotext / max(braille, 1e-6):.1f}x", "side by side",
+                           True))
+    return rows

@@ -5,9 +5,9 @@ validation points, the pinned runs over them. At most two points per dot column 
 from __future__ import annotations
 
 from cnn_tui.ui.compare import Compared
+from cnn_tui.ui.plot_data import Line, PlotData
 from cnn_tui.ui.series import debiased_ema
 from cnn_tui.ui.state import RunState
-from cnn_tui.ui.widgets.line_plot import Line, PlotData
 
 LAYER_COLORS = ["cyan", "magenta", "yellow", "green", "blue", "red", "bright_white", "bright_cyan"]
 MAX_LAYER_LINES = 8

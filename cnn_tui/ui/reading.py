@@ -8,8 +8,8 @@ import bisect
 import math
 from dataclasses import dataclass, replace
 
+from cnn_tui.ui.plot_data import Line, PlotData
 from cnn_tui.ui.series import BucketedSeries
-from cnn_tui.ui.widgets.line_plot import Line, PlotData
 
 X_AXES = ("step", "epoch", "wall")  # what `x` cycles through
 MIN_WINDOW = 1 / 64  # the narrowest zoom, as a share of the whole x range

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.events import MouseScrollUp
 
+from cnn_tui.ui.plot_data import Line, PlotData
 from cnn_tui.ui.reading import Reading, apply, x_mapping
 from cnn_tui.ui.series import BucketedSeries
 from cnn_tui.ui.sources import Replay
-from cnn_tui.ui.widgets.line_plot import Line, PlotData
 from tests.ui.conftest import make_app, recorded, wait_until
 
 pytestmark = pytest.mark.timeout(60)

@@ -27,7 +27,7 @@ from cnn_tui.ui.screens.chart_keys import ChartKeys
 from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
-from cnn_tui.ui.widgets.chart import Chart
+from cnn_tui.ui.widgets.chart import Chart, share_plotext
 from cnn_tui.ui.widgets.confusion_map import ConfusionMap
 from cnn_tui.ui.widgets.diagnosis import DiagnosisView
 from cnn_tui.ui.widgets.grad_bars import GradBars
@@ -236,11 +236,13 @@ class RunScreen(ChartKeys, Screen):
             self._plots_drawn, self._plots_at = self.state.version, time.monotonic()
         view = self.view()
         with self.app.batch_update():
-            for widget in self._drawn_widgets():
-                if not widget.paced or plots_due:
-                    widget.draw(view)
+            drawn = [w for w in self._drawn_widgets() if not w.paced or plots_due]
+            for widget in drawn:
+                widget.draw(view)
+            share_plotext([w for w in drawn if isinstance(w, Chart)])
 
     def _drawn_widgets(self) -> list[DrawsRun]:
+        """The widgets that draw the run, less those of panes not on screen (unless they always draw)."""
         compact = self.has_class("-compact", "-maximised")
         page = self._page()
         shown = {p for p in page if p.display and (not compact or p.has_class("-current"))}

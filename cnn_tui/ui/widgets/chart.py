@@ -8,10 +8,12 @@ from typing import ClassVar
 
 from textual import events
 
+from cnn_tui.ui.chart_engines import Choice, choose_engines, points
+from cnn_tui.ui.plot_data import Y_LABEL_WIDTH, PlotData
 from cnn_tui.ui.reading import Reading, apply, x_mapping
 from cnn_tui.ui.state import WALL, RunState
 from cnn_tui.ui.view import DrawsRun, RunView
-from cnn_tui.ui.widgets.line_plot import Y_LABEL_WIDTH, LinePlot, PlotData
+from cnn_tui.ui.widgets.line_plot import LinePlot
 
 ChartOf = Callable[[RunView, int], PlotData]  # (view, columns) -> the series to draw
 MAX_COLUMNS_ASKED = 2000  # a zoomed chart asks for more points, up to what the buckets hold
@@ -31,6 +33,7 @@ class Chart(LinePlot, DrawsRun):
         super().__init__(id=id)
         self.chart = chart
         self.reading = Reading()
+        self.engine_choice = Choice(self.engine, "not drawn yet")
         self._view: RunView | None = None
 
     def draw(self, view: RunView) -> None:
@@ -57,3 +60,12 @@ class Chart(LinePlot, DrawsRun):
         around = min(1.0, max(0.0, (x - Y_LABEL_WIDTH) / max(1, self.plot_columns)))
         self.reading.zoom(factor, around)
         self.redraw_reading()
+
+
+def share_plotext(charts: list[Chart]) -> None:
+    """The charts just drawn for one frame get their engines (ui/chart_engines.py: plotext while the
+    frame's budget of points lasts)."""
+    choices: dict[str, Choice] = choose_engines({str(i): points(chart.data) for i, chart in enumerate(charts)})
+    for i, chart in enumerate(charts):
+        chart.engine_choice = choices[str(i)]
+        chart.engine = chart.engine_choice.engine

@@ -1,0 +1,101 @@
+"""plotext as a chart engine: the chart is built by plotext (axes, ticks, braille curves, vertical
+markers) and its ANSI output turned into (text, style) runs, so the widget paints it like any other.
+
+Each curve gets a tag colour (a 256-colour index) that stands for its style; the runs map the tags
+back to the dashboard's own style names, so themes, dim pinned runs and NO_COLOR work as elsewhere.
+Ticks are ours (round values, 1.2k steps, 3.5ep, 1:05): plotext would write 1000000.0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import plotext as plt
+
+from cnn_tui.ui.plot_data import (
+    Y_LABEL_WIDTH,
+    PlotData,
+    Runs,
+    bounds,
+    empty,
+    format_x_tick,
+    legend_row,
+    transform,
+    x_ticks,
+    y_labels,
+    y_ticks,
+)
+
+AXES_TAG = 255  # the frame and ticks, drawn dim
+THEME = "cnn-tui-tags"
+plt.add_theme(THEME, text=AXES_TAG)
+ESCAPE = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
+    """The chart as lines of runs: plotext's frame and curves (height - 1 rows), then the legend row."""
+    box = bounds(data) if width - Y_LABEL_WIDTH >= 6 and height >= 5 else None
+    if box is None:
+        return empty(data, width)
+    styles: dict[int, str] = {AXES_TAG: "dim"}
+
+    def tag(style: str) -> plt.pixel:
+        code = next((k for k, s in styles.items() if s == style), None)
+        if code is None:
+            code = len(styles)  # 1, 2, ...: tags are indices, never shown
+            styles[code] = style
+        return plt.pixel(foreground=code)
+
+    figure = plt.figure  # plotext's one master figure, reset for every chart
+    figure.clear()
+    plt.terminal.limit(False, False)  # the widget's size, not the terminal's (a headless app has none)
+    figure.plot_size(width, height - 1)
+    figure.theme(THEME)
+    figure.axes(False, axis=0, side=1).axes(False, axis=1, side=1)  # an open frame: the curves get the room
+    for x, _label in data.markers:
+        if box.x_lo <= x <= box.x_hi:
+            figure.line(x, orientation=1, pixel=tag("bright_black"))
+    if data.cursor is not None and box.x_lo <= data.cursor[0] <= box.x_hi:
+        figure.line(data.cursor[0], orientation=1, pixel=tag("bright_white"))
+    for line in box.lines:
+        dots = plt.marker("braille", tag(line.color))
+        for xs, ys in _finite_pieces(line.xs, transform(line.ys, data.log_y)):
+            figure.draw(figure.signal(xs, ys, marker=dots).lines())
+    x_ruler, y_ruler = figure.ruler("x"), figure.ruler("y")
+    x_ruler.lim(box.x_lo, box.x_hi)
+    y_ruler.lim(box.y_lo, box.y_hi)
+    xs = x_ticks(box, width - Y_LABEL_WIDTH)
+    x_ruler.ticks(xs, [format_x_tick(x, data.x_axis) for x in xs])
+    ys = y_ticks(box, data.log_y, height - 3)  # under the canvas: the x axis, its labels, the legend
+    y_ruler.ticks(ys, y_labels(ys, data.log_y))  # as wide as Y_LABEL_WIDTH - 1: the curves start there
+    rows = [_runs(row, styles) for row in figure.build().string().rstrip("\n").split("\n")]
+    return rows + [legend_row(data, box.lines)]
+
+
+def _finite_pieces(xs: list[float], ys: list[float]):
+    """A curve split where it is not finite (a NaN loss, a non-positive value on a log axis): gaps."""
+    start = 0
+    for i, y in enumerate([*ys, math.nan]):
+        if not math.isfinite(y):
+            if i > start:
+                yield xs[start:i], ys[start:i]
+            start = i + 1
+
+
+def _runs(row: str, styles: dict[int, str]) -> Runs:
+    """One line of plotext's ANSI output as runs, its tag colours read back as styles."""
+    runs: Runs = []
+    style, at = "", 0
+    for escape in ESCAPE.finditer(row):
+        if escape.start() > at:
+            runs.append((row[at:escape.start()], style))
+        at = escape.end()
+        code = escape.group(1)
+        if code.startswith("38;5;"):
+            style = styles.get(int(code[5:]), "")
+        elif code in ("0", ""):
+            style = ""
+    if at < len(row):
+        runs.append((row[at:], style))
+    return runs
