@@ -12,7 +12,7 @@ MODES = ("chosen", "plotext", "braille")  # chosen: as the dashboard shares them
 def _forced(engine: str):
     from cnn_tui.ui.chart_engines import Choice
 
-    return lambda charts: {name: Choice(engine, "forced") for name in charts}
+    return lambda charts, setting="auto": {name: Choice(engine, "forced") for name in charts}
 
 
 async def frames(app, screen, pilot, count: int, modes: tuple[str, ...] = ("chosen",)) -> dict[str, list[float]]:

@@ -13,6 +13,10 @@ from __future__ import annotations
 from benchmarks.common import Result, last_json_line, median, run_python
 
 FRAME_BUDGET_MS = 30.0
+COMPARE_BUDGET_MS = 50.0
+# The issue's budget as a ratio that this shared machine's drift cannot move: 30 ms with plotext
+# against the 21 ms the braille widget took when it was set, measured side by side in one process
+PLOTEXT_OVER_BRAILLE = 30.0 / 21.0
 STYLE_STEPS = 1_000
 CASE = "3 plot rendering"
 
@@ -46,22 +50,25 @@ def run(quick: bool, reps: int) -> list[Result]:
         Result(CASE, f"memory growth over the idle app, {long_steps:,} steps "
                f"(ingested in {ingest:.1f} s)", f"{growth:.1f} MB", "<= 100 MB", growth <= 100),
         Result(CASE, f"8 runs compared at 160x48 after {compare_steps:,} steps each: a frame",
-               f"{c_frame:.1f} ms", "<= 50 ms", c_frame <= 50),
+               f"{c_frame:.1f} ms", "<= 50 ms", c_frame <= COMPARE_BUDGET_MS),
         Result(CASE, f"8 runs compared after {compare_steps:,} steps each: memory over the idle app",
                f"{c_growth:.1f} MB", "<= 50 MB", c_growth <= 50),
-        *_engines(f"run screen after {long_steps:,} steps", long),
-        *_engines(f"8 runs compared after {compare_steps:,} steps", compared, panes=False),
-        *_engines(f"style transfer screen after {STYLE_STEPS:,} steps", style),
+        *_engines(f"run screen after {long_steps:,} steps", long, FRAME_BUDGET_MS),
+        *_engines(f"8 runs compared after {compare_steps:,} steps", compared, COMPARE_BUDGET_MS, panes=False),
+        *_engines(f"style transfer screen after {STYLE_STEPS:,} steps", style, FRAME_BUDGET_MS),
     ]
 
 
-def _engines(page: str, probes: list[dict], panes: bool = True) -> list[Result]:
+def _engines(page: str, probes: list[dict], budget_ms: float, panes: bool = True) -> list[Result]:
     """The page's frame with every chart on one engine, then on the engines the dashboard picked; then
     each chart by both engines (its points, the engine it got and why)."""
     frame = {mode: median([p[f"frame_{mode}_ms"] for p in probes]) for mode in ("chosen", "plotext", "braille")}
+    ratio = frame["chosen"] / frame["braille"]
     rows = [Result(CASE, f"{page} at 160x48: every chart plotext / every chart braille / as the dashboard picks",
                    f"{frame['plotext']:.1f} / {frame['braille']:.1f} / {frame['chosen']:.1f} ms",
-                   "picked <= 30 ms", frame["chosen"] <= FRAME_BUDGET_MS)]
+                   f"picked <= {budget_ms:.0f} ms", frame["chosen"] <= budget_ms),
+            Result(CASE, f"{page}: frame as picked / every chart braille (the widget before plotext), one process",
+                   f"{ratio:.2f}", f"<= {PLOTEXT_OVER_BRAILLE:.2f} (30 / 21 ms)", ratio <= PLOTEXT_OVER_BRAILLE)]
     for chart, first in (probes[0].get("panes", {}) if panes else {}).items():
         plotext = median([p["panes"][chart]["plotext"] for p in probes])
         braille = median([p["panes"][chart]["braille"] for p in probes])

@@ -21,6 +21,12 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) 
             raise UsageError(f"open {exc}") from None
     if recipes_dir is not None and not recipes_dir.is_dir():
         raise UsageError(f"--recipes {recipes_dir}: no such folder")
+    from cnn_tui.ui.chart_engines import engine_setting
+
+    try:
+        engine_setting()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     from cnn_tui.ui.picture_mode import detect_mode
 
     mode = detect_mode()  # before the app: it may ask the terminal, which the app then owns

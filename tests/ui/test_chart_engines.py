@@ -146,6 +146,8 @@ def test_plotext_goes_to_the_charts_in_screen_order_while_the_budget_lasts():
     assert choices["grads"].why == "1536 points: plotext would draw 2140 this frame, over its 650"
     assert choose_engines({"alone": 650}, budget=650)["alone"].engine == "plotext"
     assert choose_engines({"alone": 651}, budget=650)["alone"].engine == "braille"
+    forced = choose_engines({"loss": 10, "grads": 5000}, budget=650, setting="plotext")
+    assert {c.engine for c in forced.values()} == {"plotext"} and forced["grads"].why == "CNN_TUI_CHARTS=plotext"
 
 
 def long_run(steps: int = 3_000, layers: int = 10) -> list:
@@ -171,17 +173,22 @@ def long_run(steps: int = 3_000, layers: int = 10) -> list:
                                  final={})]
 
 
-@pytest.mark.parametrize(("size", "expected"), [
-    ((160, 48), {"loss-plot": "plotext", "acc-plot": "plotext", "lr-plot": "plotext", "grad-plot": "braille"}),
-    ((80, 24), {"loss-plot": "plotext"}),  # one pane at a time: the loss chart alone
+@pytest.mark.parametrize(("size", "setting", "expected"), [
+    ((160, 48), "", {"loss-plot": "plotext", "acc-plot": "plotext", "lr-plot": "plotext", "grad-plot": "braille"}),
+    ((80, 24), "", {"loss-plot": "plotext"}),  # one pane at a time: the loss chart alone
+    ((160, 48), "braille", {"loss-plot": "braille", "acc-plot": "braille", "lr-plot": "braille",
+                            "grad-plot": "braille"}),
 ])
-async def test_the_dashboard_draws_its_charts_with_plotext_while_the_frame_can_afford_it(size, expected):
+async def test_the_dashboard_draws_its_charts_with_plotext_while_the_frame_can_afford_it(size, setting, expected,
+                                                                                         monkeypatch):
     """A long run at 160x48: loss, accuracy and learning rate by plotext, eight layers' gradients by
-    braille (why is kept on the chart); at 80x24 the one chart shown is plotext's."""
+    braille (why is kept on the chart); at 80x24 the one chart shown is plotext's; CNN_TUI_CHARTS
+    puts them all on one."""
     from cnn_tui.ui.sources import Replay
     from cnn_tui.ui.widgets.chart import Chart
     from tests.ui.conftest import make_app, wait_until
 
+    monkeypatch.setenv("CNN_TUI_CHARTS", setting)
     app = make_app(source=Replay(long_run()))
     async with app.run_test(size=size) as pilot:
         screen = app.screen
@@ -195,4 +202,15 @@ async def test_the_dashboard_draws_its_charts_with_plotext_while_the_frame_can_a
             drawn = "".join(strip.text for strip in (chart.render_line(y) for y in range(chart.size.height)))
             assert "┤" in drawn and any(ord(ch) in BRAILLE for ch in drawn)
         if "grad-plot" in shown:
-            assert "over its 650" in shown["grad-plot"].engine_choice.why
+            assert shown["grad-plot"].engine_choice.why.endswith("over its 650" if not setting else "=braille")
+
+
+@pytest.mark.parametrize("chart", range(4))
+def test_registering_curves_without_draws_colour_walk_changes_nothing(chart, monkeypatch):
+    """plotext_render hands signals to plotext's list directly (draw() would walk every point to
+    update a colour cycle we do not use): the chart is the same as through draw()."""
+    from cnn_tui.ui.widgets import plotext_render
+
+    fast = render_plotext(charts()[chart], 80, 16)
+    monkeypatch.setattr(plotext_render, "_register", lambda figure, signal: figure.draw(signal))
+    assert render_plotext(charts()[chart], 80, 16) == fast

@@ -66,3 +66,13 @@ async def test_recipes_from_the_named_folder_are_in_the_picker(tmp_path):
         assert isinstance(picker, PickerScreen)
         found = [r for r in picker.recipes if r["name"] == "my_tiny"]
         assert found and not found[0]["builtin"] and any(r["builtin"] for r in picker.recipes)
+
+
+def test_a_chart_engine_setting_that_is_not_one_is_one_line_and_exit_2(started, capsys, monkeypatch):
+    monkeypatch.setenv("CNN_TUI_CHARTS", "ascii")
+    assert main([]) == 2
+    assert capsys.readouterr().err == \
+        "cnn-tui: error: CNN_TUI_CHARTS='ascii': expected one of auto, plotext, braille\n"
+    assert started == []
+    monkeypatch.setenv("CNN_TUI_CHARTS", " Braille ")
+    assert main([]) == 0 and len(started) == 1

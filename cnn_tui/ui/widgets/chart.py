@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from textual import events
 
-from cnn_tui.ui.chart_engines import Choice, choose_engines, points
+from cnn_tui.ui.chart_engines import Choice, choose_engines, engine_setting, points
 from cnn_tui.ui.plot_data import Y_LABEL_WIDTH, PlotData
 from cnn_tui.ui.reading import Reading, apply, x_mapping
 from cnn_tui.ui.state import WALL, RunState
@@ -65,7 +65,10 @@ class Chart(LinePlot, DrawsRun):
 def share_plotext(charts: list[Chart]) -> None:
     """The charts just drawn for one frame get their engines (ui/chart_engines.py: plotext while the
     frame's budget of points lasts)."""
-    choices: dict[str, Choice] = choose_engines({str(i): points(chart.data) for i, chart in enumerate(charts)})
+    if not charts:
+        return
+    counts = {str(i): points(chart.data) for i, chart in enumerate(charts)}
+    choices: dict[str, Choice] = choose_engines(counts, setting=engine_setting())
     for i, chart in enumerate(charts):
         chart.engine_choice = choices[str(i)]
         chart.engine = chart.engine_choice.engine

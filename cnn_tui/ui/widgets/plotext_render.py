@@ -61,7 +61,7 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
     for line in box.lines:
         dots = plt.marker("braille", tag(line.color))
         for xs, ys in _finite_pieces(line.xs, transform(line.ys, data.log_y)):
-            figure.draw(figure.signal(xs, ys, marker=dots).lines())
+            _register(figure, figure.signal(xs, ys, marker=dots).lines())
     x_ruler, y_ruler = figure.ruler("x"), figure.ruler("y")
     x_ruler.lim(box.x_lo, box.x_hi)
     y_ruler.lim(box.y_lo, box.y_hi)
@@ -71,6 +71,17 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
     y_ruler.ticks(ys, y_labels(ys, data.log_y))  # as wide as Y_LABEL_WIDTH - 1: the curves start there
     rows = [_runs(row, styles) for row in figure.build().string().rstrip("\n").split("\n")]
     return rows + [legend_row(data, box.lines)]
+
+
+def _register(figure, signal) -> None:
+    """figure.draw(signal) without its walk over every point to take the signal's colours out of the
+    theme's cycle (we colour each curve ourselves): half of plotext's time for a chart. Falls back to
+    draw() should a plotext release move the list it keeps (tests compare both paths' output)."""
+    signals = getattr(figure, "_signals", None)
+    if signals is not None and hasattr(signals, "_add"):
+        signals._add(signal)
+    else:
+        figure.draw(signal)
 
 
 def _finite_pieces(xs: list[float], ys: list[float]):
