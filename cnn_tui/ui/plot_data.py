@@ -138,12 +138,15 @@ def empty(data: PlotData, width: int) -> list[Runs]:
     return [[(data.empty_text if width > 0 else "", "dim")]]
 
 
-def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
-    """The most round values in [lo, hi] (at most `most`), 1, 2 or 5 times a power of ten apart."""
+def nice_ticks(lo: float, hi: float, most: int, min_step: float = 0.0) -> list[float]:
+    """The most round values in [lo, hi] (at most `most`), 1, 2 or 5 times a power of ten apart, and
+    at least `min_step` apart (a step count has no tick between 25 and 26)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo or most < 2:
         return [lo] if math.isfinite(lo) else []
     power = 10 ** math.floor(math.log10((hi - lo) / most))
     for step in (m * power * scale for scale in (1, 10, 100) for m in (1, 2, 5)):
+        if step < min_step * (1 - 1e-9):
+            continue
         first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
         if last - first + 1 <= most:
             return [0.0 if k == 0 else k * step for k in range(first, last + 1)]
@@ -167,5 +170,25 @@ def y_ticks(box: Bounds, log: bool, canvas_rows: int) -> list[float]:
     return log_ticks(box.y_lo, box.y_hi, most) if log else nice_ticks(box.y_lo, box.y_hi, most)
 
 
-def x_ticks(box: Bounds, columns: int) -> list[float]:
-    return nice_ticks(box.x_lo, box.x_hi, max(2, columns // X_TICK_SPACING))
+MIN_X_STEP = {"step": 1.0, "wall": 1.0, "epoch": 0.1}  # what the x labels can tell apart
+
+
+def x_marks(box: Bounds, columns: int, axis: str) -> list[tuple[float, str]]:
+    """The x ticks and their labels: one every X_TICK_SPACING columns at most."""
+    ticks = nice_ticks(box.x_lo, box.x_hi, max(2, columns // X_TICK_SPACING), MIN_X_STEP.get(axis, 0.0))
+    return _distinct([(x, format_x_tick(x, axis)) for x in ticks])
+
+
+def y_marks(box: Bounds, log: bool, canvas_rows: int) -> list[tuple[float, str]]:
+    ticks = y_ticks(box, log, canvas_rows)
+    return _distinct(list(zip(ticks, y_labels(ticks, log))))
+
+
+def _distinct(marks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Ticks whose labels read the same as the one before (a range narrower than the labels' digits)
+    are left out: two ticks both saying "1" tell the user nothing."""
+    out: list[tuple[float, str]] = []
+    for value, label in marks:
+        if not out or out[-1][1].strip() != label.strip():
+            out.append((value, label))
+    return out

@@ -214,3 +214,25 @@ def test_registering_curves_without_draws_colour_walk_changes_nothing(chart, mon
     fast = render_plotext(charts()[chart], 80, 16)
     monkeypatch.setattr(plotext_render, "_register", lambda figure, signal: figure.draw(signal))
     assert render_plotext(charts()[chart], 80, 16) == fast
+
+
+DEGENERATE = {
+    "one gradient event": PlotData(lines=[Line("conv1", [25.0], [2.0], "cyan")], log_y=True),
+    "two steps": PlotData(lines=[Line("loss", [1.0, 2.0], [2.3, 2.2], "cyan")]),
+    "a flat curve": PlotData(lines=[Line("lr", [float(x) for x in range(50)], [0.003] * 50, "green")]),
+    "a hair's width": PlotData(lines=[Line("acc", [0.0, 1.0, 2.0], [1.0, 1.0001, 1.0002], "green")]),
+    "one epoch, epoch axis": PlotData(lines=[Line("val", [0.0, 0.02], [0.5, 0.6], "magenta")], x_axis="epoch"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+@pytest.mark.parametrize("render", [render_plotext, render_braille], ids=["plotext", "braille"])
+def test_no_two_ticks_read_the_same_when_the_range_is_tiny(render, case):
+    """A run's first gradient event (x from 25 to 26) once gave x ticks '25 25 25 25 26 26': a step
+    count has no tick between whole steps, and a tick that repeats its neighbour's label is left out."""
+    rows = render(DEGENERATE[case], 120, 14)
+    x_labels = text(rows[-2]).split()
+    y_labels_shown = [text(row)[: Y_LABEL_WIDTH - 1].strip() for row in rows[:-3]
+                      if text(row)[Y_LABEL_WIDTH - 1] == "┤"]
+    assert x_labels and len(set(x_labels)) == len(x_labels), x_labels
+    assert y_labels_shown and len(set(y_labels_shown)) == len(y_labels_shown), y_labels_shown

@@ -15,12 +15,10 @@ from cnn_tui.ui.plot_data import (
     Runs,
     bounds,
     empty,
-    format_x_tick,
     legend_row,
     transform,
-    x_ticks,
-    y_labels,
-    y_ticks,
+    x_marks,
+    y_marks,
 )
 from cnn_tui.ui.widgets.canvas import BrailleCanvas
 
@@ -59,11 +57,10 @@ def render_braille(data: PlotData, width: int, height: int) -> list[Runs]:
 def _framed(rows: list, box: Bounds, data: PlotData, plot_w: int) -> list[Runs]:
     """The canvas in the axes plotext draws (render_plotext): y ticks on the left, x ticks under it."""
     plot_h = len(rows)
-    ys = y_ticks(box, data.log_y, plot_h)
     y_at = {min(plot_h - 1, max(0, round((box.y_hi - y) / (box.y_hi - box.y_lo) * (plot_h - 1)))): label
-            for y, label in zip(ys, y_labels(ys, data.log_y))}
-    x_at = {min(plot_w - 1, max(0, round((x - box.x_lo) / (box.x_hi - box.x_lo) * (plot_w - 1)))): x
-            for x in x_ticks(box, plot_w)}
+            for y, label in y_marks(box, data.log_y, plot_h)}
+    x_at = {min(plot_w - 1, max(0, round((x - box.x_lo) / (box.x_hi - box.x_lo) * (plot_w - 1)))): label
+            for x, label in x_marks(box, plot_w, data.x_axis)}
     blank = " " * (Y_LABEL_WIDTH - 1)
     out: list[Runs] = []
     for row, runs in enumerate(rows):
@@ -71,8 +68,7 @@ def _framed(rows: list, box: Bounds, data: PlotData, plot_w: int) -> list[Runs]:
         out.append([(left, "dim")] + [(chunk, color or "") for chunk, color in runs])
     out.append([(blank + "└" + "".join("┬" if c in x_at else "─" for c in range(plot_w)), "dim")])
     labels = [" "] * (plot_w + 1)
-    for col, x in sorted(x_at.items()):
-        text = format_x_tick(x, data.x_axis)
+    for col, text in sorted(x_at.items()):
         at = min(max(0, col + 1 - len(text) // 2), len(labels) - len(text))
         if all(c == " " for c in labels[max(0, at - 1):at + len(text) + 1]):  # never two labels touching
             labels[at:at + len(text)] = list(text)

@@ -19,12 +19,10 @@ from cnn_tui.ui.plot_data import (
     Runs,
     bounds,
     empty,
-    format_x_tick,
     legend_row,
     transform,
-    x_ticks,
-    y_labels,
-    y_ticks,
+    x_marks,
+    y_marks,
 )
 
 AXES_TAG = 255  # the frame and ticks, drawn dim
@@ -65,10 +63,10 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
     x_ruler, y_ruler = figure.ruler("x"), figure.ruler("y")
     x_ruler.lim(box.x_lo, box.x_hi)
     y_ruler.lim(box.y_lo, box.y_hi)
-    xs = x_ticks(box, width - Y_LABEL_WIDTH)
-    x_ruler.ticks(xs, [format_x_tick(x, data.x_axis) for x in xs])
-    ys = y_ticks(box, data.log_y, height - 3)  # under the canvas: the x axis, its labels, the legend
-    y_ruler.ticks(ys, y_labels(ys, data.log_y))  # as wide as Y_LABEL_WIDTH - 1: the curves start there
+    xs = x_marks(box, width - Y_LABEL_WIDTH, data.x_axis)
+    x_ruler.ticks([x for x, _ in xs], [label for _, label in xs])
+    ys = y_marks(box, data.log_y, height - 3)  # under the canvas: the x axis, its labels, the legend
+    y_ruler.ticks([y for y, _ in ys], [label for _, label in ys])  # Y_LABEL_WIDTH - 1 wide: the curves start there
     rows = [_runs(row, styles) for row in figure.build().string().rstrip("\n").split("\n")]
     return rows + [legend_row(data, box.lines)]
 
