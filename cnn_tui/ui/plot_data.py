@@ -108,18 +108,14 @@ def y_labels(ticks: list[float], log: bool) -> list[str]:
     1e-3, 1e-2 ...; one with 2x and 5x ticks between reads 0.5, 1, 2."""
     if log and any(abs(t - round(t)) > 1e-9 for t in ticks):
         return [_fit(f"{10 ** t:.2g}", 10 ** t) for t in ticks]
-    return [y_label(t, log) for t in ticks]
+    return [_fit(format_tick(t, log), 10 ** t if log else t) for t in ticks]
 
 
 def _fit(label: str, value: float) -> str:
+    """A label as wide as the room left of the y axis, in e-notation where the digits do not fit."""
     if len(label) > Y_LABEL_WIDTH - 1:
         label = f"{value:.0e}"
     return f"{label[: Y_LABEL_WIDTH - 1]:>{Y_LABEL_WIDTH - 1}}"
-
-
-def y_label(value: float, log: bool) -> str:
-    """A y tick label that fits left of the axis."""
-    return _fit(format_tick(value, log), 10 ** value if log else value)
 
 
 def legend_row(data: PlotData, lines: list[Line]) -> Runs:
