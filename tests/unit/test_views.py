@@ -39,6 +39,16 @@ def _recipe(tmp_path, case):
     return load_recipe(path, [])[0]
 
 
+def _validation_labels(recipe) -> list[int]:
+    """The labels of the validation split, in the order the run validates them (from the data
+    loader itself, not from the run: what the run reports is checked against it)."""
+    from cnn_tui.data.expected import PRETRAINED_CHANNELS
+    from cnn_tui.data.sources import load_data
+
+    channels = None if recipe.kind == "scratch" else PRETRAINED_CHANNELS  # as the classification kind loads it
+    return load_data(recipe.data, recipe.seed, channels=channels).val.y.tolist()
+
+
 CASES = ["colour", "grey", "streamed_folder", "fine_tuning", "features"]
 
 
@@ -51,10 +61,12 @@ def test_confusion_and_mistakes_agree_with_the_runs_own_metrics(tmp_path, case):
     epochs = {e.epoch: e for e in of_type(events, "epoch")}
     reports = of_type(events, "confusion")
     assert [r.epoch for r in reports] == sorted(epochs) and reports
+    num_val = of_type(events, "run_started")[0].num_val
+    assert num_val == len(_validation_labels(recipe)) > 0
     for report in reports:
         val = epochs[report.epoch].metrics
         assert accuracy(report.matrix) == pytest.approx(val["val/acc"], abs=1e-12)  # the diagonal is val/acc
-        assert sum(map(sum, report.matrix)) == result.summary.get("num_val", sum(map(sum, report.matrix)))
+        assert sum(map(sum, report.matrix)) == num_val  # every validation image counted once
         scores = class_scores(report.matrix)
         assert [report.per_class[c]["f1"] for c in report.classes] == [s.f1 for s in scores]
         wrong = sum(map(sum, report.matrix)) - sum(report.matrix[i][i] for i in range(len(report.matrix)))
@@ -83,7 +95,11 @@ def test_feature_maps_and_filters_are_pictures_of_the_layers_they_name(tmp_path,
     maps = of_type(events, "feature_maps")
     assert len(maps) == len(of_type(events, "epoch"))
     first = maps[0]
-    assert first.label in result.summary["per_class"]["classes"] or first.label
+    classes = of_type(events, "run_started")[0].class_names
+    assert set(classes) == set(result.summary["per_class"]["classes"])
+    # the probe is the validation set's first image: its true class, every epoch
+    assert {m.label for m in maps} == {classes[_validation_labels(recipe)[0]]}
+    assert all(m.predicted in classes for m in maps)
     assert len(first.layers) >= 2 and len({layer["name"] for layer in first.layers}) == len(first.layers)
     for event in maps:
         for layer in event.layers:
