@@ -52,15 +52,22 @@ def top_pairs(matrix: list[list[int]], k: int = TOP_PAIRS) -> list[tuple[int, in
 
 def matrix_lines(classes: list[str], matrix: list[list[int]], width: int = 100) -> list[str]:
     """The grid with class names (rows true, columns predicted) and each class's recall; when it
-    has too many classes or does not fit `width`, the most confused pairs instead."""
-    n = len(classes)
+    has too many classes or does not fit `width`, the most confused pairs instead. No line is
+    longer than `width`: the widest column labels whose grid fits, measured (the corner heading
+    and numbered row names count too), else the pairs, clipped."""
     digits = len(str(max((max(row) for row in matrix), default=0)))
-    name_w = min(max(len(c) for c in classes), 16)
-    room = width - name_w - 2 - 8  # the row names and the recall column
     longest = max(len(c) for c in classes)
-    label = next((w for w in range(min(10, longest), digits - 1, -1) if n * (w + 1) <= room), None)
-    if n > MAX_GRID_CLASSES or label is None:
-        return pair_lines(classes, matrix)
+    if len(classes) <= MAX_GRID_CLASSES:
+        for label in range(min(10, longest), digits - 1, -1):
+            lines = _grid(classes, matrix, label)
+            if max(map(len, lines)) <= width:
+                return lines
+    return [_clip(line, width) for line in pair_lines(classes, matrix)]
+
+
+def _grid(classes: list[str], matrix: list[list[int]], label: int) -> list[str]:
+    """The grid with columns `label` characters wide (by number when too narrow for names)."""
+    n, longest = len(classes), max(len(c) for c in classes)
     numbered = label < min(3, longest)  # too narrow for names: columns by number, rows say their number
     heads = [str(i) if numbered else _clip(c, label) for i, c in enumerate(classes)]
     label = max(label, len(str(n - 1))) if numbered else label

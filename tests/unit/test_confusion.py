@@ -50,11 +50,38 @@ def test_the_grid_has_a_row_per_class_and_recall_at_the_end():
     assert lines[3].endswith("100.0%")
 
 
-@pytest.mark.parametrize("width", [120, 60, 30])
-def test_a_grid_never_exceeds_its_width_or_becomes_pairs(width):
+@pytest.mark.parametrize("width, shown", [(120, "names"), (60, "numbers"), (30, "pairs")])
+def test_a_grid_never_exceeds_its_width_or_becomes_pairs(width, shown):
+    """12 classes of 7 letters, counts of 2 digits: names fit 120 columns, numbered columns fit
+    60, and at 30 not even 2-digit columns fit (12 x 3 > 30), so the pairs stand in."""
     classes = [f"class_{i}" for i in range(12)]
     lines = matrix_lines(classes, _random_matrix(12, 4), width=width)
-    assert all(len(line) <= width for line in lines) or lines[0].startswith("the ")
+    assert max(map(len, lines)) <= width
+    if shown == "pairs":
+        assert lines[0].startswith("the 20 most confused pairs") and len(lines) == 21
+        return
+    assert lines[0].startswith("true \\ pred") and len(lines) == 13
+    heads = lines[0].split()[3:-1]
+    assert heads == ([c if len(c) <= 7 else c[:6] + "…" for c in classes] if shown == "names"
+                     else [str(i) for i in range(12)])
+
+
+def test_every_grid_fits_and_pairs_come_only_when_no_grid_would():
+    """Over widths from 10 to 160 columns: a grid never passes its width, and a wider terminal
+    never loses the grid a narrower one had."""
+    for n, seed in [(2, 5), (3, 6), (12, 7), (30, 8)]:
+        classes = [f"{'abcdefghijklmnopqrst'[:3 + i % 15]}{i}" for i in range(n)]
+        matrix = _random_matrix(n, seed)
+        grid_since = None
+        for width in range(10, 161):
+            lines = matrix_lines(classes, matrix, width=width)
+            assert max(map(len, lines)) <= width, (n, width)
+            if lines[0].startswith("the "):
+                assert grid_since is None, (n, width, grid_since)
+                continue
+            grid_since = grid_since or width
+            assert len(lines) == n + 1
+        assert grid_since is not None and grid_since <= 10 + 3 * n + 20  # 2-digit numbered columns fit there
 
 
 def test_a_thousand_classes_show_as_the_most_confused_pairs():
