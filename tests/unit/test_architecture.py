@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import grimp
 import pytest
@@ -81,7 +82,22 @@ def test_import_contracts_hold():
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_has_a_schema_and_an_engine(kind):
-    assert schema_for(kind).model_fields["kind"].annotation is not None
+    """The registry's schema for a kind reads that kind and refuses every other one, and a shipped
+    recipe of that kind loads as that schema."""
+    from pydantic import ValidationError
+
+    from cnn_tui.recipes.loader import load_recipe
+
+    schema = schema_for(kind)
+    assert get_origin(schema.model_fields["kind"].annotation) is Literal
+    assert get_args(schema.model_fields["kind"].annotation) == (kind,)
+    for other in set(KINDS) - {kind}:
+        with pytest.raises(ValidationError) as refused:
+            schema.model_validate({"kind": other})
+        assert any(error["loc"] == ("kind",) for error in refused.value.errors())
+    shipped = [p for p in sorted((ROOT / "recipes").glob("*.yaml")) if f"\nkind: {kind}\n" in f"\n{p.read_text()}"]
+    assert shipped, f"no recipe under recipes/ shows kind {kind}"
+    assert type(load_recipe(shipped[0], [])[0]) is schema
     engine = engine_for(kind)
     for method in ("dry_run", "prepare", "describe", "check"):
         assert callable(getattr(engine, method))
