@@ -57,18 +57,72 @@ def test_state_from_a_recorded_run():
     assert state.best_metrics["val/acc"] == max(e.metrics["val/acc"] for e in state.epochs)
 
 
+def held_bytes(root: object) -> int:
+    """What an object holds: the sizes of everything reachable from it (classes, functions and
+    modules aside), each object once."""
+    import gc
+    import sys
+    import types
+
+    skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
+    seen: set[int] = set()
+    todo, total = [root], 0
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, skip):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        todo.extend(gc.get_referents(obj))
+    return total
+
+
+@pytest.mark.timeout(180)
 def test_state_memory_is_flat_over_a_million_steps():
+    """A million steps with the events a long run sends (a step each, gradients every 25, a log
+    line and a system sample every 100, a diagnosis every 1,000, an epoch every 10,000). What the
+    state holds, its epoch rows aside (one per epoch, by design), measured every 10,000 steps: never
+    more after step 100,000 than its most before it, with a quarter for the buckets' fill, which
+    swings between half and full. Over the last 100,000 steps the process allocates next to nothing
+    (tracemalloc: a cache outside the state counts too). And every series still spans the whole run."""
+    import tracemalloc
+
+    from cnn_tui.events import Diagnosis, Log, System
+
     state = RunState()
     layers = {f"layer{i}": 0.1 for i in range(20)}
+    held: dict[int, int] = {}
+    traced = {}  # and over the last 100,000 steps, all the process allocated: caches outside the state too
     for step in range(1, 1_000_001):
-        state.ingest(Step(step=step, epoch=step // 1000, metrics={"train/loss": 1.0 / step, "lr": 0.1}, t=0.0))
+        state.ingest(Step(step=step, epoch=step // 10_000, metrics={"train/loss": 1.0 / step, "lr": 0.1}, t=0.0))
         if step % 25 == 0:
             state.ingest(Gradients(step=step, epoch=0, norms=layers, update_ratios=layers, t=0.0))
+        if step % 100 == 0:
+            state.ingest(Log(level="info", message=f"line {step}", t=0.0))
+            state.ingest(System(step=step, epoch=0, cpu_percent=50.0, cpu_cores=2, rss_mb=100.0, workers=0,
+                                data_wait=0.1, t=0.0))
         if step % 1000 == 0:
-            state.ingest(EpochEnd(epoch=step // 1000, step=step, metrics={"val/loss": 1.0}, seconds=1.0, t=0.0))
-    assert all(len(s) <= 1000 for s in state.series.values())
-    assert all(len(s) <= 400 for s in state.grad_series.values())
-    assert len(state.logs) <= 500
+            state.ingest(Diagnosis(code="x", severity="info", message=f"at {step}", step=step, epoch=0, t=0.0))
+        if step % 10_000 == 0:
+            state.ingest(EpochEnd(epoch=step // 10_000, step=step, metrics={"val/loss": 1.0}, seconds=1.0, t=0.0))
+            held[step] = held_bytes(state) - held_bytes(state.epochs)
+        if step == 900_000:
+            tracemalloc.start()
+            traced["from"] = tracemalloc.get_traced_memory()[0]
+    traced["to"] = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert state.step == 1_000_000 and len(state.epochs) == 100
+    early = max(b for s, b in held.items() if s <= 100_000)
+    late = max(b for s, b in held.items() if s > 100_000)
+    assert late <= 1.25 * early, (early, late)  # a float kept per step would add 8 MB; per log line, 1 MB
+    assert early < 2_000_000
+    # the buckets' lists grow into their capacity meanwhile (about 0.6 MB); a float a step kept anywhere: 3 MB
+    assert traced["to"] - traced["from"] < 1_500_000, traced
+    for series in [*state.series.values(), *state.grad_series.values()]:
+        assert 0 < len(series) <= 1000 and series.xs[-1] == 1_000_000
+    assert sum(state.series["train/loss"].counts) == 1_000_000
+    assert len(state.logs) == 500 and ("info", "line 1000000") in state.logs and state.log_total >= 10_000
+    assert len(state.diagnoses) == 50 and len(state.system_history) <= 120
 
 
 def test_crash_after_finish_is_ignored_and_before_is_reported():
