@@ -76,3 +76,28 @@ def _caches_in_a_temporary_home(tmp_path_factory, monkeypatch):
     """Caches under ~ (decoded images, features, downloads) go to a per-session folder, never
     the developer's own home: no test depends on, or leaves, files there."""
     monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item, so a fixture's teardown knows whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test(request, monkeypatch):
+    """Every process the test started (a training run, its workers, a run it detached or whose parent
+    died first) is killed when the test ends, pass or fail (tests/processes.py says how they are found)."""
+    import time
+    import uuid
+
+    from tests import processes
+
+    test_id = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv(processes.TEST_ID, test_id)
+    since, pid_before = time.time(), processes.last_pid()
+    yield
+    call = getattr(request.node, "report_call", None)
+    processes.reap(test_id, since, pid_before, passed=call is not None and call.passed)
