@@ -305,8 +305,9 @@ FINISHED_OK = ("completed", "early_stopped")
 def event_from_dict(data: dict[str, Any]) -> Event | None:
     """Rebuild an event; None for unknown types or newer wire versions we cannot read."""
     cls = EVENT_TYPES.get(data.get("type", ""))
-    if cls is None or data.get("v", WIRE_VERSION) > WIRE_VERSION:
-        return None
+    version = data.get("v", WIRE_VERSION)
+    if cls is None or not isinstance(version, int) or version > WIRE_VERSION:
+        return None  # a "v" that is no number is a foreign line, not a crash
     names = {f.name for f in dataclasses.fields(cls)}
     try:
         return cls(**{k: v for k, v in data.items() if k in names})

@@ -11,6 +11,7 @@ from cnn_tui.events import (
     Confusion,
     Diagnosis,
     EpochEnd,
+    EventReader,
     FeatureMaps,
     Gradients,
     Health,
@@ -64,12 +65,25 @@ def test_every_event_class_is_registered_under_its_own_type():
 
 
 def test_torn_unknown_and_future_lines_are_skipped(tmp_path):
+    """Each bad line is one that only its own guard drops: a future line is a complete event in every
+    other way, a line short of a field is of a known type and this version, and a "v" that is no
+    number (it used to crash the reader) is a foreign line."""
     good = Step(step=1, epoch=0, metrics={"train/loss": 1.0}).to_json()
-    lines = [good, '{"v":1,"type":"teleport"}', '{"v":99,"type":"step","step":1}', "not json",
-             "[1,2]", "", good[: len(good) // 2]]
+    future = json.dumps({**json.loads(good), "v": 99})
+    lines = [good, '{"v":1,"type":"teleport"}', future, '{"v":2,"type":"step","step":1}', "not json",
+             "[1,2]", "", "   ", good[: len(good) // 2], '{"v":"x","type":"log","level":"info","message":"m"}']
     assert list(parse_lines(lines)) == [parse_line(good)]
+    assert parse_line(f"  {good} \r\n") == parse_line(good)
     (tmp_path / "events.jsonl").write_text("\n".join(lines))
     assert len(read_events(tmp_path)) == 1
+
+
+def test_the_reader_remembers_the_newest_version_it_could_not_read():
+    reader = EventReader()
+    for line in ['{"v":7,"type":"step"}', '{"v":5,"type":"step"}', '{"v":"x","type":"step"}', "{}"]:
+        assert reader.parse_line(line) is None
+    assert reader.newer_version == 7
+    assert EventReader().newer_version is None
 
 
 def test_nan_metrics_survive_the_wire():
