@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from cnn_tui.recipes.layers_schema import LayerSpec
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.train_schema import Logging, Optimizer, Schedule, Train
 from cnn_tui.recipes.views_schema import Views
@@ -25,7 +26,7 @@ DatasetName = Literal[
 
 
 DEFAULT_VGG: tuple[int | Literal["M"], ...] = (16, 16, "M", 32, 32, "M", 64, "M")
-VGG_ITEM = re.compile(r"M|conv[1-9]-[1-9][0-9]*")
+VGG_ITEM = re.compile(r"M|LRN|conv[1-9]-[1-9][0-9]*")
 ShapeName = Literal["circle", "square", "triangle", "cross", "ring", "semicircle"]
 
 
@@ -93,73 +94,6 @@ class Data(Strict):
 
 # ---------------------------------------------------------------- model
 
-class LayerSpec(Strict):
-    """One entry of a declarative layer list; exactly one of the fields is set."""
-
-    conv: int | dict[str, Any] | None = None  # out channels, or {out, kernel, stride, padding}
-    pool: Literal["max", "avg"] | dict[str, Any] | None = None  # or {type, size, stride}
-    batchnorm: bool | None = None
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-    act: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] | None = None
-    flatten: bool | None = None
-    global_pool: Literal["avg", "max"] | None = None
-    linear: int | None = Field(None, ge=1)  # out features
-
-    @field_validator("conv")
-    @classmethod
-    def _conv_form(cls, value: int | dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        spec: dict[str, Any] = {"out": value} if isinstance(value, int) else dict(value)
-        _check_keys(spec, {"out", "kernel", "stride", "padding"})
-        spec.setdefault("kernel", 3)
-        spec.setdefault("stride", 1)
-        spec.setdefault("padding", "same")
-        for key in ("out", "kernel", "stride"):
-            if not isinstance(spec.get(key), int) or isinstance(spec[key], bool) or spec[key] < 1:
-                raise ValueError(f"conv {key} must be a whole number >= 1 (got {spec.get(key)!r})")
-        if spec["padding"] != "same" and (not isinstance(spec["padding"], int) or spec["padding"] < 0):
-            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {spec['padding']!r})")
-        return spec
-
-    @field_validator("pool")
-    @classmethod
-    def _pool_form(cls, value: str | dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        spec: dict[str, Any] = {"type": value} if isinstance(value, str) else dict(value)
-        _check_keys(spec, {"type", "size", "stride"})
-        spec.setdefault("type", "max")
-        spec.setdefault("size", 2)
-        spec.setdefault("stride", spec["size"])
-        if spec["type"] not in ("max", "avg"):
-            raise ValueError(f"pool type must be max or avg (got {spec['type']!r})")
-        for key in ("size", "stride"):
-            if not isinstance(spec[key], int) or spec[key] < 1:
-                raise ValueError(f"pool {key} must be a whole number >= 1 (got {spec[key]!r})")
-        return spec
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> LayerSpec:
-        set_fields = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(set_fields) != 1:
-            raise ValueError(
-                "each layer needs exactly one of conv, pool, batchnorm, dropout, act, flatten, "
-                f"global_pool, linear (got {', '.join(set_fields) or 'none'})"
-            )
-        return self
-
-
-def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        import difflib
-
-        hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
-        did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise ValueError(f"unknown key '{unknown[0]}'{did_you_mean}; allowed: {', '.join(sorted(allowed))}")
-
-
 class Model(Strict):
     # torchvision: any torchvision classification model by `name`, built without weights;
     # python: `name` (an nn.Module class, or a function returning one) from the file `path`
@@ -175,8 +109,9 @@ class Model(Strict):
     init: Literal["kaiming", "xavier", "torch", "normal"] = "kaiming"
     init_std: float = Field(0.01, gt=0.0, le=10.0)
     # vgg: channels per 3x3 conv, "conv1-256" for a 1x1 conv (configuration C), "M" for a 2x2
-    # max-pool; or the name of a configuration of Simonyan & Zisserman's Table 1: A, B, C, D, E
-    vgg_config: list[int | str] | Literal["A", "B", "C", "D", "E"] = Field(
+    # max-pool, "LRN" for local response normalisation; or the name of a configuration of
+    # Simonyan & Zisserman's Table 1: A, A-LRN (A with LRN after its first conv), B, C, D, E
+    vgg_config: list[int | str] | Literal["A", "A-LRN", "B", "C", "D", "E"] = Field(
         default_factory=lambda: list[int | str](DEFAULT_VGG), min_length=1)
     # vgg: hidden units of the dense head, one layer or several (the paper's: [4096, 4096]); 0: none
     hidden: int | list[int] = Field(0)
@@ -187,14 +122,17 @@ class Model(Strict):
     width: int | None = Field(None, ge=1, le=1024)
     block: Literal["basic", "bottleneck"] = "basic"  # resnet: two 3x3 convs, or 1x1-3x3-1x1 (x4 wide)
     # resnet: identity where shapes match and a 1x1 projection where they change (He et al.'s
-    # option B), or a projection on every block (option C)
-    shortcut: Literal["identity", "projection"] = "identity"
+    # option B), a projection on every block (option C), or none: the plain net of the same layers
+    shortcut: Literal["identity", "projection", "none"] = "identity"
     # resnet: 18, 34, 50, 101 or 152: He et al.'s ImageNet layout (blocks, block type, width 64,
     # the 7x7/2 stem and 3x3/2 pool); None: `blocks` and `width` as given
     depth: Literal[18, 34, 50, 101, 152] | None = None
     # the ImageNet stem (a large strided conv and a pool) or a small one (3x3, stride 1) for small
     # images; auto: imagenet with a resnet `depth`, and for alexnet, inception and densenet at >= 128 px
     stem: Literal["auto", "small", "imagenet"] = "auto"
+    # alexnet: local response normalisation after the first two convs, as in the paper (Sec. 3.3;
+    # torchvision's alexnet has none)
+    lrn: bool = False
     scale: float = Field(1.0, gt=0.0, le=4.0)  # alexnet, inception: channels x this (1: the paper's widths)
     # densenet: Huang et al.'s layout (DenseNet-121: 6, 12, 24, 16 layers per block, growth 32,
     # 64 stem channels, 1x1 bottlenecks of 4 x growth, transitions halving the channels)
@@ -230,7 +168,7 @@ class Model(Strict):
             return value
         for item in value:
             if isinstance(item, int) and item < 1 or isinstance(item, str) and not VGG_ITEM.fullmatch(item):
-                raise ValueError(f"vgg_config items are widths >= 1, 'M', or 'convK-WIDTH' such as conv1-256 "
+                raise ValueError(f"vgg_config items are widths >= 1, 'M', 'LRN', or 'convK-WIDTH' such as conv1-256 "
                                  f"(got {item!r})")
         return value
 
