@@ -43,15 +43,21 @@ class Augment(Strict):
     """Augmentations, applied on batched tensors to training batches only."""
 
     hflip: bool = False  # random horizontal flip, p=0.5
+    # random vertical flip, p=0.5: right for aerial or microscope images, wrong for digits and
+    # letters (a flipped 6 reads as a 9) and for most photos (skies are up)
+    vflip: bool = False
     crop_padding: int = Field(0, ge=0, le=64)  # random crop after zero-padding this many pixels
     rotation: float = Field(0.0, ge=0.0, le=180.0)  # max degrees, uniform in [-r, r]
     color_jitter: float = Field(0.0, ge=0.0, le=1.0)  # brightness/contrast strength
+    noise: float = Field(0.0, ge=0.0, le=1.0)  # std of Gaussian noise added per pixel, on a 0..1 scale
 
     def in_words(self) -> list[str]:
         """The augmentations that are on, e.g. ["flip", "crop±4"]; empty when none is."""
-        return [name for name, on in (("flip", self.hflip), (f"crop±{self.crop_padding}", self.crop_padding),
+        return [name for name, on in (("flip", self.hflip), ("vflip", self.vflip),
+                                      (f"crop±{self.crop_padding}", self.crop_padding),
                                       (f"rotate±{self.rotation:g}°", self.rotation),
-                                      (f"jitter {self.color_jitter:g}", self.color_jitter)) if on]
+                                      (f"jitter {self.color_jitter:g}", self.color_jitter),
+                                      (f"noise {self.noise:g}", self.noise)) if on]
 
 
 class Data(Strict):
