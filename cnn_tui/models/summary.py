@@ -82,6 +82,9 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[Row]:
         hooks.append(module.register_forward_hook(hook(name, module)))
     was_training = model.training
     model.eval()
+    tabulating = [m for m in model.modules() if hasattr(m, "tabulating")]  # parts run only in training
+    for module in tabulating:  # (GoogLeNet's side heads) get rows too
+        module.tabulating = True
     counter = FlopCounterMode(display=False)
     try:
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -92,6 +95,8 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[Row]:
     finally:
         for h in hooks:
             h.remove()
+        for module in tabulating:
+            module.tabulating = False
         model.train(was_training)
     flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
     prefix = type(model).__name__ + "."

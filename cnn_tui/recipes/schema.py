@@ -139,6 +139,12 @@ class Model(Strict):
     # alexnet: local response normalisation after the first two convs, as in the paper (Sec. 3.3;
     # torchvision's alexnet has none)
     lrn: bool = False
+    # inception: GoogLeNet's two auxiliary classifiers (on 4a and 4d; in training only, their
+    # losses weighted 0.3)
+    aux_classifiers: bool = False
+    # inception: none (v1's 5x5 branch), 3x3 (v2: the 5x5 as two 3x3), asymmetric (v3: also every
+    # 3x3 as a 1x3 then a 3x1)
+    factorize: Literal["none", "3x3", "asymmetric"] = "none"
     scale: float = Field(1.0, gt=0.0, le=4.0)  # alexnet, inception: channels x this (1: the paper's widths)
     # densenet: Huang et al.'s layout (DenseNet-121: 6, 12, 24, 16 layers per block, growth 32,
     # 64 stem channels, 1x1 bottlenecks of 4 x growth, transitions halving the channels)
