@@ -81,3 +81,108 @@ def test_a_plain_net_trains_an_epoch(tmp_path: Path):
     recipe, _ = load_recipe(path)
     result, events = run_collect(recipe, tmp_path / "runs")
     assert result.status == "completed" and [e for e in events if e.type == "epoch"]
+
+
+# ------------------------------------------------------------------ GoogLeNet and Inception v2/v3
+
+def googlenet(**fields) -> torch.nn.Module:
+    with torch.device("meta"):
+        return build_model(Model(arch="inception", init="torch", **fields), 3, 224, 1000)
+
+
+def test_auxiliary_classifiers_are_torchvisions_and_appear_in_the_table():
+    """Szegedy et al. (2014), Sec. 5: on 4a and 4d, a 5x5/3 average pool (4x4x512 for 4a), a 1x1
+    conv of 128, a dense layer of 1024, dropout 0.7, a linear classifier. torchvision's googlenet
+    builds the same heads: its aux_logits=True adds exactly the parameters ours do."""
+    import torchvision.models as tvm
+
+    with torch.device("meta"):
+        theirs = (params(tvm.googlenet(aux_logits=True, init_weights=False))
+                  - params(tvm.googlenet(aux_logits=False, init_weights=False)))
+    by_hand = sum(c * 128 + 2 * 128 + (128 * 16 * 1024 + 1024) + (1024 * 1000 + 1000) for c in (512, 528))
+    assert theirs == by_hand == 6_379_984
+    with_aux, without = googlenet(aux_classifiers=True), googlenet()
+    assert params(with_aux) - params(without) == by_hand
+    rows = {r["name"]: r for r in layer_table(with_aux, (3, 224, 224))}
+    assert rows["aux1.pool"]["shape"] == [512, 4, 4] and rows["aux2.pool"]["shape"] == [528, 4, 4]
+    assert rows["aux1.classifier"]["shape"] == [1000] and rows["aux2.fc"]["params"] == 2048 * 1024 + 1024
+    assert not with_aux.tabulating  # the table's pass leaves inference as it was
+
+
+def test_auxiliary_losses_count_in_training_only_at_weight_0_3():
+    from cnn_tui.models.inception import auxiliary_loss
+
+    net = build_model(Model(arch="inception", scale=0.125, aux_classifiers=True), 3, 32, 4)
+    x, y = torch.rand(2, 3, 32, 32), torch.tensor([0, 3])
+    criterion = torch.nn.CrossEntropyLoss()
+    net.eval()
+    net(x)
+    assert net.aux_logits == [] and auxiliary_loss(net, y, criterion) is None  # inference: no side heads
+    net.train()
+    torch.manual_seed(0)
+    net(x)
+    assert [tuple(out.shape) for out in net.aux_logits] == [(2, 4), (2, 4)]
+    expect = 0.3 * (criterion(net.aux_logits[0], y) + criterion(net.aux_logits[1], y))
+    assert torch.allclose(auxiliary_loss(net, y, criterion), expect)
+    from cnn_tui.insight.feature_maps import conv_layers
+
+    assert not any(name.startswith("aux") for name in conv_layers(net))  # feature maps: inference's layers
+
+
+@pytest.mark.parametrize("factorize", ["none", "3x3", "asymmetric"])
+def test_factorised_modules_keep_the_receptive_field_at_the_papers_cost(factorize):
+    """Szegedy et al. (2015), Sec. 3: a 5x5 as two 3x3 sees the same 5x5 for 18/25 of the weights
+    (C in, C out: "a 28% relative gain"); a 3x3 as a 1x3 then a 3x1 for 6/9 ("33% cheaper")."""
+    from cnn_tui.models.inception import Inception
+
+    cfg = Model(arch="inception", batch_norm=False, factorize=factorize)
+    module = Inception(32, (8, 16, 16, 16, 16, 8), cfg)  # r = n: the paper's equal-width case
+    weights = {name: p.numel() for name, p in module.named_parameters() if name.endswith("weight")}
+    five = sum(n for name, n in weights.items() if name.startswith("branch5.conv"))
+    three = sum(n for name, n in weights.items() if name.startswith("branch3.conv"))
+    c = 16 * 16
+    assert (five, three) == {"none": (25 * c, 9 * c), "3x3": (18 * c, 9 * c), "asymmetric": (12 * c, 6 * c)}[factorize]
+    net = googlenet(factorize=factorize)
+    rows = [r for r in layer_table(net, (3, 224, 224)) if r["name"].startswith("inception3a.branch5")]
+    assert rows[-1]["rf"] == 59 and rows[-1]["shape"] == [32, 28, 28]  # the same field and output
+    kernels = [r["kernel"] for r in rows if "kernel" in r]
+    assert kernels == {"none": ["1x1", "5x5"], "3x3": ["1x1", "3x3", "3x3"],
+                       "asymmetric": ["1x1", "1x3", "3x1", "1x3", "3x1"]}[factorize]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fields", [{"aux_classifiers": True}, {"factorize": "asymmetric"}])
+def test_googlenet_options_train_an_epoch_with_the_side_losses_added(fields, tmp_path: Path, monkeypatch):
+    import yaml
+
+    import cnn_tui.train.trainer as trainer
+    from cnn_tui.recipes.loader import load_recipe
+    from tests.helpers import run_collect
+
+    added: list = []
+    first: dict = {}
+
+    def spy(model, y, criterion):
+        loss = real(model, y, criterion)
+        added.append(loss)
+        if loss is not None and not first:
+            first["model"], first["weights"] = model, model.aux1.classifier.weight.detach().clone()
+        return loss
+
+    real = trainer.auxiliary_loss
+    monkeypatch.setattr(trainer, "auxiliary_loss", spy)
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({
+        "kind": "scratch", "name": "googlenet", "device": "cpu",
+        "model": {"arch": "inception", "scale": 0.0625, **fields},
+        "data": {"dataset": "shapes", "image_size": 16, "shapes": {"num_train": 32, "num_val": 16}},
+        "train": {"epochs": 1, "batch_size": 16}}))
+    recipe, _ = load_recipe(path)
+    result, events = run_collect(recipe, tmp_path / "runs")
+    assert result.status == "completed"
+    (epoch,) = [e for e in events if e.type == "epoch"]
+    assert epoch.metrics["train/loss"] == epoch.metrics["train/loss"]
+    assert len(added) == 2  # one per training step, none in validation
+    assert all((loss is not None) == bool(fields.get("aux_classifiers")) for loss in added)
+    if first:  # the side heads learned: their loss was part of what was minimised
+        assert not torch.equal(first["model"].aux1.classifier.weight, first["weights"])
