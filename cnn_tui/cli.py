@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a recipe without running it")
     validate.add_argument("recipe")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+    validate.add_argument("--classes", type=int, metavar="N",
+                          help="size the classifier for N classes (1000: the papers' ImageNet tables)")
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
     comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
@@ -185,7 +187,7 @@ def cmd_validate(args) -> int:
 
     recipe, path = load_recipe(args.recipe, args.overrides)
     with naming_the_file(path):
-        report = check_recipe(recipe, path)
+        report = check_recipe(recipe, path, args.classes)
     print(report)
     return 0
 

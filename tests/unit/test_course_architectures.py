@@ -186,3 +186,39 @@ def test_googlenet_options_train_an_epoch_with_the_side_losses_added(fields, tmp
     assert all((loss is not None) == bool(fields.get("aux_classifiers")) for loss in added)
     if first:  # the side heads learned: their loss was part of what was minimised
         assert not torch.equal(first["model"].aux1.classifier.weight, first["weights"])
+
+
+# ------------------------------------------------------------------ validate --classes
+
+VGG_C = "kind: scratch\nname: vgg_c\ndata: {dataset: shapes, image_size: 224}\n" \
+        "model: {arch: vgg, vgg_config: C, hidden: [4096, 4096], batch_norm: false, dropout: 0.5}\n"
+
+
+def test_validate_classes_sizes_the_classifier_as_the_paper_does(tmp_path: Path, capsys):
+    """Simonyan & Zisserman, Table 2: configuration C has 134 million parameters at 1,000 classes
+    (B's 133,047,848, torchvision's vgg13, plus 1x1 convs of 256x256 and twice 512x512)."""
+    from cnn_tui.cli import main
+
+    path = tmp_path / "vgg_c.yaml"
+    path.write_text(VGG_C)
+    assert main(["validate", str(path), "--classes", "1000"]) == 0
+    out = capsys.readouterr().out
+    expect = 133_047_848 + (256 * 256 + 256) + 2 * (512 * 512 + 512)
+    assert f"total {expect:,} parameters" in out and round(expect / 1e6) == 134
+    assert out.startswith(f"ok: {path} (scratch, vgg on shapes, sized for 1,000 classes")
+    assert main(["validate", str(path)]) == 0  # without it: the data's 6 classes
+    assert f"total {expect - 4096 * 994 - 994:,} parameters" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("recipe, words", [
+    ("vgg_c", "--classes: 0 is not allowed; allowed: a whole number >= 1"),
+    ("style_transfer_random_net", "--classes: a style_transfer recipe optimises an image and has no classifier"),
+])
+def test_validate_classes_refuses_what_it_cannot_size(recipe, words, tmp_path: Path, capsys):
+    from cnn_tui.cli import main
+
+    path = tmp_path / "vgg_c.yaml"
+    path.write_text(VGG_C)
+    code = main(["validate", str(path) if recipe == "vgg_c" else recipe, "--classes", "0" if recipe == "vgg_c" else "10"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0]
