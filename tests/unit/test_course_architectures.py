@@ -210,15 +210,15 @@ def test_validate_classes_sizes_the_classifier_as_the_paper_does(tmp_path: Path,
     assert f"total {expect - 4096 * 994 - 994:,} parameters" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("recipe, words", [
-    ("vgg_c", "--classes: 0 is not allowed; allowed: a whole number >= 1"),
-    ("style_transfer_random_net", "--classes: a style_transfer recipe optimises an image and has no classifier"),
+@pytest.mark.parametrize("recipe, classes, words", [
+    ("vgg_c", "0", "--classes: 0 is not allowed; allowed: a whole number >= 1"),
+    ("style_transfer_random_net", "10", "--classes: a style_transfer recipe optimises an image and has no classifier"),
 ])
-def test_validate_classes_refuses_what_it_cannot_size(recipe, words, tmp_path: Path, capsys):
+def test_validate_classes_refuses_what_it_cannot_size(recipe, classes, words, tmp_path: Path, capsys):
     from cnn_tui.cli import main
 
     path = tmp_path / "vgg_c.yaml"
     path.write_text(VGG_C)
-    code = main(["validate", str(path) if recipe == "vgg_c" else recipe, "--classes", "0" if recipe == "vgg_c" else "10"])
+    code = main(["validate", str(path) if recipe == "vgg_c" else recipe, "--classes", classes])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0]
