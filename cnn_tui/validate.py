@@ -40,8 +40,7 @@ def describe_classifier(recipe, classes: int | None = None) -> tuple[list[dict],
         from cnn_tui.models.backbones.registry import build_base
         from cnn_tui.models.transfer import TransferNet
 
-        model = TransferNet(build_base(recipe.backbone.name, "none"), classes, recipe.head.hidden,
-                            recipe.head.dropout)
+        model = TransferNet.for_recipe(build_base(recipe.backbone.name, "none"), classes, recipe)
         if recipe.kind == "fine_tuning":
             model.set_trainable(recipe.phases[0].unfreeze)
         name = f"{recipe.backbone.name} + head"

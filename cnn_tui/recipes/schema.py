@@ -237,6 +237,11 @@ class Backbone(Strict):
 
     name: BackboneName = "efficientnet_lite0"
     weights: str = IMAGENET
+    # cut the base after this block (e.g. block4 of vgg16): early blocks' generic features, for
+    # data far from ImageNet; None: the whole base. Block names: `cnn-tui validate` lists them
+    until: str | None = None
+    # blocks re-initialised at random (they always train): layer transfer, keeping the first blocks
+    reinit: list[str] = Field(default_factory=list)
 
 
 class Head(Strict):
@@ -244,6 +249,9 @@ class Head(Strict):
 
     hidden: int = Field(256, ge=0)  # hidden units (0: a single linear layer)
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    # the base's final feature map to a vector: global average or max pooling, or flatten (every
+    # position: VGG16 at 150 px gives 4x4x512 = 8192 features, the course's Flatten -> Dense(256))
+    pool: Literal["avg", "max", "flatten"] = "avg"
 
 
 class Phase(Strict):
@@ -277,6 +285,9 @@ class FeatureExtractionRecipe(RecipeBase):
         if self.mode == "precompute" and self.data.augment.in_words():
             raise ValueError("data.augment: mode 'precompute' runs the base once, so it cannot augment; "
                              "use mode: end_to_end or remove data.augment")
+        if self.mode == "precompute" and self.backbone.reinit:
+            raise ValueError("backbone.reinit: re-initialised blocks must train, and mode 'precompute' runs a "
+                             "frozen base once; use mode: end_to_end, or kind: fine_tuning")
         return self
 
 
