@@ -1,4 +1,4 @@
-"""Command line: `cnn-tui` (dashboard), run, list, validate, compare, predict, show, export, open.
+"""Command line: `cnn-tui` (dashboard), run, list, validate, compare, augment, predict, show, export, open.
 
 Heavy imports (torch, textual) happen inside the commands that need them, so that
 `--help` and `list` start instantly.
@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a recipe without running it")
     validate.add_argument("recipe")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+    validate.add_argument("--classes", type=int, metavar="N",
+                          help="size the classifier for N classes (1000: the papers' ImageNet tables)")
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
     comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
@@ -74,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     comparer.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                           help="override a field in every recipe")
     comparer.add_argument("--out", type=Path, default=Path("runs") / "compare", metavar="DIR")
+
+    augmenter = sub.add_parser("augment", help="a PNG grid of one training image and its augmentations")
+    augmenter.add_argument("recipe")
+    augmenter.add_argument("--out", type=Path, metavar="FILE.png",
+                           help="where to write (default: ./augment-NAME.png; refused if it exists)")
+    augmenter.add_argument("--index", type=int, default=0, metavar="N", help="which training image (default 0)")
+    augmenter.add_argument("--draws", type=int, default=15, metavar="N", help="augmented copies (default 15)")
+    augmenter.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+    augmenter.add_argument("--force", action="store_true", help="replace FILE.png if it exists")
 
     predictor = sub.add_parser(
         "predict", help="classify images with a run's kept checkpoint (or an ImageNet network)",
@@ -135,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "augment":
+            return cmd_augment(args)
         if args.command == "predict":
             return cmd_predict(args)
         if args.command == "show":
@@ -174,7 +187,7 @@ def cmd_validate(args) -> int:
 
     recipe, path = load_recipe(args.recipe, args.overrides)
     with naming_the_file(path):
-        report = check_recipe(recipe, path)
+        report = check_recipe(recipe, path, args.classes)
     print(report)
     return 0
 
@@ -201,6 +214,15 @@ def cmd_compare(args) -> int:
     rows = compare(args.recipes, args.seeds, args.overrides, args.out)
     print(format_rows(rows))
     return 0
+
+
+def cmd_augment(args) -> int:
+    from cnn_tui.augment_view import write_augment_grid
+    from cnn_tui.recipes.loader import load_recipe
+
+    recipe, path = load_recipe(args.recipe, args.overrides)
+    with naming_the_file(path):
+        return write_augment_grid(recipe, args.out, args.index, args.draws, args.force, print)
 
 
 def cmd_predict(args) -> int:

@@ -84,7 +84,7 @@ def _rebuild(recipe, meta: dict[str, Any], weights: dict[str, torch.Tensor]) -> 
 
     # precomputed features trained the head alone: the base is the recipe's pretrained one
     base = build_base(recipe.backbone.name, recipe.backbone.weights if meta["head_only"] else "none")
-    net = TransferNet(base, classes, recipe.head.hidden, recipe.head.dropout)
+    net = TransferNet.for_recipe(base, classes, recipe)
     (net.head if meta["head_only"] else net).load_state_dict(weights)
     return net
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn_tui.data.expected import expected_input
-from cnn_tui.kinds import engine_for
+from cnn_tui.errors import UsageError
+from cnn_tui.kinds import engine_for, optimises_an_image
 
 
 def describe_model(recipe) -> tuple[list[dict], int, int, str]:
@@ -13,15 +14,24 @@ def describe_model(recipe) -> tuple[list[dict], int, int, str]:
     return engine_for(recipe.kind).describe(recipe)
 
 
-def check_recipe(recipe, path: Path) -> str:
-    """`cnn-tui validate`'s report: what the kind checks beyond the schema, and the layer table."""
-    return engine_for(recipe.kind).check(recipe, path)
+def check_recipe(recipe, path: Path, classes: int | None = None) -> str:
+    """`cnn-tui validate`'s report: what the kind checks beyond the schema, and the layer table.
+    `classes` sizes a classifier for that many classes instead of the data's (`--classes 1000`:
+    the papers' ImageNet tables, e.g. VGG's Table 2)."""
+    if classes is None:
+        return engine_for(recipe.kind).check(recipe, path)
+    if optimises_an_image(recipe.kind):
+        raise UsageError(f"--classes: a {recipe.kind} recipe optimises an image and has no classifier to size")
+    if classes < 1:
+        raise UsageError(f"--classes: {classes} is not allowed; allowed: a whole number >= 1 (e.g. 1000)")
+    return check_classifier(recipe, path, classes)
 
 
-def describe_classifier(recipe) -> tuple[list[dict], int, int, str]:
+def describe_classifier(recipe, classes: int | None = None) -> tuple[list[dict], int, int, str]:
     from cnn_tui.models.summary import count_params, layer_table
 
-    channels, size, classes = expected_input(recipe)
+    channels, size, data_classes = expected_input(recipe)
+    classes = classes or data_classes
     if recipe.kind == "scratch":
         from cnn_tui.models.build import build_model
 
@@ -30,8 +40,7 @@ def describe_classifier(recipe) -> tuple[list[dict], int, int, str]:
         from cnn_tui.models.backbones.registry import build_base
         from cnn_tui.models.transfer import TransferNet
 
-        model = TransferNet(build_base(recipe.backbone.name, "none"), classes, recipe.head.hidden,
-                            recipe.head.dropout)
+        model = TransferNet.for_recipe(build_base(recipe.backbone.name, "none"), classes, recipe)
         if recipe.kind == "fine_tuning":
             model.set_trainable(recipe.phases[0].unfreeze)
         name = f"{recipe.backbone.name} + head"
@@ -84,11 +93,12 @@ def check_style(recipe, path: Path) -> str:
     return f"ok: {path} ({recipe.kind}, {name})\n{_check_images(recipe)}\n{format_table(rows, total, trainable)}"
 
 
-def check_classifier(recipe, path: Path) -> str:
+def check_classifier(recipe, path: Path, classes: int | None = None) -> str:
     from cnn_tui.data.sources import preview
     from cnn_tui.models.summary import format_table
 
-    rows, total, trainable, name = describe_classifier(recipe)
+    rows, total, trainable, name = describe_classifier(recipe, classes)
     data = f"data: {preview(recipe.data, recipe.seed)}"
+    sized = f", sized for {classes:,} classes (--classes)" if classes else ""
     table = format_table(rows, total, trainable)
-    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{data}\n{table}"
+    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset}{sized})\n{data}\n{table}"

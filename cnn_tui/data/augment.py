@@ -1,4 +1,6 @@
-"""Augmentation on whole batches of float tensors in [0, 1], on the batch's device.
+"""Augmentation on whole batches of float tensors in [0, 1], on the batch's device: flips
+(horizontal, vertical), a random crop of a zero-padded image, rotation, brightness/contrast
+jitter, then Gaussian pixel noise, each only when the recipe's `data.augment` turns it on.
 
 One random draw per sample, from a generator the caller seeds per batch, so a resumed
 run sees exactly the augmentations an uninterrupted one would. A data-parallel rank holds a
@@ -27,6 +29,9 @@ def augment_batch(x: torch.Tensor, cfg, generator: torch.Generator,
     if cfg.hflip:
         flip = (rand(batch) < 0.5).view(-1, 1, 1, 1)
         x = torch.where(flip, x.flip(3), x)
+    if cfg.vflip:
+        flip = (rand(batch) < 0.5).view(-1, 1, 1, 1)
+        x = torch.where(flip, x.flip(2), x)
     if cfg.crop_padding > 0:
         x = random_crop(x, cfg.crop_padding, rand(2, batch))
     if cfg.rotation > 0:
@@ -43,7 +48,21 @@ def augment_batch(x: torch.Tensor, cfg, generator: torch.Generator,
         mean = x.mean(dim=(1, 2, 3), keepdim=True)
         x = ((x - mean) * contrast + mean) * brightness
         x = x.clamp(0.0, 1.0)
+    if cfg.noise > 0:
+        x = (x + gaussian_noise(x, cfg.noise, generator, offset, drawn)).clamp_(0.0, 1.0)
     return x
+
+
+def gaussian_noise(x: torch.Tensor, std: float, generator: torch.Generator, offset: int, drawn: int) -> torch.Tensor:
+    """N(0, std) per pixel, on x's device. Each sample of the global batch gets its own seed from
+    the batch's generator, so a rank holding samples offset.. draws exactly their noise without
+    drawing (and holding) the whole global batch's."""
+    seeds = torch.randint(0, 2**62, (drawn,), generator=generator, device=generator.device)
+    out = torch.empty_like(x)
+    for i, seed in enumerate(seeds[offset:offset + x.shape[0]].tolist()):
+        sample = torch.Generator(device=x.device).manual_seed(seed)
+        out[i] = torch.randn(x.shape[1:], generator=sample, device=x.device, dtype=x.dtype)
+    return out.mul_(std)
 
 
 def random_crop(x: torch.Tensor, padding: int, uniform: torch.Tensor) -> torch.Tensor:

@@ -146,7 +146,7 @@ class TensorBatches:
 
 
 def _any_augment(cfg) -> bool:
-    return cfg is not None and (cfg.hflip or cfg.crop_padding or cfg.rotation or cfg.color_jitter)
+    return cfg is not None and bool(cfg.in_words())
 
 
 def channel_stats(x: torch.Tensor, enabled: bool) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,7 +15,10 @@ MAX_FILTERS = 64  # tiles of the filter picture (8 x 8)
 
 
 def conv_layers(model: nn.Module) -> list[str]:
-    return [name for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
+    """The conv layers inference runs (not a `training_only` child's, such as GoogLeNet's side heads)."""
+    skip = tuple(f"{name}." for name in getattr(model, "training_only", ()))
+    return [name for name, module in model.named_modules()
+            if isinstance(module, nn.Conv2d) and not name.startswith(skip)]
 
 
 def choose_layers(model: nn.Module, wanted: str | list[str], field: str = "views.feature_maps") -> list[str]:

@@ -33,6 +33,8 @@ def cache_key(recipe, sizes: list[int]) -> str:
         weights = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}"
     identity = {"v": CACHE_VERSION, "data": data, "seed": recipe.seed, "backbone": recipe.backbone.name,
                 "weights": weights, "n": sizes}
+    if recipe.backbone.until or recipe.head.pool != "avg":  # other features (keys of earlier caches unchanged)
+        identity.update(until=recipe.backbone.until, pool=recipe.head.pool)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
 

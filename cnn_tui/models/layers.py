@@ -10,8 +10,14 @@
       - flatten: true
       - linear: 128
       - act: relu
+      - conv: {out: 64, kernel: 3, dilation: 2}     # sees 5x5 with 3x3's weights
+      - conv: {out: 64, kernel: 3, groups: 64}       # depthwise: one 3x3 per channel...
+      - conv: {out: 128, kernel: 1}                  # ...then 1x1: a depthwise separable conv
+      - groupnorm: 32                                # or layernorm / instancenorm / lrn: true
+      - conv_transpose: {out: 32, kernel: 2, stride: 2}   # doubles height and width
 A final classifier (a linear layer to the number of classes) is appended for you, with
-a flatten before it when the last layer still produces feature maps.
+a flatten before it when the last layer still produces feature maps. What each key means:
+cnn_tui/recipes/layers_schema.py.
 """
 
 from __future__ import annotations
@@ -21,7 +27,19 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 
-from cnn_tui.models.parts import activation
+from cnn_tui.errors import RecipeError
+from cnn_tui.models.parts import activation, local_response_norm
+
+MAPS_ONLY = ("conv", "conv_transpose", "instancenorm", "groupnorm", "lrn", "pool")
+
+
+def _check_groups(index: int, groups: int, channels: int, key: str = "conv.groups") -> None:
+    """A grouped layer splits its input channels into `groups` equal parts: a recipe error
+    (not a shape one) when they do not divide."""
+    if channels % groups:
+        depthwise = f" ({channels}: one filter per channel, a depthwise conv)" if key == "conv.groups" else ""
+        raise RecipeError(f"model.layers[{index}].{key}: {groups} does not divide the {channels} input channels; "
+                          f"allowed: a divisor of {channels}{depthwise}")
 
 
 def from_layers(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
@@ -43,11 +61,27 @@ def from_layers(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.
 
     for index, spec in enumerate(cfg.layers):
         spatial = len(shape) == 3
+        kind = next(name for name in type(spec).model_fields if getattr(spec, name) is not None)
+        if kind in MAPS_ONLY and not spatial:
+            raise ValueError(f"layer {index}: {kind} needs feature maps, but the input is flat")
         if spec.conv is not None:
-            if not spatial:
-                raise ValueError(f"layer {index}: conv needs feature maps, but the input is flat")
             c = spec.conv
-            add("conv", nn.Conv2d(shape[0], c["out"], c["kernel"], c["stride"], c["padding"]))
+            _check_groups(index, c["groups"], shape[0])
+            add("conv", nn.Conv2d(shape[0], c["out"], c["kernel"], c["stride"], c["padding"],
+                                  dilation=c["dilation"], groups=c["groups"]))
+        elif spec.conv_transpose is not None:
+            t = spec.conv_transpose
+            add("deconv", nn.ConvTranspose2d(shape[0], t["out"], t["kernel"], t["stride"], t["padding"],
+                                             output_padding=t["output_padding"]))
+        elif spec.layernorm:  # Wu & He's LN for conv nets: over (C, H, W), a scale and shift per channel
+            add("ln", nn.GroupNorm(1, shape[0]) if spatial else nn.LayerNorm(shape[0]))
+        elif spec.instancenorm:
+            add("in", nn.InstanceNorm2d(shape[0], affine=True))
+        elif spec.groupnorm is not None:
+            _check_groups(index, spec.groupnorm, shape[0], "groupnorm")
+            add("gn", nn.GroupNorm(spec.groupnorm, shape[0]))
+        elif spec.lrn is not None:
+            add("lrn", local_response_norm(**spec.lrn))
         elif spec.pool is not None:
             p = spec.pool
             pool = nn.MaxPool2d if p["type"] == "max" else nn.AvgPool2d

@@ -28,6 +28,13 @@ def activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+def local_response_norm(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0) -> nn.Module:
+    """Krizhevsky et al.'s b = a / (k + alpha * sum of a^2 over `size` channels)^beta, with the
+    paper's constants by default. torch's LocalResponseNorm divides alpha by size, so it gets
+    alpha x size: the same formula."""
+    return nn.LocalResponseNorm(size, alpha=alpha * size, beta=beta, k=k)
+
+
 def initialise(model: nn.Module, scheme: str, std: float = 0.01) -> nn.Module:
     if scheme == "torch":
         return model

@@ -69,7 +69,7 @@ def plan_model(recipe: Any, bundle: DataBundle, device: torch.device, log: Calla
     from cnn_tui.models.transfer import TransferNet
 
     base = build_base(recipe.backbone.name, recipe.backbone.weights)
-    net = TransferNet(base, num_classes, recipe.head.hidden, recipe.head.dropout)
+    net = TransferNet.for_recipe(base, num_classes, recipe)
     mean, std = torch.tensor(base.mean), torch.tensor(base.std)
     if recipe.kind == "fine_tuning":
         phases = [PhasePlan(p.name, p.epochs, p.optimizer, p.schedule, p.unfreeze, p.base_lr_factor)

@@ -7,7 +7,12 @@ Araujo et al., "Computing Receptive Fields of Convolutional Neural Networks" (Di
 
     r_out = r_in + (k - 1) * dilation * j_in        j_out = j_in * stride
 
-per axis. A tensor that has lost its spatial axes (flatten, linear, global pooling) sees the
+per axis. A transposed conv of stride s spaces its outputs j_in / s apart, and each output
+sums at most floor((k - 1) x dilation / s) + 1 neighbouring inputs:
+
+    r_out = r_in + floor((k - 1) * dilation / s) * j_in        j_out = j_in / s
+
+A tensor that has lost its spatial axes (flatten, linear, global pooling) sees the
 whole image: GLOBAL.
 """
 
@@ -37,6 +42,11 @@ class Field:
         rf = tuple(r + (k - 1) * d * j for r, k, d, j in zip(self.rf, kernel, dilation, self.jump))
         return Field((rf[0], rf[1]), (self.jump[0] * stride[0], self.jump[1] * stride[1]))
 
+    def upsampled(self, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> Field:
+        """Through a transposed conv (see the module's docstring)."""
+        rf = tuple(r + (k - 1) * d // s * j for r, k, d, s, j in zip(self.rf, kernel, dilation, stride, self.jump))
+        return Field((rf[0], rf[1]), (self.jump[0] / stride[0], self.jump[1] / stride[1]))
+
 
 def _pair(value: Any) -> tuple[int, int]:
     if isinstance(value, int):
@@ -52,6 +62,7 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str, d
 
 
 CONVS = {F.conv2d, torch.conv2d}
+TRANSPOSED = {F.conv_transpose2d, torch.conv_transpose2d}
 POOLS = {F.max_pool2d, F.avg_pool2d, torch.max_pool2d, torch._C._nn.avg_pool2d, F.max_pool2d_with_indices}
 ADAPTIVE = {F.adaptive_avg_pool2d, F.adaptive_max_pool2d, torch._C._nn.adaptive_avg_pool2d}
 
@@ -81,6 +92,10 @@ class FieldTracker(TorchFunctionMode):
             weight = _arg(args, kwargs, 1, "weight", None)
             field = field.grown(_pair(weight.shape[-2:]), _pair(_arg(args, kwargs, 3, "stride", 1)),
                                 _pair(_arg(args, kwargs, 5, "dilation", 1)))
+        elif func in TRANSPOSED:
+            weight = _arg(args, kwargs, 1, "weight", None)
+            field = field.upsampled(_pair(weight.shape[-2:]), _pair(_arg(args, kwargs, 3, "stride", 1)),
+                                    _pair(_arg(args, kwargs, 7, "dilation", 1)))
         elif func in POOLS:
             kernel = _pair(_arg(args, kwargs, 1, "kernel_size", 1))
             stride = _arg(args, kwargs, 2, "stride", None)

@@ -2,8 +2,10 @@
 
 Blocks (`block`): basic (two 3x3 convs) or bottleneck (1x1 reduce, 3x3, 1x1 expand to 4x
 the width: the 50-layer and deeper nets). Shortcuts (`shortcut`): identity where the shapes
-match and a 1x1 projection where they change (the paper's option B), or a projection on every
-block (option C). Channels double and resolution halves each stage; a stage's first block
+match and a 1x1 projection where they change (the paper's option B), a projection on every
+block (option C), or none: the paper's "plain" twin (Fig. 3, middle), the same stacked layers
+without the additions and without the projections' parameters, whose training error rises with
+depth (the degradation problem, Fig. 4 left). Channels double and resolution halves each stage; a stage's first block
 strides in its 3x3 conv (torchvision's placement, "ResNet v1.5").
 
 Layouts: `depth: 18|34|50|101|152` is the paper's ImageNet net (Table 1: stages of
@@ -31,8 +33,11 @@ def _norm(batch_norm: bool, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
 
 
-def _shortcut(in_ch: int, out_ch: int, stride: int, batch_norm: bool, always: bool) -> nn.Module:
-    if not always and stride == 1 and in_ch == out_ch:
+def _shortcut(in_ch: int, out_ch: int, stride: int, batch_norm: bool, kind: str) -> nn.Module | None:
+    """None: no shortcut at all (the plain twin); else identity or a 1x1 projection."""
+    if kind == "none":
+        return None
+    if kind == "identity" and stride == 1 and in_ch == out_ch:
         return nn.Identity()
     return nn.Sequential(OrderedDict([
         ("conv", nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=not batch_norm)),
@@ -42,27 +47,27 @@ def _shortcut(in_ch: int, out_ch: int, stride: int, batch_norm: bool, always: bo
 
 class BasicBlock(nn.Module):
     def __init__(self, in_ch: int, width: int, stride: int, batch_norm: bool, act: str,
-                 project_always: bool = False) -> None:
+                 shortcut: str = "identity") -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_ch, width, 3, stride=stride, padding=1, bias=not batch_norm)
         self.bn1 = _norm(batch_norm, width)
         self.act1 = activation(act)
         self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=not batch_norm)
         self.bn2 = _norm(batch_norm, width)
-        self.shortcut = _shortcut(in_ch, width, stride, batch_norm, project_always)
+        self.shortcut = _shortcut(in_ch, width, stride, batch_norm, shortcut)
         self.act2 = activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.act1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.act2(out + self.shortcut(x))
+        return self.act2(out if self.shortcut is None else out + self.shortcut(x))
 
 
 class Bottleneck(nn.Module):
     """1x1 to `width`, 3x3 (strided), 1x1 to 4 x `width`: deep nets at the cost of shallow ones."""
 
     def __init__(self, in_ch: int, width: int, stride: int, batch_norm: bool, act: str,
-                 project_always: bool = False) -> None:
+                 shortcut: str = "identity") -> None:
         super().__init__()
         out_ch = width * EXPANSION["bottleneck"]
         self.conv1 = nn.Conv2d(in_ch, width, 1, bias=not batch_norm)
@@ -73,14 +78,14 @@ class Bottleneck(nn.Module):
         self.act2 = activation(act)
         self.conv3 = nn.Conv2d(width, out_ch, 1, bias=not batch_norm)
         self.bn3 = _norm(batch_norm, out_ch)
-        self.shortcut = _shortcut(in_ch, out_ch, stride, batch_norm, project_always)
+        self.shortcut = _shortcut(in_ch, out_ch, stride, batch_norm, shortcut)
         self.act3 = activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.act1(self.bn1(self.conv1(x)))
         out = self.act2(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return self.act3(out + self.shortcut(x))
+        return self.act3(out if self.shortcut is None else out + self.shortcut(x))
 
 
 BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
@@ -111,7 +116,7 @@ def resnet(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Modul
         for i in range(count):
             stride = 2 if (i == 0 and stage > 1) else 1
             units.append(block_class(channels, stage_width, stride, cfg.batch_norm, cfg.activation,
-                                     cfg.shortcut == "projection"))
+                                     cfg.shortcut))
             channels = stage_width * EXPANSION[kind]
         layers.append((f"stage{stage}", nn.Sequential(*units)))
     layers += [("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten())]

@@ -38,13 +38,21 @@ def _geometry(module: nn.Module) -> dict[str, str]:
 
     kernel = module.kernel_size
     kernel_text = text(kernel) if not isinstance(kernel, int) else str(kernel)
-    if "x" not in kernel_text and isinstance(module, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+    if "x" not in kernel_text and isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.MaxPool2d | nn.AvgPool2d):
         kernel_text = f"{kernel_text}x{kernel_text}"
+    dilation = text(getattr(module, "dilation", 1))
+    if isinstance(module, nn.Conv2d) and dilation != "1":  # a dilated 3x3: "3x3 d2" (sees 5x5)
+        kernel_text = f"{kernel_text} d{dilation}"
     return {"kernel": kernel_text, "stride": text(module.stride), "padding": text(getattr(module, "padding", 0))}
 
 
 def _field(value: float) -> int | None:
     return None if value == GLOBAL else int(value)
+
+
+def _jump(value: float) -> int | float:
+    """Whole pixels as an int; after a transposed conv a fraction (0.5: two units per input pixel)."""
+    return int(value) if value == int(value) else value
 
 
 def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[Row]:
@@ -74,6 +82,9 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[Row]:
         hooks.append(module.register_forward_hook(hook(name, module)))
     was_training = model.training
     model.eval()
+    tabulating = [m for m in model.modules() if hasattr(m, "tabulating")]  # parts run only in training
+    for module in tabulating:  # (GoogLeNet's side heads) get rows too
+        module.tabulating = True
     counter = FlopCounterMode(display=False)
     try:
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -84,13 +95,15 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[Row]:
     finally:
         for h in hooks:
             h.remove()
+        for module in tabulating:
+            module.tabulating = False
         model.train(was_training)
     flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
     prefix = type(model).__name__ + "."
     for row, field in zip(rows, fields):
         row["macs"] = flops.get(prefix + row["name"], 0) // 2
         row["rf"] = _field(max(field.rf)) if field is not None else None
-        row["jump"] = int(max(field.jump)) if field is not None else None
+        row["jump"] = _jump(max(field.jump)) if field is not None else None
     outside = counter.get_total_flops() // 2 - sum(r["macs"] for r in rows)
     if outside > 0:  # ops in a forward() of their own (F.linear on a parameter): a row says so
         rows.append({"name": OUTSIDE_LAYERS, "type": "functional", "shape": [], "params": 0, "trainable": 0,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from cnn_tui.recipes.layers_schema import LayerSpec
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.train_schema import Logging, Optimizer, Schedule, Train
 from cnn_tui.recipes.views_schema import Views
@@ -25,7 +26,7 @@ DatasetName = Literal[
 
 
 DEFAULT_VGG: tuple[int | Literal["M"], ...] = (16, 16, "M", 32, 32, "M", 64, "M")
-VGG_ITEM = re.compile(r"M|conv[1-9]-[1-9][0-9]*")
+VGG_ITEM = re.compile(r"M|LRN|conv[1-9]-[1-9][0-9]*")
 ShapeName = Literal["circle", "square", "triangle", "cross", "ring", "semicircle"]
 
 
@@ -42,15 +43,21 @@ class Augment(Strict):
     """Augmentations, applied on batched tensors to training batches only."""
 
     hflip: bool = False  # random horizontal flip, p=0.5
+    # random vertical flip, p=0.5: right for aerial or microscope images, wrong for digits and
+    # letters (a flipped 6 reads as a 9) and for most photos (skies are up)
+    vflip: bool = False
     crop_padding: int = Field(0, ge=0, le=64)  # random crop after zero-padding this many pixels
     rotation: float = Field(0.0, ge=0.0, le=180.0)  # max degrees, uniform in [-r, r]
     color_jitter: float = Field(0.0, ge=0.0, le=1.0)  # brightness/contrast strength
+    noise: float = Field(0.0, ge=0.0, le=1.0)  # std of Gaussian noise added per pixel, on a 0..1 scale
 
     def in_words(self) -> list[str]:
         """The augmentations that are on, e.g. ["flip", "crop±4"]; empty when none is."""
-        return [name for name, on in (("flip", self.hflip), (f"crop±{self.crop_padding}", self.crop_padding),
+        return [name for name, on in (("flip", self.hflip), ("vflip", self.vflip),
+                                      (f"crop±{self.crop_padding}", self.crop_padding),
                                       (f"rotate±{self.rotation:g}°", self.rotation),
-                                      (f"jitter {self.color_jitter:g}", self.color_jitter)) if on]
+                                      (f"jitter {self.color_jitter:g}", self.color_jitter),
+                                      (f"noise {self.noise:g}", self.noise)) if on]
 
 
 class Data(Strict):
@@ -93,73 +100,6 @@ class Data(Strict):
 
 # ---------------------------------------------------------------- model
 
-class LayerSpec(Strict):
-    """One entry of a declarative layer list; exactly one of the fields is set."""
-
-    conv: int | dict[str, Any] | None = None  # out channels, or {out, kernel, stride, padding}
-    pool: Literal["max", "avg"] | dict[str, Any] | None = None  # or {type, size, stride}
-    batchnorm: bool | None = None
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-    act: Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu"] | None = None
-    flatten: bool | None = None
-    global_pool: Literal["avg", "max"] | None = None
-    linear: int | None = Field(None, ge=1)  # out features
-
-    @field_validator("conv")
-    @classmethod
-    def _conv_form(cls, value: int | dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        spec: dict[str, Any] = {"out": value} if isinstance(value, int) else dict(value)
-        _check_keys(spec, {"out", "kernel", "stride", "padding"})
-        spec.setdefault("kernel", 3)
-        spec.setdefault("stride", 1)
-        spec.setdefault("padding", "same")
-        for key in ("out", "kernel", "stride"):
-            if not isinstance(spec.get(key), int) or isinstance(spec[key], bool) or spec[key] < 1:
-                raise ValueError(f"conv {key} must be a whole number >= 1 (got {spec.get(key)!r})")
-        if spec["padding"] != "same" and (not isinstance(spec["padding"], int) or spec["padding"] < 0):
-            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {spec['padding']!r})")
-        return spec
-
-    @field_validator("pool")
-    @classmethod
-    def _pool_form(cls, value: str | dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        spec: dict[str, Any] = {"type": value} if isinstance(value, str) else dict(value)
-        _check_keys(spec, {"type", "size", "stride"})
-        spec.setdefault("type", "max")
-        spec.setdefault("size", 2)
-        spec.setdefault("stride", spec["size"])
-        if spec["type"] not in ("max", "avg"):
-            raise ValueError(f"pool type must be max or avg (got {spec['type']!r})")
-        for key in ("size", "stride"):
-            if not isinstance(spec[key], int) or spec[key] < 1:
-                raise ValueError(f"pool {key} must be a whole number >= 1 (got {spec[key]!r})")
-        return spec
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> LayerSpec:
-        set_fields = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(set_fields) != 1:
-            raise ValueError(
-                "each layer needs exactly one of conv, pool, batchnorm, dropout, act, flatten, "
-                f"global_pool, linear (got {', '.join(set_fields) or 'none'})"
-            )
-        return self
-
-
-def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        import difflib
-
-        hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
-        did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise ValueError(f"unknown key '{unknown[0]}'{did_you_mean}; allowed: {', '.join(sorted(allowed))}")
-
-
 class Model(Strict):
     # torchvision: any torchvision classification model by `name`, built without weights;
     # python: `name` (an nn.Module class, or a function returning one) from the file `path`
@@ -175,8 +115,9 @@ class Model(Strict):
     init: Literal["kaiming", "xavier", "torch", "normal"] = "kaiming"
     init_std: float = Field(0.01, gt=0.0, le=10.0)
     # vgg: channels per 3x3 conv, "conv1-256" for a 1x1 conv (configuration C), "M" for a 2x2
-    # max-pool; or the name of a configuration of Simonyan & Zisserman's Table 1: A, B, C, D, E
-    vgg_config: list[int | str] | Literal["A", "B", "C", "D", "E"] = Field(
+    # max-pool, "LRN" for local response normalisation; or the name of a configuration of
+    # Simonyan & Zisserman's Table 1: A, A-LRN (A with LRN after its first conv), B, C, D, E
+    vgg_config: list[int | str] | Literal["A", "A-LRN", "B", "C", "D", "E"] = Field(
         default_factory=lambda: list[int | str](DEFAULT_VGG), min_length=1)
     # vgg: hidden units of the dense head, one layer or several (the paper's: [4096, 4096]); 0: none
     hidden: int | list[int] = Field(0)
@@ -187,14 +128,23 @@ class Model(Strict):
     width: int | None = Field(None, ge=1, le=1024)
     block: Literal["basic", "bottleneck"] = "basic"  # resnet: two 3x3 convs, or 1x1-3x3-1x1 (x4 wide)
     # resnet: identity where shapes match and a 1x1 projection where they change (He et al.'s
-    # option B), or a projection on every block (option C)
-    shortcut: Literal["identity", "projection"] = "identity"
+    # option B), a projection on every block (option C), or none: the plain net of the same layers
+    shortcut: Literal["identity", "projection", "none"] = "identity"
     # resnet: 18, 34, 50, 101 or 152: He et al.'s ImageNet layout (blocks, block type, width 64,
     # the 7x7/2 stem and 3x3/2 pool); None: `blocks` and `width` as given
     depth: Literal[18, 34, 50, 101, 152] | None = None
     # the ImageNet stem (a large strided conv and a pool) or a small one (3x3, stride 1) for small
     # images; auto: imagenet with a resnet `depth`, and for alexnet, inception and densenet at >= 128 px
     stem: Literal["auto", "small", "imagenet"] = "auto"
+    # alexnet: local response normalisation after the first two convs, as in the paper (Sec. 3.3;
+    # torchvision's alexnet has none)
+    lrn: bool = False
+    # inception: GoogLeNet's two auxiliary classifiers (on 4a and 4d; in training only, their
+    # losses weighted 0.3)
+    aux_classifiers: bool = False
+    # inception: none (v1's 5x5 branch), 3x3 (v2: the 5x5 as two 3x3), asymmetric (v3: also every
+    # 3x3 as a 1x3 then a 3x1)
+    factorize: Literal["none", "3x3", "asymmetric"] = "none"
     scale: float = Field(1.0, gt=0.0, le=4.0)  # alexnet, inception: channels x this (1: the paper's widths)
     # densenet: Huang et al.'s layout (DenseNet-121: 6, 12, 24, 16 layers per block, growth 32,
     # 64 stem channels, 1x1 bottlenecks of 4 x growth, transitions halving the channels)
@@ -230,7 +180,7 @@ class Model(Strict):
             return value
         for item in value:
             if isinstance(item, int) and item < 1 or isinstance(item, str) and not VGG_ITEM.fullmatch(item):
-                raise ValueError(f"vgg_config items are widths >= 1, 'M', or 'convK-WIDTH' such as conv1-256 "
+                raise ValueError(f"vgg_config items are widths >= 1, 'M', 'LRN', or 'convK-WIDTH' such as conv1-256 "
                                  f"(got {item!r})")
         return value
 
@@ -287,6 +237,11 @@ class Backbone(Strict):
 
     name: BackboneName = "efficientnet_lite0"
     weights: str = IMAGENET
+    # cut the base after this block (e.g. block4 of vgg16): early blocks' generic features, for
+    # data far from ImageNet; None: the whole base. Block names: `cnn-tui validate` lists them
+    until: str | None = None
+    # blocks re-initialised at random (they always train): layer transfer, keeping the first blocks
+    reinit: list[str] = Field(default_factory=list)
 
 
 class Head(Strict):
@@ -294,6 +249,9 @@ class Head(Strict):
 
     hidden: int = Field(256, ge=0)  # hidden units (0: a single linear layer)
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    # the base's final feature map to a vector: global average or max pooling, or flatten (every
+    # position: VGG16 at 150 px gives 4x4x512 = 8192 features, the course's Flatten -> Dense(256))
+    pool: Literal["avg", "max", "flatten"] = "avg"
 
 
 class Phase(Strict):
@@ -327,6 +285,9 @@ class FeatureExtractionRecipe(RecipeBase):
         if self.mode == "precompute" and self.data.augment.in_words():
             raise ValueError("data.augment: mode 'precompute' runs the base once, so it cannot augment; "
                              "use mode: end_to_end or remove data.augment")
+        if self.mode == "precompute" and self.backbone.reinit:
+            raise ValueError("backbone.reinit: re-initialised blocks must train, and mode 'precompute' runs a "
+                             "frozen base once; use mode: end_to_end, or kind: fine_tuning")
         return self
 
 

@@ -34,6 +34,7 @@ from cnn_tui.events import (
 )
 from cnn_tui.insight.validation import ValidationCollector
 from cnn_tui.insight.views import ModelViews
+from cnn_tui.models.inception import auxiliary_loss
 from cnn_tui.models.transfer import TransferNet
 from cnn_tui.parallel.agreement import agree_to_stop
 from cnn_tui.parallel.world import World
@@ -261,7 +262,10 @@ class Trainer:
             self.views.arm()  # activation health: measured on this step's forward
         with self._autocast():
             logits = self.forward_model(x)  # DDP: the backward pass averages gradients over the ranks
-            loss = self.criterion(logits, y)
+            main = loss = self.criterion(logits, y)
+            aux = auxiliary_loss(self.model, y, self.criterion)  # GoogLeNet's side heads, weighted 0.3
+            if aux is not None:
+                loss = main + aux
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if grad_tick or self.cfg.grad_clip:
@@ -276,7 +280,7 @@ class Trainer:
             batch = float(len(y))
             correct = (logits.argmax(1) == y).sum()
             for sums in (self.sums, self.window):
-                sums["loss"] += loss.detach().double() * batch
+                sums["loss"] += main.detach().double() * batch  # the classifier's: comparable with val/loss
                 sums["correct"] += correct
                 sums["count"] += batch
         self.step += 1

@@ -16,6 +16,7 @@ from cnn_tui.data.batches import Shard, TensorBatches
 from cnn_tui.events import parse_lines
 from cnn_tui.parallel.launch import settle
 from cnn_tui.parallel.rank_logs import log_path
+from cnn_tui.recipes.schema import Augment
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -48,7 +49,7 @@ def test_validation_shards_cover_every_image_once():
 
 
 def test_a_rank_augments_its_slice_as_the_whole_batch_would():
-    cfg = SimpleNamespace(hflip=True, crop_padding=2, rotation=10, color_jitter=0.3)
+    cfg = Augment(hflip=True, vflip=True, crop_padding=2, rotation=10, color_jitter=0.3, noise=0.1)
     x = torch.rand(12, 3, 8, 8)
     whole = augment_batch(x, cfg, torch.Generator().manual_seed(9))
     parts = [augment_batch(x[o:o + 4], cfg, torch.Generator().manual_seed(9), window=(o, 12)) for o in (0, 4, 8)]
@@ -58,7 +59,7 @@ def test_a_rank_augments_its_slice_as_the_whole_batch_would():
 
 
 def test_an_augmented_shard_is_the_global_batchs_slice():
-    cfg = SimpleNamespace(hflip=True, crop_padding=1, rotation=0, color_jitter=0.0)
+    cfg = Augment(hflip=True, crop_padding=1)
     whole = _batches(64, 16, Shard(), train=True, augment=cfg)
     ranks = [_batches(64, 8, Shard(r, 2), train=True, augment=cfg) for r in range(2)]
     for step, (x, _) in enumerate(whole.epoch(1)):
