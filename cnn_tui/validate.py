@@ -89,6 +89,6 @@ def check_classifier(recipe, path: Path) -> str:
     from cnn_tui.models.summary import format_table
 
     rows, total, trainable, name = describe_classifier(recipe)
-    data = f"data: {preview(recipe.data, recipe.seed)}"
+    data = "\n".join(f"data: {line}" for line in preview(recipe.data, recipe.seed).splitlines())
     table = format_table(rows, total, trainable)
     return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset})\n{data}\n{table}"
