@@ -58,7 +58,7 @@ def is_image_name(name: str) -> bool:
 
 def _listing(walker: Walker, folder: Path, field_name: str) -> Listing:
     try:
-        return walker.listing(str(folder))
+        return walker.listing(str(folder), walker.skips)
     except (FileNotFoundError, NotADirectoryError):
         raise DataError(f"{field_name}: {folder} is not a folder") from None
     except OSError as exc:

@@ -101,6 +101,7 @@ class Entry(NamedTuple):
     kind: str
     identity: tuple[int, int] | None = None  # a folder's (device, inode), links followed
     real: str | None = None  # a linked file's real path
+    link: bool = False
 
 
 def _resolve(entry: os.DirEntry) -> Entry:
@@ -115,7 +116,7 @@ def _resolve(entry: os.DirEntry) -> Entry:
     except OSError as exc:  # ELOOP: a link that leads to itself
         return Entry(entry.path, entry.name, LOOP if exc.errno == errno.ELOOP else UNREADABLE)
     if stat.S_ISDIR(info.st_mode):
-        return Entry(entry.path, entry.name, "dir", (info.st_dev, info.st_ino))
+        return Entry(entry.path, entry.name, "dir", (info.st_dev, info.st_ino), link=entry.is_symlink())
     if stat.S_ISREG(info.st_mode):
         return Entry(entry.path, entry.name, "file", real=os.path.realpath(entry.path))
     return Entry(entry.path, entry.name, SPECIAL)
@@ -143,6 +144,7 @@ class Listing(NamedTuple):
 
     files: list[str]
     others: list[Entry]
+    hidden: list[str]  # hidden entries and debris folders, never looked into
 
 
 class Found(NamedTuple):
@@ -161,28 +163,35 @@ class Walker:
         self._listings: dict[str, Listing] = {}
         self._dirs: dict[tuple[int, int], str] = {}
         self._files: set[str] = set()  # real paths of the files taken
+        self._counted: set[str] = set()  # folders whose hidden entries are counted
 
-    def listing(self, folder: str, skips: Skips | None = None) -> Listing:
-        """The visible entries of `folder`; hidden ones are counted once, in `skips` (default: the
-        scan's). Raises OSError."""
+    def listing(self, folder: str, count_in: Skips | None = None) -> Listing:
+        """The visible entries of `folder` (read once, then remembered); its hidden entries are
+        counted in `count_in` the first time one is given. Raises OSError."""
         if folder not in self._listings:
             files: list[str] = []
+            hidden: list[str] = []
             plain: list[Entry] = []
             links: list[Entry] = []
             with os.scandir(folder) as it:
                 for entry in it:
                     name = entry.name
                     if name.startswith("."):
-                        (self.skips if skips is None else skips).add(HIDDEN, entry.path)
+                        hidden.append(entry.path)
                     elif not entry.is_symlink() and entry.is_file(follow_symlinks=False):
                         files.append(name)
                     elif (resolved := _resolve(entry)).kind == "dir" and name.casefold() in DEBRIS:
-                        (self.skips if skips is None else skips).add(HIDDEN, entry.path)
+                        hidden.append(entry.path)
                     else:
                         (links if entry.is_symlink() else plain).append(resolved)
             files.sort()
-            self._listings[folder] = Listing(files, sorted(plain) + sorted(links))
-        return self._listings[folder]
+            self._listings[folder] = Listing(files, sorted(plain) + sorted(links), sorted(hidden))
+        listing = self._listings[folder]
+        if count_in is not None and folder not in self._counted:
+            self._counted.add(folder)
+            for path in listing.hidden:
+                count_in.add(HIDDEN, path)
+        return listing
 
     def virtual_type(self, folder: str) -> str | None:
         """The virtual file system `folder` is on (proc, sysfs, ...), or None."""
@@ -211,8 +220,11 @@ class Walker:
         if entry.identity[0] in self.virtual:
             skips.add(VIRTUAL, entry.path)
             return False
+        if entry.link and _leads_up(entry.path):  # to an ancestor, inside the data folder or above it
+            skips.add(LOOP, entry.path)
+            return False
         if entry.identity in self._dirs:
-            skips.add(LOOP if _leads_up(entry.path) else DUPLICATE, entry.path)
+            skips.add(DUPLICATE, entry.path)
             return False
         self._dirs[entry.identity] = entry.path
         return True
