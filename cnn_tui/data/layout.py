@@ -75,11 +75,16 @@ def _class_files(walker: Walker, field_name: str,
     """{split: {class folder name: its image files}}, walked in one go (so a file is taken once
     over all splits); a class folder without a usable image is refused."""
     order = [(split, folder, entry) for split, (folder, entries) in classes_of.items() for entry in entries]
+
+    def refuse(i: int, skipped: Skips) -> None:
+        split, folder, entry = order[i]
+        raise DataError(f"{field_name.format(split=split)}: {_empty_class(folder, entry.name, skipped)}")
+
     found: dict[str, dict[str, list[str]]] = {split: {} for split in classes_of}
-    walked = walker.walk([entry.path for _, _, entry in order], is_image_name)
-    for (split, folder, entry), (files, skipped) in zip(order, walked):
-        if not files:
-            raise DataError(f"{field_name.format(split=split)}: {_empty_class(folder, entry.name, skipped)}")
+    walked = walker.walk([entry.path for _, _, entry in order], is_image_name, refuse)
+    for i, ((split, _, entry), (files, skipped)) in enumerate(zip(order, walked)):
+        if not files:  # its only files were links to files another class holds
+            refuse(i, skipped)
         found[split][entry.name] = files
     return found
 

@@ -229,12 +229,18 @@ class Walker:
         self._dirs[entry.identity] = entry.path
         return True
 
-    def walk(self, folders: list[str], wanted: Callable[[str], bool]) -> list[Found]:
+    def walk(self, folders: list[str], wanted: Callable[[str], bool],
+             on_empty: Callable[[int, Skips], None] = lambda _i, _s: None) -> list[Found]:
         """The files below each of `folders` (claimed already) whose names `wanted` accepts, every
         real file once. A plain file is never reached twice (its folder is visited once); a link to
         a file is taken only if no plain file anywhere in `folders`, and no earlier link, is that
-        file: a link in cats/ to dogs/x.jpg leaves x.jpg a dog."""
-        walked = [self._walk_one(folder, wanted) for folder in folders]
+        file: a link in cats/ to dogs/x.jpg leaves x.jpg a dog. `on_empty(i, skipped)` hears of a
+        folder with nothing wanted as soon as it is walked (to refuse before walking the rest)."""
+        walked = []
+        for i, folder in enumerate(folders):
+            walked.append(self._walk_one(folder, wanted))
+            if not walked[-1][0] and not walked[-1][1]:
+                on_empty(i, walked[-1][2])
         found = []
         for files, links, here in walked:
             for path, real in links:
@@ -260,6 +266,7 @@ class Walker:
             except OSError:
                 here.add(UNREADABLE, current)
                 continue
+            self._listings.pop(current, None)  # each folder is walked once: no need to keep it
             prefix, real_prefix = os.path.join(current, ""), os.path.join(os.path.realpath(current), "")
             for name in listing.files:
                 if wanted(name):

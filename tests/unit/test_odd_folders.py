@@ -127,17 +127,19 @@ def test_a_fifo_named_like_an_image_is_skipped_never_opened(tmp_path):
     assert scan(folder_data(root)).skipped.counts == {"special file": 1}
 
 
-def test_a_socket_and_a_broken_link_are_skipped_and_counted(tmp_path):
+def test_a_socket_a_link_to_a_fifo_and_a_broken_link_are_skipped_and_counted(tmp_path):
     root = pets(tmp_path / "data", cats=3, dogs=3)
     server = socket.socket(socket.AF_UNIX)
     try:
         server.bind(str(root / "dogs" / "sock.jpg"))
         os.symlink("gone.png", root / "cats" / "broken.png")
+        os.mkfifo(tmp_path / "pipe")
+        os.symlink(tmp_path / "pipe", root / "cats" / "piped.png")  # a link to a FIFO
         layout = scan(folder_data(root))
     finally:
         server.close()
     assert len(layout.train.files) == 6
-    assert layout.skipped.counts == {"special file": 1, "broken link": 1}
+    assert layout.skipped.counts == {"special file": 2, "broken link": 1}
 
 
 def test_a_class_of_only_unusable_files_is_refused_naming_it(tmp_path):
@@ -260,3 +262,24 @@ def test_validate_and_the_run_start_say_what_was_skipped(tmp_path, capsys):
     assert main(["run", str(recipe), "--out", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
     assert "data: 9 train / 3 val images" in out and f"- {line}\n" in out
+
+
+def test_a_folder_that_cannot_be_listed_is_counted_and_a_root_that_cannot_is_one_line(tmp_path, monkeypatch):
+    """We run as root, so chmod 000 still reads: the refusal is simulated where the walk lists."""
+    from cnn_tui.data import walk
+
+    root = pets(tmp_path / "data", cats=3, dogs=3)
+    image_tree(root / "cats", {"locked": 2})
+    listing, locked = os.scandir, [str(root / "cats" / "locked")]
+
+    def scandir(path):
+        if str(path) in locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(walk.os, "scandir", scandir)
+    layout = scan(folder_data(root))
+    assert len(layout.train.files) == 6 and layout.skipped.counts == {"unreadable": 1}
+    locked[:] = [str(root)]
+    with pytest.raises(DataError, match=rf"^data.path: {root}: Permission denied$"):
+        scan(folder_data(root))
