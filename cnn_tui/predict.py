@@ -130,7 +130,8 @@ def image_files(targets: list[str]) -> tuple[list[Path], list[str]]:
     for target in targets:
         path = Path(target).expanduser()
         if path.is_dir():
-            walker.claim_path(str(path))
+            if walker.claim_path(str(path)) is not None:
+                continue  # given twice, or inside a folder given before: its images are listed already
             [(found, skipped)] = walker.walk([str(path)], is_image_name)
             if not found:
                 why = f"; skipped {skipped.reasons()}" if skipped.total() else ""

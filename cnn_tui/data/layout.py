@@ -73,7 +73,8 @@ def _class_folders(walker: Walker, folder: Path, field_name: str) -> list[Entry]
 def _class_files(walker: Walker, field_name: str,
                  classes_of: dict[str, tuple[Path, list[Entry]]]) -> dict[str, dict[str, list[str]]]:
     """{split: {class folder name: its image files}}, walked in one go (so a file is taken once
-    over all splits); a class folder without a usable image is refused."""
+    over all splits); a class folder without a usable image is refused (`field_name` may hold
+    "{split}": data.{split}_path)."""
     order = [(split, folder, entry) for split, (folder, entries) in classes_of.items() for entry in entries]
 
     def refuse(i: int, skipped: Skips) -> None:
@@ -90,13 +91,11 @@ def _class_files(walker: Walker, field_name: str,
 
 
 def _empty_class(folder: Path, name: str, skipped: Skips) -> str:
-    where = f"class folder {name}/ in {folder}"
-    if not skipped.total():
+    where, count = f"class folder {name}/ in {folder}", skipped.total()
+    if not count:
         return f"{where} is empty; add images to it or remove it"
-    count = skipped.total()
     return (f"{where} has {count:,} {'entry' if count == 1 else 'entries'}, none a usable image "
-            f"({skipped.reasons()}); "
-            f"add images ({', '.join(IMAGE_EXTENSIONS[:4])}, ...) or move the folder out")
+            f"({skipped.reasons()}); add images ({', '.join(IMAGE_EXTENSIONS[:4])}, ...) or move the folder out")
 
 
 def _loose_images(walker: Walker, folder: Path) -> int:

@@ -348,6 +348,4 @@ def _image_folder(data, log: Log, info: Log, decode: bool = True) -> Pools:
                      scan_note=note)
     if note:
         log(note)
-    pools = _file_pools(parts, layout.classes, data, field, log, info, origin=origin)
-    pools.scan_note = note
-    return pools
+    return _file_pools(parts, layout.classes, data, field, log, info, origin=origin)

@@ -207,13 +207,16 @@ class Walker:
 
     def claim_path(self, folder: str) -> str | None:
         """Mark a folder given by name (the root, a split) as visited; the path it was first
-        claimed by, if another path leads to the same folder."""
+        claimed by, if it was (by this path or another leading to the same folder)."""
         try:
             info = os.stat(folder)
         except OSError:
             return None
-        first = self._dirs.setdefault((info.st_dev, info.st_ino), folder)
-        return first if first != folder else None
+        key = (info.st_dev, info.st_ino)
+        if key in self._dirs:
+            return self._dirs[key]
+        self._dirs[key] = folder
+        return None
 
     def _enter(self, entry: Entry, skips: Skips) -> bool:
         assert entry.identity is not None

@@ -230,6 +230,7 @@ def test_predict_walks_folders_as_training_does(tmp_path):
     os.mkfifo(root / "dogs" / "pipe.png")
     files, errors = image_files([str(root)])
     assert len(files) == 4 and errors == []
+    assert image_files([str(root), str(root / "cats"), str(root)]) == (files, [])  # each image once
     only = tmp_path / "only_debris"
     image_tree(only, {"__MACOSX": 2})
     assert image_files([str(only)])[1] == [f"{only}: no images in this folder (.jpg, .png, .bmp, .gif, .tif, "
