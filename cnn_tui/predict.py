@@ -17,8 +17,9 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.data.images import load_image
-from cnn_tui.data.layout import is_image_file
+from cnn_tui.data.layout import is_image_name
 from cnn_tui.data.stream import UNREADABLE
+from cnn_tui.data.walk import Walker
 from cnn_tui.errors import UsageError
 
 
@@ -120,18 +121,26 @@ def from_backbone(name: str) -> Classifier:
 # ------------------------------------------------------------------ which images
 
 def image_files(targets: list[str]) -> tuple[list[Path], list[str]]:
-    """Files to classify (folders: their images, recursively, sorted) and one error line per bad target."""
+    """Files to classify (folders: their images, recursively, sorted; walked as training data is,
+    so links are followed once and hidden, debris and special files left out) and one error line
+    per bad target."""
     files: list[Path] = []
     errors: list[str] = []
+    walker = Walker()
     for target in targets:
         path = Path(target).expanduser()
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if is_image_file(p))
+            if walker.claim_path(str(path)) is not None:
+                continue  # given twice, or inside a folder given before: its images are listed already
+            [(found, skipped)] = walker.walk([str(path)], is_image_name)
             if not found:
-                errors.append(f"{path}: no images in this folder (.jpg, .png, .bmp, .gif, .tif, .webp, ...)")
-            files.extend(found)
+                why = f"; skipped {skipped.reasons()}" if skipped.total() else ""
+                errors.append(f"{path}: no images in this folder (.jpg, .png, .bmp, .gif, .tif, .webp, ...){why}")
+            files.extend(Path(f) for f in found)
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            errors.append(f"{path}: not a regular file (a FIFO, socket or device); give image files or folders")
         else:
             errors.append(f"{path}: no such file or folder")
     return files, errors

@@ -98,7 +98,7 @@ def check_classifier(recipe, path: Path, classes: int | None = None) -> str:
     from cnn_tui.models.summary import format_table
 
     rows, total, trainable, name = describe_classifier(recipe, classes)
-    data = f"data: {preview(recipe.data, recipe.seed)}"
+    data = "\n".join(f"data: {line}" for line in preview(recipe.data, recipe.seed).splitlines())
     sized = f", sized for {classes:,} classes (--classes)" if classes else ""
     table = format_table(rows, total, trainable)
     return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset}{sized})\n{data}\n{table}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -14,9 +18,25 @@ from cnn_tui.errors import DataError
 from cnn_tui.image_modes import to_mode
 
 
+def open_regular(path: str | Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; OSError otherwise. Opened without
+    blocking and checked on the open descriptor (no race with a stat before): a FIFO named
+    x.png would block a plain open() forever, a tty would become the controlling terminal."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket, device or folder)", str(path))
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # no effect on a regular file's reads; set back all the same
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def load_image(path: str | Path, size: int, grayscale: bool) -> np.ndarray:
     """One file to a C x size x size uint8 array (raises OSError/ValueError if unreadable)."""
-    with Image.open(path) as opened:
+    with open_regular(path) as handle, Image.open(handle) as opened:
         img = to_mode(opened, "L" if grayscale else "RGB")
         scale = size / min(img.size)
         new = (max(size, round(img.width * scale)), max(size, round(img.height * scale)))

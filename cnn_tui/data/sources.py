@@ -44,6 +44,7 @@ class Pools:
     test: ImageSet | None = None
     origin: str = ""  # how the splits were found, for the description
     test_origin: str = ""
+    scan_note: str = ""  # what the folder scan skipped, by reason ("" if nothing)
 
 
 def load_data(data: Data, seed: int, log: Log = lambda _: None, channels: int | None = None,
@@ -245,6 +246,7 @@ def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: l
         labels = torch.tensor([label for _, ls in present.values() for label in ls], dtype=torch.int64)
         which = torch.cat([torch.full((len(fs),), i) for i, (fs, _) in enumerate(present.values())])
         kept_t = torch.tensor(kept, dtype=torch.int64)
+        _refuse_unreadable_classes(present, kept, classes, field)
         for i, name in enumerate(present):
             mine = (which[kept_t] == i).nonzero().flatten()  # one contiguous run: the splits are in order
             if len(mine) == 0:
@@ -256,6 +258,25 @@ def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: l
     return Pools(classes, train, sets["val"], sets["test"], origin=origin, test_origin=test_origin)
 
 
+def _refuse_unreadable_classes(parts: dict[str, tuple[list[str], list[int]]], kept: list[int],
+                               classes: list[str], field: str) -> None:
+    """A class whose image files all failed to decode (on_corrupt: skip) would train as a class
+    with no examples: refused, naming the class and where its files are."""
+    readable: set[tuple[str, int]] = set()
+    offset, kept_set = 0, set(kept)
+    for name, (files, labels) in parts.items():
+        readable.update((name, label) for i, label in enumerate(labels) if offset + i in kept_set)
+        offset += len(files)
+    for name, (files, labels) in parts.items():
+        for label in sorted(set(labels)):
+            if (name, label) not in readable:
+                mine = [f for f, lab in zip(files, labels) if lab == label]
+                where = os.path.commonpath(mine) if len(mine) > 1 else os.path.dirname(mine[0])
+                split = f" ({name})" if len(parts) > 1 else ""
+                raise DataError(f"{field}: class {classes[label]}{split} has {len(mine):,} image file(s) in "
+                                f"{where}{os.sep}, none readable (e.g. {mine[0]}); replace them or remove them")
+
+
 def _file_sets(parts: dict[str, tuple[list[str], list[int]]], data) -> dict[str, ImageSet]:
     return {name: ImageSet(torch.tensor(labels, dtype=torch.int64), files=list(files),
                            image_size=data.image_size, grayscale=data.grayscale)
@@ -264,7 +285,8 @@ def _file_sets(parts: dict[str, tuple[list[str], list[int]]], data) -> dict[str,
 
 def preview(data, seed: int) -> str:
     """What a run would find, without decoding an image: the description line of `load_data`
-    (for image folders, from file names; counts before unreadable files are skipped)."""
+    (for image folders, from file names; counts before unreadable files are skipped), and a
+    second line with what the folder scan skipped, if anything."""
     if data.dataset != "image_folder":
         where = {"shapes": "generated shapes", "lfw_faces": "lfw_faces from scikit-image"}.get(
             data.dataset, f"{data.dataset} from {data.root}")
@@ -277,7 +299,8 @@ def preview(data, seed: int) -> str:
     train, val, test, note = _split(pools, data, seed)
     bundle = DataBundle(train, val, test, pools.classes, 0, data.image_size)
     total = len(pools.train) + sum(len(s) for s in (pools.val, pools.test) if s is not None)
-    return describe(pools, bundle, note, data, _streaming(total, data))
+    line = describe(pools, bundle, note, data, _streaming(total, data))
+    return f"{line}\n{pools.scan_note}" if pools.scan_note else line
 
 
 def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
@@ -318,7 +341,11 @@ def _image_folder(data, log: Log, info: Log, decode: bool = True) -> Pools:
         if layout.ignored:
             origin += f" (ignored: {', '.join(layout.ignored)})"
     field = "data.path" if layout.origin != "paths" else "data.train_path"
+    note = layout.skipped.line()
     if not decode:
         sets = _file_sets({k: v for k, v in parts.items() if v is not None}, data)
-        return Pools(layout.classes, sets["train"], sets.get("val"), sets.get("test"), origin=origin)
+        return Pools(layout.classes, sets["train"], sets.get("val"), sets.get("test"), origin=origin,
+                     scan_note=note)
+    if note:
+        log(note)
     return _file_pools(parts, layout.classes, data, field, log, info, origin=origin)
