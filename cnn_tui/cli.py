@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -151,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     except CnnTuiError as exc:
         print(f"cnn-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # stopping.StopNow/QuitNow carry what was (not) kept
+        print(f"cnn-tui: interrupted: {exc.args[0] if exc.args else 'nothing more was saved'}", file=sys.stderr)
         return 130
 
 
@@ -283,7 +283,7 @@ def cmd_run(args) -> int:
     if events_to_stdout:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events and rank == 0:
-        sinks.append(JsonLinesSink(open(args.events, "a", encoding="utf-8"), close_stream=True))
+        sinks.append(_events_file(Path(args.events)))
     topology = topology_of(args, recipe)
     if topology is not None and not launched_by_torchrun():
         from cnn_tui.parallel.launch import launch
@@ -301,6 +301,22 @@ def cmd_run(args) -> int:
     if launched_by_torchrun():
         leave_now(result.exit_code)
     return result.exit_code
+
+
+def _events_file(path: Path) -> EventSink:
+    """`--events PATH`: opened now, before any work, so a bad path is one line and exit 2."""
+    from cnn_tui.errors import WriteError
+    from cnn_tui.sinks import JsonLinesSink
+    from cnn_tui.writable import open_on_a_fresh_line
+
+    if path.is_dir():
+        raise WriteError(f"--events {path}: is a folder; give a file path (or '-' for stdout)")
+    if not path.parent.is_dir():
+        raise WriteError(f"--events {path}: the folder {path.parent} does not exist; create it first")
+    try:
+        return JsonLinesSink(open_on_a_fresh_line(path), close_stream=True, name=str(path))
+    except OSError as exc:
+        raise WriteError(f"--events {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
@@ -321,15 +337,10 @@ def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: 
 
 
 def _install_signal_handlers(control) -> None:
-    """SIGINT/SIGTERM/SIGHUP finish the current step, save, and exit 130; a second SIGINT kills."""
+    """SIGINT/SIGTERM/SIGHUP: see cnn_tui.stopping (preparing: stop now; training: save, then exit 130)."""
+    from cnn_tui import stopping
 
-    def handler(signum, _frame):
-        control.request_stop(f"received {signal.Signals(signum).name}")
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), handler)
+    stopping.install(control)
 
 
 def _read_control(control) -> None:
