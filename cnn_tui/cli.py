@@ -152,7 +152,20 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:  # stopping.StopNow/QuitNow carry what was (not) kept
         print(f"cnn-tui: interrupted: {exc.args[0] if exc.args else 'nothing more was saved'}", file=sys.stderr)
+        _leave_if_stuck(130)
         return 130
+
+
+def _leave_if_stuck(code: int) -> None:
+    """Interrupted while a worker thread is blocked in a read that never returns (a FIFO, a hung
+    network mount): the interpreter would wait for it forever on the way out. Nothing is being
+    written by then (atomic writes have removed their temp files), so leave at once."""
+    main_thread = threading.main_thread()
+    if threading.current_thread() is main_thread and any(
+            t is not main_thread and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def cmd_list(args) -> int:

@@ -48,6 +48,6 @@ def write_failed(path: object, exc: OSError, what: str = "write") -> WriteError:
     """One line for an OSError while writing `path`: the path, the cause in words, what it means."""
     import errno
 
-    cause = exc.strerror or type(exc).__name__
+    cause = exc.strerror or str(exc) or type(exc).__name__
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
     return WriteError(f"{path}: could not {what} ({cause})", exit_code=1 if full else 2)
