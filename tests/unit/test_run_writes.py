@@ -106,7 +106,13 @@ def test_a_new_run_folder_has_its_recipe_from_the_start(tmp_path):
 
 @pytest.mark.parametrize("how", ["out_is_a_file", "out_under_a_file", "events_in_a_missing_folder",
                                  "events_is_a_folder"])
-def test_bad_paths_are_one_line_before_anything_starts(how, tiny_recipe_path, tmp_path, capsys):
+def test_bad_paths_are_one_line_before_anything_starts(how, tiny_recipe_path, tmp_path, capsys, monkeypatch):
+    import cnn_tui.train.kind as scratch_kind
+
+    def too_late(*args, **kwargs):
+        raise AssertionError("the data was prepared before the bad path was found")
+
+    monkeypatch.setattr(scratch_kind, "load_data", too_late)
     (tmp_path / "a_file").write_text("x")
     extra = {"out_is_a_file": ["--out", str(tmp_path / "a_file")],
              "out_under_a_file": ["--out", str(tmp_path / "a_file" / "runs")],
