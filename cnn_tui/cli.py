@@ -17,8 +17,8 @@ from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError
 from cnn_tui.sinks import EventSink
 
-EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
-2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
+EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash, full disk),
+2 bad usage, invalid recipe or bad path, 130 interrupted (after saving a checkpoint)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="every scalar of events.jsonl: CSV files, or a TensorBoard event file, in DIR")
     what.add_argument("--model", choices=["onnx", "torchscript"],
                       help="the kept checkpoint as a standalone model FILE (takes [0, 1] images, gives logits)")
-    exporter.add_argument("--force", action="store_true", help="replace DIR_OR_FILE if it exists")
+    exporter.add_argument("--force", action="store_true",
+                          help="replace an earlier export at DIR_OR_FILE (never a folder holding anything else)")
 
     server = sub.add_parser("serve", help="serve the dashboard to a web browser (textual-serve)",
                             description="Each browser tab gets its own dashboard. Runs started from a tab "
