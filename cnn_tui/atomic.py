@@ -7,6 +7,7 @@ Plain Python (no torch), so the dashboard can use it without importing torch.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -61,3 +62,29 @@ def _fsync_dir(folder: Path) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text), mode="w")
+
+
+# mkstemp's names above: "." + the target's name + "." + 8 of [a-z0-9_] + ".tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def is_stale_temp(name: str) -> bool:
+    return bool(_TEMP_NAME.match(name))
+
+
+def remove_stale_temps(folder: Path) -> list[str]:
+    """Delete what an atomic write killed mid-way left in `folder` (a SIGKILL, a power cut):
+    only names of this writer's own pattern, only plain files. Returns the names removed."""
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if is_stale_temp(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+            except OSError:
+                pass
+    return removed

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -18,8 +17,8 @@ from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError
 from cnn_tui.sinks import EventSink
 
-EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
-2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
+EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash, full disk),
+2 bad usage, invalid recipe or bad path, 130 interrupted (after saving a checkpoint)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="every scalar of events.jsonl: CSV files, or a TensorBoard event file, in DIR")
     what.add_argument("--model", choices=["onnx", "torchscript"],
                       help="the kept checkpoint as a standalone model FILE (takes [0, 1] images, gives logits)")
-    exporter.add_argument("--force", action="store_true", help="replace DIR_OR_FILE if it exists")
+    exporter.add_argument("--force", action="store_true",
+                          help="replace an earlier export at DIR_OR_FILE (never a folder holding anything else)")
 
     server = sub.add_parser("serve", help="serve the dashboard to a web browser (textual-serve)",
                             description="Each browser tab gets its own dashboard. Runs started from a tab "
@@ -164,8 +164,22 @@ def main(argv: list[str] | None = None) -> int:
     except CnnTuiError as exc:
         print(f"cnn-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # stopping.StopNow/QuitNow carry what was (not) kept
+        print(f"cnn-tui: interrupted: {exc.args[0] if exc.args else 'nothing more was saved'}", file=sys.stderr)
+        _leave_if_stuck(130)
         return 130
+
+
+def _leave_if_stuck(code: int) -> None:
+    """Interrupted while a worker thread is blocked in a read that never returns (a FIFO, a hung
+    network mount): the interpreter would wait for it forever on the way out. Nothing is being
+    written by then (atomic writes have removed their temp files), so leave at once."""
+    main_thread = threading.main_thread()
+    if threading.current_thread() is main_thread and any(
+            t is not main_thread and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def cmd_list(args) -> int:
@@ -305,7 +319,7 @@ def cmd_run(args) -> int:
     if events_to_stdout:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events and rank == 0:
-        sinks.append(JsonLinesSink(open(args.events, "a", encoding="utf-8"), close_stream=True))
+        sinks.append(_events_file(Path(args.events)))
     topology = topology_of(args, recipe)
     if topology is not None and not launched_by_torchrun():
         from cnn_tui.parallel.launch import launch
@@ -323,6 +337,22 @@ def cmd_run(args) -> int:
     if launched_by_torchrun():
         leave_now(result.exit_code)
     return result.exit_code
+
+
+def _events_file(path: Path) -> EventSink:
+    """`--events PATH`: opened now, before any work, so a bad path is one line and exit 2."""
+    from cnn_tui.errors import WriteError
+    from cnn_tui.sinks import JsonLinesSink
+    from cnn_tui.writable import open_on_a_fresh_line
+
+    if path.is_dir():
+        raise WriteError(f"--events {path}: is a folder; give a file path (or '-' for stdout)")
+    if not path.parent.is_dir():
+        raise WriteError(f"--events {path}: the folder {path.parent} does not exist; create it first")
+    try:
+        return JsonLinesSink(open_on_a_fresh_line(path), close_stream=True, name=str(path))
+    except OSError as exc:
+        raise WriteError(f"--events {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
@@ -343,15 +373,10 @@ def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: 
 
 
 def _install_signal_handlers(control) -> None:
-    """SIGINT/SIGTERM/SIGHUP finish the current step, save, and exit 130; a second SIGINT kills."""
+    """SIGINT/SIGTERM/SIGHUP: see cnn_tui.stopping (preparing: stop now; training: save, then exit 130)."""
+    from cnn_tui import stopping
 
-    def handler(signum, _frame):
-        control.request_stop(f"received {signal.Signals(signum).name}")
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), handler)
+    stopping.install(control)
 
 
 def _read_control(control) -> None:

@@ -33,3 +33,21 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """A value quoted in an error: one line, at most `limit` characters (not a whole file echoed back)."""
     text = " ".join(repr(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class WriteError(CnnTuiError):
+    """A file or folder that could not be written: a bad path the user gave (exit 2), or a disk
+    that filled up while writing (exit 1: the input was fine, the machine ran out of room)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def write_failed(path: object, exc: OSError, what: str = "write") -> WriteError:
+    """One line for an OSError while writing `path`: the path, the cause in words, what it means."""
+    import errno
+
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return WriteError(f"{path}: could not {what} ({cause})", exit_code=1 if full else 2)

@@ -10,25 +10,58 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.atomic import atomic_write_text
+from cnn_tui.atomic import DIR_MODE, atomic_write_text, remove_stale_temps
+from cnn_tui.errors import write_failed
 from cnn_tui.events import Event, parse_lines
 from cnn_tui.recipes.yaml_io import dump_yaml
 from cnn_tui.sinks import JsonLinesSink
+from cnn_tui.writable import make_folder, open_on_a_fresh_line
 
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 RECIPE = "recipe.yaml"
 
 
-def create_run_dir(parent: Path, name: str) -> Path:
-    """A new, never-shared folder: mkdir is atomic, so two runs started together differ."""
-    parent.mkdir(parents=True, exist_ok=True)
+def create_run_dir(parent: Path, name: str, recipe_dict: dict[str, Any] | None = None) -> Path:
+    """A new, never-shared folder, whole from the start: its content (checkpoints/, recipe.yaml)
+    is made in a hidden temporary folder that is then renamed over the name just reserved
+    (mkdir is atomic, so two runs started together differ). A write that fails (a full disk,
+    a read-only folder) removes what it made: no empty run folder, no 0-byte recipe.yaml."""
+    make_folder(parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".starting", dir=parent))
+    except OSError as exc:
+        raise write_failed(parent, exc, "create the run folder in") from None
+    path: Path | None = None
+    try:
+        staging.chmod(DIR_MODE)
+        (staging / "checkpoints").mkdir()
+        if recipe_dict is not None:
+            dump_yaml(recipe_dict, staging / RECIPE)
+        path = _reserve_name(parent, name)
+        os.replace(staging, path)  # onto the empty folder reserved: the run appears complete
+        return path
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # the reserved name, still empty (rmdir removes nothing else)
+        if isinstance(exc, OSError):
+            raise write_failed(parent / name, exc, "create the run folder") from None
+        raise
+
+
+def _reserve_name(parent: Path, name: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for _ in range(100):
         path = parent / f"{name}-{stamp}-{secrets.token_hex(2)}"
@@ -36,20 +69,30 @@ def create_run_dir(parent: Path, name: str) -> Path:
             path.mkdir()
         except FileExistsError:
             continue
-        (path / "checkpoints").mkdir()
         return path
-    raise RuntimeError(f"could not create a unique run directory in {parent}")
+    raise FileExistsError(f"no free run folder name in {parent}")
 
 
 def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
     dump_yaml(recipe_dict, run_dir / RECIPE)
 
 
+def clean_stale_temps(run_dir: Path) -> list[str]:
+    """Leftovers of atomic writes that a kill cut short, in the run's folders (on start and resume)."""
+    return [name for folder in (run_dir, run_dir / "checkpoints", run_dir / "images")
+            for name in remove_stale_temps(folder)]
+
+
 class RunDirSink(JsonLinesSink):
-    """Appends every event to events.jsonl."""
+    """Appends every event to events.jsonl, on a fresh line after a torn one (see JsonLinesSink for a full disk)."""
 
     def __init__(self, run_dir: Path) -> None:
-        super().__init__(open(run_dir / EVENTS, "a", encoding="utf-8"), close_stream=True)
+        path = run_dir / EVENTS
+        try:
+            stream = open_on_a_fresh_line(path)
+        except OSError as exc:
+            raise write_failed(path, exc, "write events") from None
+        super().__init__(stream, close_stream=True, name=str(path))
 
 
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:

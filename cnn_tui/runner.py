@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import torch
 
-from cnn_tui import rundir
-from cnn_tui.errors import UsageError
-from cnn_tui.events import FINISHED_OK, RunFinished, Started
+from cnn_tui import rundir, stopping
+from cnn_tui.errors import UsageError, WriteError, write_failed
+from cnn_tui.events import FINISHED_OK, Log, RunFinished, Started
 from cnn_tui.kinds import engine_for
 from cnn_tui.parallel import rank_logs
 from cnn_tui.parallel.world import World, join_if_launched
@@ -28,6 +28,7 @@ from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import device_name, pick_device
 from cnn_tui.train.wall_clock import WallClock
+from cnn_tui.writable import check_folder
 
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "interrupted": 130, "diverged": 1, "failed": 1}
 
@@ -116,6 +117,8 @@ def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control:
 
 def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl, kind: KindEngine,
              device: torch.device, world: World) -> RunResult:
+    if world.writes and not options.dry_run:  # a bad --out is one line now, not after preparing
+        check_folder(options.resume or options.out, "--resume" if options.resume else "--out")
     state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
     torch.manual_seed(recipe.seed)  # the same initial weights on every rank
     if world.rank > 0:
@@ -126,6 +129,7 @@ def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control
     if world.distributed:
         torch.manual_seed(recipe.seed + world.rank)  # each rank's own dropout stream
     devices = world.gather(device_name(device))
+    stopping.prepared(control)  # from here a signal stops the run after a step, saving
     # ---- the run starts: from here on, everything is recorded (by rank 0)
     run_dir = _open_run_dir(recipe, options) if world.writes else None
     if world.distributed:
@@ -136,23 +140,56 @@ def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control
     if state is not None:
         loop.load_state_dict(state)
     started_at = time.time()
-    fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
-                              kind=recipe.kind, device=device.type, device_name=device_name(device),
-                              start_step=loop.step, resumed=state is not None, world_size=world.size))
-    prepared.after_started(fan, run_dir, loop)
     try:
-        outcome = loop.run()
+        fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
+                                  kind=recipe.kind, device=device.type, device_name=device_name(device),
+                                  start_step=loop.step, resumed=state is not None, world_size=world.size))
+        prepared.after_started(fan, run_dir, loop)
+        outcome: Any = loop.run()
         summary = summary_fields(recipe, outcome.status, outcome.reason, device, run_dir, started_at,
                                  loop.clock.seconds, **prepared.summary(outcome, loop),
                                  **_world_fields(world, devices))
-        if run_dir is not None:  # before `finished`: whoever sees the run end finds its summary written
-            rundir.write_summary(run_dir, summary)
+    except (stopping.QuitNow, WriteError) as exc:  # a second Ctrl+C, or the record could not be written
+        status = "interrupted" if isinstance(exc, stopping.QuitNow) else "failed"
+        outcome = _Ended(status, _ended_reason(exc, run_dir))
+        summary = summary_fields(recipe, status, outcome.reason, device, run_dir, started_at, loop.clock.seconds,
+                                 steps=loop.step, **_world_fields(world, devices))
+    try:
+        kept = run_dir is None or _keep_summary(run_dir, summary, fan)  # before `finished`: who sees it end finds it
         fan.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=loop.step,
                              epoch=summary.get("epochs_completed", 0), wall_seconds=summary["wall_seconds"],
                              best=summary.get("best") or {}, final=summary.get("final") or {}))
+    except WriteError as exc:  # events.jsonl failed at the very end: the printer has had its line
+        fan.emit(Log(level="error", message=str(exc)))
+        kept = False
     finally:
         fan.close()
-    return RunResult(outcome.status, EXIT_CODES[outcome.status], run_dir, summary)
+    exit_code = EXIT_CODES[outcome.status] if kept or outcome.status not in FINISHED_OK else 1
+    return RunResult(outcome.status, exit_code, run_dir, summary)
+
+
+@dataclass
+class _Ended:
+    status: str
+    reason: str
+
+
+def _ended_reason(exc: BaseException, run_dir: Path | None) -> str:
+    if not isinstance(exc, stopping.QuitNow):
+        return str(exc)
+    kept = run_dir is not None and (run_dir / "checkpoints" / "last.pt").is_file()
+    return str(exc) + ("; the last complete checkpoint is kept (checkpoints/last.pt)" if kept
+                       else "; no checkpoint had been saved yet")
+
+
+def _keep_summary(run_dir: Path, summary: dict[str, Any], sink: EventSink) -> bool:
+    """Write summary.json; a disk that cannot take it is one line (and exit 1), not a traceback."""
+    try:
+        rundir.write_summary(run_dir, summary)
+        return True
+    except OSError as exc:
+        sink.emit(Log(level="error", message=str(write_failed(run_dir / rundir.SUMMARY, exc, "write the summary"))))
+        return False
 
 
 def _world_fields(world: World, devices: list[str]) -> dict[str, Any]:
@@ -166,9 +203,9 @@ def _open_run_dir(recipe: RecipeCommon, options: RunOptions) -> Path | None:
     if options.dry_run:
         return None
     if options.resume is not None:
+        rundir.clean_stale_temps(options.resume)  # what a killed save left (a SIGKILL mid-write)
         return options.resume
-    run_dir = rundir.create_run_dir(options.out, recipe.name)
-    rundir.write_recipe(run_dir, recipe_to_dict(recipe))
+    run_dir = rundir.create_run_dir(options.out, recipe.name, recipe_to_dict(recipe))
     rank_logs.tell_launcher(run_dir)
     return run_dir
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Protocol
 
+from cnn_tui.errors import WriteError, write_failed
 from cnn_tui.events import Event
 
 
@@ -44,22 +45,40 @@ class CallbackSink:
 
 
 class JsonLinesSink:
-    """Append events as JSON lines to a stream, flushing after each so readers see them live."""
+    """Append events as JSON lines to a stream, flushing after each so readers see them live.
 
-    def __init__(self, stream: IO[str], close_stream: bool = False) -> None:
+    A reader that went away (a broken pipe: the dashboard closed) is ignored and training goes on.
+    A write that fails (a full disk, a removed mount) raises WriteError once, naming the file and
+    the cause: the loop ends the run as failed with that reason (exit 1), since a run whose record
+    is being lost must not go on for hours. Later events are dropped quietly, so the run can still
+    end (summary.json, the final line) without a cascade of the same error.
+    """
+
+    def __init__(self, stream: IO[str], close_stream: bool = False, name: str | None = None) -> None:
         self.stream = stream
         self.close_stream = close_stream
+        self.name = name or str(getattr(stream, "name", "the event stream"))
         self.lock = threading.Lock()
+        self.failed: WriteError | None = None
 
     def emit(self, event: Event) -> None:
         line = event.to_json() + "\n"
         with self.lock:
+            if self.failed is not None:
+                return
             try:
                 self.stream.write(line)
                 self.stream.flush()
             except (BrokenPipeError, ValueError):
                 pass  # the reader went away (dashboard closed); training carries on
+            except OSError as exc:
+                self.failed = write_failed(self.name, exc, "write events")
+                self.close()  # now: a buffer left to flush would print "Exception ignored" at exit
+                raise self.failed from None
 
     def close(self) -> None:
         if self.close_stream:
-            self.stream.close()
+            try:
+                self.stream.close()
+            except OSError:
+                pass  # its last flush failed: said already by emit, or nothing was left to write

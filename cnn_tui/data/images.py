@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -66,8 +67,11 @@ def load_images(
         except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
             return None
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    pool = ThreadPoolExecutor(max_workers=4)
+    try:
         arrays = list(pool.map(one, paths, chunksize=32))
+    finally:  # a signal (stopping.StopNow) must not wait here for a worker stuck reading a file
+        pool.shutdown(wait=not sys.exc_info()[0], cancel_futures=True)
     kept = [i for i, a in enumerate(arrays) if a is not None]
     report_unreadable(paths, kept, on_corrupt, field, log)
     return torch.from_numpy(np.stack([a for a in arrays if a is not None])), kept

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnn_tui.errors import UsageError
-from cnn_tui.export.output import write_file, write_folder
+from cnn_tui.export.output import check_file_target, check_folder_target, write_file, write_folder
 from cnn_tui.record.run_files import check_run_dir
 
 SCALAR_FORMATS = ("csv", "tensorboard")
@@ -23,6 +23,7 @@ def _needs(module: str, what: str) -> None:
 
 def export_scalars(run_dir: Path, fmt: str, target: Path, force: bool, say: Callable[[str], None]) -> int:
     check_run_dir(run_dir)
+    check_folder_target(target, force, run_dir)  # before any work: a refusal is instant
     if fmt == "tensorboard":
         _needs("tensorboard", "export --to tensorboard")
         _needs("google_crc32c", "export --to tensorboard")
@@ -31,7 +32,7 @@ def export_scalars(run_dir: Path, fmt: str, target: Path, force: bool, say: Call
         from cnn_tui.export.csv_files import export_csv as writer
     started = time.perf_counter()
     counts: dict[str, int] = {}
-    write_folder(target, force, lambda folder: counts.update(writer(run_dir, folder)))
+    write_folder(target, force, lambda folder: counts.update(writer(run_dir, folder)), run_dir)
     written = ", ".join(f"{name} {n:,}" for name, n in counts.items()) or "nothing: the run logged no scalars yet"
     say(f"{target}: {written} ({time.perf_counter() - started:.1f} s)")
     if fmt == "tensorboard":
@@ -43,12 +44,13 @@ def export_model_file(run_dir: Path, fmt: str, target: Path, force: bool, say: C
     from cnn_tui.record.run_files import classifier_run_recipe
 
     classifier_run_recipe(run_dir, "export")  # before the slow imports: a style run is one line at once
+    check_file_target(target, force, run_dir)
     if fmt == "onnx":
         _needs("onnx", "export --model onnx")
         _needs("onnxscript", "export --model onnx")
     from cnn_tui.export.model import export_model
 
     checked: list[str] = []
-    write_file(target, force, lambda path: checked.append(export_model(run_dir, fmt, path)))
+    write_file(target, force, lambda path: checked.append(export_model(run_dir, fmt, path)), run_dir)
     say(f"{target}: {fmt} model of {run_dir.name}; {checked[0]}")
     return 0

@@ -67,7 +67,10 @@ def _to_torchscript(model: Standalone, example: torch.Tensor, path: Path, meta: 
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)  # "same" padding: fixed at the run's image size
         traced = torch.jit.trace(model, example, check_trace=False)
-        torch.jit.save(traced, str(path), _extra_files={METADATA_FILE: json.dumps(meta)})
+        # into memory, then written by Python: torch's own file writer aborts the process on a full disk
+        buffer = io.BytesIO()
+        torch.jit.save(traced, buffer, _extra_files={METADATA_FILE: json.dumps(meta)})
+        path.write_bytes(buffer.getvalue())
         return torch.jit.load(str(path))(example)
 
 

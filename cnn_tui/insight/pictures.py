@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from cnn_tui.atomic import atomic_write
+from cnn_tui.errors import write_failed
 
 MIN_TILE_PX = 12  # tiles smaller than this are enlarged (nearest) so a 2x2 map is still readable
 GAP_PX = 1
@@ -53,7 +54,10 @@ def write_png(picture: torch.Tensor, path: Path) -> None:
     mode = "L" if array.shape[0] == 1 else "RGB"
     data = array[0].numpy() if mode == "L" else array.permute(1, 2, 0).contiguous().numpy()
     image = Image.fromarray(data, mode=mode)
-    atomic_write(path, lambda handle: image.save(handle, format="PNG"), fsync=False)
+    try:
+        atomic_write(path, lambda handle: image.save(handle, format="PNG"), fsync=False)
+    except OSError as exc:  # a full disk: one line, the run ends as failed (not a traceback)
+        raise write_failed(path, exc, "write the picture") from None
 
 
 def thumbnail(image: torch.Tensor, longest: int = 64) -> torch.Tensor:

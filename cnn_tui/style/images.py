@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from cnn_tui.atomic import atomic_write
-from cnn_tui.errors import DataError, RecipeError
+from cnn_tui.errors import DataError, RecipeError, write_failed
 from cnn_tui.image_modes import to_mode
 from cnn_tui.style.samples import SAMPLE_PREFIX, SAMPLES, SKIMAGE_SAMPLES
 
@@ -96,6 +96,8 @@ def to_pil(image: torch.Tensor):
 
 def save_png(image: torch.Tensor, path: Path) -> None:
     """Written atomically: a reader following the run never sees half a PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     picture = to_pil(image)
-    atomic_write(path, lambda handle: picture.save(handle, format="PNG"))
+    try:
+        atomic_write(path, lambda handle: picture.save(handle, format="PNG"))
+    except OSError as exc:  # a full disk: one line, the run ends as failed (not a traceback)
+        raise write_failed(path, exc, "write the image") from None

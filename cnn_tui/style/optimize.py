@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from cnn_tui.errors import WriteError
 from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
 from cnn_tui.sinks import EventSink
 from cnn_tui.style.images import save_png
@@ -157,7 +158,7 @@ class StyleTransfer:
         except torch.cuda.OutOfMemoryError:
             outcome = StyleOutcome("failed", f"CUDA out of memory at {self.recipe.image_size} px; "
                                              "try a smaller image_size")
-        except CheckpointError as exc:
+        except (CheckpointError, WriteError) as exc:  # WriteError: events.jsonl, a full disk
             outcome = StyleOutcome("failed", str(exc))
         except Exception as exc:  # a crash still ends with a summary and an exit code
             self.sink.emit(Log(level="error", message=traceback.format_exc()))

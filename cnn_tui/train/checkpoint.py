@@ -13,6 +13,7 @@ import torch
 
 from cnn_tui.atomic import atomic_write
 from cnn_tui.errors import CnnTuiError
+from cnn_tui.stopping import shielded
 
 
 class CheckpointError(CnnTuiError):
@@ -20,11 +21,13 @@ class CheckpointError(CnnTuiError):
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Shielded: a second Ctrl+C lets the save finish (a complete new file, no temp left), then quits."""
     try:
-        atomic_write(path, lambda f: torch.save(state, f))
+        with shielded():
+            atomic_write(path, lambda f: torch.save(state, f))
     except (OSError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: could not write the checkpoint ({exc}); "
-                              "the previous checkpoint is kept") from None
+        kept = "the previous checkpoint is kept" if path.exists() else f"no {path.name} was written before"
+        raise CheckpointError(f"{path}: could not write the checkpoint ({exc}); {kept}") from None
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

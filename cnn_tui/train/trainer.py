@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.stream import StreamBatches
-from cnn_tui.errors import DataError
+from cnn_tui.errors import DataError, WriteError
 from cnn_tui.events import (
     FINISHED_OK,
     CheckpointSaved,
@@ -169,7 +169,7 @@ class Trainer:
             outcome = Outcome("failed", f"CUDA out of memory at batch size {self.cfg.batch_size}; "
                                         f"try train.batch_size {max(1, self.cfg.batch_size // 2)}, a "
                                         "smaller data.image_size, or train.amp: auto")
-        except (CheckpointError, DataError) as exc:
+        except (CheckpointError, DataError, WriteError) as exc:  # WriteError: events.jsonl, a full disk
             outcome = Outcome("failed", str(exc))
         except Exception as exc:  # a crash must still end with a summary and an exit code
             self.emit(Log(level="error", message=traceback.format_exc()))

@@ -190,8 +190,13 @@ def test_an_existing_output_is_refused_unless_forced(run_dir, tmp_path, capsys):
     code, _, err = export(capsys, run_dir, target, "--to", "csv")
     assert code == 2 and "the folder exists" in err and "--force" in err and err.count("\n") == 1
     assert (target / "mine.txt").read_text() == "keep"
-    assert export(capsys, run_dir, target, "--to", "csv", "--force")[0] == 0
-    assert sorted(p.name for p in target.iterdir()) == ["epochs.csv", "gradients.csv", "steps.csv", "test.csv"]
+    assert export(capsys, run_dir, target, "--to", "csv", "--force")[0] == 2  # not an export's folder
+    assert (target / "mine.txt").read_text() == "keep"
+    (target / "mine.txt").unlink()
+    assert export(capsys, run_dir, target, "--to", "csv")[0] == 0  # an empty folder is used
+    assert export(capsys, run_dir, target, "--to", "csv", "--force")[0] == 0  # an earlier export is replaced
+    assert sorted(p.name for p in target.iterdir()) == [".cnn-tui-export.json", "epochs.csv", "gradients.csv",
+                                                         "steps.csv", "test.csv"]
     model = tmp_path / "m.pt"
     model.write_text("old")
     assert export(capsys, run_dir, model, "--model", "torchscript")[0] == 2 and model.read_text() == "old"
@@ -204,8 +209,8 @@ def test_a_failed_export_leaves_nothing_behind(run_dir, tmp_path, monkeypatch, c
         raise OSError("disk full")
 
     monkeypatch.setattr(csv_files.CsvTable, "add", broken)
-    with pytest.raises(OSError):
-        main(["export", str(run_dir), str(tmp_path / "out" / "csv"), "--to", "csv"])
+    code, _, err = export(capsys, run_dir, tmp_path / "out" / "csv", "--to", "csv")
+    assert code == 2 and err.count("\n") == 1 and "disk full" in err
     assert list((tmp_path / "out").iterdir()) == []  # no target, no .partial folder
 
 
