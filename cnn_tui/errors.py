@@ -3,6 +3,12 @@
 The CLI prints these without a traceback and exits 2 (bad input) or 1 (training failed).
 """
 
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 
 class CnnTuiError(Exception):
     """Base class: an error with a message meant for the user, not a traceback."""
@@ -33,3 +39,14 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """A value quoted in an error: one line, at most `limit` characters (not a whole file echoed back)."""
     text = " ".join(repr(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextlib.contextmanager
+def naming_the_file(recipe_path: Path) -> Iterator[None]:
+    """Errors about a recipe's fields (found after loading it) name the recipe file too."""
+    try:
+        yield
+    except (RecipeError, DataError, DataUnavailableError) as exc:
+        if str(exc).startswith(str(recipe_path)):
+            raise
+        raise type(exc)(f"{recipe_path}: {exc}") from None

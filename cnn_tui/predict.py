@@ -7,7 +7,7 @@ and converted from whatever mode it is in (grey, RGBA, palette, CMYK, 16-bit).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,14 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     return path
 
 
-def from_run(run_dir: Path, purpose: str = "predict with") -> Classifier:
+def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
+             say: Callable[[str], None] | None = None) -> Classifier:
+    """The run's kept network. A model that is the user's own Python file is imported only where the
+    file is what the run trained, or `trust` (`say` hears which file; see cnn_tui.user_code)."""
     from cnn_tui.record.run_files import classifier_run_recipe
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
-    recipe = classifier_run_recipe(run_dir, purpose)
+    recipe = classifier_run_recipe(run_dir, purpose, trust, say)
     path = _kept_checkpoint(run_dir, recipe)
     try:
         state = load_checkpoint(path)

@@ -20,6 +20,7 @@ from cnn_tui.atomic import atomic_write_text
 from cnn_tui.events import Event, parse_lines
 from cnn_tui.recipes.yaml_io import dump_yaml
 from cnn_tui.sinks import JsonLinesSink
+from cnn_tui.user_code import record_source
 
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
@@ -42,7 +43,9 @@ def create_run_dir(parent: Path, name: str) -> Path:
 
 
 def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
+    """recipe.yaml, and the hash of the user's model file where the model is their code."""
     dump_yaml(recipe_dict, run_dir / RECIPE)
+    record_source(run_dir, recipe_dict)
 
 
 class RunDirSink(JsonLinesSink):

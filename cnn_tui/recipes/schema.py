@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from cnn_tui.errors import excerpt
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.train_schema import Logging, Optimizer, Schedule, Train
 from cnn_tui.recipes.views_schema import Views
@@ -117,9 +118,10 @@ class LayerSpec(Strict):
         spec.setdefault("padding", "same")
         for key in ("out", "kernel", "stride"):
             if not isinstance(spec.get(key), int) or isinstance(spec[key], bool) or spec[key] < 1:
-                raise ValueError(f"conv {key} must be a whole number >= 1 (got {spec.get(key)!r})")
-        if spec["padding"] != "same" and (not isinstance(spec["padding"], int) or spec["padding"] < 0):
-            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {spec['padding']!r})")
+                raise ValueError(f"conv {key} must be a whole number >= 1 (got {excerpt(spec.get(key))})")
+        padding = spec["padding"]
+        if padding != "same" and (not isinstance(padding, int) or isinstance(padding, bool) or padding < 0):
+            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {excerpt(padding)})")
         return spec
 
     @field_validator("pool")
@@ -133,10 +135,10 @@ class LayerSpec(Strict):
         spec.setdefault("size", 2)
         spec.setdefault("stride", spec["size"])
         if spec["type"] not in ("max", "avg"):
-            raise ValueError(f"pool type must be max or avg (got {spec['type']!r})")
+            raise ValueError(f"pool type must be max or avg (got {excerpt(spec['type'])})")
         for key in ("size", "stride"):
-            if not isinstance(spec[key], int) or spec[key] < 1:
-                raise ValueError(f"pool {key} must be a whole number >= 1 (got {spec[key]!r})")
+            if not isinstance(spec[key], int) or isinstance(spec[key], bool) or spec[key] < 1:
+                raise ValueError(f"pool {key} must be a whole number >= 1 (got {excerpt(spec[key])})")
         return spec
 
     @model_validator(mode="after")
@@ -151,13 +153,13 @@ class LayerSpec(Strict):
 
 
 def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(spec) - allowed)
+    unknown = sorted(str(key) for key in spec if key not in allowed)  # keys may be numbers too
     if unknown:
         import difflib
 
         hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
         did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise ValueError(f"unknown key '{unknown[0]}'{did_you_mean}; allowed: {', '.join(sorted(allowed))}")
+        raise ValueError(f"unknown key {excerpt(unknown[0])}{did_you_mean}; allowed: {', '.join(sorted(allowed))}")
 
 
 class Model(Strict):
@@ -231,7 +233,7 @@ class Model(Strict):
         for item in value:
             if isinstance(item, int) and item < 1 or isinstance(item, str) and not VGG_ITEM.fullmatch(item):
                 raise ValueError(f"vgg_config items are widths >= 1, 'M', or 'convK-WIDTH' such as conv1-256 "
-                                 f"(got {item!r})")
+                                 f"(got {excerpt(item)})")
         return value
 
     @field_validator("hidden")
