@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from cnn_tui.errors import excerpt
+
 MAX_NODES = 100_000  # values after alias expansion; the largest built-in recipe has a few hundred
 MAX_DEPTH = 50  # nesting levels; a recipe uses about 6 (model.layers[0].conv.out)
 
@@ -84,6 +86,16 @@ class _StrictSafeLoader(yaml.SafeLoader):
         value = str(self.construct_scalar(node)).replace("_", "")
         return int(value, 0) if value.startswith(("0o", "0x")) else int(value, 10)
 
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+        """A string; an escape such as "\\ud800" that is half a character is refused (no file could hold it)."""
+        value = str(self.construct_scalar(node))
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise yaml.constructor.ConstructorError(None, None, "an escape that is half a character (a lone "
+                                                    "surrogate such as \\ud800)", node.start_mark) from None
+        return value
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
@@ -99,6 +111,7 @@ class _StrictSafeLoader(yaml.SafeLoader):
 for _tag, _pattern, _first in _IMPLICIT:
     _StrictSafeLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 _StrictSafeLoader.add_constructor("tag:yaml.org,2002:int", _StrictSafeLoader.construct_yaml_int)
+_StrictSafeLoader.add_constructor("tag:yaml.org,2002:str", _StrictSafeLoader.construct_yaml_str)
 # `<<` merges where it is a key; anywhere else it is the two characters
 _StrictSafeLoader.add_constructor("tag:yaml.org,2002:merge", _StrictSafeLoader.construct_scalar)
 
@@ -145,6 +158,9 @@ def describe_yaml_error(error: yaml.YAMLError) -> tuple[int | None, str]:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     problem = getattr(error, "problem", None) or str(error)
+    if isinstance(error, yaml.reader.ReaderError):  # a control character, or bytes that are not text
+        return None, f"the character {excerpt(error.character)} at offset {error.position} is not allowed in YAML"
+    problem = " ".join(problem.split())  # one line, whatever the message
     if "found character '\\t'" in problem or "\\t" in problem:
         problem = "a tab character; YAML indents with spaces only"
     elif "could not determine a constructor for the tag" in problem:
@@ -153,5 +169,14 @@ def describe_yaml_error(error: yaml.YAMLError) -> tuple[int | None, str]:
     return line, problem
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string that YAML 1.1 or 1.2 would read as something else ('off', '0o17', '1:20'),
+    so a written recipe reads back the same here and in any other YAML reader."""
+
+
+for _tag, _pattern, _first in _IMPLICIT:
+    _Dumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
 def dump_yaml(data: Any, path: Path) -> None:
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
