@@ -19,7 +19,7 @@ import torch.nn as nn
 from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import is_image_file
 from cnn_tui.data.stream import UNREADABLE
-from cnn_tui.errors import UsageError
+from cnn_tui.errors import UsageError, excerpt
 
 
 @dataclass
@@ -115,7 +115,7 @@ def from_backbone(name: str) -> Classifier:
         crop, resize = transforms.crop_size[0], transforms.resize_size[0]
     else:
         allowed = ", ".join(["efficientnet_lite0", *TORCHVISION])
-        raise UsageError(f"--backbone: unknown network {name!r} (allowed: {allowed})")
+        raise UsageError(f"--backbone: unknown network {excerpt(name)} (allowed: {allowed})")
     return Classifier(net, list(categories), crop, resize, False, 3, torch.tensor(mean), torch.tensor(std),
                       f"{name} with ImageNet weights")
 
