@@ -53,16 +53,16 @@ class _StrictSafeLoader(yaml.SafeLoader):
 
     def compose_document(self) -> yaml.Node | None:
         self._sizes = {}
-        return super().compose_document()  # type: ignore[no-any-return]
+        return super().compose_document()
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             named = self.anchors.get(event.anchor)
             if named is not None and id(named) not in self._sizes:
                 raise YamlLimitError(None, None, f"the alias *{event.anchor} is inside the value it names: "
-                                     "a recipe cannot contain itself", event.start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                                     "a recipe cannot contain itself", event.start_mark)  # type: ignore[arg-type]
+            return super().compose_node(parent, index)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise YamlLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep; a recipe needs a few",
@@ -71,6 +71,8 @@ class _StrictSafeLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if node is None:
+            return None
         children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else \
             node.value if isinstance(node, yaml.SequenceNode) else []
         size = 1 + sum(self._sizes[id(child)] for child in children)
@@ -79,7 +81,7 @@ class _StrictSafeLoader(yaml.SafeLoader):
                                  "expanded, far more than a recipe holds; refused (an alias bomb?)",
                                  node.start_mark)
         self._sizes[id(node)] = size
-        return node  # type: ignore[no-any-return]
+        return node
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         """YAML 1.2: 010 is ten (not octal eight); 0o17 and 0x1f are the prefixed forms."""
@@ -113,7 +115,8 @@ for _tag, _pattern, _first in _IMPLICIT:
 _StrictSafeLoader.add_constructor("tag:yaml.org,2002:int", _StrictSafeLoader.construct_yaml_int)
 _StrictSafeLoader.add_constructor("tag:yaml.org,2002:str", _StrictSafeLoader.construct_yaml_str)
 # `<<` merges where it is a key; anywhere else it is the two characters
-_StrictSafeLoader.add_constructor("tag:yaml.org,2002:merge", _StrictSafeLoader.construct_scalar)
+_StrictSafeLoader.add_constructor("tag:yaml.org,2002:merge",
+                                  lambda loader, node: str(loader.construct_scalar(node)))  # type: ignore[arg-type]
 
 
 def load_yaml_text(text: str) -> Any:
