@@ -181,5 +181,14 @@ for _tag, _pattern, _first in _IMPLICIT:
     _Dumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    """Double quotes (with escapes) for the line breaks PyYAML writes raw and then reads as spaces."""
+    style = '"' if any(c in data for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(data: Any, path: Path) -> None:
     path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
