@@ -138,10 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    code: int | None = None
     try:
-        return _flushed(_dispatch(args))
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader gone away is found here, not at interpreter exit
+        return code
     except BrokenPipeError:
-        return reader_gone()
+        reader_gone()
+        # a run's exit code says how training went (its printer carries on without a reader)
+        return code if code is not None and args.command == "run" else SIGPIPE_EXIT
     except CnnTuiError as exc:
         print(f"cnn-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -177,7 +182,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 SIGPIPE_EXIT = 128 + 13  # what a shell reports for a program that SIGPIPE ended, as `yes | head -1` does
 
 
-def reader_gone() -> int:
+def reader_gone() -> None:
     """The reader of stdout closed it (`cnn-tui predict RUN dir | head -1`): stop quietly, like any Unix
     filter. The exit code is the one a filter killed by SIGPIPE gives (141), not 0: the output was cut
     short, and `set -o pipefail` scripts should see that; no message, since the reader chose to stop.
@@ -187,13 +192,6 @@ def reader_gone() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    return SIGPIPE_EXIT
-
-
-def _flushed(code: int) -> int:
-    """Flush stdout inside main, so that a reader gone away is found there, not at interpreter exit."""
-    sys.stdout.flush()
-    return code
 
 
 def cmd_list(args) -> int:

@@ -158,8 +158,9 @@ def validate(raw: dict[str, Any], path: Path, text: str = "",
 
 def format_loc(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    for part in loc:  # a key is the user's text too: at most an excerpt of it
+        name = _clip(str(part), 40)
+        out += f"[{part}]" if isinstance(part, int) else (f".{name}" if out else name)
     return out or "(top level)"
 
 

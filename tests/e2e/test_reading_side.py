@@ -107,3 +107,24 @@ def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(argv, cli_env):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.timeout(240)
+def test_a_run_whose_reader_closes_the_pipe_trains_on_and_exits_with_its_own_code(tiny_recipe_path, tmp_path,
+                                                                                   cli_env):
+    """`cnn-tui run R | head -1`: the printer carries on without a reader; the exit code says how
+    training went (0), not that the log was cut short."""
+    out = tmp_path / "runs"
+    proc = subprocess.Popen(cnn_tui_cmd("run", str(tiny_recipe_path), "--out", str(out), "--epochs", "1"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=200) == 0, err
+        assert err == ""
+        (run_dir,) = out.iterdir()
+        assert '"status": "completed"' in (run_dir / "summary.json").read_text()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -153,6 +153,16 @@ def test_errors_quote_a_short_excerpt_of_a_long_value(tmp_path, field):
     assert "x" * (EXCERPT_CHARS + 1) not in message and len(message) < 400, message
 
 
+@pytest.mark.parametrize("text", ["name: x\n" + "k" * 5000 + ": 1\n",
+                                  "name: x\ntrain:\n  " + "k" * 5000 + ": 1\n",
+                                  "name: x\n" + "k" * 5000 + ": 1\n" + "k" * 5000 + ": 2\n",
+                                  "name: x\nmodel:\n  arch: layers\n  layers: [{conv: {" + "k" * 5000 + ": 1}}]\n"],
+                         ids=["unknown key", "unknown nested key", "duplicate key", "unknown conv key"])
+def test_errors_quote_a_short_excerpt_of_a_long_key(tmp_path, text):
+    message = error_of(write(tmp_path, text))
+    assert "k" * (EXCERPT_CHARS + 1) not in message and len(message) < 400, message
+
+
 def test_errors_about_a_set_value_name_the_set_not_a_line_of_the_file(tmp_path):
     message = error_of(write(tmp_path, "name: x\ntrain:\n  epochs: 3\n"), "train.epochs=lots")
     assert message.startswith(f"{tmp_path / 'r.yaml'}: --set train.epochs=lots: train.epochs:")
