@@ -7,18 +7,26 @@ Heavy imports (torch, textual) happen inside the commands that need them, so tha
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import threading
 from pathlib import Path
 
 from cnn_tui import __version__
-from cnn_tui.errors import CnnTuiError
+from cnn_tui.errors import CnnTuiError, naming_the_file
 from cnn_tui.sinks import EventSink
 
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash, full disk),
 2 bad usage, invalid recipe or bad path, 130 interrupted (after saving a checkpoint)"""
+
+
+TRUST_HELP = ("a run whose model is your own Python file (arch: python) imports that file: refused where its "
+              "content changed since the run; --trust imports it anyway")
+
+
+def note(line: str) -> None:
+    """A line about what is about to happen, on stderr (stdout stays the command's output)."""
+    print(f"cnn-tui: {line}", file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the built-in recipes")
     listing.add_argument("folder", nargs="?", type=Path, help="list the recipes in this folder instead")
 
-    validate = sub.add_parser("validate", help="check a recipe without running it")
+    validate = sub.add_parser(
+        "validate", help="check a recipe without training it (builds its model: an arch: python recipe "
+                         "imports your .py file, running its top-level code)")
     validate.add_argument("recipe")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     validate.add_argument("--classes", type=int, metavar="N",
@@ -95,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     predictor.add_argument("--top-k", type=int, default=3, metavar="K", help="classes per image (default 3)")
     predictor.add_argument("--json", action="store_true", help="one JSON document for scripts")
     predictor.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    predictor.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     shower = sub.add_parser("show", help="print a run's summary, diagnoses and charts (for SSH and CI logs)")
     shower.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
@@ -120,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the kept checkpoint as a standalone model FILE (takes [0, 1] images, gives logits)")
     exporter.add_argument("--force", action="store_true",
                           help="replace an earlier export at DIR_OR_FILE (never a folder holding anything else)")
+    exporter.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     server = sub.add_parser("serve", help="serve the dashboard to a web browser (textual-serve)",
                             description="Each browser tab gets its own dashboard. Runs started from a tab "
@@ -137,30 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    code: int | None = None
     try:
-        if args.command == "run":
-            return cmd_run(args)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "validate":
-            return cmd_validate(args)
-        if args.command == "compare":
-            return cmd_compare(args)
-        if args.command == "augment":
-            return cmd_augment(args)
-        if args.command == "predict":
-            return cmd_predict(args)
-        if args.command == "show":
-            from cnn_tui.show.command import show
-
-            return show(args.run_dirs, args.json, args.follow, args.points, args.width, args.height)
-        if args.command == "export":
-            return cmd_export(args)
-        if args.command == "serve":
-            return cmd_serve(args)
-        if args.command == "open":
-            return cmd_dashboard(run_dirs=args.run_dirs)
-        return cmd_dashboard(recipes_dir=args.recipes)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader gone away is found here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        reader_gone()
+        # a run's exit code says how training went (its printer carries on without a reader)
+        return code if code is not None and args.command == "run" else SIGPIPE_EXIT
     except CnnTuiError as exc:
         print(f"cnn-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -182,10 +179,60 @@ def _leave_if_stuck(code: int) -> None:
         os._exit(code)
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command `args` names; its exit code."""
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "compare":
+        return cmd_compare(args)
+    if args.command == "augment":
+        return cmd_augment(args)
+    if args.command == "predict":
+        return cmd_predict(args)
+    if args.command == "show":
+        from cnn_tui.show.command import show
+
+        return show(args.run_dirs, args.json, args.follow, args.points, args.width, args.height)
+    if args.command == "export":
+        return cmd_export(args)
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "open":
+        return cmd_dashboard(run_dirs=args.run_dirs)
+    return cmd_dashboard(recipes_dir=args.recipes)
+
+
+SIGPIPE_EXIT = 128 + 13  # what a shell reports for a program that SIGPIPE ended, as `yes | head -1` does
+
+
+def reader_gone() -> None:
+    """The reader of stdout closed it (`cnn-tui predict RUN dir | head -1`): stop quietly, like any Unix
+    filter. The exit code is the one a filter killed by SIGPIPE gives (141), not 0: the output was cut
+    short, and `set -o pipefail` scripts should see that; no message, since the reader chose to stop.
+    stdout is pointed at /dev/null so that the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def cmd_list(args) -> int:
+    from cnn_tui.errors import UsageError
     from cnn_tui.recipes import builtin
 
-    rows = list(builtin.headers(args.folder))
+    folder = args.folder
+    if folder is not None and not folder.is_dir():
+        what = "not a folder but a file" if folder.exists() else "no such folder"
+        raise UsageError(f"list {folder}: {what} (give a folder of recipe .yaml files)")
+    try:
+        rows = list(builtin.headers(folder))
+    except OSError as exc:
+        raise UsageError(f"list {folder}: cannot read the folder: {exc.strerror or exc}") from None
     if not rows:
         print(f"no recipes in {args.folder or builtin.recipes_dir()}")
         return 0
@@ -204,19 +251,6 @@ def cmd_validate(args) -> int:
         report = check_recipe(recipe, path, args.classes)
     print(report)
     return 0
-
-
-@contextlib.contextmanager
-def naming_the_file(recipe_path: Path):
-    """Errors about a recipe's fields (found after loading it) name the recipe file too."""
-    from cnn_tui.errors import DataError, DataUnavailableError, RecipeError
-
-    try:
-        yield
-    except (RecipeError, DataError, DataUnavailableError) as exc:
-        if str(exc).startswith(str(recipe_path)):
-            raise
-        raise type(exc)(f"{recipe_path}: {exc}") from None
 
 
 def cmd_compare(args) -> int:
@@ -257,7 +291,7 @@ def cmd_predict(args) -> int:
         if len(targets) < 2:
             raise UsageError("predict: give a run directory and at least one image or folder "
                              "(or --backbone NAME and images)")
-        classifier = from_run(Path(targets.pop(0)))
+        classifier = from_run(Path(targets.pop(0)), trust=args.trust, say=note)
     files, errors = image_files(targets)
     results = []
     for path, outcome in classify(classifier, files, args.top_k, pick_device(args.device)):
@@ -279,7 +313,7 @@ def cmd_export(args) -> int:
 
     if args.to:
         return export_scalars(args.run_dir, args.to, args.target, args.force, print)
-    return export_model_file(args.run_dir, args.model, args.target, args.force, print)
+    return export_model_file(args.run_dir, args.model, args.target, args.force, print, args.trust, note)
 
 
 def _overrides(args) -> list[str]:

@@ -7,18 +7,34 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from cnn_tui.errors import naming_the_file
 from cnn_tui.layer_columns import format_count
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.runner import RunOptions, execute
 from cnn_tui.sinks import CallbackSink
 
 
+def checked_recipes(refs: list[str], overrides: list[str]) -> list[Any]:
+    """Every recipe loaded and checked as `cnn-tui validate` checks it (its model built, its data
+    folders scanned, nothing downloaded), before the first one trains: a typo in the last recipe
+    is one line at once, not after hours of training the others."""
+    from cnn_tui.validate import check_recipe
+
+    recipes = []
+    for ref in refs:
+        recipe, path = load_recipe(ref, overrides)
+        with naming_the_file(path):
+            check_recipe(recipe, path)
+        recipes.append(recipe)
+    return recipes
+
+
 def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
             progress: Callable[[str], None] = print) -> list[dict]:
     rows = []
-    for ref in refs:
-        recipe, _ = load_recipe(ref, overrides)
+    for recipe in checked_recipes(refs, overrides):
         accs, losses, walls, tests = [], [], [], []
         for i in range(seeds):
             seeded = recipe.model_copy(deep=True)

@@ -3,6 +3,12 @@
 The CLI prints these without a traceback and exits 2 (bad input) or 1 (training failed).
 """
 
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 
 class CnnTuiError(Exception):
     """Base class: an error with a message meant for the user, not a traceback."""
@@ -51,3 +57,14 @@ def write_failed(path: object, exc: OSError, what: str = "write") -> WriteError:
     cause = exc.strerror or str(exc) or type(exc).__name__
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
     return WriteError(f"{path}: could not {what} ({cause})", exit_code=1 if full else 2)
+
+
+@contextlib.contextmanager
+def naming_the_file(recipe_path: Path) -> Iterator[None]:
+    """Errors about a recipe's fields (found after loading it) name the recipe file too."""
+    try:
+        yield
+    except (RecipeError, DataError, DataUnavailableError) as exc:
+        if str(exc).startswith(str(recipe_path)):
+            raise
+        raise type(exc)(f"{recipe_path}: {exc}") from None

@@ -336,7 +336,7 @@ class EventReader:
             return None
         try:
             data = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # a torn, foreign or absurdly nested line
             return None
         if not isinstance(data, dict):
             return None

@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cnn_tui.errors import UsageError
+from cnn_tui.errors import UsageError, excerpt
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -68,7 +68,7 @@ def engine_for(kind: str) -> Any:
 
 def _known(kind: str) -> KindSpec:
     if kind not in KINDS:
-        raise UsageError(f"kind: {kind!r} is not a kind; allowed: {', '.join(KINDS)}")
+        raise UsageError(f"kind: {excerpt(kind)} is not a kind; allowed: {', '.join(KINDS)}")
     return KINDS[kind]
 
 

@@ -7,7 +7,7 @@ and converted from whatever mode it is in (grey, RGBA, palette, CMYK, 16-bit).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import is_image_name
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.data.walk import Walker
-from cnn_tui.errors import UsageError
+from cnn_tui.errors import UsageError, excerpt
 
 
 @dataclass
@@ -51,11 +51,14 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     return path
 
 
-def from_run(run_dir: Path, purpose: str = "predict with") -> Classifier:
+def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
+             say: Callable[[str], None] | None = None) -> Classifier:
+    """The run's kept network. A model that is the user's own Python file is imported only where the
+    file is what the run trained, or `trust` (`say` hears which file; see cnn_tui.user_code)."""
     from cnn_tui.record.run_files import classifier_run_recipe
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
-    recipe = classifier_run_recipe(run_dir, purpose)
+    recipe = classifier_run_recipe(run_dir, purpose, trust, say)
     path = _kept_checkpoint(run_dir, recipe)
     try:
         state = load_checkpoint(path)
@@ -113,7 +116,7 @@ def from_backbone(name: str) -> Classifier:
         crop, resize = transforms.crop_size[0], transforms.resize_size[0]
     else:
         allowed = ", ".join(["efficientnet_lite0", *TORCHVISION])
-        raise UsageError(f"--backbone: unknown network {name!r} (allowed: {allowed})")
+        raise UsageError(f"--backbone: unknown network {excerpt(name)} (allowed: {allowed})")
     return Classifier(net, list(categories), crop, resize, False, 3, torch.tensor(mean), torch.tensor(std),
                       f"{name} with ImageNet weights")
 

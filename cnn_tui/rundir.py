@@ -25,6 +25,7 @@ from cnn_tui.errors import write_failed
 from cnn_tui.events import Event, parse_lines
 from cnn_tui.recipes.yaml_io import dump_yaml
 from cnn_tui.sinks import JsonLinesSink
+from cnn_tui.user_code import record_source
 from cnn_tui.writable import make_folder, open_on_a_fresh_line
 
 EVENTS = "events.jsonl"
@@ -74,7 +75,9 @@ def _reserve_name(parent: Path, name: str) -> Path:
 
 
 def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
+    """recipe.yaml, and the hash of the user's model file where the model is their code."""
     dump_yaml(recipe_dict, run_dir / RECIPE)
+    record_source(run_dir, recipe_dict)
 
 
 def clean_stale_temps(run_dir: Path) -> list[str]:

@@ -40,10 +40,13 @@ def export_scalars(run_dir: Path, fmt: str, target: Path, force: bool, say: Call
     return 0
 
 
-def export_model_file(run_dir: Path, fmt: str, target: Path, force: bool, say: Callable[[str], None]) -> int:
+def export_model_file(run_dir: Path, fmt: str, target: Path, force: bool, say: Callable[[str], None],
+                      trust: bool = False, note: Callable[[str], None] | None = None) -> int:
+    """`note` hears which Python file is about to be imported, where the model is the user's code."""
     from cnn_tui.record.run_files import classifier_run_recipe
 
-    classifier_run_recipe(run_dir, "export")  # before the slow imports: a style run is one line at once
+    # before the slow imports: a style run, or user code changed since the run, is one line at once
+    classifier_run_recipe(run_dir, "export", trust, note)
     check_file_target(target, force, run_dir)
     if fmt == "onnx":
         _needs("onnx", "export --model onnx")
@@ -51,6 +54,6 @@ def export_model_file(run_dir: Path, fmt: str, target: Path, force: bool, say: C
     from cnn_tui.export.model import export_model
 
     checked: list[str] = []
-    write_file(target, force, lambda path: checked.append(export_model(run_dir, fmt, path)), run_dir)
+    write_file(target, force, lambda path: checked.append(export_model(run_dir, fmt, path, trust)), run_dir)
     say(f"{target}: {fmt} model of {run_dir.name}; {checked[0]}")
     return 0

@@ -93,9 +93,9 @@ def _to_onnx(model: Standalone, example: torch.Tensor, path: Path, meta: dict[st
     return torch.from_numpy(session.run(["logits"], {"images": example.numpy()})[0])
 
 
-def export_model(run_dir: Path, fmt: str, path: Path) -> str:
+def export_model(run_dir: Path, fmt: str, path: Path, trust: bool = False) -> str:
     """Write the model to `path`; returns what was checked, in words. Raises UsageError on a mismatch."""
-    classifier = from_run(run_dir, "export")
+    classifier = from_run(run_dir, "export", trust)
     model = Standalone(classifier).eval()
     example = check_batch(classifier)
     with torch.no_grad():

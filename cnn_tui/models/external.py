@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.errors import RecipeError, excerpt
 
 AUXILIARY_HEADS = ("googlenet", "inception_v3")  # side classifiers (2014's deep-supervision trick): off
 TRIED_SIZES = [16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 299, 320, 384, 448, 512]
@@ -73,7 +73,7 @@ def torchvision_model(cfg: Any, in_channels: int, image_size: int, num_classes: 
     if cfg.name not in names:
         close = difflib.get_close_matches(cfg.name, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise RecipeError(f"model.name: '{cfg.name}' is not a torchvision classification model{hint}; "
+        raise RecipeError(f"model.name: {excerpt(cfg.name)} is not a torchvision classification model{hint}; "
                           f"allowed: {', '.join(names)}")
     builder = tvm.get_model_builder(cfg.name)
     options: dict[str, Any] = {"weights": None, "num_classes": num_classes}
@@ -102,8 +102,15 @@ def _import_file(path: Path) -> Any:
         del sys.modules[spec.name]
         line = next((f":{frame.lineno}" for frame in reversed(_frames(exc)) if frame.filename == str(path)), "")
         raise RecipeError(f"{path}{line}: model.path: importing it failed: {type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+                          f"{_first_line(exc)}") from None
     return module
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    """The user's exception in one line of at most `limit` characters."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _frames(exc: BaseException) -> list[Any]:
@@ -131,11 +138,13 @@ def python_model(cfg: Any, in_channels: int, image_size: int, num_classes: int) 
     if factory is None or not callable(factory):
         defined = sorted(n for n, v in vars(module).items() if not n.startswith("_") and callable(v)
                          and getattr(v, "__module__", None) == module.__name__)
-        raise RecipeError(f"{path}: model.name: defines no '{cfg.name}'; it defines: {', '.join(defined) or 'nothing'}")
+        raise RecipeError(f"{path}: model.name: defines no {excerpt(cfg.name)}; "
+                          f"it defines: {', '.join(defined) or 'nothing'}")
     try:
         net = _call(factory, in_channels, image_size, num_classes)
     except Exception as exc:
-        raise RecipeError(f"{path}: model.name: {cfg.name}(...) failed: {type(exc).__name__}: {exc}") from None
+        raise RecipeError(f"{path}: model.name: {cfg.name}(...) failed: {type(exc).__name__}: "
+                          f"{_first_line(exc)}") from None
     if not isinstance(net, nn.Module):
         raise RecipeError(f"{path}: model.name: {cfg.name} gave a {type(net).__name__}, not a torch.nn.Module")
     try:
@@ -143,7 +152,7 @@ def python_model(cfg: Any, in_channels: int, image_size: int, num_classes: int) 
             out = net.eval()(torch.zeros(2, in_channels, image_size, image_size))
     except Exception as exc:
         raise RecipeError(f"{path}: {cfg.name} fails on a batch of 2 images of {in_channels}x{image_size}x"
-                          f"{image_size}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+                          f"{image_size}: {type(exc).__name__}: {_first_line(exc)}") from None
     shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
     if shape != (2, num_classes):
         raise RecipeError(f"{path}: {cfg.name}'s output for 2 images is {shape}; it must be (2, {num_classes}): "

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from cnn_tui.errors import excerpt
 from cnn_tui.recipes.strict import Strict
 
 # Krizhevsky et al. (2012), Sec. 3.3: k = 2, n = 5, alpha = 1e-4, beta = 0.75, in the paper's
@@ -53,7 +54,7 @@ class LayerSpec(Strict):
             spec.setdefault(key, default)
         _whole(spec, ("out", "kernel", "stride", "dilation", "groups"), "conv")
         if spec["padding"] != "same" and not _is_whole(spec["padding"], 0):
-            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {spec['padding']!r})")
+            raise ValueError(f"conv padding must be 'same' or a whole number >= 0 (got {excerpt(spec['padding'])})")
         if spec["padding"] == "same" and spec["stride"] > 1:
             raise ValueError(f"conv padding 'same' needs stride 1 (got stride {spec['stride']}); "
                              "give padding as a number, e.g. padding: 1")
@@ -88,7 +89,7 @@ class LayerSpec(Strict):
         spec.setdefault("size", 2)
         spec.setdefault("stride", spec["size"])
         if spec["type"] not in ("max", "avg"):
-            raise ValueError(f"pool type must be max or avg (got {spec['type']!r})")
+            raise ValueError(f"pool type must be max or avg (got {excerpt(spec['type'])})")
         _whole(spec, ("size", "stride"), "pool")
         return spec
 
@@ -102,7 +103,7 @@ class LayerSpec(Strict):
         _whole(spec, ("size",), "lrn")
         for key in ("alpha", "beta", "k"):
             if isinstance(spec[key], bool) or not isinstance(spec[key], int | float) or spec[key] < 0:
-                raise ValueError(f"lrn {key} must be a number >= 0 (got {spec[key]!r})")
+                raise ValueError(f"lrn {key} must be a number >= 0 (got {excerpt(spec[key])})")
         return spec
 
     @model_validator(mode="after")
@@ -121,14 +122,14 @@ def _is_whole(value: Any, minimum: int) -> bool:
 def _whole(spec: dict[str, Any], keys: tuple[str, ...], layer: str, minimum: int = 1) -> None:
     for key in keys:
         if not _is_whole(spec.get(key), minimum):
-            raise ValueError(f"{layer} {key} must be a whole number >= {minimum} (got {spec.get(key)!r})")
+            raise ValueError(f"{layer} {key} must be a whole number >= {minimum} (got {excerpt(spec.get(key))})")
 
 
 def _check_keys(spec: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(spec) - allowed)
+    unknown = sorted(str(key) for key in spec if key not in allowed)  # keys may be numbers too
     if unknown:
         import difflib
 
         hint = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
         did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise ValueError(f"unknown key '{unknown[0]}'{did_you_mean}; allowed: {', '.join(sorted(allowed))}")
+        raise ValueError(f"unknown key {excerpt(unknown[0])}{did_you_mean}; allowed: {', '.join(sorted(allowed))}")

@@ -14,11 +14,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cnn_tui.errors import RecipeError, UsageError, excerpt
+from cnn_tui.errors import EXCERPT_CHARS, RecipeError, UsageError, excerpt
 from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image, schema_for
 from cnn_tui.recipes import builtin, weights
 from cnn_tui.recipes.schema import RecipeCommon
-from cnn_tui.recipes.yaml_io import compose, describe_yaml_error, line_of, load_yaml_text
+from cnn_tui.recipes.yaml_io import YamlLimitError, compose, describe_yaml_error, line_of, load_yaml_text
+
+MAX_RECIPE_BYTES = 1_000_000  # a recipe is a few kB; a larger file is something else, refused unread
 
 
 def resolve_ref(ref: str) -> Path:
@@ -26,9 +28,11 @@ def resolve_ref(ref: str) -> Path:
     path = Path(ref).expanduser()
     if path.is_file():
         return path
+    if path.is_dir():
+        raise UsageError(f"{ref}: is a directory, not a recipe file")
+    if path.exists():
+        raise UsageError(f"{ref}: not a regular file (a device, FIFO or socket), so not a recipe file")
     if path.suffix in (".yaml", ".yml") or os.sep in ref:
-        if path.is_dir():
-            raise UsageError(f"{ref}: is a directory, not a recipe file")
         raise UsageError(f"{ref}: no such recipe file")
     found = builtin.find(ref)
     if found is not None:
@@ -45,14 +49,20 @@ def load_recipe(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
     """Load, override and validate a recipe. Returns (recipe, path of the file)."""
     path = resolve_ref(str(ref))
     try:
+        size = path.stat().st_size
+        if size > MAX_RECIPE_BYTES:
+            raise RecipeError(f"{path}: {size:,} bytes, too large for a recipe (at most {MAX_RECIPE_BYTES:,}); "
+                              "is it the right file?")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"{path}: cannot read the recipe: {exc}") from None
     raw = parse_recipe_text(text, path)
-    for override in overrides:
-        apply_override(raw, override)
-    recipe = validate(raw, path, text)
-    return resolve_paths(recipe, path.parent), path
+    changed = {tuple(apply_override(raw, override)): override for override in overrides}
+    recipe = validate(raw, path, text, changed)
+    try:
+        return resolve_paths(recipe, path.parent), path
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
 
 
 def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
@@ -60,6 +70,9 @@ def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
         raise RecipeError(f"{path}: the recipe is empty; it needs at least 'kind:' and a 'name:'")
     try:
         raw = load_yaml_text(text)
+    except YamlLimitError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise RecipeError(f"{path}:{line}: {exc.problem}" if line else f"{path}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         line, problem = describe_yaml_error(exc)
         where = f"{path}:{line}" if line else str(path)
@@ -74,15 +87,16 @@ def parse_recipe_text(text: str, path: Path) -> dict[str, Any]:
     return raw
 
 
-def apply_override(raw: dict[str, Any], override: str) -> None:
+def apply_override(raw: dict[str, Any], override: str) -> list[str | int]:
     """`--set train.optimizer.lr=0.01` or `--set phases[1].epochs=3`: the value is parsed as
-    YAML (numbers, lists, booleans)."""
+    YAML, by the same rules as a recipe file (numbers, lists, true/false; `off` is a word)."""
     key, sep, value = override.partition("=")
+    shown = _clip(override)
     path: list[str | int] = []
     for part in key.strip().split("."):
         match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)", part)
         if not sep or match is None:
-            raise UsageError(f"--set {override}: expected FIELD=VALUE, e.g. --set train.epochs=5 "
+            raise UsageError(f"--set {shown}: expected FIELD=VALUE, e.g. --set train.epochs=5 "
                              "or --set phases[1].epochs=3")
         path.append(match.group(1))
         path += [int(i) for i in re.findall(r"\[(\d+)\]", match.group(2))]
@@ -90,40 +104,52 @@ def apply_override(raw: dict[str, Any], override: str) -> None:
     for here, nxt in zip(path, path[1:]):
         if isinstance(here, int):
             if not isinstance(target, list) or here >= len(target):
-                raise UsageError(f"--set {override}: there is no item [{here}] to change")
+                raise UsageError(f"--set {shown}: there is no item [{here}] to change")
             target = target[here]
         else:
             if not isinstance(target, dict):
-                raise UsageError(f"--set {override}: '{here}' is not inside a section")
+                raise UsageError(f"--set {shown}: '{here}' is not inside a section")
             target = target.setdefault(here, [] if isinstance(nxt, int) else {})
     last = path[-1]
     try:
         parsed = load_yaml_text(value) if value.strip() else None
-    except yaml.YAMLError:
+    except YamlLimitError as exc:
+        raise UsageError(f"--set {shown}: {exc.problem}") from None
+    except (yaml.YAMLError, ValueError):
         parsed = value
     if isinstance(last, int):
         if not isinstance(target, list) or last >= len(target):
-            raise UsageError(f"--set {override}: there is no item [{last}] to change")
+            raise UsageError(f"--set {shown}: there is no item [{last}] to change")
         target[last] = parsed
     elif isinstance(target, dict):
         target[last] = parsed
     else:
-        raise UsageError(f"--set {override}: '{last}' is not inside a section")
+        raise UsageError(f"--set {shown}: '{last}' is not inside a section")
+    return path
 
 
-def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
+def _clip(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A user's own text in an error, cut to `limit` characters (a value can be megabytes)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def validate(raw: dict[str, Any], path: Path, text: str = "",
+             changed: dict[tuple[str | int, ...], str] | None = None) -> Any:
+    """The recipe, or a RecipeError naming where the bad value came from: FILE:LINE, or the
+    `--set` that gave it (`changed`: field path -> that --set)."""
     kind = raw.get("kind", DEFAULT_KIND)
     model = schema_for(kind) if isinstance(kind, str) and kind in KINDS else None
     if model is None:
         allowed = ", ".join(KINDS)
-        raise RecipeError(f"{path}: kind: unknown recipe kind {kind!r} (allowed: {allowed})")
+        raise RecipeError(f"{path}: kind: unknown recipe kind {excerpt(kind)} (allowed: {allowed})")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = tuple(error["loc"])
-        line = line_of(compose(text), loc) if text else None
-        where = f"{path}:{line}" if line else str(path)
+        given = next((o for p, o in (changed or {}).items() if loc[:len(p)] == p), None)
+        line = line_of(compose(text), loc) if text and given is None else None
+        where = f"{path}: --set {_clip(given)}" if given else f"{path}:{line}" if line else str(path)
         message = explain(dict(error), model, loc)
         named = loc and message.startswith(f"{format_loc(loc)}.")  # a check that names its own field
         field = f"{format_loc(loc)}: " if loc and not named else ""
@@ -132,8 +158,9 @@ def validate(raw: dict[str, Any], path: Path, text: str = "") -> Any:
 
 def format_loc(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    for part in loc:  # a key is the user's text too: at most an excerpt of it
+        name = _clip(str(part), 40)
+        out += f"[{part}]" if isinstance(part, int) else (f".{name}" if out else name)
     return out or "(top level)"
 
 
@@ -164,12 +191,14 @@ def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...])
         return f"unknown field{did_you_mean}; allowed: {', '.join(allowed)}"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{got!r} is not allowed; allowed: {expected}"
+        return f"{excerpt(got)} is not allowed; allowed: {expected}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     if kind == "missing":
         return "is required"
+    if kind == "bool_parsing":
+        return f"must be true or false (yes/no and on/off are read too), not {excerpt(got)}"
     return f"{message} (got {excerpt(got)})" if not isinstance(got, (dict, list, BaseModel)) else message
 
 
@@ -181,8 +210,7 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
     for field in ("path", "train_path", "val_path", "test_path", "decode_cache"):
         if getattr(data, field):
             setattr(data, field, _absolute(getattr(data, field), base))
-    root = Path(data.root).expanduser()
-    data.root = str(root if root.is_absolute() else (base / root).resolve())
+    data.root = _absolute(data.root, base)
     model = getattr(recipe, "model", None)
     if model is not None and model.path:
         model.path = _absolute(model.path, base)
@@ -191,14 +219,17 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
         backbone.weights = _absolute(backbone.weights, base)
     cache = getattr(recipe, "cache_dir", None)
     if cache is not None:
-        cache_path = Path(cache).expanduser()
-        recipe.cache_dir = str(cache_path if cache_path.is_absolute() else (base / cache_path).resolve())
+        recipe.cache_dir = _absolute(cache, base)
     return recipe
 
 
 def _absolute(value: str, base: Path) -> str:
-    path = Path(value).expanduser()
-    return str(path if path.is_absolute() else (base / path).resolve())
+    """`value` as an absolute path; one line for a value that cannot be a path (`~nosuchuser/x`, a NUL)."""
+    try:
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise RecipeError(f"{excerpt(value)} cannot be used as a path: {exc}") from None
 
 
 def _resolve_style_paths(recipe: Any, base: Path) -> Any:

@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from cnn_tui.errors import excerpt
 from cnn_tui.recipes.layers_schema import LayerSpec
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.train_schema import Logging, Optimizer, Schedule, Train
@@ -181,7 +182,7 @@ class Model(Strict):
         for item in value:
             if isinstance(item, int) and item < 1 or isinstance(item, str) and not VGG_ITEM.fullmatch(item):
                 raise ValueError(f"vgg_config items are widths >= 1, 'M', 'LRN', or 'convK-WIDTH' such as conv1-256 "
-                                 f"(got {item!r})")
+                                 f"(got {excerpt(item)})")
         return value
 
     @field_validator("hidden")

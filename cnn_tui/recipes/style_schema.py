@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from cnn_tui.errors import excerpt
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.weights import IMAGENET, RANDOM_INIT
@@ -103,7 +104,7 @@ class StyleTransferRecipe(RecipeCommon):
         allowed = layer_names(spec.name)
         for name in value:
             if name not in allowed:
-                raise ValueError(f"{name!r} is not a layer of {spec.name}; allowed: {', '.join(allowed)}")
+                raise ValueError(f"{excerpt(name)} is not a layer of {spec.name}; allowed: {', '.join(allowed)}")
         return value
 
     @field_validator("style_layer_weights")

@@ -1,15 +1,102 @@
-"""Safe YAML reading: data only (no Python tags), duplicate keys rejected, line numbers kept."""
+"""Safe YAML reading: data only (no Python tags), duplicate keys rejected, line numbers kept.
+
+YAML's traps are closed here, once, for every reader of a recipe (files, `--set` values, listings):
+
+- Scalars resolve by the YAML 1.2 core schema: only true/false (any case style) are booleans, so
+  `amp: off`, `name: yes` or `country: no` are the words they look like (YAML 1.1 made them
+  booleans); `010` is ten, `1:20` and `2024-01-02` are strings, and `1e-3` is a number.
+- A document is refused, before anything is built from it, when it would hold more than
+  MAX_NODES values once its aliases are expanded (a "billion laughs" alias bomb is a few lines
+  that expand to 10^9 values), when it nests deeper than MAX_DEPTH, or when an alias names the
+  value it is inside. Counting happens while composing, so refusing costs milliseconds.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cnn_tui.errors import excerpt
+
+MAX_NODES = 100_000  # values after alias expansion; the largest built-in recipe has a few hundred
+MAX_DEPTH = 50  # nesting levels; a recipe uses about 6 (model.layers[0].conv.out)
+
+
+class YamlLimitError(yaml.MarkedYAMLError):
+    """A document that parses but is refused: too large once expanded, too deep, or self-containing."""
+
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), plus `<<` merge keys and
+# underscores between digits of an integer (1_000), which YAML 1.1 recipes may already use
+_IMPLICIT = [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+(?:_[0-9]+)*|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                                r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+]
+
 
 class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+    """SafeLoader with YAML 1.2 scalars, duplicate keys refused, and expansion and depth bounded."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._sizes: dict[int, int] = {}  # id(node) -> values under it, aliases expanded
+        self._depth = 0
+
+    def compose_document(self) -> yaml.Node | None:
+        self._sizes = {}
+        return super().compose_document()
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            named = self.anchors.get(event.anchor)
+            if named is not None and id(named) not in self._sizes:
+                raise YamlLimitError(None, None, f"the alias *{event.anchor} is inside the value it names: "
+                                     "a recipe cannot contain itself", event.start_mark)  # type: ignore[arg-type]
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise YamlLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep; a recipe needs a few",
+                                 event.start_mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is None:
+            return None
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else \
+            node.value if isinstance(node, yaml.SequenceNode) else []
+        size = 1 + sum(self._sizes[id(child)] for child in children)
+        if size > MAX_NODES:
+            raise YamlLimitError(None, None, f"more than {MAX_NODES:,} values once its aliases (*name) are "
+                                 "expanded, far more than a recipe holds; refused (an alias bomb?)",
+                                 node.start_mark)
+        self._sizes[id(node)] = size
+        return node
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """YAML 1.2: 010 is ten (not octal eight); 0o17 and 0x1f are the prefixed forms."""
+        value = str(self.construct_scalar(node)).replace("_", "")
+        return int(value, 0) if value.startswith(("0o", "0x")) else int(value, 10)
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+        """A string; an escape such as "\\ud800" that is half a character is refused (no file could hold it)."""
+        value = str(self.construct_scalar(node))
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise yaml.constructor.ConstructorError(None, None, "an escape that is half a character (a lone "
+                                                    "surrogate such as \\ud800)", node.start_mark) from None
+        return value
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
@@ -17,21 +104,36 @@ class _StrictSafeLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark
+                    None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
 
+for _tag, _pattern, _first in _IMPLICIT:
+    _StrictSafeLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+_StrictSafeLoader.add_constructor("tag:yaml.org,2002:int", _StrictSafeLoader.construct_yaml_int)
+_StrictSafeLoader.add_constructor("tag:yaml.org,2002:str", _StrictSafeLoader.construct_yaml_str)
+# `<<` merges where it is a key; anywhere else it is the two characters
+_StrictSafeLoader.add_constructor("tag:yaml.org,2002:merge",
+                                  lambda loader, node: str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+
+
 def load_yaml_text(text: str) -> Any:
-    return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    """The data in `text`. Raises yaml.YAMLError (YamlLimitError for a refused document) or
+    ValueError (a value Python refuses, such as an integer of more than 4,300 digits)."""
+    try:
+        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:  # merge keys (<<) chained deeper than Python's stack
+        raise YamlLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep; a recipe needs a few",
+                             None) from None
 
 
 def compose(text: str) -> yaml.Node | None:
     """The node tree, for mapping a field path back to a line number (None if unparsable)."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        return yaml.compose(text, Loader=_StrictSafeLoader)  # noqa: S506
+    except (yaml.YAMLError, RecursionError):
         return None
 
 
@@ -59,6 +161,9 @@ def describe_yaml_error(error: yaml.YAMLError) -> tuple[int | None, str]:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     problem = getattr(error, "problem", None) or str(error)
+    if isinstance(error, yaml.reader.ReaderError):  # a control character, or bytes that are not text
+        return None, f"the character {excerpt(error.character)} at offset {error.position} is not allowed in YAML"
+    problem = " ".join(problem.split())  # one line, whatever the message
     if "found character '\\t'" in problem or "\\t" in problem:
         problem = "a tab character; YAML indents with spaces only"
     elif "could not determine a constructor for the tag" in problem:
@@ -67,5 +172,23 @@ def describe_yaml_error(error: yaml.YAMLError) -> tuple[int | None, str]:
     return line, problem
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string that YAML 1.1 or 1.2 would read as something else ('off', '0o17', '1:20'),
+    so a written recipe reads back the same here and in any other YAML reader."""
+
+
+for _tag, _pattern, _first in _IMPLICIT:
+    _Dumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    """Double quotes (with escapes) for the line breaks PyYAML writes raw and then reads as spaces."""
+    style = '"' if any(c in data for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(data: Any, path: Path) -> None:
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -32,9 +32,11 @@ def recipe_kind(path: Path) -> str:
     """A recipe file's kind, read leniently (a broken file is the run's to report)."""
     import yaml
 
+    from cnn_tui.recipes.yaml_io import load_yaml_text
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        raw = load_yaml_text(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
         return DEFAULT_KIND
     kind = raw.get("kind", DEFAULT_KIND) if isinstance(raw, dict) else DEFAULT_KIND
     return kind if isinstance(kind, str) else DEFAULT_KIND

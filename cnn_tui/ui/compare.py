@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from cnn_tui.recipes.diff import fields_that_differ
+from cnn_tui.recipes.yaml_io import load_yaml_text
 from cnn_tui.rundir import RECIPE, read_summary
 from cnn_tui.ui.state import RunState
 from cnn_tui.wording import format_duration
@@ -76,8 +77,8 @@ def label_runs(runs: list[Compared]) -> None:
 
 def read_recipe(run_dir: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load((run_dir / RECIPE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        loaded = load_yaml_text((run_dir / RECIPE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
         return {}
     return loaded if isinstance(loaded, dict) else {}
 

@@ -26,6 +26,7 @@ from cnn_tui.ui.catalog import discover, summary_lines
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import ShowRuns, StartRecipe
 from cnn_tui.ui.widgets.model_table import layer_table_text
+from cnn_tui.user_code import model_file
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25
@@ -42,6 +43,7 @@ class PickerScreen(Screen):
         Binding("s", "choose('style')", "Style image"),
         Binding("n", "processes", "Processes"),
         Binding("r", "runs", "Runs"),
+        Binding("t", "run_model_file", "Run your .py for its table"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -54,6 +56,8 @@ class PickerScreen(Screen):
         self.tables: dict[tuple[str, float], tuple[Any, ...] | Text] = {}  # a layer table, or why not
         self.chosen: dict[str, dict[str, Path]] = {}  # recipe path -> {"content": file, "style": file}
         self.processes: dict[str, int] = {}  # recipe path -> processes chosen with n (data-parallel)
+        self.allowed_code: set[str] = set()  # recipe paths whose own .py file the user chose to run (t)
+        self.waiting_for_t: str | None = None  # the highlighted recipe's path, while its .py waits for t
 
     def compose(self) -> ComposeResult:
         yield Static("[b]cnn-tui[/b]  pick a recipe, press [b]enter[/b] to train it   "
@@ -152,6 +156,7 @@ class PickerScreen(Screen):
             text.append(f"{'chosen    ' + mine + ' image, the recipe file is unchanged; ' if mine else ''}"
                         "c and s choose the content and style images\n", style="dim")
         text.append("\n")
+        waiting = None
         key = (r["path"], os.path.getmtime(r["path"]))
         if key in self.tables:
             table = self.tables[key]
@@ -161,10 +166,24 @@ class PickerScreen(Screen):
                 text.append_text(layer_table_text(rows, total, trainable, width))
             else:
                 text.append_text(table)
+        elif (code := model_file(recipe)) is not None and r["path"] not in self.allowed_code:
+            text.append(f"This recipe's model is your Python file {code}: its table needs that file run.\n"
+                        "Press t to run it (import it in a helper process) and show its table.", style="yellow")
+            waiting = r["path"]
         else:
             text.append("computing the layer table...", style="dim")
             self.compute_table(recipe, key)
         self.query_one("#preview", Static).update(text)
+        if waiting != self.waiting_for_t:
+            self.waiting_for_t = waiting
+            self.refresh_bindings()  # t shows in the footer while it has something to run
+
+    def action_run_model_file(self) -> None:
+        """The user asked for their model file to run: the helper imports it to build the table."""
+        r = self.selected()
+        if r is not None:
+            self.allowed_code.add(r["path"])
+            self.show_preview()
 
     @work(exclusive=True, group="layer-table")
     async def compute_table(self, recipe, key) -> None:
@@ -196,6 +215,9 @@ class PickerScreen(Screen):
         if action in ("choose", "processes"):
             r = self.selected()
             return r is not None and optimises_an_image(r["kind"]) == (action == "choose")
+        if action == "run_model_file":
+            r = self.selected()
+            return r is not None and r["path"] == self.waiting_for_t
         return True
 
     def action_processes(self) -> None:
