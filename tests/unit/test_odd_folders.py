@@ -284,3 +284,16 @@ def test_a_folder_that_cannot_be_listed_is_counted_and_a_root_that_cannot_is_one
     locked[:] = [str(root)]
     with pytest.raises(DataError, match=rf"^data.path: {root}: Permission denied$"):
         scan(folder_data(root))
+
+
+def test_a_link_into_proc_and_a_link_to_itself_are_skipped(tmp_path):
+    """/proc/*/root leads to / and reads there can block: a link into a virtual file system is not
+    followed; a link that leads to itself fails to resolve (ELOOP) and is a loop."""
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("no /proc here")
+    root = pets(tmp_path / "data", cats=3, dogs=3)
+    os.symlink("/proc", root / "cats" / "proc")
+    os.symlink("self.png", root / "dogs" / "self.png")
+    layout = scan(folder_data(root))
+    assert len(layout.train.files) == 6
+    assert layout.skipped.counts == {"virtual file system": 1, "link loop": 1}
