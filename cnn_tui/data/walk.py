@@ -78,7 +78,7 @@ class Skips:
         return sum(self.counts.values())
 
     def reasons(self) -> str:
-        """"3 not an image, 1 special file": the counts alone."""
+        """"3 not images, 1 special file": the counts alone."""
         return ", ".join(self._counted(r) for r in REASONS if r in self.counts)
 
     def line(self) -> str:

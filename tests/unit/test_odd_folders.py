@@ -4,6 +4,7 @@ folders nested inside class folders. Counts are checked exactly."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -104,6 +105,7 @@ def test_a_fifo_named_like_an_image_is_skipped_never_opened(tmp_path):
     so a regression fails here instead of hanging the suite."""
     root = fifo_scene(tmp_path / "data")
     code = textwrap.dedent(f"""\
+        import json
         from cnn_tui.data.images import load_image
         from cnn_tui.data.sources import load_data
         from cnn_tui.predict import image_files
@@ -115,15 +117,16 @@ def test_a_fifo_named_like_an_image_is_skipped_never_opened(tmp_path):
             load_image({str(root / 'lone.png')!r}, 12, False)
         except OSError as exc:
             opened = str(exc)
-        print(len(bundle.train) + len(bundle.val), len(files), errors, opened)
+        print(json.dumps([len(bundle.train) + len(bundle.val), len(files), errors, opened]))
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=40, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    total, files, rest = done.stdout.strip().split(" ", 2)
-    assert (total, files) == ("6", "6")
-    assert f"{root / 'lone.png'}: not a regular file (a FIFO, socket or device)" in rest
-    assert "not a regular file" in rest.rsplit("]", 1)[1]
+    images, files, errors, opened = json.loads(done.stdout)
+    assert (images, files) == (6, 6)
+    assert errors == [f"{root / 'lone.png'}: not a regular file (a FIFO, socket or device); give image files "
+                      "or folders"]
+    assert "not a regular file" in opened
     assert scan(folder_data(root)).skipped.counts == {"special file": 1}
 
 
@@ -284,3 +287,16 @@ def test_a_folder_that_cannot_be_listed_is_counted_and_a_root_that_cannot_is_one
     locked[:] = [str(root)]
     with pytest.raises(DataError, match=rf"^data.path: {root}: Permission denied$"):
         scan(folder_data(root))
+
+
+def test_a_link_into_proc_and_a_link_to_itself_are_skipped(tmp_path):
+    """/proc/*/root leads to / and reads there can block: a link into a virtual file system is not
+    followed; a link that leads to itself fails to resolve (ELOOP) and is a loop."""
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("no /proc here")
+    root = pets(tmp_path / "data", cats=3, dogs=3)
+    os.symlink("/proc", root / "cats" / "proc")
+    os.symlink("self.png", root / "dogs" / "self.png")
+    layout = scan(folder_data(root))
+    assert len(layout.train.files) == 6
+    assert layout.skipped.counts == {"virtual file system": 1, "link loop": 1}
