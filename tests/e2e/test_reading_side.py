@@ -128,3 +128,17 @@ def test_a_run_whose_reader_closes_the_pipe_trains_on_and_exits_with_its_own_cod
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("content", [b"garbage\n", b"PK\x03\x04" + bytes(200), bytes(range(256))])
+def test_a_checkpoint_that_is_not_one_is_one_short_line(tmp_path, content):
+    """predict, export and --resume read checkpoints: torch's message for a bad one runs to a dozen lines."""
+    from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
+
+    bad = tmp_path / "best.pt"
+    bad.write_bytes(content)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(bad)
+    message = str(info.value)
+    assert message.startswith(f"{bad}: not a readable cnn-tui checkpoint (") and "\n" not in message
+    assert len(message) < 300, message
