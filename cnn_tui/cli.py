@@ -72,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the built-in recipes")
     listing.add_argument("folder", nargs="?", type=Path, help="list the recipes in this folder instead")
 
-    validate = sub.add_parser(
-        "validate", help="check a recipe without training it (builds its model: an arch: python recipe "
-                         "imports your .py file, running its top-level code)")
+    checks = ("check a recipe without training it: its fields, its data folders, and its model, built (an "
+              "arch: python recipe imports your .py file, running its top-level code)")
+    validate = sub.add_parser("validate", help=checks, description=checks)
     validate.add_argument("recipe")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
 
