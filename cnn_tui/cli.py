@@ -18,7 +18,8 @@ from cnn_tui.errors import CnnTuiError, naming_the_file
 from cnn_tui.sinks import EventSink
 
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
-2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
+2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint),
+141 the reader of stdout went away (`| head`; a run keeps its own code)"""
 
 
 TRUST_HELP = ("a run whose model is your own Python file (arch: python) imports that file: refused where its "
