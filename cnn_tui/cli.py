@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError, naming_the_file
+from cnn_tui.pipes import SIGPIPE_EXIT, note, reader_gone
 from cnn_tui.sinks import EventSink
 
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
@@ -24,11 +25,6 @@ EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (
 
 TRUST_HELP = ("a run whose model is your own Python file (arch: python) imports that file: refused where its "
               "content changed since the run; --trust imports it anyway")
-
-
-def note(line: str) -> None:
-    """A line about what is about to happen, on stderr (stdout stays the command's output)."""
-    print(f"cnn-tui: {line}", file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,21 +174,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "open":
         return cmd_dashboard(run_dirs=args.run_dirs)
     return cmd_dashboard(recipes_dir=args.recipes)
-
-
-SIGPIPE_EXIT = 128 + 13  # what a shell reports for a program that SIGPIPE ended, as `yes | head -1` does
-
-
-def reader_gone() -> None:
-    """The reader of stdout closed it (`cnn-tui predict RUN dir | head -1`): stop quietly, like any Unix
-    filter. The exit code is the one a filter killed by SIGPIPE gives (141), not 0: the output was cut
-    short, and `set -o pipefail` scripts should see that; no message, since the reader chose to stop.
-    stdout is pointed at /dev/null so that the interpreter's last flush does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def cmd_list(args) -> int:
