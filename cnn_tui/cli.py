@@ -14,19 +14,16 @@ from pathlib import Path
 
 from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError, naming_the_file
+from cnn_tui.pipes import SIGPIPE_EXIT, note, reader_gone
 from cnn_tui.sinks import EventSink
 
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash, full disk),
-2 bad usage, invalid recipe or bad path, 130 interrupted (after saving a checkpoint)"""
+2 bad usage, invalid recipe or bad path, 130 interrupted (after saving a checkpoint),
+141 the reader of stdout went away (`| head`; a run keeps its own code)"""
 
 
 TRUST_HELP = ("a run whose model is your own Python file (arch: python) imports that file: refused where its "
               "content changed since the run; --trust imports it anyway")
-
-
-def note(line: str) -> None:
-    """A line about what is about to happen, on stderr (stdout stays the command's output)."""
-    print(f"cnn-tui: {line}", file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the built-in recipes")
     listing.add_argument("folder", nargs="?", type=Path, help="list the recipes in this folder instead")
 
-    validate = sub.add_parser(
-        "validate", help="check a recipe without training it (builds its model: an arch: python recipe "
-                         "imports your .py file, running its top-level code)")
+    checks = ("check a recipe without training it: its fields, its data folders, and its model, built (an "
+              "arch: python recipe imports your .py file, running its top-level code)")
+    validate = sub.add_parser("validate", help=checks, description=checks)
     validate.add_argument("recipe")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     validate.add_argument("--classes", type=int, metavar="N",
@@ -204,21 +201,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "open":
         return cmd_dashboard(run_dirs=args.run_dirs)
     return cmd_dashboard(recipes_dir=args.recipes)
-
-
-SIGPIPE_EXIT = 128 + 13  # what a shell reports for a program that SIGPIPE ended, as `yes | head -1` does
-
-
-def reader_gone() -> None:
-    """The reader of stdout closed it (`cnn-tui predict RUN dir | head -1`): stop quietly, like any Unix
-    filter. The exit code is the one a filter killed by SIGPIPE gives (141), not 0: the output was cut
-    short, and `set -o pipefail` scripts should see that; no message, since the reader chose to stop.
-    stdout is pointed at /dev/null so that the interpreter's last flush does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def cmd_list(args) -> int:
@@ -440,9 +422,16 @@ def cmd_serve(args) -> int:
     except ImportError:
         raise UsageError("serve needs the textual-serve package, which is not installed: "
                          "pip install 'cnn-tui[web]'") from None
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: a port is 1..65535")
+    if args.recipes is not None and not args.recipes.is_dir():  # checked here, not in every tab's dashboard
+        raise UsageError(f"--recipes {args.recipes}: no such folder")
     command = [sys.executable, "-m", "cnn_tui"] + (["--recipes", str(args.recipes.resolve())] if args.recipes else [])
     print(f"cnn-tui dashboard at http://{args.host}:{args.port} (Ctrl+C stops serving; runs go on)", flush=True)
-    Server(shlex.join(command), host=args.host, port=args.port, title="cnn-tui").serve()
+    try:
+        Server(shlex.join(command), host=args.host, port=args.port, title="cnn-tui").serve()
+    except OSError as exc:  # the port is taken, or not ours to take
+        raise UsageError(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     return 0
 
 

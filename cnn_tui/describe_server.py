@@ -4,6 +4,9 @@ Building a model needs torch (about 400 MB and a second or two of CPU to import)
 dashboard keeps that out of its own process: this helper reads one recipe path per line
 on stdin and answers one JSON line per request on stdout, and the dashboard kills it the
 moment a run starts, so it never competes with training for CPU or memory.
+
+An `arch: python` recipe's table needs its .py file imported (its top-level code run): the picker
+asks for one only after the user pressed t on it, having said so.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ their file, so the printed line (which file, which hash) is what tells the user 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from pathlib import Path
@@ -33,6 +34,9 @@ def model_file(recipe: Any) -> Path | None:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's sha256; OSError for anything but a regular file (a FIFO would block the read)."""
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, "not a regular file", str(path))
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -45,7 +49,7 @@ def record_source(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
     try:
         digest = file_sha256(path)
     except OSError:
-        return  # the run itself says the file is missing, in one line, when it builds the model
+        return  # the run itself says the file is not there, in one line, when it builds the model
     atomic_write_text(run_dir / SOURCE, json.dumps({"path": str(path), "sha256": digest}, indent=1) + "\n")
 
 

@@ -36,4 +36,6 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no checkpoint here") from None
     except Exception as exc:  # unpickling errors come in many types
-        raise CheckpointError(f"{path}: not a readable cnn-tui checkpoint ({exc})") from None
+        lines = str(exc).strip().splitlines()  # torch's own messages run to a dozen lines
+        first = lines[0].split(". ")[0][:120] if lines else ""
+        raise CheckpointError(f"{path}: not a readable cnn-tui checkpoint ({type(exc).__name__}: {first})") from None

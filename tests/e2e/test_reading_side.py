@@ -128,3 +128,37 @@ def test_a_run_whose_reader_closes_the_pipe_trains_on_and_exits_with_its_own_cod
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("content", [b"garbage\n", b"PK\x03\x04" + bytes(200), bytes(range(256))])
+def test_a_checkpoint_that_is_not_one_is_one_short_line(tmp_path, content):
+    """predict, export and --resume read checkpoints: torch's message for a bad one runs to a dozen lines."""
+    from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
+
+    bad = tmp_path / "best.pt"
+    bad.write_bytes(content)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(bad)
+    message = str(info.value)
+    assert message.startswith(f"{bad}: not a readable cnn-tui checkpoint (") and "\n" not in message
+    assert len(message) < 300, message
+
+
+@pytest.mark.timeout(60)
+def test_serve_checks_its_port_and_folder_and_a_taken_port_is_one_line(tmp_path, capsys):
+    import socket
+
+    pytest.importorskip("textual_serve")
+    result = run_here(capsys, "serve", "--port", "99999")
+    assert (result.returncode, result.stderr) == (2, "cnn-tui: error: --port 99999: a port is 1..65535\n")
+    result = run_here(capsys, "serve", "--recipes", str(tmp_path / "nosuch"))
+    assert result.returncode == 2
+    assert result.stderr == f"cnn-tui: error: --recipes {tmp_path / 'nosuch'}: no such folder\n"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_here(capsys, "serve", "--host", "127.0.0.1", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"cnn-tui: error: serve: cannot listen on 127.0.0.1:{port}: ")
+    assert result.stderr.count("\n") == 1
