@@ -59,7 +59,8 @@ async def test_choose_content_and_style_then_run_with_them(tmp_path, workspace):
 
     folder = tmp_path / "recipes"
     folder.mkdir()
-    (folder / "live_style.yaml").write_text(LIVE_STYLE.replace("steps: 150", "steps: 10"))
+    assert "steps: 400" in LIVE_STYLE  # a replace that finds nothing would train 400 steps and time out
+    (folder / "live_style.yaml").write_text(LIVE_STYLE.replace("steps: 400", "steps: 10"))
     runs = tmp_path / "runs"
     app = style_app(run_dir=None, runs_dir=runs, recipes_dirs=[folder])
     async with app.run_test(size=(120, 40)) as pilot:
