@@ -188,3 +188,19 @@ def test_a_real_full_disk_during_training(tiny_recipe_path, tiny_disk, cli_env):
         assert summary["status"] == "failed" and "No space left on device" in summary["reason"]
     if (run_dir / "checkpoints" / "last.pt").exists():
         load_checkpoint(run_dir / "checkpoints" / "last.pt")  # the last complete one, never torn
+
+
+def test_a_read_only_out_is_one_line_before_anything_starts(tiny_recipe_path, tmp_path, capsys, monkeypatch):
+    import cnn_tui.train.kind as scratch_kind
+
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=100k,ro tmpfs {mount} 2>/dev/null") != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    monkeypatch.setattr(scratch_kind, "load_data", lambda *a, **k: pytest.fail("prepared before the check"))
+    try:
+        code, err = main_here(capsys, "run", str(tiny_recipe_path), "--out", str(mount / "runs" / "deeper"))
+    finally:
+        os.system(f"umount {mount}")
+    assert code == 2 and err == f"cnn-tui: error: --out {mount / 'runs' / 'deeper'}: cannot write there " \
+                                 "(Read-only file system)\n"
