@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,17 @@ def test_a_read_only_out_is_one_line_before_anything_starts(tiny_recipe_path, tm
         os.system(f"umount {mount}")
     assert code == 2 and err == f"cnn-tui: error: --out {mount / 'runs' / 'deeper'}: cannot write there " \
                                  "(Read-only file system)\n"
+
+
+def test_a_shared_cache_folder_loses_only_old_temps_of_the_atomic_writer(tmp_path):
+    from cnn_tui.atomic import STALE_SECONDS, remove_stale_temps
+
+    old, fresh = tmp_path / ".abc.pt.a1b2c3d4.tmp", tmp_path / ".abc.pt.zz99yy88.tmp"
+    others = [tmp_path / "abc.pt", tmp_path / "x.tmp", tmp_path / ".abc.pt.tmp"]
+    for path in [old, fresh, *others]:
+        path.write_bytes(b"\0")
+    hour_ago = time.time() - STALE_SECONDS - 60
+    for path in [old, *others]:
+        os.utime(path, (hour_ago, hour_ago))
+    assert remove_stale_temps(tmp_path, older_than=STALE_SECONDS) == [old.name]
+    assert fresh.exists() and all(p.exists() for p in others)  # another run may be writing `fresh` now
