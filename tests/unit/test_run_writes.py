@@ -219,3 +219,18 @@ def test_a_shared_cache_folder_loses_only_old_temps_of_the_atomic_writer(tmp_pat
         os.utime(path, (hour_ago, hour_ago))
     assert remove_stale_temps(tmp_path, older_than=STALE_SECONDS) == [old.name]
     assert fresh.exists() and all(p.exists() for p in others)  # another run may be writing `fresh` now
+
+
+def test_events_jsonl_deleted_mid_run_is_noticed(tmp_path, monkeypatch):
+    from cnn_tui.events import Log
+
+    sink = rundir.RunDirSink(tmp_path)
+    monkeypatch.setattr(sink, "CHECK_SECONDS", 0.0)
+    sink.emit(Log(level="info", message="one"))
+    (tmp_path / "events.jsonl").unlink()  # the run folder removed by hand while the run goes on
+    with pytest.raises(WriteError) as caught:
+        sink.emit(Log(level="info", message="two"))
+    assert str(caught.value) == f"{tmp_path / 'events.jsonl'}: could not write events (deleted while the run " \
+                                "was writing it)" and caught.value.exit_code == 2
+    sink.emit(Log(level="info", message="three"))  # said once: the run ends without a cascade
+    sink.close()
