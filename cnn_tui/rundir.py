@@ -74,7 +74,15 @@ def _reserve_name(parent: Path, name: str) -> Path:
 
 
 def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
-    dump_yaml(recipe_dict, run_dir / RECIPE)
+    """Replace a run's recipe.yaml whole: a full disk keeps the old one, never a 0-byte one
+    (the temp name is the atomic writer's pattern, so a kill's leftover is cleaned on resume)."""
+    temp = run_dir / f".{RECIPE}.{secrets.token_hex(4)}.tmp"
+    try:
+        dump_yaml(recipe_dict, temp)
+        os.replace(temp, run_dir / RECIPE)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def clean_stale_temps(run_dir: Path) -> list[str]:
