@@ -8,10 +8,12 @@ import stat
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Protocol
 
 from cnn_tui.errors import WriteError, write_failed
 from cnn_tui.events import Event
+from cnn_tui.writable import open_on_a_fresh_line
 
 
 class EventSink(Protocol):
@@ -103,3 +105,15 @@ class JsonLinesSink:
                 self.stream.close()
             except OSError:
                 pass  # its last flush failed: said already by emit, or nothing was left to write
+
+
+def events_file(path: Path) -> JsonLinesSink:
+    """`run --events PATH`: opened before any work, so a bad path is one line and exit 2."""
+    if path.is_dir():
+        raise WriteError(f"--events {path}: is a folder; give a file path (or '-' for stdout)")
+    if not path.parent.is_dir():
+        raise WriteError(f"--events {path}: the folder {path.parent} does not exist; create it first")
+    try:
+        return JsonLinesSink(open_on_a_fresh_line(path), close_stream=True, name=str(path))
+    except OSError as exc:
+        raise WriteError(f"--events {path}: cannot write there ({exc.strerror or exc})") from None
