@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,16 @@ def is_stale_temp(name: str) -> bool:
     return bool(_TEMP_NAME.match(name))
 
 
-def remove_stale_temps(folder: Path) -> list[str]:
+STALE_SECONDS = 3600.0  # in a shared cache folder: a temp file untouched this long has no writer left
+
+
+def remove_stale_temps(folder: Path, older_than: float = 0.0) -> list[str]:
     """Delete what an atomic write killed mid-way left in `folder` (a SIGKILL, a power cut):
-    only names of this writer's own pattern, only plain files. Returns the names removed."""
+    only names of this writer's own pattern, only plain files, only those unmodified for
+    `older_than` seconds (a folder other processes write in: their temps grow as we look).
+    Returns the names removed."""
     removed: list[str] = []
+    now = time.time()
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -83,6 +90,8 @@ def remove_stale_temps(folder: Path) -> list[str]:
     for entry in entries:
         if is_stale_temp(entry.name) and entry.is_file(follow_symlinks=False):
             try:
+                if older_than and now - entry.stat(follow_symlinks=False).st_mtime < older_than:
+                    continue
                 os.unlink(entry.path)
                 removed.append(entry.name)
             except OSError:

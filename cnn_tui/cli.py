@@ -160,20 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:  # stopping.StopNow/QuitNow carry what was (not) kept
         print(f"cnn-tui: interrupted: {exc.args[0] if exc.args else 'nothing more was saved'}", file=sys.stderr)
-        _leave_if_stuck(130)
+        from cnn_tui.stopping import leave_if_stuck
+
+        leave_if_stuck(130)
         return 130
-
-
-def _leave_if_stuck(code: int) -> None:
-    """Interrupted while a worker thread is blocked in a read that never returns (a FIFO, a hung
-    network mount): the interpreter would wait for it forever on the way out. Nothing is being
-    written by then (atomic writes have removed their temp files), so leave at once."""
-    main_thread = threading.main_thread()
-    if threading.current_thread() is main_thread and any(
-            t is not main_thread and t.is_alive() and not t.daemon for t in threading.enumerate()):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -304,6 +294,7 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    from cnn_tui import stopping
     from cnn_tui.errors import UsageError
     from cnn_tui.headless.printer import HeadlessPrinter
     from cnn_tui.parallel.command import leave_now, topology_of, worker_args
@@ -311,7 +302,7 @@ def cmd_run(args) -> int:
     from cnn_tui.recipes.loader import load_recipe
     from cnn_tui.rundir import RECIPE
     from cnn_tui.runner import RunOptions, execute
-    from cnn_tui.sinks import FanOut, JsonLinesSink
+    from cnn_tui.sinks import FanOut, JsonLinesSink, events_file
     from cnn_tui.train.control import RunControl
 
     rank = int(os.environ["RANK"]) if launched_by_torchrun() else 0
@@ -335,14 +326,14 @@ def cmd_run(args) -> int:
     if events_to_stdout:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events and rank == 0:
-        sinks.append(_events_file(Path(args.events)))
+        sinks.append(events_file(Path(args.events)))
     topology = topology_of(args, recipe)
     if topology is not None and not launched_by_torchrun():
         from cnn_tui.parallel.launch import launch
 
         return launch(topology, worker_args(args, _overrides(args), topology), FanOut(*sinks[1:]), printer.line)
     control = RunControl()
-    _install_signal_handlers(control)
+    stopping.install(control)  # preparing: a signal stops at once; training: save, then exit 130
     if args.control_stdin and rank == 0:  # rank 0 reads the dashboard; every rank agrees on its flags
         _read_control(control)
     options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
@@ -353,22 +344,6 @@ def cmd_run(args) -> int:
     if launched_by_torchrun():
         leave_now(result.exit_code)
     return result.exit_code
-
-
-def _events_file(path: Path) -> EventSink:
-    """`--events PATH`: opened now, before any work, so a bad path is one line and exit 2."""
-    from cnn_tui.errors import WriteError
-    from cnn_tui.sinks import JsonLinesSink
-    from cnn_tui.writable import open_on_a_fresh_line
-
-    if path.is_dir():
-        raise WriteError(f"--events {path}: is a folder; give a file path (or '-' for stdout)")
-    if not path.parent.is_dir():
-        raise WriteError(f"--events {path}: the folder {path.parent} does not exist; create it first")
-    try:
-        return JsonLinesSink(open_on_a_fresh_line(path), close_stream=True, name=str(path))
-    except OSError as exc:
-        raise WriteError(f"--events {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
@@ -386,13 +361,6 @@ def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: 
         raise UsageError(f"{given_path}: not the recipe of {run_dir} ({len(diffs)} fields differ: {shown}); "
                          f"resume with `cnn-tui run --resume {run_dir}` (the run's own recipe), "
                          "or start a new run with the changed recipe")
-
-
-def _install_signal_handlers(control) -> None:
-    """SIGINT/SIGTERM/SIGHUP: see cnn_tui.stopping (preparing: stop now; training: save, then exit 130)."""
-    from cnn_tui import stopping
-
-    stopping.install(control)
 
 
 def _read_control(control) -> None:

@@ -75,8 +75,15 @@ def _reserve_name(parent: Path, name: str) -> Path:
 
 
 def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
-    """recipe.yaml, and the hash of the user's model file where the model is their code."""
-    dump_yaml(recipe_dict, run_dir / RECIPE)
+    """Replace a run's recipe.yaml whole: a full disk keeps the old one, never a 0-byte one
+    (the temp name is the atomic writer's pattern, so a kill's leftover is cleaned on resume)."""
+    temp = run_dir / f".{RECIPE}.{secrets.token_hex(4)}.tmp"
+    try:
+        dump_yaml(recipe_dict, temp)
+        os.replace(temp, run_dir / RECIPE)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     record_source(run_dir, recipe_dict)
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Protocol
 
 from cnn_tui.errors import WriteError, write_failed
 from cnn_tui.events import Event
+from cnn_tui.writable import open_on_a_fresh_line
 
 
 class EventSink(Protocol):
@@ -51,8 +57,11 @@ class JsonLinesSink:
     A write that fails (a full disk, a removed mount) raises WriteError once, naming the file and
     the cause: the loop ends the run as failed with that reason (exit 1), since a run whose record
     is being lost must not go on for hours. Later events are dropped quietly, so the run can still
-    end (summary.json, the final line) without a cascade of the same error.
+    end (summary.json, the final line) without a cascade of the same error. A file deleted while
+    being written (the run folder removed by hand) is the same loss, found within a second.
     """
+
+    CHECK_SECONDS = 1.0  # how often a file's presence is checked (an fstat)
 
     def __init__(self, stream: IO[str], close_stream: bool = False, name: str | None = None) -> None:
         self.stream = stream
@@ -60,6 +69,7 @@ class JsonLinesSink:
         self.name = name or str(getattr(stream, "name", "the event stream"))
         self.lock = threading.Lock()
         self.failed: WriteError | None = None
+        self._checked_at = time.monotonic()
 
     def emit(self, event: Event) -> None:
         line = event.to_json() + "\n"
@@ -69,6 +79,7 @@ class JsonLinesSink:
             try:
                 self.stream.write(line)
                 self.stream.flush()
+                self._check_still_there()
             except (BrokenPipeError, ValueError):
                 pass  # the reader went away (dashboard closed); training carries on
             except OSError as exc:
@@ -76,9 +87,33 @@ class JsonLinesSink:
                 self.close()  # now: a buffer left to flush would print "Exception ignored" at exit
                 raise self.failed from None
 
+    def _check_still_there(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self.CHECK_SECONDS:
+            return
+        self._checked_at = now
+        try:
+            status = os.fstat(self.stream.fileno())
+        except (OSError, ValueError, AttributeError):  # not a file (a StringIO in tests)
+            return
+        if stat.S_ISREG(status.st_mode) and status.st_nlink == 0:
+            raise FileNotFoundError(errno.ENOENT, "deleted while the run was writing it")
+
     def close(self) -> None:
         if self.close_stream:
             try:
                 self.stream.close()
             except OSError:
                 pass  # its last flush failed: said already by emit, or nothing was left to write
+
+
+def events_file(path: Path) -> JsonLinesSink:
+    """`run --events PATH`: opened before any work, so a bad path is one line and exit 2."""
+    if path.is_dir():
+        raise WriteError(f"--events {path}: is a folder; give a file path (or '-' for stdout)")
+    if not path.parent.is_dir():
+        raise WriteError(f"--events {path}: the folder {path.parent} does not exist; create it first")
+    try:
+        return JsonLinesSink(open_on_a_fresh_line(path), close_stream=True, name=str(path))
+    except OSError as exc:
+        raise WriteError(f"--events {path}: cannot write there ({exc.strerror or exc})") from None

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
 from types import TracebackType
 from typing import Any
 
@@ -101,3 +103,15 @@ class shielded:
         if kind is None and not _state.shield and _state.pending:
             _state.pending = False
             _quit()
+
+
+def leave_if_stuck(code: int) -> None:
+    """Interrupted while a worker thread is blocked in a read that never returns (a FIFO, a hung
+    network mount): the interpreter would wait for it forever on the way out. Nothing is being
+    written by then (atomic writes have removed their temp files), so leave at once."""
+    main_thread = threading.main_thread()
+    if threading.current_thread() is main_thread and any(
+            t is not main_thread and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -24,21 +24,31 @@ def nearest_existing(path: Path) -> Path:
 
 def check_folder(path: Path, what: str) -> None:
     """`path` is a folder we can write in, or can be made one: exit 2 now, not a traceback later.
-    Nothing is created: a run refused for another reason leaves no empty folder behind."""
-    existing = nearest_existing(path)
+    Tried for real (root passes os.access on a read-only mount or /proc): the missing folders are
+    made, a file is made in the last, and all of it is removed again, so a run refused for
+    another reason leaves no empty folder behind."""
+    absolute = Path(os.path.abspath(path))
+    existing = nearest_existing(absolute)
     if not existing.is_dir():
-        shown = "" if existing == Path(os.path.abspath(path)) else f" ({existing} is not a folder)"
+        shown = "" if existing == absolute else f" ({existing} is not a folder)"
         raise WriteError(f"{what} {path}: is a file, not a folder{shown}; give a folder path")
-    if existing != Path(os.path.abspath(path)):
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise WriteError(f"{what} {path}: cannot create it: {existing} is not writable")
-        return
-    try:  # a real probe: root passes os.access on a read-only mount's folders, and ACLs exist
-        fd, probe = tempfile.mkstemp(prefix=".cnn-tui-probe.", dir=path)
+    missing = [absolute, *absolute.parents][: len(absolute.parts) - len(existing.parts)]
+    made: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+        fd, probe = tempfile.mkstemp(prefix=".cnn-tui-probe.", dir=absolute)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise WriteError(f"{what} {path}: cannot write there ({exc.strerror or exc})") from None
-    os.close(fd)
-    os.unlink(probe)
+    finally:
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def make_folder(path: Path, what: str = "create the folder") -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from cnn_tui.atomic import atomic_write
+from cnn_tui.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
 from cnn_tui.data.images import load_images, report_unreadable
 
 CACHE_VERSION = 1
@@ -41,6 +41,7 @@ def load_images_cached(paths: Sequence[str], size: int, grayscale: bool, on_corr
     if cache_dir is None:
         return load_images(paths, size, grayscale, on_corrupt, field, log)
     path = Path(cache_dir).expanduser() / f"{cache_key(paths, size, grayscale)}.pt"
+    remove_stale_temps(path.parent, older_than=STALE_SECONDS)  # a killed run's half-written cache (GBs)
     if path.is_file():
         try:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)

@@ -46,7 +46,9 @@ def listed_files(folder: Path) -> set[str] | None:
 
 def check_folder_target(target: Path, force: bool, run_dir: Path) -> None:
     """Refuse, with one line, any target whose replacement could lose something not ours."""
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
+    if target.is_symlink():
+        raise UsageError(f"{target}: is a link; give a new folder path for the export (links are not replaced)")
+    if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: is a file, not a folder; give a new folder path for the export")
     if not target.exists():
         return

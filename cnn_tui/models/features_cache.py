@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from cnn_tui.atomic import atomic_write
+from cnn_tui.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
 from cnn_tui.data.bundle import ImageSet
 from cnn_tui.recipes.weights import is_file as is_weights_file
 
@@ -63,6 +63,7 @@ def cached_features(recipe, base: nn.Module, bundle, mean, std, device,
     """{split: features as an ImageSet} for train, val and (if present) test."""
     sets = {name: getattr(bundle, name) for name in SPLITS if getattr(bundle, name) is not None}
     folder = Path(recipe.cache_dir).expanduser()
+    remove_stale_temps(folder, older_than=STALE_SECONDS)  # a killed run's half-written cache
     key = cache_key(recipe, [len(s) for s in sets.values()])
     path = folder / f"{recipe.backbone.name}-{key}.pt"
     if path.is_file():

@@ -7,7 +7,7 @@ untouched and reports the error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 
@@ -20,14 +20,41 @@ class CheckpointError(CnnTuiError):
     exit_code = 1
 
 
+class _Watched:
+    """The file torch.save writes to, keeping the OSError of a failed write: torch turns it into
+    a RuntimeError that says only "unexpected pos 64 vs 0", where the user needs "No space left"."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Shielded: a second Ctrl+C lets the save finish (a complete new file, no temp left), then quits."""
+    watched: list[_Watched] = []
+
+    def write(handle: IO[bytes]) -> None:
+        watched.append(_Watched(handle))
+        torch.save(state, watched[-1])  # type: ignore[arg-type]  # write() and flush() are all it uses
+
     try:
         with shielded():
-            atomic_write(path, lambda f: torch.save(state, f))
+            atomic_write(path, write)
     except (OSError, RuntimeError) as exc:
+        cause = next((w.error for w in watched if w.error is not None), exc)
+        said = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
         kept = "the previous checkpoint is kept" if path.exists() else f"no {path.name} was written before"
-        raise CheckpointError(f"{path}: could not write the checkpoint ({exc}); {kept}") from None
+        raise CheckpointError(f"{path}: could not write the checkpoint ({said}); {kept}") from None
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

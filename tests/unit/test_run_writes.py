@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,48 @@ def test_a_real_full_disk_during_training(tiny_recipe_path, tiny_disk, cli_env):
         assert summary["status"] == "failed" and "No space left on device" in summary["reason"]
     if (run_dir / "checkpoints" / "last.pt").exists():
         load_checkpoint(run_dir / "checkpoints" / "last.pt")  # the last complete one, never torn
+
+
+def test_a_read_only_out_is_one_line_before_anything_starts(tiny_recipe_path, tmp_path, capsys, monkeypatch):
+    import cnn_tui.train.kind as scratch_kind
+
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=100k,ro tmpfs {mount} 2>/dev/null") != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    monkeypatch.setattr(scratch_kind, "load_data", lambda *a, **k: pytest.fail("prepared before the check"))
+    try:
+        code, err = main_here(capsys, "run", str(tiny_recipe_path), "--out", str(mount / "runs" / "deeper"))
+    finally:
+        os.system(f"umount {mount}")
+    assert code == 2 and err == f"cnn-tui: error: --out {mount / 'runs' / 'deeper'}: cannot write there " \
+                                 "(Read-only file system)\n"
+
+
+def test_a_shared_cache_folder_loses_only_old_temps_of_the_atomic_writer(tmp_path):
+    from cnn_tui.atomic import STALE_SECONDS, remove_stale_temps
+
+    old, fresh = tmp_path / ".abc.pt.a1b2c3d4.tmp", tmp_path / ".abc.pt.zz99yy88.tmp"
+    others = [tmp_path / "abc.pt", tmp_path / "x.tmp", tmp_path / ".abc.pt.tmp"]
+    for path in [old, fresh, *others]:
+        path.write_bytes(b"\0")
+    hour_ago = time.time() - STALE_SECONDS - 60
+    for path in [old, *others]:
+        os.utime(path, (hour_ago, hour_ago))
+    assert remove_stale_temps(tmp_path, older_than=STALE_SECONDS) == [old.name]
+    assert fresh.exists() and all(p.exists() for p in others)  # another run may be writing `fresh` now
+
+
+def test_events_jsonl_deleted_mid_run_is_noticed(tmp_path, monkeypatch):
+    from cnn_tui.events import Log
+
+    sink = rundir.RunDirSink(tmp_path)
+    monkeypatch.setattr(sink, "CHECK_SECONDS", 0.0)
+    sink.emit(Log(level="info", message="one"))
+    (tmp_path / "events.jsonl").unlink()  # the run folder removed by hand while the run goes on
+    with pytest.raises(WriteError) as caught:
+        sink.emit(Log(level="info", message="two"))
+    assert str(caught.value) == f"{tmp_path / 'events.jsonl'}: could not write events (deleted while the run " \
+                                "was writing it)" and caught.value.exit_code == 2
+    sink.emit(Log(level="info", message="three"))  # said once: the run ends without a cascade
+    sink.close()
