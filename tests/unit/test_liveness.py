@@ -140,6 +140,9 @@ def test_finished_counts_by_the_newest_segment(tmp_path):
     assert (ended.state, ended.status, ended.step) == (RunState.FINISHED, "interrupted", 5)
     with open(run_dir / EVENTS, "a") as events:  # resumed, then killed before finishing again
         events.write(RunStarted(**_started(), resumed=True).to_json() + "\n" + '{"v":2,"type":"step","t":1,"st')
+    assert liveness(run_dir).state is RunState.RUNNING  # no writer recorded (an old cnn-tui): the file is fresh
+    old = time.time() - REMOTE_STALE_S - 1
+    os.utime(run_dir / EVENTS, (old, old))
     assert liveness(run_dir).state is RunState.LOST
 
 
