@@ -159,7 +159,11 @@ def take_lock(run_dir: Path) -> int:
 
     Refused with one line naming the live writer. Where the recorded writer is gone but the lock
     is still held (its forked workers are exiting), waits up to ORPHAN_WAIT_S for them."""
-    fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UsageError(f"{run_dir / LOCK}: cannot lock the run folder ({exc.strerror}); "
+                         "a run is written by a user who may write its folder") from None
     deadline = time.monotonic() + ORPHAN_WAIT_S
     while True:
         try:
