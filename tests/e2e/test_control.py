@@ -119,6 +119,8 @@ def test_a_sigkilled_run_is_lost_within_5_s_and_its_resume_is_not_blocked_but_a_
     assert time.monotonic() - killed < 5
     shown = " ".join(cli("show", str(run_dir), env=cli_env).stdout.split())  # the status line wraps at the width
     assert "lost: the writer (pid" in shown and f"resume with: cnn-tui run --resume {run_dir}" in shown
+    as_json = json.loads(cli("show", str(run_dir), "--json", env=cli_env).stdout)["runs"][0]
+    assert as_json["state"] == "lost" and as_json["resume_command"] == f"cnn-tui run --resume {run_dir}"
     refused = cli("pause", str(run_dir), env=cli_env)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "not running: lost" in refused.stderr
     resumed = runs("--resume", str(run_dir))  # the dead writer's .lock is still there: no matter

@@ -189,6 +189,24 @@ def test_commands_are_carried_out_in_order_and_answered(tmp_path):
     assert liveness(run_dir).state is RunState.LOST  # released without a finished event
 
 
+def test_commands_left_by_a_dead_writer_are_not_carried_out_by_the_next(tmp_path):
+    run_dir = _run_dir(tmp_path)
+    (run_dir / "commands").mkdir()
+    (run_dir / "commands" / "00000000000000000001-1-aaaaaa.cmd").write_text('{"command": "stop"}')
+    (run_dir / "commands" / ".x.cmd.123.tmp").write_text('{"comm')  # a sender killed mid-write
+    applied: list[str] = []
+    writer = RunWriter.take(run_dir, lambda command, origin: applied.append(command))
+    try:
+        time.sleep(0.3)
+        assert applied == [] and list((run_dir / "commands").iterdir()) == []
+        (run_dir / "commands" / "nonsense.cmd").write_text("not json")  # and a garbled one is dropped
+        request(run_dir, "checkpoint")
+        _wait_for(lambda: applied == ["checkpoint"], 5)
+        assert list((run_dir / "commands").iterdir()) == []
+    finally:
+        writer.release()
+
+
 def test_control_refuses_what_it_cannot_reach_in_one_line(tmp_path):
     with pytest.raises(UsageError, match="no such run directory"):
         send_command(tmp_path / "nothing", "pause")
