@@ -83,6 +83,16 @@ def test_a_second_writer_is_refused_with_one_line_naming_the_live_one(tmp_path, 
     message = str(refused.value)
     assert "\n" not in message and f"pid {proc.pid}" in message and "being written by" in message
     assert liveness(run_dir).state is RunState.STARTING  # alive, no run_started yet
+    proc.send_signal(signal.SIGSTOP)  # Ctrl+Z: alive, but silent
+    try:
+        stale = time.time() - REMOTE_STALE_S - 1
+        _wait_for(lambda: liveness(run_dir).heartbeat_at is not None, 5)
+        beat = json.loads((run_dir / HEARTBEAT).read_text())
+        (run_dir / HEARTBEAT).write_text(json.dumps({**beat, "t": stale}))
+        frozen = liveness(run_dir)
+        assert frozen.state is RunState.STARTING and "the process is suspended" in frozen.describe()
+    finally:
+        proc.send_signal(signal.SIGCONT)
 
 
 def test_sigkill_shows_as_lost_within_5_s_and_its_lock_never_blocks_the_next_writer(tmp_path, holder):
