@@ -91,7 +91,7 @@ class RunWriter:
             if isinstance(event, StateChanged):
                 self.state = event.state
                 self._changed.set()
-            elif isinstance(event, CheckpointSaved):
+            elif isinstance(event, CheckpointSaved) and Path(event.path).name == "last.pt":  # not best.pt
                 self.checkpoint = f"{_relative(event.path, self.run_dir)} (step {event.step})"
                 self._resolve("checkpoint", f"checkpoint saved: {self.checkpoint}")
             elif isinstance(event, RunFinished):
