@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="continue an interrupted run from its checkpoints/last.pt (RECIPE may be "
                           "given too: it must be the run's own recipe)")
+    run.add_argument("--allow-changes", action="store_true",
+                     help="with --resume: let --set/--epochs change the run's recipe (recipe.yaml records it)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override recipe.device")
     run.add_argument("--epochs", type=int, metavar="N", help="shortcut for --set train.epochs=N")
     run.add_argument("--quiet", action="store_true", help="print only the final line and errors")
@@ -137,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
 
+    from cnn_tui.control_command import HELP as CONTROL_HELP
+
+    for name, text in CONTROL_HELP.items():
+        commander = sub.add_parser(name, help=text, description=f"{text}. Works on any live run: started by "
+                                   "`cnn-tui run`, a dashboard, torchrun, or on another host sharing the folder.")
+        commander.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+        commander.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                               help="how long to wait for the run to act (default 10; 0: send and return)")
+
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live); "
                                          "several: compared, the others overlaid on the first's curves")
     opener.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
@@ -188,6 +199,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_export(args)
     if args.command == "serve":
         return cmd_serve(args)
+    if args.command in ("pause", "resume", "stop", "checkpoint"):
+        from cnn_tui.control_command import control
+
+        return control(args.command, args.run_dir, args.wait)
     if args.command == "open":
         return cmd_dashboard(run_dirs=args.run_dirs)
     return cmd_dashboard(recipes_dir=args.recipes)
@@ -310,10 +325,17 @@ def cmd_run(args) -> int:
         from cnn_tui.parallel.rank_logs import hold_output
 
         hold_output(rank)  # rank 0 alone speaks; the others' output goes to the run's logs/
+    changes: list = []
     if args.resume is not None:
         recipe, recipe_path = load_recipe(str(args.resume / RECIPE), _overrides(args))
         if args.recipe:
             _same_recipe_or_refuse(args.recipe, _overrides(args), recipe, args.resume)
+        if _overrides(args):
+            from cnn_tui.recipes.resume_changes import resume_changes
+
+            original, _ = load_recipe(str(args.resume / RECIPE))
+            changes = resume_changes(original.model_dump(mode="json"), recipe.model_dump(mode="json"), args.resume,
+                                     args.allow_changes)
     elif not args.recipe:
         raise UsageError("run: give a recipe file or built-in name (see 'cnn-tui list')")
     else:
@@ -336,7 +358,8 @@ def cmd_run(args) -> int:
     stopping.install(control)  # preparing: a signal stops at once; training: save, then exit 130
     if args.control_stdin and rank == 0:  # rank 0 reads the dashboard; every rank agrees on its flags
         _read_control(control)
-    options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
+    options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run,
+                         recipe_changes=changes)
     with naming_the_file(recipe_path):
         result = execute(recipe, options, FanOut(*sinks), control)
     if result.run_dir is not None and not args.quiet and rank == 0:

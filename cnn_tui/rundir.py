@@ -93,6 +93,16 @@ def clean_stale_temps(run_dir: Path) -> list[str]:
             for name in remove_stale_temps(folder)]
 
 
+def rewrite_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
+    """Replace a run's recipe.yaml whole or not at all (`run --resume --allow-changes`)."""
+    tmp = run_dir / f".{RECIPE}.{os.getpid()}.tmp"
+    try:
+        dump_yaml(recipe_dict, tmp)
+        os.replace(tmp, run_dir / RECIPE)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class RunDirSink(JsonLinesSink):
     """Appends every event to events.jsonl, on a fresh line after a torn one (see JsonLinesSink for a full disk)."""
 
