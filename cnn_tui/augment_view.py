@@ -8,6 +8,7 @@ a learner sees that a vertically flipped 6 becomes a 9 before spending an epoch 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,18 +53,59 @@ def augment_grid(recipe, index: int, draws: int) -> tuple[torch.Tensor, str]:
     return grid(tiles), what
 
 
+MARK = ("Software", "cnn-tui augment")  # a PNG text chunk: --force replaces only a grid this command wrote
+
+
 def write_augment_grid(recipe, out: Path | None, index: int, draws: int, force: bool,
                        say: Callable[[str], None]) -> int:
-    from cnn_tui.export.output import refuse_existing, write_file
-    from cnn_tui.insight.pictures import write_png
-
     if not hasattr(recipe, "data"):
         raise UsageError(f"augment: recipe '{recipe.name}' (kind {recipe.kind}) has no data.augment")
     target = out if out is not None else Path(f"augment-{recipe.name}.png")
     if target.suffix.lower() != ".png":
         raise UsageError(f"--out: {target} is not allowed; allowed: a file name ending in .png")
-    refuse_existing(target, force)  # before the data are loaded, not after
+    _check_target(target, force)  # before the data are loaded, not after
     picture, what = augment_grid(recipe, index, draws)
-    write_file(target, force, lambda path: write_png(picture, path))
+    _write_marked_png(picture, target)
     say(f"wrote {target}: {what}")
     return 0
+
+
+def _check_target(target: Path, force: bool) -> None:
+    """A new path, or (with --force) a grid this command wrote: never the user's own picture."""
+    if target.is_dir():
+        raise UsageError(f"--out: {target} is a folder; give a file name ending in .png")
+    if not os.path.lexists(target):
+        return
+    if not force:
+        raise UsageError(f"--out: {target} exists; choose another path, or add --force to replace a grid "
+                         "that cnn-tui augment wrote")
+    if target.is_symlink() or not _written_here(target):
+        raise UsageError(f"--out: {target} is not a grid cnn-tui augment wrote; nothing was changed; "
+                         "choose another path")
+
+
+def _written_here(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get(MARK[0]) == MARK[1]
+    except (OSError, ValueError):
+        return False
+
+
+def _write_marked_png(picture: torch.Tensor, path: Path) -> None:
+    from PIL import Image, PngImagePlugin
+
+    from cnn_tui.atomic import atomic_write
+    from cnn_tui.errors import write_failed
+
+    array = picture.detach().cpu()
+    data = array[0].numpy() if array.shape[0] == 1 else array.permute(1, 2, 0).contiguous().numpy()
+    image = Image.fromarray(data, mode="L" if array.shape[0] == 1 else "RGB")
+    info = PngImagePlugin.PngInfo()
+    info.add_text(*MARK)
+    try:
+        atomic_write(path, lambda handle: image.save(handle, format="PNG", pnginfo=info))
+    except OSError as exc:
+        raise write_failed(path, exc, "write the grid") from None

@@ -88,7 +88,9 @@ def test_augment_refuses_to_overwrite_and_bad_values_with_one_line(augment_cli, 
     mine = tmp_path / "mine.png"
     mine.write_bytes(b"the user's own picture")
     cases = [
-        (("--out", str(mine), "--set", "data.augment.vflip=true"), f"{mine}: the file exists; choose another path"),
+        (("--out", str(mine), "--set", "data.augment.vflip=true"), f"--out: {mine} exists; choose another path"),
+        (("--out", str(mine), "--set", "data.augment.vflip=true", "--force"),
+         f"--out: {mine} is not a grid cnn-tui augment wrote; nothing was changed"),
         (("--out", str(tmp_path / "a.png")), "data.augment: recipe 'tiny' turns no augmentation on; allowed: hflip"),
         (("--out", str(tmp_path / "a.jpg"), "--set", "data.augment.vflip=true"),
          "--out: " + str(tmp_path / "a.jpg") + " is not allowed; allowed: a file name ending in .png"),
@@ -102,5 +104,8 @@ def test_augment_refuses_to_overwrite_and_bad_values_with_one_line(augment_cli, 
         assert code == 2 and len(lines) == 1 and words in lines[0], (args, err)
     assert mine.read_bytes() == b"the user's own picture"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.png", "tiny.yaml"]  # nothing half-written
-    code, out, err = augment_cli("--out", str(mine), "--set", "data.augment.vflip=true", "--force")
-    assert code == 0 and mine.read_bytes().startswith(b"\x89PNG")
+    ours = tmp_path / "ours.png"
+    assert augment_cli("--out", str(ours), "--set", "data.augment.vflip=true")[0] == 0
+    before = ours.read_bytes()
+    code, out, err = augment_cli("--out", str(ours), "--set", "data.augment.hflip=true", "--force")
+    assert code == 0 and ours.read_bytes().startswith(b"\x89PNG") and ours.read_bytes() != before
