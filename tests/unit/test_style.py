@@ -17,7 +17,7 @@ from cnn_tui.style.layer_names import layer_names
 from cnn_tui.style.losses import StyleObjective, gram_matrix, total_variation
 from cnn_tui.style.optimize import make_optimizer, to_latent, to_pixels
 from cnn_tui.train.control import RunControl
-from tests.helpers import of_type, run_collect, stop_at
+from tests.helpers import of_type, run_collect, run_paused_from_the_start, stop_at
 
 TINY_STYLE = """\
 kind: style_transfer
@@ -253,47 +253,11 @@ def test_stop_keeps_the_image_and_resume_finishes_the_steps(tmp_path):
     assert resumed.summary["steps"] == 8
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 def test_pause_holds_the_loop(tmp_path):
-    """Paused before the first step: the loop says so and takes no step for as long as it stays
-    paused (a second here, on an event rather than a guess at timing), then finishes every step."""
-    import threading
-
-    control = RunControl()
-    control.pause()
-    said_paused, stepped_while_paused, resumed = threading.Event(), threading.Event(), threading.Event()
-
-    def watch(event):
-        if event.type == "state" and event.state == "paused":
-            said_paused.set()
-        if event.type == "style_step" and event.step > 0 and not resumed.is_set():
-            stepped_while_paused.set()
-
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["run"] = run_collect(style_recipe(tmp_path), tmp_path / "runs", control=control, on_event=watch)
-        except BaseException as error:  # reported below, in the test's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive() and not said_paused.wait(0.05):
-            pass  # until the loop says it paused, or ends without ever pausing
-        assert said_paused.is_set(), "the run never paused"
-        assert not stepped_while_paused.wait(1.0), "a step was taken while paused"
-    finally:
-        resumed.set()
-        control.resume()
-        thread.join(60)
-    assert "error" not in outcome, outcome.get("error")
-    result, events = outcome["run"]
+    """Paused before the first step: no step until resumed, then every step (tests/helpers.py)."""
+    result, _ = run_paused_from_the_start(style_recipe(tmp_path), tmp_path / "runs", "style_step")
     assert result.status == "completed"
-    assert [e.state for e in of_type(events, "state")] == ["paused", "running"]
-    running = next(i for i, e in enumerate(events) if e.type == "state" and e.state == "running")
-    assert [e.step for e in events[running:] if e.type == "style_step"][0] == 1  # every step after the resume
 
 
 def test_a_nan_loss_ends_diverged_with_the_last_good_image(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint, save_chec
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.gradstats import GradientStats
 from cnn_tui.train.trainer import Trainer
-from tests.helpers import of_type, run_collect
+from tests.helpers import of_type, run_collect, run_paused_from_the_start
 
 
 def make_trainer(recipe, events=None):
@@ -192,21 +192,11 @@ def test_nan_loss_stops_as_diverged_and_keeps_the_last_good_checkpoint(load_tiny
     assert read_summary(result.run_dir)["status"] == "diverged"
 
 
+@pytest.mark.timeout(180)
 def test_pause_and_resume_from_the_control(load_tiny, tmp_path):
-    import threading
-
-    control = RunControl()
-    paused = threading.Event()
-
-    def on_event(event):
-        if event.type == "step" and event.step == 4 and not paused.is_set():
-            control.pause()
-            paused.set()
-            threading.Timer(0.3, control.resume).start()
-
-    result, events = run_collect(load_tiny(), tmp_path, control=control, on_event=on_event)
-    assert result.status == "completed"
-    assert [e.state for e in of_type(events, "state")] == ["paused", "running"]
+    """Paused before the first step: no step until resumed, then every step (tests/helpers.py)."""
+    result, events = run_paused_from_the_start(load_tiny(), tmp_path, "step")
+    assert result.status == "completed" and of_type(events, "finished")[0].step == 18  # 3 epochs of 6
 
 
 def test_lr_schedules():
