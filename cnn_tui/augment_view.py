@@ -64,6 +64,9 @@ def write_augment_grid(recipe, out: Path | None, index: int, draws: int, force: 
         raise UsageError(f"--out: {target} is not allowed; allowed: a file name ending in .png")
     refuse_existing(target, force)  # before the data are loaded, not after
     picture, what = augment_grid(recipe, index, draws)
-    write_file(target, force, lambda path: write_png(picture, path))
+    try:
+        write_file(target, force, lambda path: write_png(picture, path))
+    except OSError as exc:  # a folder that cannot be made or written (read-only, /proc, full disk)
+        raise UsageError(f"--out: cannot write {target}: {exc.strerror or exc}") from None
     say(f"wrote {target}: {what}")
     return 0
