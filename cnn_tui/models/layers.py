@@ -63,7 +63,8 @@ def from_layers(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.
         spatial = len(shape) == 3
         kind = next(name for name in type(spec).model_fields if getattr(spec, name) is not None)
         if kind in MAPS_ONLY and not spatial:
-            raise ValueError(f"layer {index}: {kind} needs feature maps, but the input is flat")
+            raise RecipeError(f"model.layers[{index}].{kind}: needs feature maps, but the layers before it give "
+                              "a flat vector; allowed: before flatten, global_pool and linear")
         if spec.conv is not None:
             c = spec.conv
             _check_groups(index, c["groups"], shape[0])

@@ -10,7 +10,7 @@ attributes them to modules: 2 FLOPs make a MAC. Receptive fields: models/recepti
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import torch.nn as nn
@@ -19,6 +19,15 @@ from torch.utils.flop_counter import FlopCounterMode
 from cnn_tui.models.receptive import GLOBAL, FieldTracker
 
 Row = dict[str, Any]
+
+
+@runtime_checkable
+class Tabulated(Protocol):
+    """A module whose forward runs parts only in training (GoogLeNet's side heads), and also
+    while `tabulating` is set: the table's pass sets it, so those parts get rows too."""
+
+    tabulating: bool
+
 OUTSIDE_LAYERS = "(outside layers)"
 
 
@@ -82,8 +91,8 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[Row]:
         hooks.append(module.register_forward_hook(hook(name, module)))
     was_training = model.training
     model.eval()
-    tabulating = [m for m in model.modules() if hasattr(m, "tabulating")]  # parts run only in training
-    for module in tabulating:  # (GoogLeNet's side heads) get rows too
+    tabulating = [m for m in model.modules() if isinstance(m, Tabulated)]
+    for module in tabulating:
         module.tabulating = True
     counter = FlopCounterMode(display=False)
     try:

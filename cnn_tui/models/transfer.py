@@ -57,8 +57,9 @@ class TransferNet(nn.Module):
         self.reinit = _checked(blocks, reinit, backbone, "backbone.reinit")
         for name in self.reinit:
             for module in blocks.get_submodule(name).modules():
-                if hasattr(module, "reset_parameters"):
-                    module.reset_parameters()
+                reset = getattr(module, "reset_parameters", None)
+                if callable(reset):
+                    reset()
         self.base = PooledBase(blocks, pool)
         features = base.features if pool != "flatten" and until is None else _width(self.base, image_size)
         self.head = make_head(features, num_classes, hidden, dropout)

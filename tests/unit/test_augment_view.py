@@ -97,6 +97,8 @@ def test_augment_refuses_to_overwrite_and_bad_values_with_one_line(augment_cli, 
         (("--out", str(tmp_path / "a.png"), "--set", "data.augment.vflip=true", "--index", "96"),
          "--index: 96 is not allowed; allowed: 0 to "),
         (("--out", str(tmp_path / "a.png"), "--set", "data.augment.noise=-1"), "data.augment.noise: "),
+        (("--out", str(tmp_path / "mine.png" / "a.png"), "--set", "data.augment.vflip=true"),
+         f"{tmp_path / 'mine.png' / 'a.png'}: could not write the grid ("),  # a file where a folder should be
     ]
     for args, words in cases:
         code, out, err = augment_cli(*args)

@@ -141,8 +141,9 @@ def test_transposed_conv_follows_the_convolution_arithmetic():
     ([{"conv": 6}, {"conv": {"out": 8, "groups": 4}}],
      "model.layers[1].conv.groups: 4 does not divide the 6 input channels; allowed: a divisor of 6"),
     ([{"conv": 6}, {"groupnorm": 4}], "model.layers[1].groupnorm: 4 does not divide the 6 input channels"),
+    ([{"flatten": True}, {"lrn": True}], "model.layers[1].lrn: needs feature maps, but the layers before it give"),
 ])
-def test_groups_that_do_not_divide_the_channels_are_one_recipe_error(layers, words):
+def test_layers_that_cannot_take_their_input_are_one_recipe_error(layers, words):
     with pytest.raises(RecipeError) as info:
         layers_net(layers)
     assert words in str(info.value) and "\n" not in str(info.value)
