@@ -18,6 +18,9 @@ from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError
 from cnn_tui.sinks import EventSink
 
+STOP_ON_EXIT_HELP = ("when the dashboard quits (or its terminal or SSH connection goes), stop the live runs it shows, "
+                     "saving a checkpoint; without it, runs keep training on their own and quitting asks, "
+                     "leaving them running by default")
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
 2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
 
@@ -29,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cnn-tui {__version__}")
     parser.add_argument("--recipes", type=Path, metavar="DIR",
                         help="with no command: also list the recipes in DIR in the dashboard")
+    parser.add_argument("--stop-on-exit", action="store_true", help=STOP_ON_EXIT_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="train a recipe headless", epilog=EPILOG,
@@ -49,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--events", metavar="PATH",
                      help="also write the event stream as JSON lines to PATH ('-': stdout, and the "
                           "human-readable output moves to stderr)")
+    run.add_argument("--run-dir-file", type=Path, metavar="PATH",
+                     help="once the run has started, write its run directory's path to PATH (for scripts; "
+                          "the dashboard starts runs this way)")
     run.add_argument("--control-stdin", action="store_true",
                      help="read pause/resume/stop/detach commands from stdin (used by the dashboard)")
     parallel = run.add_argument_group("data-parallel training (torch.distributed, launched through torchrun)")
@@ -120,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live); "
                                          "several: compared, the others overlaid on the first's curves")
     opener.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    opener.add_argument("--stop-on-exit", dest="open_stop_on_exit", action="store_true", help=STOP_ON_EXIT_HELP)
     return parser
 
 
@@ -146,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args)
         if args.command == "open":
-            return cmd_dashboard(run_dirs=args.run_dirs)
-        return cmd_dashboard(recipes_dir=args.recipes)
+            return cmd_dashboard(run_dirs=args.run_dirs, stop_on_exit=args.stop_on_exit or args.open_stop_on_exit)
+        return cmd_dashboard(recipes_dir=args.recipes, stop_on_exit=args.stop_on_exit)
     except CnnTuiError as exc:
         print(f"cnn-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -284,6 +292,10 @@ def cmd_run(args) -> int:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events and rank == 0:
         sinks.append(JsonLinesSink(open(args.events, "a", encoding="utf-8"), close_stream=True))
+    if args.run_dir_file is not None and rank == 0:
+        from cnn_tui.sinks import RunDirNote
+
+        sinks.append(RunDirNote(args.run_dir_file, args.out, args.resume, printer.line))
     topology = topology_of(args, recipe)
     if topology is not None and not launched_by_torchrun():
         from cnn_tui.parallel.launch import launch
@@ -365,10 +377,11 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def cmd_dashboard(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) -> int:
+def cmd_dashboard(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None,
+                  stop_on_exit: bool = False) -> int:
     from cnn_tui.ui.launch import launch
 
-    return launch(recipes_dir=recipes_dir, run_dirs=run_dirs)
+    return launch(recipes_dir=recipes_dir, run_dirs=run_dirs, stop_on_exit=stop_on_exit)
 
 
 if __name__ == "__main__":

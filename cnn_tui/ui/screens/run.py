@@ -44,6 +44,7 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
 # Every wake-up of the dashboard can stall a training step (torch's threads wait for the
 # one that was preempted), so while a run is live the screen redraws at a measured pace:
 REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, after a change
+NOTICE_SECONDS = 8.0  # a control command's error stays in the status bar this long
 PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
 
 
@@ -85,6 +86,7 @@ class RunScreen(ChartKeys, Screen):
         self._plots_drawn = -1  # ... and the curves
         self._plots_at = 0.0  # monotonic time of the last curve redraw
         self._closing = False
+        self._decided = False  # the user answered the quit question (the run is stopped or left)
         self.spread_layer = ""  # the layer whose weight distribution is drawn ("": the first)
         self._pin_sources: list[FollowRunDir] = []
         self.x_axis = "step"
@@ -188,6 +190,9 @@ class RunScreen(ChartKeys, Screen):
         message = getattr(self.source, "exit_message", None)
         if message:
             self.state.crashed(message)
+        lost = getattr(self.source, "lost", None)
+        if lost:
+            self.state.lost(lost)
         self.refresh_if_changed()
 
     def refresh_if_changed(self) -> None:
@@ -256,21 +261,38 @@ class RunScreen(ChartKeys, Screen):
 
     # ------------------------------------------------------------------ keys
     def _controllable(self) -> bool:
-        if not getattr(self.source, "live", False) or not self.state.live:
-            self.notify("This run is not running from this dashboard.", severity="warning")
+        if not getattr(self.source, "live", False):
+            self.notify("A recorded run cannot be controlled.", severity="warning")
+            return False
+        if not self.state.live:
+            self.notify(f"This run is {self.state.status.replace('_', ' ')}: there is nothing to control.",
+                        severity="warning")
             return False
         return True
 
     def action_toggle_pause(self) -> None:
         if self._controllable():
-            self.source.send("resume" if self.state.status == "paused" else "pause")
+            self.send("resume" if self.state.status == "paused" else "pause")
 
     def action_stop(self) -> None:
         if self._controllable():
-            self.source.send("stop")
-            self.state.status = "stopping"
+            self.send("stop")
+            self.state.status = "stopping"  # until the run's own events say how it ended
             self.state.version += 1
             self.notify("Stopping: finishing the step and saving a checkpoint...")
+
+    @work(group="control")
+    async def send(self, command: str) -> None:
+        """Through the run folder's control channel; the run's events show what it did. A command the
+        run could not take is one line in the status bar (for a few seconds)."""
+        from cnn_tui.errors import UsageError
+
+        try:
+            await self.source.send(command)
+        except UsageError as exc:
+            self.state.tell(f"{command}: {exc}")
+            self.set_timer(NOTICE_SECONDS, lambda: self.state.tell(""))
+        self.refresh_if_changed()
 
     def action_next_pane(self, delta: int) -> None:
         self.current = (self.current + delta) % len(self.panes)
@@ -362,7 +384,13 @@ class RunScreen(ChartKeys, Screen):
             return
         self.post_message(LeaveScreen())
 
+    @property
+    def stop_on_exit(self) -> bool:
+        return bool(getattr(self.app, "stop_on_exit", False))
+
     def action_quit_run(self, back: bool = False) -> None:
+        """A live run: ask whether to stop it or leave it training; enter takes the default (leave it,
+        or stop it under --stop-on-exit), which is also what happens when the dashboard just goes."""
         if not (self.state.live and getattr(self.source, "live", False)):
             self.app.exit() if not back else self.post_message(LeaveScreen())
             return
@@ -370,18 +398,20 @@ class RunScreen(ChartKeys, Screen):
 
         async def decided(choice: str | None) -> None:
             if choice in ("stop", "detach"):
+                self._decided = True
                 if choice == "stop":
-                    self.source.send("stop")
+                    self.notify("Stopping: finishing the step and saving a checkpoint...")
                 await self.source.close(detach=choice == "detach")
                 if back:
                     self.post_message(LeaveScreen())
                 else:
                     self.app.exit()
 
-        self.app.push_screen(ConfirmQuit(), decided)
+        self.app.push_screen(ConfirmQuit(default="stop" if self.stop_on_exit else "detach"), decided)
 
     async def on_unmount(self) -> None:
+        """Leaving without an answer (the app closed, killed by a signal it could catch): the default."""
         self._closing = True
         for source in self._pin_sources:
             await source.close()
-        await self.source.close()
+        await self.source.close(detach=self._decided or not self.stop_on_exit)
