@@ -53,7 +53,7 @@ def list_runs(runs_dir: Path) -> list[RunRow]:
 def run_row(run: Path) -> RunRow:
     state = liveness(run)
     summary = read_summary(run) or {}
-    mtime = max(os.stat(run / EVENTS).st_mtime, state.last_event_at or 0.0)
+    mtime = os.stat(run / EVENTS).st_mtime  # its last event (a paused run's heartbeat does not count)
     first = _first_event(run)
     best = summary.get("best") or {}
     val_acc = f"{best['val/acc']:.2%}" if isinstance(best.get("val/acc"), int | float) else ""
