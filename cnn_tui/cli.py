@@ -124,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
 
+    from cnn_tui.control_command import HELP as CONTROL_HELP
+
+    for name, text in CONTROL_HELP.items():
+        commander = sub.add_parser(name, help=text, description=f"{text}. Works on any live run: started by "
+                                   "`cnn-tui run`, a dashboard, torchrun, or on another host sharing the folder.")
+        commander.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+        commander.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                               help="how long to wait for the run to act (default 10; 0: send and return)")
+
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live); "
                                          "several: compared, the others overlaid on the first's curves")
     opener.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
@@ -153,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export(args)
         if args.command == "serve":
             return cmd_serve(args)
+        if args.command in ("pause", "resume", "stop", "checkpoint"):
+            from cnn_tui.control_command import control
+
+            return control(args.command, args.run_dir, args.wait)
         if args.command == "open":
             return cmd_dashboard(run_dirs=args.run_dirs, stop_on_exit=args.stop_on_exit or args.open_stop_on_exit)
         return cmd_dashboard(recipes_dir=args.recipes, stop_on_exit=args.stop_on_exit)

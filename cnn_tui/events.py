@@ -241,7 +241,7 @@ class CheckpointSaved(Event):
     path: str
     step: int
     epoch: int
-    reason: str  # "last" | "best" | "interrupt" | "final"
+    reason: str  # "last" | "best" | "interrupt" | "final" | "requested" (cnn-tui checkpoint)
 
 
 @dataclass(frozen=True)
@@ -260,10 +260,11 @@ class PhaseChanged(Event):
 
 @dataclass(frozen=True)
 class StateChanged(Event):
-    """The run was paused or resumed from the control channel."""
+    """The run was paused or resumed from the control channel (the loop really stopped or went on)."""
 
     type: ClassVar[str] = "state"
     state: str  # "running" | "paused" | "stopping"
+    step: int = 0  # where it happened (0 in runs written before it was recorded)
 
 
 @dataclass(frozen=True)

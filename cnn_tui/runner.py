@@ -23,6 +23,7 @@ from cnn_tui.parallel import rank_logs
 from cnn_tui.parallel.world import World, join_if_launched
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.recipes.schema import RecipeCommon
+from cnn_tui.record.writer import RunWriter
 from cnn_tui.sinks import EventSink, FanOut
 from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 from cnn_tui.train.control import RunControl
@@ -116,6 +117,17 @@ def execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control:
 
 def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl, kind: KindEngine,
              device: torch.device, world: World) -> RunResult:
+    held = _Held(control)
+    try:
+        return _execute_held(recipe, options, sink, control, kind, device, world, held)
+    finally:
+        held.release()  # the folder is let go however the run ends (the kernel does it on a kill)
+
+
+def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control: RunControl,
+                  kind: KindEngine, device: torch.device, world: World, held: _Held) -> RunResult:
+    if options.resume and world.writes and not options.dry_run:
+        held.take(_existing_run_dir(options.resume))  # before reading its checkpoint: one writer at a time
     state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
     torch.manual_seed(recipe.seed)  # the same initial weights on every rank
     if world.rank > 0:
@@ -128,10 +140,13 @@ def _execute(recipe: RecipeCommon, options: RunOptions, sink: EventSink, control
     devices = world.gather(device_name(device))
     # ---- the run starts: from here on, everything is recorded (by rank 0)
     run_dir = _open_run_dir(recipe, options) if world.writes else None
+    if run_dir is not None and held.writer is None:
+        held.take(run_dir)
     if world.distributed:
         shared = world.broadcast(str(run_dir) if run_dir else None)
         rank_logs.settle(Path(shared) if shared else None, world.rank)
-    fan = FanOut(sink, *([rundir.RunDirSink(run_dir)] if run_dir is not None else []))
+    fan = FanOut(sink, *([rundir.RunDirSink(run_dir)] if run_dir is not None else []),
+                 *([held.writer] if held.writer is not None else []))  # the writer watches what the loop does
     loop = prepared.start(fan, control, run_dir)
     if state is not None:
         loop.load_state_dict(state)
@@ -173,9 +188,29 @@ def _open_run_dir(recipe: RecipeCommon, options: RunOptions) -> Path | None:
     return run_dir
 
 
-def _load_resume_state(run_dir: Path) -> dict[str, Any]:
+class _Held:
+    """The run folder this process writes, once it has one (record/writer.py: lock, heartbeat, commands)."""
+
+    def __init__(self, control: RunControl) -> None:
+        self.control = control
+        self.writer: RunWriter | None = None
+
+    def take(self, run_dir: Path) -> None:
+        self.writer = RunWriter.take(run_dir, lambda command, origin: self.control.handle_command(command, origin))
+
+    def release(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+
+def _existing_run_dir(run_dir: Path) -> Path:
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory")
+    return run_dir
+
+
+def _load_resume_state(run_dir: Path) -> dict[str, Any]:
+    _existing_run_dir(run_dir)
     try:
         return load_checkpoint(run_dir / "checkpoints" / "last.pt")
     except CheckpointError as exc:

@@ -175,10 +175,10 @@ class HeadlessPrinter:
 
     def _on_state(self, e: StateChanged) -> None:
         if not self.quiet:
-            self.line(f"- {e.state}")
+            self.line(f"- {e.state}" + (f" at step {e.step}" if e.step else ""))
 
     def _on_checkpoint(self, e: CheckpointSaved) -> None:
-        if e.reason == "interrupt" and not self.quiet:
+        if e.reason in ("interrupt", "requested") and not self.quiet:
             self.line(f"- saved {e.path} at step {e.step}")
 
     def _on_image(self, e: Image) -> None:

@@ -15,12 +15,20 @@ PAUSE_POLL_S = 0.2  # while paused the ranks meet this often, so no collective t
 def agree_to_stop(world: World, control: RunControl, on_state: Callable[[str], None], pause: bool,
                   empty: bool = False) -> tuple[bool, bool]:
     """(stop, skip this batch), after waiting out a pause. A signal to any rank, rank 0's dashboard
-    or any rank's empty batch holds for all, at the same step. A single process asks nobody."""
+    or any rank's empty batch holds for all, at the same step. A single process asks nobody.
+
+    A checkpoint asked for (on rank 0, from RUN_DIR/commands/) is agreed here too and lands in
+    `control.checkpoint_due` on every rank: saving gathers every rank's state, so all must save
+    after the same step. The flag is the loop thread's own: a request arriving later waits for the
+    next agreement rather than reaching one rank alone."""
     if not world.distributed:
         if pause and not control.stop_requested:
             control.wait_while_paused(on_state)
+        control.checkpoint_due |= pause and control.take_checkpoint_request()
         return control.stop_requested, empty
-    stop, paused, skip = world.agree(control.stop_requested, pause and control.paused, empty)
+    wanted = pause and control.take_checkpoint_request()
+    stop, paused, skip, due = world.agree(control.stop_requested, pause and control.paused, empty, wanted)
+    control.checkpoint_due |= due
     if paused and not stop:
         on_state("paused")
         while paused and not stop:

@@ -197,9 +197,11 @@ class StyleTransfer:
         while self.step < steps:
             if self.control.stop_requested:
                 return self._interrupt()
-            self.control.wait_while_paused(lambda s: self.sink.emit(StateChanged(state=s)))
+            self.control.wait_while_paused(lambda s: self.sink.emit(StateChanged(state=s, step=self.step)))
             if self.control.stop_requested:
                 return self._interrupt()
+            if self.control.take_checkpoint_request():  # `cnn-tui checkpoint`: last.pt now
+                self._save_checkpoint("requested")
             if level_at(self.levels, self.step) != self.level:
                 self._enter_level(level_at(self.levels, self.step))
             self._evaluations.clear()

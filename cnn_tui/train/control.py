@@ -15,6 +15,8 @@ class RunControl:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._checkpoint = threading.Event()
+        self.checkpoint_due = False  # set by the loop's thread alone, where every rank agreed (parallel/agreement.py)
         self.stop_reason = ""
 
     @property
@@ -38,6 +40,16 @@ class RunControl:
     def resume(self) -> None:
         self._running.set()
 
+    def request_checkpoint(self) -> None:
+        """Save last.pt at the next step boundary ("save a checkpoint now")."""
+        self._checkpoint.set()
+
+    def take_checkpoint_request(self) -> bool:
+        """Whether a checkpoint was asked for since the last call (two asks before a step: one save)."""
+        asked = self._checkpoint.is_set()
+        self._checkpoint.clear()
+        return asked
+
     def wait_while_paused(self, on_change: Callable[[str], None]) -> None:
         """Block while paused, reporting the state changes; returns at once when running."""
         if self._running.is_set():
@@ -48,8 +60,9 @@ class RunControl:
         if not self._stop.is_set():
             on_change("running")
 
-    def handle_command(self, line: str) -> None:
-        """Commands from the control channel: 'pause', 'resume', 'toggle', 'stop'."""
+    def handle_command(self, line: str, origin: str = "the dashboard") -> None:
+        """Commands from the control channels (the dashboard's stdin, RUN_DIR/commands/):
+        'pause', 'resume', 'toggle', 'stop', 'checkpoint'."""
         command = line.strip().lower()
         if command == "pause":
             self.pause()
@@ -58,4 +71,6 @@ class RunControl:
         elif command == "toggle":
             self.resume() if self.paused else self.pause()
         elif command == "stop":
-            self.request_stop("stopped from the dashboard")
+            self.request_stop(f"stopped from {origin}")
+        elif command == "checkpoint":
+            self.request_checkpoint()

@@ -222,6 +222,9 @@ class Trainer:
             if self._train_step(x, y, grad_tick):
                 return self._diverged("NaN or Inf gradients")
             self.batch += 1
+            if self.control.checkpoint_due:  # "save a checkpoint now" (cnn-tui checkpoint), agreed by every rank
+                self.control.checkpoint_due = False
+                self._save("last", reason="requested")
             tick_images += len(y) * self.world.size  # every rank's slice of the global batch
             if self.step % every == 0:
                 now = time.time()
@@ -250,8 +253,8 @@ class Trainer:
             self._report(self.diagnoser.on_system(sample.data_wait, self.device.type, sample.workers, self.step))
 
     def _agreed(self, pause: bool, empty: bool = False) -> tuple[bool, bool]:
-        return agree_to_stop(self.world, self.control, lambda state: self.emit(StateChanged(state=state)),
-                             pause, empty)
+        return agree_to_stop(self.world, self.control,
+                             lambda state: self.emit(StateChanged(state=state, step=self.step)), pause, empty)
 
     # ------------------------------------------------------------------ one step
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, grad_tick: bool) -> bool:
