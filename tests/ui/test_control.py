@@ -197,7 +197,8 @@ def test_runs_list_puts_live_runs_first_then_the_newest(tmp_path):
         live[name] = take_lock(run)  # this test process plays the writer
         write_owner(run, this_process())
         (run / HEARTBEAT).write_text(f'{{"t": {now}, "pid": {os.getpid()}, "state": "{said}", "step": 27}}')
-    for i, run in enumerate((old_done, lost, new_done, runs / "d-running", runs / "e-paused")):
+    # the live runs wrote longest ago (a run paused for an hour): live still comes first
+    for i, run in enumerate((runs / "d-running", runs / "e-paused", old_done, lost, new_done)):
         os.utime(run / "events.jsonl", (now - 3600 + i * 60, now - 3600 + i * 60))
     try:
         rows = list_runs(runs)
