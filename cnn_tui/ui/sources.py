@@ -1,7 +1,10 @@
 """Where the dashboard's events come from. All three give the same Event objects:
 
-- FollowRunDir: a run directory's events.jsonl, read from the start in big chunks and followed
-  while the run is live. The run is controlled through its folder's control channel
+- FollowRunDir: a run directory's events.jsonl, its whole history read at once and then followed
+  while the run is live. A long run's backlog is read as `show` reads it (record.scan): every
+  sparse event, its step and gradient events sampled (the curves are bucketed to a screen's width
+  anyway) and its last 256 KB in full, so attaching to a million-step run takes a second or two, not
+  a minute of replay. The run is controlled through its folder's control channel
   (cnn_tui.record.control), so any number of dashboards, and `cnn-tui pause|resume|stop`, can
   steer one run and all of them see the same state: it comes from the events, not from what
   one dashboard sent. A writer that dies without `finished` is seen as *lost* (record.liveness).
@@ -26,9 +29,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 from cnn_tui.errors import UsageError
-from cnn_tui.events import Event, RunFinished, parse_line
+from cnn_tui.events import Event, EventReader, RunFinished
+from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
 from cnn_tui.rundir import EVENTS
 
+TAIL_BYTES = 256 << 10  # a long run's last 256 KB of events is read in full: its latest steps exactly
 SEND_WAIT_SECONDS = 5.0  # how long a control command waits for the run to take it
 
 
@@ -59,7 +64,8 @@ class FollowRunDir:
     live = True  # it can be sent commands; whether the run takes them is the run's to say
     poll_seconds = 0.25
     liveness_seconds = 1.0  # how often a quiet run's writer is checked for life
-    chunk_chars = 8 << 20  # the backlog of a long run is read in big chunks, not line by line
+    chunk_bytes = 8 << 20  # what arrives while following is read in big chunks, not line by line
+    max_dense = 4000  # a long run's backlog: its step and gradient events sampled to this many (record.scan)
 
     def __init__(self, run_dir: Path | None, follow: bool = True) -> None:
         self.run_dir = run_dir
@@ -78,30 +84,36 @@ class FollowRunDir:
             if not self.follow or self._closed:
                 return
             await asyncio.sleep(self.poll_seconds)
-        pending = ""
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        with open(path, "rb") as handle:
+            pending = handle.read()  # the whole history at once, then what comes
+            reader = EventReader()
+            if len(pending) > FULL_READ_BYTES:  # a long run: its dense events sampled, as `show` reads them
+                cut = pending.rfind(b"\n", 0, len(pending) - TAIL_BYTES) + 1
+                scan = scan_bytes(pending[:cut], self.max_dense)
+                reader, pending = scan.reader, pending[cut:]  # the latest steps are read in full
+                for event in self._seen(scan.events):
+                    yield event
             while not self._closed:
-                chunk = handle.read(self.chunk_chars)
+                *lines, pending = pending.split(b"\n")
+                for event in self._seen(reader.parse_line(line.decode("utf-8", "replace")) for line in lines):
+                    yield event
+                chunk = handle.read(self.chunk_bytes)
                 if chunk:
                     pending += chunk
-                    *lines, pending = pending.split("\n")
-                    for event in self._parse(lines):
-                        yield event
                     continue
                 if self._ended() or not self.follow:
                     return
                 if self._writer_gone():
-                    *lines, _torn = (pending + handle.read()).split("\n")  # what it wrote before it went
-                    for event in self._parse(lines):
+                    *lines, _torn = (pending + handle.read()).split(b"\n")  # what it wrote before it went
+                    for event in self._seen(reader.parse_line(line.decode("utf-8", "replace")) for line in lines):
                         yield event
                     if not self.saw_finish:
                         self._report_gone()
                     return
                 await asyncio.sleep(self.poll_seconds)
 
-    def _parse(self, lines: list[str]) -> Iterator[Event]:
-        for line in lines:
-            event = parse_line(line)
+    def _seen(self, events: Iterable[Event | None]) -> Iterator[Event]:
+        for event in events:
             if event is not None:
                 if isinstance(event, RunFinished):
                     self.saw_finish, self._finish_status = True, event.status

@@ -23,8 +23,10 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     text.append(f" {state.status.upper().replace('_', ' ')} ", style=f"reverse {STATUS_STYLES.get(state.status, '')}")
     if state.notice:  # first: at 80 columns the rest of the line is cut
         text.append(f" {state.notice}", style="bold red")
-    if state.status == "lost" and state.lost_line:
-        text.append(f" {state.lost_line}", style="bold red")
+    resume = ""
+    if state.status == "lost" and state.lost_line:  # what happened on line 1, how to go on at the start of line 2
+        what, _, resume = state.lost_line.removeprefix("lost: ").partition("; resume with: ")
+        text.append(f" {what}", style="bold red")
     s = state.started
     if s is None:
         text.append("  starting the training process...")
@@ -33,6 +35,8 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     if state.memory_mb:
         text.append(f" · {state.memory_mb:,.0f} MB")
     text.append("\n")
+    if resume:
+        text.append(f" resume with: {resume} ·", style="bold")
     if not isinstance(s, RunStarted):
         return _style_progress(text, state, smoothing, width)
     epochs = s.epochs
