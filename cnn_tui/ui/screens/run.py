@@ -21,9 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from cnn_tui.ui.compare import MAX_RUNS, Compared, label_runs
-from cnn_tui.ui.messages import LeaveScreen, ShowRuns
+from cnn_tui.ui.messages import ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.screens.chart_keys import ChartKeys
+from cnn_tui.ui.screens.control_keys import ControlKeys
 from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
@@ -44,11 +45,10 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
 # Every wake-up of the dashboard can stall a training step (torch's threads wait for the
 # one that was preempted), so while a run is live the screen redraws at a measured pace:
 REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, after a change
-NOTICE_SECONDS = 8.0  # a control command's error stays in the status bar this long
 PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
 
 
-class RunScreen(ChartKeys, Screen):
+class RunScreen(ControlKeys, ChartKeys, Screen):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("s", "stop", "Stop"),
@@ -260,40 +260,6 @@ class RunScreen(ChartKeys, Screen):
         return widgets
 
     # ------------------------------------------------------------------ keys
-    def _controllable(self) -> bool:
-        if not getattr(self.source, "live", False):
-            self.notify("A recorded run cannot be controlled.", severity="warning")
-            return False
-        if not self.state.live:
-            self.notify(f"This run is {self.state.status.replace('_', ' ')}: there is nothing to control.",
-                        severity="warning")
-            return False
-        return True
-
-    def action_toggle_pause(self) -> None:
-        if self._controllable():
-            self.send("resume" if self.state.status == "paused" else "pause")
-
-    def action_stop(self) -> None:
-        if self._controllable():
-            self.send("stop")
-            self.state.status = "stopping"  # until the run's own events say how it ended
-            self.state.version += 1
-            self.notify("Stopping: finishing the step and saving a checkpoint...")
-
-    @work(group="control")
-    async def send(self, command: str) -> None:
-        """Through the run folder's control channel; the run's events show what it did. A command the
-        run could not take is one line in the status bar (for a few seconds)."""
-        from cnn_tui.errors import UsageError
-
-        try:
-            await self.source.send(command)
-        except UsageError as exc:
-            self.state.tell(f"{command}: {exc}")
-            self.set_timer(NOTICE_SECONDS, lambda: self.state.tell(""))
-        self.refresh_if_changed()
-
     def action_next_pane(self, delta: int) -> None:
         self.current = (self.current + delta) % len(self.panes)
         self._apply_layout()
@@ -377,37 +343,6 @@ class RunScreen(ChartKeys, Screen):
         self.pinned.clear()
         self.workers.cancel_group(self, "pinned")
         self.invalidate()
-
-    def action_back(self) -> None:
-        if self.state.live and getattr(self.source, "live", False):
-            self.action_quit_run(back=True)
-            return
-        self.post_message(LeaveScreen())
-
-    @property
-    def stop_on_exit(self) -> bool:
-        return bool(getattr(self.app, "stop_on_exit", False))
-
-    def action_quit_run(self, back: bool = False) -> None:
-        """A live run: ask whether to stop it or leave it training; enter takes the default (leave it,
-        or stop it under --stop-on-exit), which is also what happens when the dashboard just goes."""
-        if not (self.state.live and getattr(self.source, "live", False)):
-            self.app.exit() if not back else self.post_message(LeaveScreen())
-            return
-        from cnn_tui.ui.screens.confirm_quit import ConfirmQuit
-
-        async def decided(choice: str | None) -> None:
-            if choice in ("stop", "detach"):
-                self._decided = True
-                if choice == "stop":
-                    self.notify("Stopping: finishing the step and saving a checkpoint...")
-                await self.source.close(detach=choice == "detach")
-                if back:
-                    self.post_message(LeaveScreen())
-                else:
-                    self.app.exit()
-
-        self.app.push_screen(ConfirmQuit(default="stop" if self.stop_on_exit else "detach"), decided)
 
     async def on_unmount(self) -> None:
         """Leaving without an answer (the app closed, killed by a signal it could catch): the default."""
