@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="continue an interrupted run from its checkpoints/last.pt (RECIPE may be "
                           "given too: it must be the run's own recipe)")
+    run.add_argument("--allow-changes", action="store_true",
+                     help="with --resume: let --set/--epochs change the run's recipe (recipe.yaml records it)")
     run.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override recipe.device")
     run.add_argument("--epochs", type=int, metavar="N", help="shortcut for --set train.epochs=N")
     run.add_argument("--quiet", action="store_true", help="print only the final line and errors")
@@ -288,10 +290,17 @@ def cmd_run(args) -> int:
         from cnn_tui.parallel.rank_logs import hold_output
 
         hold_output(rank)  # rank 0 alone speaks; the others' output goes to the run's logs/
+    changes: list = []
     if args.resume is not None:
         recipe, recipe_path = load_recipe(str(args.resume / RECIPE), _overrides(args))
         if args.recipe:
             _same_recipe_or_refuse(args.recipe, _overrides(args), recipe, args.resume)
+        if _overrides(args):
+            from cnn_tui.recipes.resume_changes import resume_changes
+
+            original, _ = load_recipe(str(args.resume / RECIPE))
+            changes = resume_changes(original.model_dump(mode="json"), recipe.model_dump(mode="json"), args.resume,
+                                     args.allow_changes)
     elif not args.recipe:
         raise UsageError("run: give a recipe file or built-in name (see 'cnn-tui list')")
     else:
@@ -318,7 +327,8 @@ def cmd_run(args) -> int:
     _install_signal_handlers(control)
     if args.control_stdin and rank == 0:  # rank 0 reads the dashboard; every rank agrees on its flags
         _read_control(control)
-    options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run)
+    options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run,
+                         recipe_changes=changes)
     with naming_the_file(recipe_path):
         result = execute(recipe, options, FanOut(*sinks), control)
     if result.run_dir is not None and not args.quiet and rank == 0:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -43,6 +44,16 @@ def create_run_dir(parent: Path, name: str) -> Path:
 
 def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
     dump_yaml(recipe_dict, run_dir / RECIPE)
+
+
+def rewrite_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
+    """Replace a run's recipe.yaml whole or not at all (`run --resume --allow-changes`)."""
+    tmp = run_dir / f".{RECIPE}.{os.getpid()}.tmp"
+    try:
+        dump_yaml(recipe_dict, tmp)
+        os.replace(tmp, run_dir / RECIPE)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class RunDirSink(JsonLinesSink):

@@ -17,11 +17,12 @@ import torch
 
 from cnn_tui import rundir
 from cnn_tui.errors import UsageError
-from cnn_tui.events import FINISHED_OK, RunFinished, Started
+from cnn_tui.events import FINISHED_OK, Log, RunFinished, Started
 from cnn_tui.kinds import engine_for
 from cnn_tui.parallel import rank_logs
 from cnn_tui.parallel.world import World, join_if_launched
 from cnn_tui.recipes.loader import recipe_to_dict
+from cnn_tui.recipes.resume_changes import describe as describe_changes
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.record.writer import RunWriter
 from cnn_tui.sinks import EventSink, FanOut
@@ -39,6 +40,7 @@ class RunOptions:
     resume: Path | None = None  # an existing run directory to continue
     device: str | None = None  # overrides recipe.device
     dry_run: bool = False  # a couple of steps, nothing written
+    recipe_changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # --resume --allow-changes: recorded
 
 
 @dataclass
@@ -128,6 +130,8 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
                   kind: KindEngine, device: torch.device, world: World, held: _Held) -> RunResult:
     if options.resume and world.writes and not options.dry_run:
         held.take(_existing_run_dir(options.resume))  # before reading its checkpoint: one writer at a time
+        if options.recipe_changes:
+            rundir.rewrite_recipe(options.resume, recipe_to_dict(recipe))
     state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
     torch.manual_seed(recipe.seed)  # the same initial weights on every rank
     if world.rank > 0:
@@ -154,6 +158,9 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
     fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
                               kind=recipe.kind, device=device.type, device_name=device_name(device),
                               start_step=loop.step, resumed=state is not None, world_size=world.size))
+    if options.recipe_changes and run_dir is not None:
+        fan.emit(Log(level="warning", message=f"resumed with a changed recipe (--allow-changes): "
+                                              f"{describe_changes(options.recipe_changes)}; recipe.yaml records it"))
     prepared.after_started(fan, run_dir, loop)
     try:
         outcome = loop.run()

@@ -39,7 +39,8 @@ def worker_args(args: Namespace, overrides: list[str], topology: Topology) -> li
         if value is not None:
             worker += [flag, str(value)]
     worker += [flag for flag, on in (("--quiet", args.quiet), ("--dry-run", args.dry_run),
-                                      ("--control-stdin", args.control_stdin)) if on]
+                                      ("--control-stdin", args.control_stdin),
+                                      ("--allow-changes", getattr(args, "allow_changes", False))) if on]
     return worker
 
 

@@ -10,6 +10,8 @@ second) and the last few KB of events.jsonl (whether the newest segment ended wi
   segment has one (a run that was interrupted and then resumed counts by its newest segment),
   LOST otherwise: the process died without finishing (SIGKILL, the OOM killer, a reboot).
 
+A folder with no owner.json (written by an older cnn-tui) is judged by when events.jsonl last changed.
+
 Alive, on this host: the recorded pid runs with the recorded start time (a reused pid has
 another), and the folder's lock is held; both are exact and instant, so a SIGKILL shows at the
 next look. On another host (the folder on a shared filesystem) local pids say nothing: the run
@@ -93,6 +95,8 @@ def liveness(run_dir: Path) -> Liveness:
             return _ended(run_dir, RunState.FINISHED, status, None, seen, False, step)
         if last_type is None and _age(run_dir) < NEW_FOLDER_S:
             return Liveness(RunState.STARTING, None, None, None, seen, False, None, step, run_dir)
+        if last_type is not None and _age(run_dir / EVENTS) < REMOTE_STALE_S:  # someone writes it now
+            return Liveness(RunState.RUNNING, None, None, None, seen, False, None, step, run_dir)
         return _ended(run_dir, RunState.LOST, None, None, seen, False, step)
     alive = _alive(run_dir, owner, beat_t, remote)
     beat_pid = beat.get("pid") if beat else None

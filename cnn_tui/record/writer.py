@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.atomic import atomic_write
+from cnn_tui.errors import UsageError
 from cnn_tui.events import CheckpointSaved, EpochEnd, Event, RunFinished, Started, StateChanged, Step, StyleStep
 from cnn_tui.record.owner import COMMANDS, HEARTBEAT, release_lock, take_lock, this_process, write_owner
 
@@ -71,6 +72,9 @@ class RunWriter:
             write_owner(run_dir, writer.owner)
             writer._discard_leftovers()
             writer._beat()
+        except OSError as exc:
+            release_lock(fd)
+            raise UsageError(f"{exc.filename or run_dir}: cannot write the run folder ({exc.strerror})") from None
         except BaseException:
             release_lock(fd)
             raise

@@ -16,6 +16,7 @@ from typing import IO
 from cnn_tui.events import Event, EventReader, RunFinished
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.record.history import RunHistory
+from cnn_tui.record.liveness import RunState, liveness
 from cnn_tui.rundir import EVENTS
 
 CLEAR = "\x1b[H\x1b[2J"
@@ -39,6 +40,9 @@ def new_events(path: Path, offset: int, reader: EventReader, poll_seconds: float
                     yield event
 
 
+LIVENESS_S = 1.0  # how often following asks whether the writer still lives
+
+
 def ended(event: Event) -> bool:
     return isinstance(event, RunFinished) and event.status != "interrupted"
 
@@ -54,9 +58,14 @@ def follow(history: RunHistory, offset: int, reader: EventReader, out: IO[str], 
     if printer is not None and history.started is not None:
         printer.started = history.started  # progress lines need the run's shape
         printer.header_printed = bool(history.epochs)
-    state = {"done": False, "drawn": time.monotonic(), "dirty": False}
+    state = {"done": False, "drawn": time.monotonic(), "dirty": False, "asked": time.monotonic()}
 
     def keep_going() -> bool:
+        if time.monotonic() - state["asked"] >= LIVENESS_S:  # a writer that died will write no `finished`
+            state["asked"] = time.monotonic()
+            live = liveness(history.run_dir)
+            if live.state is RunState.LOST and live.pid is not None:
+                state["done"] = True
         if tty and state["dirty"] and time.monotonic() - state["drawn"] >= redraw_seconds:
             out.write(CLEAR + render(history) + "\n")
             out.flush()

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from cnn_tui.record.history import RunHistory
+from cnn_tui.record.liveness import liveness
 from cnn_tui.record.scan import Scan
 
 STARTED_FIELDS = ("run_id", "recipe_name", "kind", "device", "device_name", "model_name", "total_params",
@@ -40,10 +41,14 @@ def run_json(history: RunHistory, scan: Scan, points: int) -> dict[str, Any]:
     step_names = history.step_metric_names()
     epoch_names = list(dict.fromkeys(k for e in epochs for k in e.metrics))
     f = history.finished
+    live = liveness(history.run_dir)
     doc: dict[str, Any] = clean({
         "run_dir": str(history.run_dir),
         "status": f.status if f else ("running" if history.started else "not_started"),
         "reason": f.reason if f else "",
+        "state": live.state.value,  # running, paused, finished, lost, starting: the writer's liveness now
+        "state_line": live.describe(),
+        "resume_command": live.resume_command,
         "started": {k: started[k] for k in STARTED_FIELDS if k in started},
         "segments": history.segments,
         "summary": history.summary,

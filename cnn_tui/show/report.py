@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import textwrap
-import time
 from dataclasses import dataclass, replace
 
 from cnn_tui.headless.printer import loss_line
 from cnn_tui.record.history import RunHistory
+from cnn_tui.record.liveness import RunState, liveness
 from cnn_tui.record.scan import Scan
 from cnn_tui.show.charts import Line, chart
 from cnn_tui.wording import format_duration, format_test_score, global_batch, where_trained
@@ -55,12 +55,12 @@ def _wrapped(lines: list[str], width: int, indent: int) -> str:
 
 
 def _status(history: RunHistory) -> str:
-    if history.finished is not None:
-        return f"{history.finished.status}: {history.finished.reason}"
-    if history.started is None:
-        return "not started: no start event yet"
-    ago = format_duration(time.time() - history.last_t)
-    return f"running, or stopped without finishing (last event {ago} ago)"
+    """How the run stands now: its writer's liveness (record/liveness.py), the finish's reason once it ended."""
+    live = liveness(history.run_dir)
+    if live.state is RunState.FINISHED and history.finished is not None:
+        resume = f"; resume with: {live.resume_command}" if live.resume_command else ""
+        return f"{history.finished.status}: {history.finished.reason}{resume}"
+    return live.describe()
 
 
 def summary_lines(history: RunHistory, scan: Scan) -> list[str]:

@@ -27,10 +27,13 @@ from cnn_tui.rundir import EVENTS
 pytestmark = pytest.mark.timeout(60)
 
 HOLDER = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from cnn_tui.record.writer import RunWriter
 writer = RunWriter.take(Path(sys.argv[1]), lambda command, origin: print(command, flush=True))
+if len(sys.argv) > 2 and os.fork() == 0:  # a forked worker (as a DataLoader's): it inherits the lock
+    time.sleep(float(sys.argv[2]))
+    os._exit(0)
 print("ready", flush=True)
 time.sleep(120)
 """
@@ -41,9 +44,10 @@ def holder(tmp_path: Path):
     """Start a process that holds a run folder as its writer; killed at the end, pass or fail."""
     started: list[subprocess.Popen] = []
 
-    def start(run_dir: Path) -> subprocess.Popen:
+    def start(run_dir: Path, worker_s: float | None = None) -> subprocess.Popen:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(run_dir)], stdout=subprocess.PIPE,
+        extra = [str(worker_s)] if worker_s is not None else []
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(run_dir), *extra], stdout=subprocess.PIPE,
                                 text=True, env=env)
         started.append(proc)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
@@ -99,6 +103,19 @@ def test_sigkill_shows_as_lost_within_5_s_and_its_lock_never_blocks_the_next_wri
     writer.release()
 
 
+def test_a_killed_writer_whose_workers_still_hold_the_lock_is_lost_and_they_are_waited_for(tmp_path, holder):
+    """SIGKILL leaves the writer a zombie (not yet reaped) and its forked workers holding the
+    inherited lock for a while: the run is lost at once, and the next writer waits them out."""
+    run_dir = _run_dir(tmp_path)
+    proc = holder(run_dir, worker_s=3.0)
+    proc.send_signal(signal.SIGKILL)
+    _wait_for(lambda: liveness(run_dir).state is RunState.LOST, 1.0)
+    started = time.monotonic()
+    writer = RunWriter.take(run_dir, lambda command, origin: None)
+    writer.release()
+    assert time.monotonic() - started < 10
+
+
 def test_a_reused_pid_is_not_the_writer(tmp_path):
     """The lock held (here by this process, as by a dead writer's forked workers) and the recorded
     pid running, but with another start time: a reused pid, not the writer."""
@@ -140,6 +157,9 @@ def test_finished_counts_by_the_newest_segment(tmp_path):
     assert (ended.state, ended.status, ended.step) == (RunState.FINISHED, "interrupted", 5)
     with open(run_dir / EVENTS, "a") as events:  # resumed, then killed before finishing again
         events.write(RunStarted(**_started(), resumed=True).to_json() + "\n" + '{"v":2,"type":"step","t":1,"st')
+    assert liveness(run_dir).state is RunState.RUNNING  # no writer recorded (an old cnn-tui): the file is fresh
+    old = time.time() - REMOTE_STALE_S - 1
+    os.utime(run_dir / EVENTS, (old, old))
     assert liveness(run_dir).state is RunState.LOST
 
 
