@@ -18,9 +18,9 @@ from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError
 from cnn_tui.sinks import EventSink
 
-STOP_ON_EXIT_HELP = ("when the dashboard quits (or its terminal or SSH connection goes), stop the live runs it shows, "
-                     "saving a checkpoint; without it, runs keep training on their own and quitting asks, "
-                     "leaving them running by default")
+STOP_ON_EXIT_HELP = ("stop the live runs the dashboard shows when it quits (q asks, stop is the default) "
+                     "or its terminal or SSH connection goes, saving a checkpoint; without it runs train "
+                     "on by themselves and q asks with 'leave running' as the default")
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash),
 2 bad usage or invalid recipe, 130 interrupted (after saving a checkpoint)"""
 

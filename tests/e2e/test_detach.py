@@ -34,7 +34,9 @@ def wait_for(predicate, timeout: float, what: str) -> None:
 
 
 @pytest.mark.timeout(300)
-def test_killing_the_dashboards_terminal_leaves_the_run_training_to_the_end(tmp_path, cli_env):
+@pytest.mark.parametrize("stop_on_exit", [False, True], ids=["default", "stop-on-exit"])
+def test_killing_the_dashboards_terminal_leaves_the_run_training_to_the_end(tmp_path, cli_env, stop_on_exit):
+    """... unless the dashboard was started with --stop-on-exit: then the hangup stops it, saved."""
     recipes = tmp_path / "recipes"
     recipes.mkdir()
     (recipes / "tiny.yaml").write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 30"))
@@ -42,7 +44,8 @@ def test_killing_the_dashboards_terminal_leaves_the_run_training_to_the_end(tmp_
     socket = f"cnn-tui-test-{os.getpid()}"
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in cli_env.items() if k in ("PYTHONPATH", "HOME", "PATH"))
     command = f"cd {shlex.quote(str(tmp_path))} && exec env {env} TERM=xterm-256color " \
-              f"{shlex.quote(sys.executable)} -m cnn_tui --recipes {shlex.quote(str(recipes))}"
+              f"{shlex.quote(sys.executable)} -m cnn_tui --recipes {shlex.quote(str(recipes))}" + \
+              (" --stop-on-exit" if stop_on_exit else "")
     writer: int | None = None
     try:
         assert tmux(socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command).returncode == 0
@@ -59,9 +62,14 @@ def test_killing_the_dashboards_terminal_leaves_the_run_training_to_the_end(tmp_
         dashboard = int(tmux(socket, "display-message", "-p", "-t", "t", "#{pane_pid}").stdout.strip())
         assert writer != dashboard
         assert tmux(socket, "kill-session", "-t", "t").returncode == 0  # SIGHUP to the dashboard
+        summary = run_dir / "summary.json"
+        if stop_on_exit:
+            wait_for(summary.is_file, 30, "the run to stop")
+            assert json.loads(summary.read_text())["status"] == "interrupted"
+            assert (run_dir / "checkpoints" / "last.pt").is_file()
+            return
         wait_for(lambda: not _alive(dashboard), 10, "the dashboard to go")
         assert _alive(writer), "the run died with its dashboard"
-        summary = run_dir / "summary.json"
         wait_for(summary.is_file, 240, "the run to finish on its own")
         assert json.loads(summary.read_text())["status"] == "completed"
     finally:
