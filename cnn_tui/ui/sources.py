@@ -199,7 +199,11 @@ class ChildRun(FollowRunDir):
 
     async def events(self) -> AsyncIterator[Event]:
         if self.proc is None:
-            self.start()
+            try:
+                self.start()
+            except OSError as exc:  # no temporary folder to write to, no interpreter to start
+                self.exit_message = f"could not start the training process: {exc}"
+                return
         assert self.proc is not None
         while self.run_dir is None:  # until it says where it writes, or ends first (a bad recipe)
             ended = self.proc.poll() is not None

@@ -232,3 +232,32 @@ async def test_enter_on_the_runs_list_attaches_to_a_live_run(tmp_path, cli_env):
             await wait_until(pilot, lambda: screen.state.status == "paused", timeout=15, what="paused from the list")
     finally:
         end(proc)
+
+
+async def test_a_returning_user_with_a_live_run_starts_on_the_runs_list(tmp_path, monkeypatch):
+    from benchmarks.long_run import write_long_run
+    from cnn_tui.record.owner import HEARTBEAT, take_lock, this_process, write_owner
+    from cnn_tui.ui.app import CnnTuiApp
+    from cnn_tui.ui.launch import any_live_run
+    from cnn_tui.ui.screens.runs import RunsScreen
+
+    runs = tmp_path / "runs"
+    write_long_run(runs / "done", 20, steps_per_epoch=10)
+    assert not any_live_run(runs)  # only finished runs: the recipes come first
+    run = write_long_run(runs / "live", 20, steps_per_epoch=10)
+    (run / "summary.json").unlink()
+    lines = (run / "events.jsonl").read_text().splitlines()[:8]
+    (run / "events.jsonl").write_text("\n".join(lines) + "\n")
+    fd = take_lock(run)
+    try:
+        write_owner(run, this_process())
+        (run / HEARTBEAT).write_text(f'{{"t": {time.time()}, "pid": {os.getpid()}, "state": "running", "step": 7}}')
+        assert any_live_run(runs)
+        app = CnnTuiApp(runs_dir=runs, home="runs")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the runs list")
+            assert app.screen.rows[0].name == "live" and app.screen.rows[0].state == "running"
+            await pilot.press("escape")  # the recipes are one key away
+            await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="the picker")
+    finally:
+        os.close(fd)
