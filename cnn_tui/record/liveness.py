@@ -56,6 +56,7 @@ class Liveness:
     resume_command: str | None  # for a lost or interrupted run with a checkpoint to go on from
     step: int | None = None  # the step the writer last reported
     run_dir: Path | None = None
+    heartbeat_at: float | None = None  # the writer's last heartbeat (a live local writer silent for long is frozen)
 
     @property
     def live(self) -> bool:
@@ -77,6 +78,8 @@ class Liveness:
         else:
             there = f" on {self.host} (pid {self.pid} there)" if self.remote else f" ({where})"
             text = f"{self.state.value}{at_step}{there}; {last}"
+            if self.heartbeat_at is not None and time.time() - self.heartbeat_at > REMOTE_STALE_S:
+                text += f"; no heartbeat for {_ago(self.heartbeat_at)}: the process is suspended (Ctrl+Z, SIGSTOP?)"
         if self.resume_command:
             text += f"; resume with: {self.resume_command}"
         return text
@@ -106,7 +109,7 @@ def liveness(run_dir: Path) -> Liveness:
             state = {"paused": RunState.PAUSED, "starting": RunState.STARTING}.get(said, RunState.RUNNING)
             beat_step = beat.get("step") if beat else None
             return Liveness(state, None, owner.host, owner.pid, seen, remote, None,
-                            beat_step if isinstance(beat_step, int) else step, run_dir)
+                            beat_step if isinstance(beat_step, int) else step, run_dir, beat_t)
     if last_type == "finished":
         return _ended(run_dir, RunState.FINISHED, status, owner, seen, remote, step)
     return _ended(run_dir, RunState.LOST, None, owner, seen, remote, step)

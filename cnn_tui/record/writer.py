@@ -91,7 +91,7 @@ class RunWriter:
             if isinstance(event, StateChanged):
                 self.state = event.state
                 self._changed.set()
-            elif isinstance(event, CheckpointSaved):
+            elif isinstance(event, CheckpointSaved) and Path(event.path).name == "last.pt":  # not best.pt
                 self.checkpoint = f"{_relative(event.path, self.run_dir)} (step {event.step})"
                 self._resolve("checkpoint", f"checkpoint saved: {self.checkpoint}")
             elif isinstance(event, RunFinished):
@@ -211,8 +211,9 @@ class RunWriter:
 
     def _discard_leftovers(self) -> None:
         """Commands (and half-written ones) sent to a writer that died are not carried out by this one."""
-        folder = self.run_dir / COMMANDS
-        folder.mkdir(exist_ok=True)
+        folder = self.run_dir / COMMANDS  # made by the first sender (record/control.py)
+        if not folder.is_dir():
+            return
         for entry in os.scandir(folder):
             if entry.name.endswith((".cmd", ".tmp")):
                 with contextlib.suppress(OSError):

@@ -22,7 +22,7 @@ def test_quick_benchmarks_run_every_case(tmp_path):
     table = result.stdout.split("\n\n")[-1]
     for case in ("1 training overhead", "2 gradient statistics", "3 plot rendering", "4 responsiveness",
                  "5 start-up", "6 feature extraction", "7 time to accuracy", "8 style transfer", "9 streaming",
-                 "9 decode cache", "10 run records"):
+                 "9 decode cache", "10 run records", "13 control"):
         rows = [line for line in table.splitlines() if line.startswith(case)]
         assert rows, f"{case} missing from:\n{table}"
         assert all(line.rstrip().endswith(("PASS", "FAIL")) for line in rows), rows

@@ -197,7 +197,8 @@ def test_signal_saves_and_exits_130_then_resume_finishes(sig, tiny_recipe_path, 
     if sig != signal.SIGINT:
         return
     steps = summary["steps"]
-    resumed = run("run", "--resume", str(run_dir), "--epochs", str(summary["epochs_completed"] + 1), env=cli_env)
+    resumed = run("run", "--resume", str(run_dir), "--epochs", str(summary["epochs_completed"] + 1),
+                  "--allow-changes", env=cli_env)  # fewer epochs than the recipe's: a change, said so
     assert resumed.returncode == 0, resumed.stderr
     assert f"step {steps}" in resumed.stdout
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"

@@ -3,13 +3,16 @@ SIGKILL, a second writer, and `--resume --set` (issues 25 and 26)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from cnn_tui.record.liveness import RunState, liveness
@@ -21,22 +24,28 @@ pytestmark = pytest.mark.timeout(240)
 
 @pytest.fixture
 def runs(tmp_path: Path, cli_env):
-    """Start `cnn-tui run` processes of a tiny recipe that would train for long; every one is killed
-    at the end, pass or fail."""
+    """Start `cnn-tui run` processes of a tiny recipe that would train for long (`extra`: more options),
+    or `cnn-tui run ARGS`; each is killed at the end with every process under it, pass or fail (ranks
+    and loader workers included)."""
     recipe = tmp_path / "long.yaml"
     recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 500"))
     started: list[subprocess.Popen] = []
 
-    def start(*args: str) -> subprocess.Popen:
-        command = cnn_tui_cmd("run", *(args or (str(recipe), "--out", str(tmp_path / "runs"))), "--quiet")
+    def start(*args: str, extra: tuple[str, ...] = ()) -> subprocess.Popen:
+        command = cnn_tui_cmd("run", *(args or (str(recipe), "--out", str(tmp_path / "runs"), *extra)), "--quiet")
         proc = subprocess.Popen(command, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(proc)
         return proc
 
     yield start
     for proc in started:
-        if proc.poll() is None:
-            proc.kill()
+        try:  # torchrun starts each rank in a session of its own: its children are found by parentage
+            family = [proc.pid] + [child.pid for child in psutil.Process(proc.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            family = []
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.communicate(timeout=30)
 
 
@@ -110,6 +119,8 @@ def test_a_sigkilled_run_is_lost_within_5_s_and_its_resume_is_not_blocked_but_a_
     assert time.monotonic() - killed < 5
     shown = " ".join(cli("show", str(run_dir), env=cli_env).stdout.split())  # the status line wraps at the width
     assert "lost: the writer (pid" in shown and f"resume with: cnn-tui run --resume {run_dir}" in shown
+    as_json = json.loads(cli("show", str(run_dir), "--json", env=cli_env).stdout)["runs"][0]
+    assert as_json["state"] == "lost" and as_json["resume_command"] == f"cnn-tui run --resume {run_dir}"
     refused = cli("pause", str(run_dir), env=cli_env)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "not running: lost" in refused.stderr
     resumed = runs("--resume", str(run_dir))  # the dead writer's .lock is still there: no matter
@@ -161,3 +172,21 @@ def test_resume_with_a_changed_recipe_is_refused_unless_allowed_and_then_recorde
     logged = [json.loads(line) for line in (run_dir / EVENTS).read_text().splitlines() if '"type":"log"' in line]
     assert any("train.epochs 1 -> 2" in e["message"] and "--allow-changes" in e["message"] for e in logged)
     assert json.loads((run_dir / "summary.json").read_text())["epochs_completed"] == 2
+
+
+def test_a_data_parallel_run_is_controlled_through_rank_0(runs, tmp_path, cli_env):
+    """Rank 0 takes the command; every rank agrees on it at the same step (a checkpoint gathers
+    every rank's state: a rank left out would hang the run)."""
+    proc = runs(extra=("--nproc", "2", "--set", "data.shapes.num_train=960"))
+    run_dir = the_run(tmp_path / "runs", proc)
+    saved = cli("checkpoint", str(run_dir), env=cli_env)
+    assert saved.returncode == 0 and "checkpoint saved: checkpoints/last.pt (step" in saved.stdout, saved.stdout
+    assert '"reason":"requested"' in (run_dir / EVENTS).read_text()
+    paused = cli("pause", str(run_dir), env=cli_env)
+    assert paused.returncode == 0 and "paused at step" in paused.stdout, paused.stdout
+    held = steps_written(run_dir)
+    time.sleep(1.5)
+    assert steps_written(run_dir) == held
+    stopped = cli("stop", str(run_dir), env=cli_env)
+    assert stopped.returncode == 0 and "stopped: interrupted" in stopped.stdout, stopped.stdout
+    assert proc.wait(timeout=90) == 130

@@ -83,6 +83,16 @@ def test_a_second_writer_is_refused_with_one_line_naming_the_live_one(tmp_path, 
     message = str(refused.value)
     assert "\n" not in message and f"pid {proc.pid}" in message and "being written by" in message
     assert liveness(run_dir).state is RunState.STARTING  # alive, no run_started yet
+    proc.send_signal(signal.SIGSTOP)  # Ctrl+Z: alive, but silent
+    try:
+        stale = time.time() - REMOTE_STALE_S - 1
+        _wait_for(lambda: liveness(run_dir).heartbeat_at is not None, 5)
+        beat = json.loads((run_dir / HEARTBEAT).read_text())
+        (run_dir / HEARTBEAT).write_text(json.dumps({**beat, "t": stale}))
+        frozen = liveness(run_dir)
+        assert frozen.state is RunState.STARTING and "the process is suspended" in frozen.describe()
+    finally:
+        proc.send_signal(signal.SIGCONT)
 
 
 def test_sigkill_shows_as_lost_within_5_s_and_its_lock_never_blocks_the_next_writer(tmp_path, holder):
@@ -187,6 +197,24 @@ def test_commands_are_carried_out_in_order_and_answered(tmp_path):
     finally:
         writer.release()
     assert liveness(run_dir).state is RunState.LOST  # released without a finished event
+
+
+def test_commands_left_by_a_dead_writer_are_not_carried_out_by_the_next(tmp_path):
+    run_dir = _run_dir(tmp_path)
+    (run_dir / "commands").mkdir()
+    (run_dir / "commands" / "00000000000000000001-1-aaaaaa.cmd").write_text('{"command": "stop"}')
+    (run_dir / "commands" / ".x.cmd.123.tmp").write_text('{"comm')  # a sender killed mid-write
+    applied: list[str] = []
+    writer = RunWriter.take(run_dir, lambda command, origin: applied.append(command))
+    try:
+        time.sleep(0.3)
+        assert applied == [] and list((run_dir / "commands").iterdir()) == []
+        (run_dir / "commands" / "nonsense.cmd").write_text("not json")  # and a garbled one is dropped
+        request(run_dir, "checkpoint")
+        _wait_for(lambda: applied == ["checkpoint"], 5)
+        assert list((run_dir / "commands").iterdir()) == []
+    finally:
+        writer.release()
 
 
 def test_control_refuses_what_it_cannot_reach_in_one_line(tmp_path):

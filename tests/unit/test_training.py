@@ -128,7 +128,8 @@ def test_run_directory_is_complete(load_tiny, tmp_path):
     result, events = run_collect(load_tiny(), tmp_path)
     assert result.status == "completed"
     run = result.run_dir
-    assert {p.name for p in run.iterdir()} == {"recipe.yaml", "events.jsonl", "summary.json", "checkpoints", "views"}
+    assert {p.name for p in run.iterdir()} == {"recipe.yaml", "events.jsonl", "summary.json", "checkpoints", "views",
+                                               ".lock", "owner.json", "heartbeat.json"}  # who wrote it, how it ended
     assert {p.name for p in (run / "checkpoints").iterdir()} == {"last.pt", "best.pt"}
     assert {p.name for p in (run / "views").iterdir()} == {"probe.png", "epoch-001", "epoch-002", "epoch-003"}
     assert [e.type for e in read_events(run)] == [e.type for e in events]
