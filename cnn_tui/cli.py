@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="once the run has started, write its run directory's path to PATH (for scripts; "
                           "the dashboard starts runs this way)")
     run.add_argument("--control-stdin", action="store_true",
-                     help="read pause/resume/stop/detach commands from stdin (used by the dashboard)")
+                     help="read pause/resume/stop/detach commands from stdin, a pipe from another program "
+                          "(EOF stops the run unless 'detach' came first)")
     parallel = run.add_argument_group("data-parallel training (torch.distributed, launched through torchrun)")
     parallel.add_argument("--nproc", type=int, metavar="N",
                           help="worker processes on this node (default: the recipe's train.distributed.nproc)")
