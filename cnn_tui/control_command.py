@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn_tui.errors import UsageError
-from cnn_tui.record.control import send_command
 
 HELP = {
     "pause": "pause a live run at its next step (the process stays; `cnn-tui resume` goes on)",
@@ -23,6 +22,8 @@ HELP = {
 def control(command: str, run_dir: Path, wait: float, out=print) -> int:
     """Send `command` to the run in `run_dir`; one line saying the run's new state. Exit 2 (one line)
     for a folder that is not a run, a run that has ended or is lost, or another user's run."""
+    from cnn_tui.record.control import send_command  # here: `cnn-tui --help` builds the parser from HELP alone
+
     if wait < 0:
         raise UsageError(f"--wait: {wait:g} is negative; give seconds to wait for the run (0: do not wait)")
     out(f"{run_dir}: {send_command(run_dir, command, wait_s=wait, origin=f'`cnn-tui {command}`')}")

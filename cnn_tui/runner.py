@@ -130,8 +130,6 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
                   kind: KindEngine, device: torch.device, world: World, held: _Held) -> RunResult:
     if options.resume and world.writes and not options.dry_run:
         held.take(_existing_run_dir(options.resume))  # before reading its checkpoint: one writer at a time
-        if options.recipe_changes:
-            rundir.rewrite_recipe(options.resume, recipe_to_dict(recipe))
     state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
     torch.manual_seed(recipe.seed)  # the same initial weights on every rank
     if world.rank > 0:
@@ -158,7 +156,8 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
     fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
                               kind=recipe.kind, device=device.type, device_name=device_name(device),
                               start_step=loop.step, resumed=state is not None, world_size=world.size))
-    if options.recipe_changes and run_dir is not None:
+    if options.recipe_changes and run_dir is not None:  # recorded once the changed run has really started
+        rundir.rewrite_recipe(run_dir, recipe_to_dict(recipe))
         fan.emit(Log(level="warning", message=f"resumed with a changed recipe (--allow-changes): "
                                               f"{describe_changes(options.recipe_changes)}; recipe.yaml records it"))
     prepared.after_started(fan, run_dir, loop)

@@ -18,7 +18,7 @@ from cnn_tui.atomic import atomic_write_text
 from cnn_tui.errors import UsageError
 from cnn_tui.record.liveness import Liveness, RunState, liveness
 from cnn_tui.record.owner import COMMANDS as COMMANDS_DIR
-from cnn_tui.record.owner import HEARTBEAT, OWNER, host_name, read_owner
+from cnn_tui.record.owner import HEARTBEAT, OWNER, Owner, host_name, read_owner, user_name
 from cnn_tui.rundir import EVENTS
 
 COMMANDS = ("pause", "resume", "stop", "checkpoint")
@@ -83,17 +83,17 @@ def _controllable(run_dir: Path, command: str) -> Liveness:
     if state.state is RunState.LOST:
         raise UsageError(f"{run_dir}: cannot {command} a run that is not running: {state.describe()}")
     owner = read_owner(run_dir)
-    if owner is not None and owner.uid != os.getuid():  # root too: a run is its owner's to steer
+    if owner is not None and not _mine(owner):
         raise UsageError(f"{run_dir}: the run belongs to user {owner.user} (uid {owner.uid}); only they can "
                          f"{command} it")
     return state
 
 
-def _me() -> str:
-    import getpass
+def _mine(owner: Owner) -> bool:
+    """A run is its owner's to steer (root's too: no one else's): by uid on this host, by user name
+    on another (uids of one person may differ between hosts)."""
+    return owner.uid == os.getuid() if owner.local else owner.user == user_name()
 
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = str(os.getuid())
-    return f"{user}@{host_name()} (pid {os.getpid()})"
+
+def _me() -> str:
+    return f"{user_name()}@{host_name()} (pid {os.getpid()})"

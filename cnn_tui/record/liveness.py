@@ -82,6 +82,8 @@ class Liveness:
                 text += f"; no heartbeat for {_ago(self.heartbeat_at)}: the process is suspended (Ctrl+Z, SIGSTOP?)"
         if self.resume_command:
             text += f"; resume with: {self.resume_command}"
+        elif self.state is RunState.LOST:
+            text += "; no checkpoint to resume from (it died before saving one): start it again"
         return text
 
 

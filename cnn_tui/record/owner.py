@@ -104,14 +104,17 @@ def _psutil_start(pid: int) -> float | None:
         return None
 
 
-def this_process() -> Owner:
+def user_name() -> str:
     import getpass
 
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except Exception:  # no login name (a container with an unnamed uid)
-        user = str(os.getuid())
-    return Owner(host_name(), os.getpid(), process_start(os.getpid()), user, os.getuid(), time.time())
+        return str(os.getuid())
+
+
+def this_process() -> Owner:
+    return Owner(host_name(), os.getpid(), process_start(os.getpid()), user_name(), os.getuid(), time.time())
 
 
 def read_owner(run_dir: Path) -> Owner | None:

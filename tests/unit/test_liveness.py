@@ -62,7 +62,7 @@ def holder(tmp_path: Path):
 
 def _run_dir(tmp_path: Path) -> Path:
     run_dir = tmp_path / "run"
-    run_dir.mkdir()
+    run_dir.mkdir(parents=True)
     (run_dir / EVENTS).write_text("")
     return run_dir
 
@@ -238,6 +238,15 @@ def test_another_users_run_is_refused(tmp_path, holder):
     (run_dir / OWNER).write_text(json.dumps({**owner, "uid": os.getuid() + 1, "user": "bob"}))
     with pytest.raises(UsageError, match="belongs to user bob"):
         send_command(run_dir, "stop")
+
+    remote = _run_dir(tmp_path / "remote")  # on another host, one person's uid may differ: the name counts
+    (remote / HEARTBEAT).write_text(json.dumps({"t": time.time(), "pid": 7, "state": "running"}))
+    write_owner(remote, Owner("gpu-node-7", 7, 1.0, "bob", os.getuid(), time.time()))
+    with pytest.raises(UsageError, match="belongs to user bob"):
+        request(remote, "stop")
+    write_owner(remote, Owner("gpu-node-7", 7, 1.0, this_process().user, os.getuid() + 1, time.time()))
+    request(remote, "stop")
+    assert len(list((remote / "commands").glob("*.cmd"))) == 1
 
 
 def _started() -> dict:
