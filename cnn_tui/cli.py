@@ -17,6 +17,9 @@ from cnn_tui.errors import CnnTuiError, naming_the_file
 from cnn_tui.pipes import SIGPIPE_EXIT, note, reader_gone
 from cnn_tui.sinks import EventSink
 
+STOP_ON_EXIT_HELP = ("stop the live runs the dashboard shows when it quits (q asks, stop is the default) "
+                     "or its terminal or SSH connection goes, saving a checkpoint; without it runs train "
+                     "on by themselves and q asks with 'leave running' as the default")
 EPILOG = """exit codes: 0 finished (also by early stopping), 1 training failed (NaN, crash, full disk),
 2 bad usage, invalid recipe or bad path, 130 interrupted (after saving a checkpoint),
 141 the reader of stdout went away (`| head`; a run keeps its own code)"""
@@ -33,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cnn-tui {__version__}")
     parser.add_argument("--recipes", type=Path, metavar="DIR",
                         help="with no command: also list the recipes in DIR in the dashboard")
+    parser.add_argument("--stop-on-exit", action="store_true", help=STOP_ON_EXIT_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="train a recipe headless", epilog=EPILOG,
@@ -55,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--events", metavar="PATH",
                      help="also write the event stream as JSON lines to PATH ('-': stdout, and the "
                           "human-readable output moves to stderr)")
+    run.add_argument("--run-dir-file", type=Path, metavar="PATH",
+                     help="once the run has started, write its run directory's path to PATH (for scripts; "
+                          "the dashboard starts runs this way)")
     run.add_argument("--control-stdin", action="store_true",
-                     help="read pause/resume/stop/detach commands from stdin (used by the dashboard)")
+                     help="read pause/resume/stop/detach commands from stdin, a pipe from another program "
+                          "(EOF stops the run unless 'detach' came first)")
     parallel = run.add_argument_group("data-parallel training (torch.distributed, launched through torchrun)")
     parallel.add_argument("--nproc", type=int, metavar="N",
                           help="worker processes on this node (default: the recipe's train.distributed.nproc)")
@@ -151,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     opener = sub.add_parser("open", help="open a run directory in the dashboard (follows it if live); "
                                          "several: compared, the others overlaid on the first's curves")
     opener.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    opener.add_argument("--stop-on-exit", dest="open_stop_on_exit", action="store_true", help=STOP_ON_EXIT_HELP)
     return parser
 
 
@@ -204,8 +213,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return control(args.command, args.run_dir, args.wait)
     if args.command == "open":
-        return cmd_dashboard(run_dirs=args.run_dirs)
-    return cmd_dashboard(recipes_dir=args.recipes)
+        return cmd_dashboard(run_dirs=args.run_dirs, stop_on_exit=args.stop_on_exit or args.open_stop_on_exit)
+    return cmd_dashboard(recipes_dir=args.recipes, stop_on_exit=args.stop_on_exit)
 
 
 def cmd_list(args) -> int:
@@ -349,6 +358,10 @@ def cmd_run(args) -> int:
         sinks.append(JsonLinesSink(sys.stdout))
     elif args.events and rank == 0:
         sinks.append(events_file(Path(args.events)))
+    if args.run_dir_file is not None and rank == 0:
+        from cnn_tui.sinks import RunDirNote
+
+        sinks.append(RunDirNote(args.run_dir_file, args.out, args.resume, printer.line))
     topology = topology_of(args, recipe)
     if topology is not None and not launched_by_torchrun():
         from cnn_tui.parallel.launch import launch
@@ -426,10 +439,11 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def cmd_dashboard(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) -> int:
+def cmd_dashboard(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None,
+                  stop_on_exit: bool = False) -> int:
     from cnn_tui.ui.launch import launch
 
-    return launch(recipes_dir=recipes_dir, run_dirs=run_dirs)
+    return launch(recipes_dir=recipes_dir, run_dirs=run_dirs, stop_on_exit=stop_on_exit)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from cnn_tui.errors import WriteError, write_failed
-from cnn_tui.events import Event
+from cnn_tui.events import Event, Started
 from cnn_tui.writable import open_on_a_fresh_line
 
 
@@ -117,3 +117,32 @@ def events_file(path: Path) -> JsonLinesSink:
         return JsonLinesSink(open_on_a_fresh_line(path), close_stream=True, name=str(path))
     except OSError as exc:
         raise WriteError(f"--events {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+class RunDirNote:
+    """`run --run-dir-file PATH`: the run directory's path, written to PATH when the run starts.
+
+    The dashboard starts each run as a process of its own (it outlives the dashboard), so it
+    learns where to follow the run from this note rather than from a pipe. Written once, atomically
+    (a reader never sees half a path); a note that cannot be written is one line, not a failed run."""
+
+    def __init__(self, path: Path, out: Path, resume: Path | None, say: Callable[[str], None]) -> None:
+        self.path, self.out, self.resume, self.say = path, out, resume, say
+        self.written = False
+
+    def emit(self, event: Event) -> None:
+        if self.written or not isinstance(event, Started):
+            return
+        self.written = True
+        run_dir = self.resume if self.resume is not None else self.out / event.run_id
+        if not run_dir.is_dir():  # a dry run has no run directory
+            return
+        from cnn_tui.atomic import atomic_write_text
+
+        try:
+            atomic_write_text(self.path, f"{run_dir.resolve()}\n")
+        except OSError as exc:
+            self.say(f"cnn-tui: warning: --run-dir-file {self.path}: {exc.strerror or exc}")
+
+    def close(self) -> None:
+        pass

@@ -26,8 +26,8 @@ def _latencies(presses: int, charts: str) -> list[float]:
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
         work = Path(tmp)
         write_recipe(work / "recipes", "bench_long", **{"train__epochs": 1000, "train__early_stopping__enabled": False})
-        app = PtyApp([sys.executable, "-m", "cnn_tui", "--recipes", str(work / "recipes")], 80, 24, work,
-                     python_env() | {"CNN_TUI_CHARTS": charts})
+        app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(work / "recipes")],
+                     80, 24, work, python_env() | {"CNN_TUI_CHARTS": charts})
         try:
             app.wait_for("pick a recipe", timeout=60)
             app.write(b"/")
@@ -54,8 +54,16 @@ def _latencies(presses: int, charts: str) -> list[float]:
 
 
 def _wait_for_the_run_to_end(runs: Path, timeout: float = 60.0) -> None:
-    """The training child stops on its own once the dashboard is gone (end of its control
-    channel): wait for its summary so the scratch folder can be removed."""
+    """A run outlives its dashboard: --stop-on-exit had the dashboard stop it as it went (SIGTERM);
+    any still live is stopped here. Then wait for its summary so the scratch folder can be removed."""
+    from cnn_tui.errors import UsageError
+    from cnn_tui.record.control import request
+
+    for run_dir in runs.iterdir() if runs.is_dir() else []:
+        try:
+            request(run_dir, "stop")
+        except UsageError:
+            pass  # it has ended already
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not runs.exists() or all((d / "summary.json").exists() for d in runs.iterdir()):

@@ -34,7 +34,7 @@ def _dashboard_run(recipes: Path, name: str, work: Path, charts: str = "auto") -
     """The real dashboard at 160x48 (every pane drawn), started from its picker; charts: CNN_TUI_CHARTS."""
     import sys
 
-    app = PtyApp([sys.executable, "-m", "cnn_tui", "--recipes", str(recipes)], 160, 48, work,
+    app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(recipes)], 160, 48, work,
                  python_env() | {"CNN_TUI_CHARTS": charts})
     try:
         app.wait_for("pick a recipe", timeout=60)

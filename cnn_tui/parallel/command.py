@@ -34,7 +34,8 @@ def worker_args(args: Namespace, overrides: list[str], topology: Topology) -> li
     for override in overrides:
         worker += ["--set", override]
     worker += ["--set", f"train.distributed.nproc={topology.nproc}", "--out", str(args.out)]
-    for flag, value in (("--resume", args.resume), ("--device", args.device), ("--events", args.events)):
+    for flag, value in (("--resume", args.resume), ("--device", args.device), ("--events", args.events),
+                        ("--run-dir-file", args.run_dir_file)):
         if value is not None:
             worker += [flag, str(value)]
     worker += [flag for flag, on in (("--quiet", args.quiet), ("--dry-run", args.dry_run),

@@ -35,8 +35,11 @@ class CnnTuiApp(App):
     BINDINGS = [Binding("question_mark", "help", "Help")]
 
     def __init__(self, recipes_dirs: list[Path] | None = None, run_dirs: list[Path] | None = None,
-                 runs_dir: Path = Path("runs"), first_screen=None, picture_mode: str = "halfblock") -> None:
+                 runs_dir: Path = Path("runs"), first_screen=None, picture_mode: str = "halfblock",
+                 stop_on_exit: bool = False, home: str = "picker") -> None:
         super().__init__()
+        self.stop_on_exit = stop_on_exit  # quitting stops the live runs shown (default: they go on)
+        self.home = home  # "runs": open on the runs list (a returning user with live runs)
         self.picture_mode = picture_mode  # halfblock, kitty or sixel: see ui/picture_mode.py
         self.recipes_dirs = list(recipes_dirs or [])
         self.run_dirs = list(run_dirs or [])  # `cnn-tui open`: one run, or several compared
@@ -47,11 +50,31 @@ class CnnTuiApp(App):
     def on_mount(self) -> None:
         from cnn_tui.ui.screens.picker import PickerScreen
 
+        if self.stop_on_exit:
+            self._exit_on_hangup()
+
         self.push_screen(PickerScreen(self.recipes_dirs, self.describer))
         if self.first_screen is not None:
             self.push_screen(self.first_screen)
         elif self.run_dirs:
             self.open_runs(self.run_dirs)
+        elif self.home == "runs":
+            self.post_message(ShowRuns())
+
+    def _exit_on_hangup(self) -> None:
+        """--stop-on-exit: a closed terminal or a dropped SSH connection (SIGHUP), or SIGTERM, quits
+        the way `q` would, so that the screens stop their runs. Without it the signal just ends the
+        dashboard: the runs are processes of their own and train on."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGHUP", "SIGTERM"):
+            if hasattr(signal, name):
+                try:
+                    loop.add_signal_handler(getattr(signal, name), self.exit)
+                except (NotImplementedError, RuntimeError, ValueError):
+                    pass  # not the main thread (tests), or no signals here
 
     @on(StartRecipe)
     def start_recipe(self, message: StartRecipe) -> None:
@@ -59,7 +82,7 @@ class CnnTuiApp(App):
         self.run_worker(self.describer.stop(), exclusive=False)  # no CPU taken from the run
         screen = run_screen_class(recipe_kind(message.recipe))
         extra = [arg for value in message.overrides for arg in ("--set", value)]
-        source = ChildRun(message.recipe, self.runs_dir, extra, detach_on_close=self.is_web)
+        source = ChildRun(message.recipe, self.runs_dir, extra)  # its own process: it outlives this app
         self.push_screen(screen(source, title=message.recipe.stem))
 
     @on(OpenRun)

@@ -7,7 +7,7 @@ from pathlib import Path
 from cnn_tui.errors import UsageError
 
 
-def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) -> int:
+def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, stop_on_exit: bool = False) -> int:
     from cnn_tui.record.run_files import check_readable
     from cnn_tui.ui.compare import MAX_RUNS
 
@@ -33,5 +33,14 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None) 
     from cnn_tui.ui.app import CnnTuiApp
 
     dirs = [d for d in (Path("recipes"), recipes_dir) if d is not None and d.is_dir()]
-    CnnTuiApp(recipes_dirs=dirs, run_dirs=run_dirs, picture_mode=mode).run()
+    app = CnnTuiApp(recipes_dirs=dirs, run_dirs=run_dirs, picture_mode=mode, stop_on_exit=stop_on_exit,
+                    home="runs" if not run_dirs and any_live_run(Path("runs")) else "picker")
+    app.run()
     return 0
+
+
+def any_live_run(runs_dir: Path) -> bool:
+    """A returning user with runs still training starts on the runs list (escape: the recipes)."""
+    from cnn_tui.ui.run_rows import list_runs
+
+    return any(row.live for row in list_runs(runs_dir))

@@ -1,10 +1,17 @@
 """Where the dashboard's events come from. All three give the same Event objects:
 
-- ChildRun: a `cnn-tui run ... --events - --control-stdin` child process. Training
-  never shares the UI's interpreter (no GIL contention, a crash or OOM cannot take the
-  app down); control commands go to its stdin.
-- FollowRunDir: a run directory's events.jsonl, read from the start and followed while
-  the run is live (a headless run started hours ago under nohup).
+- FollowRunDir: a run directory's events.jsonl, its whole history read at once and then followed
+  while the run is live. A long run's backlog is read as `show` reads it (record.scan): every
+  sparse event, its step and gradient events sampled (the curves are bucketed to a screen's width
+  anyway) and its last 256 KB in full, so attaching to a million-step run takes a second or two, not
+  a minute of replay. The run is controlled through its folder's control channel
+  (cnn_tui.record.control), so any number of dashboards, and `cnn-tui pause|resume|stop`, can
+  steer one run and all of them see the same state: it comes from the events, not from what
+  one dashboard sent. A writer that dies without `finished` is seen as *lost* (record.liveness).
+- ChildRun: a run this dashboard starts. `cnn-tui run` becomes a process of its own: its own
+  session, stdin from /dev/null, its output in a log file, so closing or killing the dashboard,
+  or losing the SSH connection, leaves it training. It says where its run directory is through
+  `run --run-dir-file`; from then on it is followed like any other run.
 - Replay: a fixed list of events (tests, snapshots, finished runs).
 """
 
@@ -12,13 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import signal
+import subprocess
 import sys
-from collections import deque
-from collections.abc import AsyncIterator, Iterable
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
-from cnn_tui.events import Event, RunFinished, parse_line
+from cnn_tui.errors import UsageError
+from cnn_tui.events import Event, EventReader, RunFinished
+from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
 from cnn_tui.rundir import EVENTS
+
+TAIL_BYTES = 256 << 10  # a long run's last 256 KB of events is read in full: its latest steps exactly
+SEND_WAIT_SECONDS = 5.0  # how long a control command waits for the run to take it
 
 
 class Replay:
@@ -27,149 +43,230 @@ class Replay:
     def __init__(self, events: Iterable[Event]) -> None:
         self._events = list(events)
         self.exit_message: str | None = None
+        self.lost: str | None = None
 
     async def events(self) -> AsyncIterator[Event]:
         for event in self._events:
             yield event
 
-    def send(self, command: str) -> None:
-        pass
+    async def send(self, command: str) -> str:
+        raise UsageError("a recorded run cannot be controlled")
 
-    async def close(self, detach: bool = False) -> None:
+    async def close(self, detach: bool = True) -> None:
         pass
 
 
 class FollowRunDir:
     """Tail events.jsonl; a torn last line waits for its newline instead of being lost.
-    Following ends with the run, unless it was interrupted (`run --resume` appends to it)."""
+    Following ends with the run, unless it was interrupted (`run --resume` appends to it), or
+    when its writer is gone without finishing (`lost`: the line that says so)."""
 
-    live = False
+    live = True  # it can be sent commands; whether the run takes them is the run's to say
     poll_seconds = 0.25
+    liveness_seconds = 1.0  # how often a quiet run's writer is checked for life
+    chunk_bytes = 8 << 20  # what arrives while following is read in big chunks, not line by line
+    max_dense = 4000  # a long run's backlog: its step and gradient events sampled to this many (record.scan)
 
-    def __init__(self, run_dir: Path, follow: bool = True) -> None:
+    def __init__(self, run_dir: Path | None, follow: bool = True) -> None:
         self.run_dir = run_dir
         self.follow = follow
-        self.exit_message: str | None = None
+        self.exit_message: str | None = None  # the writer ended without `finished`: why
+        self.lost: str | None = None  # ... and it was not ours to see exit: liveness's line
+        self.saw_finish = False
+        self._finish_status = ""
         self._closed = False
+        self._checked_at = 0.0
 
     async def events(self) -> AsyncIterator[Event]:
+        assert self.run_dir is not None
         path = self.run_dir / EVENTS
         while not path.exists():
             if not self.follow or self._closed:
                 return
             await asyncio.sleep(self.poll_seconds)
-        pending = ""
-        finished = False
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        with open(path, "rb") as handle:
+            pending = handle.read()  # the whole history at once, then what comes
+            reader = EventReader()
+            if len(pending) > FULL_READ_BYTES:  # a long run: its dense events sampled, as `show` reads them
+                cut = pending.rfind(b"\n", 0, len(pending) - TAIL_BYTES) + 1
+                scan = scan_bytes(pending[:cut], self.max_dense)
+                reader, pending = scan.reader, pending[cut:]  # the latest steps are read in full
+                for event in self._seen(scan.events):
+                    yield event
             while not self._closed:
-                chunk = handle.read()
+                *lines, pending = pending.split(b"\n")
+                for event in self._seen(reader.parse_line(line.decode("utf-8", "replace")) for line in lines):
+                    yield event
+                chunk = handle.read(self.chunk_bytes)
                 if chunk:
                     pending += chunk
-                    *lines, pending = pending.split("\n")
-                    for line in lines:
-                        event = parse_line(line)
-                        if event is not None:
-                            # an interrupted run can be resumed into this file: keep following it
-                            finished = isinstance(event, RunFinished) and event.status != "interrupted"
-                            yield event
                     continue
-                if finished or not self.follow:
+                if self._ended() or not self.follow:
+                    return
+                if self._writer_gone():
+                    *lines, _torn = (pending + handle.read()).split(b"\n")  # what it wrote before it went
+                    for event in self._seen(reader.parse_line(line.decode("utf-8", "replace")) for line in lines):
+                        yield event
+                    if not self.saw_finish:
+                        self._report_gone()
                     return
                 await asyncio.sleep(self.poll_seconds)
 
-    def send(self, command: str) -> None:
-        pass  # a followed run is controlled where it runs (signals), not from here
+    def _seen(self, events: Iterable[Event | None]) -> Iterator[Event]:
+        for event in events:
+            if event is not None:
+                if isinstance(event, RunFinished):
+                    self.saw_finish, self._finish_status = True, event.status
+                elif self.saw_finish and getattr(event, "resumed", False):
+                    self.saw_finish = False  # `run --resume` goes on in the same file
+                yield event
 
-    async def close(self, detach: bool = False) -> None:
+    def _ended(self) -> bool:
+        """Finished for good: an interrupted run may be resumed into this file, so it is followed on."""
+        return self.saw_finish and self._finish_status != "interrupted"
+
+    def _writer_gone(self) -> bool:
+        """Checked at most once a second while the file is quiet: is the process writing it gone?"""
+        if self.saw_finish or time.monotonic() - self._checked_at < self.liveness_seconds:
+            return False
+        self._checked_at = time.monotonic()
+        from cnn_tui.record.liveness import RunState, liveness
+
+        assert self.run_dir is not None
+        state = liveness(self.run_dir)
+        if state.state == RunState.LOST:
+            self.lost = state.describe()
+            return True
+        return False
+
+    def _report_gone(self) -> None:
+        """The writer went without `finished`: `lost` says so (liveness's line)."""
+
+    async def send(self, command: str) -> str:
+        """pause, resume, stop or checkpoint, through the run folder; UsageError (one line) when the
+        run cannot take it (it has ended, it is not a run, it is not ours)."""
+        if self.run_dir is None:
+            raise UsageError("the run has not started yet")
+        from cnn_tui.record.control import send_command
+
+        return await asyncio.to_thread(send_command, self.run_dir, command, SEND_WAIT_SECONDS)
+
+    async def close(self, detach: bool = True) -> None:
+        """Stop following; `detach=False` also stops the run (quitting with --stop-on-exit, or 's')."""
         self._closed = True
+        if not detach and not self.saw_finish and self.run_dir is not None:
+            try:
+                await self.send("stop")
+            except UsageError:
+                pass  # it has ended already
 
 
-class ChildRun:
-    """A headless run in a child process, its events on stdout, commands on stdin."""
+class ChildRun(FollowRunDir):
+    """A run started by this dashboard, as a process of its own that outlives the dashboard."""
 
-    live = True
-    stop_timeout = 15.0  # seconds to wait for a clean stop when the screen closes
-    coalesce_seconds = 0.1  # read the event pipe at most 10 times a second while training
+    stop_timeout = 15.0  # seconds to wait for a clean stop when the dashboard stops the run on quitting
+    start_poll_seconds = 0.1
 
-    def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = (),
-                 detach_on_close: bool = False) -> None:
+    def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = ()) -> None:
+        super().__init__(None)
         self.recipe, self.out_dir, self.extra_args = recipe, out_dir, list(extra_args)
-        # in a browser (textual serve) a closed tab must not stop the run: it is detached from the
-        # start, so that even an app killed outright leaves it training; "stop" still stops it
-        self.detach_on_close = detach_on_close
-        self.proc: asyncio.subprocess.Process | None = None
-        self.stderr_tail: deque[str] = deque(maxlen=40)
-        self.exit_message: str | None = None
-        self.saw_finish = False
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.scratch: Path | None = None  # the run's output log and its run-dir note, until it has ended
+
+    @property
+    def note(self) -> Path:
+        assert self.scratch is not None
+        return self.scratch / "run_dir"
+
+    @property
+    def log(self) -> Path:
+        assert self.scratch is not None
+        return self.scratch / "output.log"
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "cnn_tui", "run", str(self.recipe), "--out", str(self.out_dir),
-                "--events", "-", "--control-stdin", "--quiet", *self.extra_args]
+                "--run-dir-file", str(self.note), "--quiet", *self.extra_args]
 
-    async def start(self) -> None:
+    def start(self) -> None:
+        """Its own session (the terminal's hangup and Ctrl+C are the dashboard's), no pipes to us:
+        nothing ties it to the dashboard, which may go at any moment."""
+        self.scratch = Path(tempfile.mkdtemp(prefix="cnn-tui-run-"))
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("TEXTUAL", None)
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.command(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env, limit=16 * 1024 * 1024,
-            start_new_session=True,  # the terminal's signals are the app's, not the run's
-        )
-        if self.detach_on_close:
-            self.send("detach")
-
-    async def _drain_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        async for raw in self.proc.stderr:
-            self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     async def events(self) -> AsyncIterator[Event]:
         if self.proc is None:
-            await self.start()
-        assert self.proc is not None and self.proc.stdout is not None
-        stderr_task = asyncio.create_task(self._drain_stderr())
-        pending = b""
-        while True:
-            chunk = await self.proc.stdout.read(1 << 20)  # all that has arrived
-            if not chunk:
-                break
-            *lines, pending = (pending + chunk).split(b"\n")
-            for raw in lines:
-                event = parse_line(raw.decode("utf-8", "replace"))
-                if event is not None:
-                    self.saw_finish = self.saw_finish or isinstance(event, RunFinished)
-                    yield event
-            if not self.saw_finish:
-                await asyncio.sleep(self.coalesce_seconds)  # let events pile up: fewer wake-ups
-        code = await self.proc.wait()
-        await asyncio.wait([stderr_task], timeout=2)
-        if not self.saw_finish:
-            tail = " | ".join(line for line in list(self.stderr_tail)[-6:] if line.strip())
-            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-            self.exit_message = f"the training process {how} before finishing" + (f": {tail}" if tail else "")
-
-    def send(self, command: str) -> None:
-        if self.proc is None or self.proc.stdin is None or self.proc.returncode is not None:
-            return
-        try:
-            self.proc.stdin.write((command + "\n").encode())
-        except (BrokenPipeError, ConnectionResetError, RuntimeError):
-            pass
-
-    async def close(self, detach: bool | None = None) -> None:
-        """Closing stdin stops the run cleanly, unless we detach first (it goes on headless).
-        `detach` None: as this source was made (detached when the dashboard is in a browser)."""
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        detach = self.detach_on_close if detach is None else detach
-        if detach:
-            self.send("detach")
-        try:
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        except (BrokenPipeError, ConnectionResetError, RuntimeError):
-            pass
-        if not detach:  # give it the moment it needs to finish the step and save
             try:
-                await asyncio.wait_for(self.proc.wait(), timeout=self.stop_timeout)
-            except TimeoutError:
-                pass
+                self.start()
+            except OSError as exc:  # no temporary folder to write to, no interpreter to start
+                self.exit_message = f"could not start the training process: {exc}"
+                return
+        assert self.proc is not None
+        while self.run_dir is None:  # until it says where it writes, or ends first (a bad recipe)
+            ended = self.proc.poll() is not None
+            written = self.note.read_text(encoding="utf-8").strip() if self.note.is_file() else ""
+            if written:
+                self.run_dir = Path(written)
+            elif ended:
+                self._report_gone()
+                self._clean_up()
+                return
+            elif self._closed:
+                return
+            else:
+                await asyncio.sleep(self.start_poll_seconds)
+        async for event in super().events():
+            yield event
+        for _ in range(50):  # it has finished: it exits once its files are closed
+            if self.proc.poll() is not None:
+                self._clean_up()
+                return
+            await asyncio.sleep(0.1)
+
+    def _writer_gone(self) -> bool:
+        """Our own child: its exit is known at once (and its exit code says how it went)."""
+        return self.proc is not None and self.proc.poll() is not None
+
+    def _report_gone(self) -> None:
+        assert self.proc is not None
+        code = self.proc.wait()
+        tail = " | ".join(line for line in self._log_tail() if line.strip())
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        self.exit_message = f"the training process {how} before finishing" + (f": {tail}" if tail else "")
+
+    def _log_tail(self, count: int = 6) -> list[str]:
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except (OSError, AssertionError):
+            return []
+        return [line.rstrip() for line in text.splitlines() if line.strip()][-count:]
+
+    def _clean_up(self) -> None:
+        """The run has ended: its scratch folder (log, note) goes. A run left training keeps it."""
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    async def send(self, command: str) -> str:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise UsageError("the training process has ended")
+        if self.run_dir is None and command == "stop" and self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)  # still starting: it stops as soon as it can, saving
+            return "stopping"
+        return await super().send(command)
+
+    async def close(self, detach: bool = True) -> None:
+        """Leave it training (the default), or stop it and give it the moment it needs to save."""
+        self._closed = True
+        if detach or self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            await self.send("stop")
+        except UsageError:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)  # the same clean stop, by signal
+        deadline = time.monotonic() + self.stop_timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)

@@ -45,7 +45,9 @@ class RunState:
     started: Started | None = None
     finished: RunFinished | None = None
     test: TestScore | None = None  # the kept checkpoint's score on the test split, at the end
-    status: str = "waiting"  # waiting, running, paused, stopping, + RunFinished statuses, crashed
+    status: str = "waiting"  # waiting, running, paused, stopping, + RunFinished statuses, crashed, lost
+    lost_line: str = ""  # a lost run: when it last wrote and how to resume it (record.liveness)
+    notice: str = ""  # one line for the status bar: a control command the run could not take
     step: int = 0
     epoch: int = 0
     images_per_sec: float = 0.0  # classification only
@@ -210,12 +212,25 @@ class RunState:
 
     def crashed(self, message: str) -> None:
         """The training process died without a RunFinished event."""
+        self._ended_unfinished("crashed", "crash", message)
+
+    def lost(self, line: str) -> None:
+        """A followed run's writer is gone without a RunFinished event (SIGKILL, the OOM killer, a reboot)."""
+        self.lost_line = line
+        self._ended_unfinished("lost", "lost", line)
+
+    def _ended_unfinished(self, status: str, code: str, message: str) -> None:
         self.version += 1
         if self.finished is None:
-            self.status = "crashed"
+            self.status = status
             self.log("error", message)
-            self.diagnoses.append(Diagnosis(code="crash", severity="error", message=message,
+            self.diagnoses.append(Diagnosis(code=code, severity="error", message=message,
                                             step=self.step, epoch=self.epoch))
+
+    def tell(self, notice: str) -> None:
+        """Show one line in the status bar ("" clears it)."""
+        self.notice = notice
+        self.version += 1
 
     # ------------------------------------------------------------------ derived
     @property

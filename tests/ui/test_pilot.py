@@ -57,7 +57,7 @@ async def test_pick_start_watch_pause_resume_stop_and_reopen(recipes_dir, tmp_pa
         await pilot.press("escape")
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("r")
-        assert isinstance(app.screen, RunsScreen) and app.screen.rows[0]["status"] == "interrupted"
+        assert isinstance(app.screen, RunsScreen) and app.screen.rows[0].state == "interrupted"
         await pilot.press("enter")
         reopened = app.screen
         assert isinstance(reopened, RunScreen)
@@ -94,8 +94,7 @@ async def test_quit_with_a_live_run_asks_first(recipes_dir, tmp_path):
         await pilot.press("q")
         await pilot.press("s")
         await pilot.pause(0.2)
-    await source.proc.wait()
-    assert source.proc.returncode == 130  # stopped cleanly: checkpoint saved, exit 130
+    assert source.proc.wait(timeout=30) == 130  # stopped cleanly: checkpoint saved, exit 130
 
 
 async def test_panes_cycle_and_maximise_in_compact_mode(events):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 from cnn_tui.ui.sources import ChildRun
@@ -38,19 +39,28 @@ async def test_leave_running_detaches_the_run(tmp_path):
     recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 100000"))
     source = ChildRun(recipe, tmp_path / "runs")
     app = make_app(source=source)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.state.step > 0, what="training")
-        await pilot.press("q", "d")
-        await pilot.pause(0.2)
-    proc = source.proc
     try:
-        assert proc.returncode is None  # still training after the app quit
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.state.step > 0, what="training")
+            await pilot.press("q", "d")
+            await pilot.pause(0.2)
+        assert source.proc.poll() is None  # still training after the app quit
         await still_writing(tmp_path / "runs")
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        await proc.wait()
-    assert proc.returncode == 130
+        stop(source)
+    assert source.proc.returncode == 130
+
+
+def stop(source: ChildRun) -> None:
+    """A test's training process stops, pass or fail (SIGTERM: it saves; SIGKILL if it will not)."""
+    if source.proc is not None and source.proc.poll() is None:
+        os.kill(source.proc.pid, signal.SIGTERM)
+        try:
+            source.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            source.proc.kill()
+            source.proc.wait()
 
 
 async def test_without_colour_the_gradient_flags_still_read(monkeypatch, events):
@@ -77,47 +87,39 @@ async def test_without_colour_the_gradient_flags_still_read(monkeypatch, events)
         assert "▼ vanishing" in rows["▼"]  # the legend says what the glyphs mean
 
 
-async def test_in_a_browser_closing_the_dashboard_detaches_the_run(tmp_path, monkeypatch):
-    """Under textual serve a closed tab makes the app exit (or kills it): the run must go on."""
-    from cnn_tui.ui.app import CnnTuiApp
+async def test_closing_the_dashboard_without_asking_leaves_the_run_training(tmp_path):
+    """The app closes without the question (a closed browser tab, a terminal gone): the default, leave it."""
     from cnn_tui.ui.messages import StartRecipe
 
-    monkeypatch.setattr(CnnTuiApp, "is_web", property(lambda self: True))
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 100000"))
     app = make_app(runs_dir=tmp_path / "runs")
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.post_message(StartRecipe(recipe))
-        await wait_until(pilot, lambda: getattr(app.screen, "state", None) is not None
-                         and app.screen.state.step > 0, what="training")
-        source = app.screen.source
-        assert source.detach_on_close
-        app.exit()  # what textual-serve's "quit" does when the tab closes
-    proc = source.proc
+    source = None
     try:
-        assert proc.returncode is None
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.post_message(StartRecipe(recipe))
+            await wait_until(pilot, lambda: getattr(app.screen, "state", None) is not None
+                             and app.screen.state.step > 0, what="training")
+            source = app.screen.source
+            app.exit()  # what textual-serve's "quit" does when the tab closes
+        assert source.proc.poll() is None
         await still_writing(tmp_path / "runs")
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        await proc.wait()
+        if source is not None:
+            stop(source)
 
 
-async def test_a_browser_run_survives_its_dashboard_dying_outright(tmp_path):
-    """An app killed without closing anything: its pipe to the run just closes (EOF). A run started
-    for a browser said 'detach' when it started, so EOF does not stop it."""
-    import asyncio
-
+async def test_a_started_run_shares_nothing_with_the_dashboard(tmp_path):
+    """Its own session (no SIGHUP from the dashboard's terminal), stdin from /dev/null, output to a log:
+    the dashboard can die in any way and the run does not notice."""
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(TINY_RECIPE.replace("epochs: 3", "epochs: 100000"))
-    source = ChildRun(recipe, tmp_path / "runs", detach_on_close=True)
-    await source.start()
-    proc = source.proc
+    source = ChildRun(recipe, tmp_path / "runs")
+    source.start()
     try:
-        while not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir()):
-            await asyncio.sleep(0.1)
-        proc.stdin.close()  # the dashboard is gone: no 'detach', no 'stop', just EOF
-        await asyncio.sleep(3)
-        assert proc.returncode is None
+        pid = source.proc.pid
+        assert os.getsid(pid) == pid != os.getsid(0)
+        assert os.readlink(f"/proc/{pid}/fd/0") == "/dev/null"
+        assert os.readlink(f"/proc/{pid}/fd/1") == os.readlink(f"/proc/{pid}/fd/2") == str(source.log)
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        await proc.wait()
+        stop(source)

@@ -21,9 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from cnn_tui.ui.compare import MAX_RUNS, Compared, label_runs
-from cnn_tui.ui.messages import LeaveScreen, ShowRuns
+from cnn_tui.ui.messages import ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.screens.chart_keys import ChartKeys
+from cnn_tui.ui.screens.control_keys import ControlKeys
 from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
@@ -47,7 +48,7 @@ REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, af
 PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
 
 
-class RunScreen(ChartKeys, Screen):
+class RunScreen(ControlKeys, ChartKeys, Screen):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("s", "stop", "Stop"),
@@ -85,6 +86,7 @@ class RunScreen(ChartKeys, Screen):
         self._plots_drawn = -1  # ... and the curves
         self._plots_at = 0.0  # monotonic time of the last curve redraw
         self._closing = False
+        self._decided = False  # the user answered the quit question (the run is stopped or left)
         self.spread_layer = ""  # the layer whose weight distribution is drawn ("": the first)
         self._pin_sources: list[FollowRunDir] = []
         self.x_axis = "step"
@@ -188,6 +190,9 @@ class RunScreen(ChartKeys, Screen):
         message = getattr(self.source, "exit_message", None)
         if message:
             self.state.crashed(message)
+        lost = getattr(self.source, "lost", None)
+        if lost:
+            self.state.lost(lost)
         self.refresh_if_changed()
 
     def refresh_if_changed(self) -> None:
@@ -255,23 +260,6 @@ class RunScreen(ChartKeys, Screen):
         return widgets
 
     # ------------------------------------------------------------------ keys
-    def _controllable(self) -> bool:
-        if not getattr(self.source, "live", False) or not self.state.live:
-            self.notify("This run is not running from this dashboard.", severity="warning")
-            return False
-        return True
-
-    def action_toggle_pause(self) -> None:
-        if self._controllable():
-            self.source.send("resume" if self.state.status == "paused" else "pause")
-
-    def action_stop(self) -> None:
-        if self._controllable():
-            self.source.send("stop")
-            self.state.status = "stopping"
-            self.state.version += 1
-            self.notify("Stopping: finishing the step and saving a checkpoint...")
-
     def action_next_pane(self, delta: int) -> None:
         self.current = (self.current + delta) % len(self.panes)
         self._apply_layout()
@@ -356,32 +344,9 @@ class RunScreen(ChartKeys, Screen):
         self.workers.cancel_group(self, "pinned")
         self.invalidate()
 
-    def action_back(self) -> None:
-        if self.state.live and getattr(self.source, "live", False):
-            self.action_quit_run(back=True)
-            return
-        self.post_message(LeaveScreen())
-
-    def action_quit_run(self, back: bool = False) -> None:
-        if not (self.state.live and getattr(self.source, "live", False)):
-            self.app.exit() if not back else self.post_message(LeaveScreen())
-            return
-        from cnn_tui.ui.screens.confirm_quit import ConfirmQuit
-
-        async def decided(choice: str | None) -> None:
-            if choice in ("stop", "detach"):
-                if choice == "stop":
-                    self.source.send("stop")
-                await self.source.close(detach=choice == "detach")
-                if back:
-                    self.post_message(LeaveScreen())
-                else:
-                    self.app.exit()
-
-        self.app.push_screen(ConfirmQuit(), decided)
-
     async def on_unmount(self) -> None:
+        """Leaving without an answer (the app closed, killed by a signal it could catch): the default."""
         self._closing = True
         for source in self._pin_sources:
             await source.close()
-        await self.source.close()
+        await self.source.close(detach=self._decided or not self.stop_on_exit)

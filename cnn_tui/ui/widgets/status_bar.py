@@ -14,13 +14,19 @@ from cnn_tui.wording import format_duration, where_trained
 STATUS_STYLES = {
     "waiting": "dim", "running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",
     "completed": "bold green", "early_stopped": "bold green", "interrupted": "bold yellow",
-    "diverged": "bold red", "failed": "bold red", "crashed": "bold red",
+    "diverged": "bold red", "failed": "bold red", "crashed": "bold red", "lost": "bold red",
 }
 
 
 def status_text(state: RunState, smoothing: float, width: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {state.status.upper().replace('_', ' ')} ", style=f"reverse {STATUS_STYLES.get(state.status, '')}")
+    if state.notice:  # first: at 80 columns the rest of the line is cut
+        text.append(f" {state.notice}", style="bold red")
+    resume = ""
+    if state.status == "lost" and state.lost_line:  # what happened on line 1, how to go on at the start of line 2
+        what, _, resume = state.lost_line.removeprefix("lost: ").partition("; resume with: ")
+        text.append(f" {what}", style="bold red")
     s = state.started
     if s is None:
         text.append("  starting the training process...")
@@ -29,6 +35,8 @@ def status_text(state: RunState, smoothing: float, width: int) -> Text:
     if state.memory_mb:
         text.append(f" · {state.memory_mb:,.0f} MB")
     text.append("\n")
+    if resume:
+        text.append(f" resume with: {resume} ·", style="bold")
     if not isinstance(s, RunStarted):
         return _style_progress(text, state, smoothing, width)
     epochs = s.epochs
