@@ -49,6 +49,7 @@ def create_run_dir(parent: Path, name: str, recipe_dict: dict[str, Any] | None =
         (staging / "checkpoints").mkdir()
         if recipe_dict is not None:
             dump_yaml(recipe_dict, staging / RECIPE)
+            record_source(staging, recipe_dict)  # the user's model file's hash (arch: python)
         path = _reserve_name(parent, name)
         os.replace(staging, path)  # onto the empty folder reserved: the run appears complete
         return path
