@@ -10,6 +10,7 @@ dashboard's run started in its own session (`start_new_session=True`) and detach
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import warnings
@@ -80,7 +81,13 @@ def reap(test_id: str, since: float, pid_before: int | None, passed: bool) -> li
     """Kill what the test left running; a passing test that left something is warned about."""
     if pid_before is not None and last_pid() == pid_before:
         return []
-    killed = kill(started_by(test_id, since))
+    procs = started_by(test_id, since)
+    if any(_parent(proc) == os.getpid() for proc in procs):
+        # this process's own children: DataLoader workers of an iterator the test dropped end when it is
+        # collected; killed first, torch's SIGCHLD handler would fail the next test in this process
+        gc.collect()
+        _, procs = psutil.wait_procs(procs, timeout=2)
+    killed = kill(procs)
     if killed and passed:
         warnings.warn("the test left processes running (killed): " + "; ".join(killed), stacklevel=1)
     return killed
@@ -91,3 +98,10 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def _parent(proc: psutil.Process) -> int | None:
+    try:
+        return proc.ppid()
+    except psutil.Error:
+        return None
