@@ -153,11 +153,12 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
         rank_logs.settle(Path(shared) if shared else None, world.rank)
     fan = FanOut(sink, *([rundir.RunDirSink(run_dir)] if run_dir is not None else []),
                  *([held.writer] if held.writer is not None else []))  # the writer watches what the loop does
-    loop = prepared.start(fan, control, run_dir)
-    if state is not None:
-        loop.load_state_dict(state)
+    loop: Any = None
     started_at = time.time()
-    try:
+    try:  # a second Ctrl+C from here on still ends with summary.json
+        loop = prepared.start(fan, control, run_dir)
+        if state is not None:
+            loop.load_state_dict(state)
         fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
                                   kind=recipe.kind, device=device.type, device_name=device_name(device),
                                   start_step=loop.step, resumed=state is not None, world_size=world.size))
@@ -174,11 +175,12 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
     except (stopping.QuitNow, WriteError) as exc:  # a second Ctrl+C, or the record could not be written
         status = "interrupted" if isinstance(exc, stopping.QuitNow) else "failed"
         outcome = _Ended(status, _ended_reason(exc, run_dir))
-        summary = summary_fields(recipe, status, outcome.reason, device, run_dir, started_at, loop.clock.seconds,
-                                 steps=loop.step, **_world_fields(world, devices))
+        seconds = loop.clock.seconds if loop is not None else time.time() - started_at
+        summary = summary_fields(recipe, status, outcome.reason, device, run_dir, started_at, seconds,
+                                 steps=getattr(loop, "step", 0), **_world_fields(world, devices))
     try:
         kept = run_dir is None or _keep_summary(run_dir, summary, fan)  # before `finished`: who sees it end finds it
-        fan.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=loop.step,
+        fan.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=getattr(loop, "step", 0),
                              epoch=summary.get("epochs_completed", 0), wall_seconds=summary["wall_seconds"],
                              best=summary.get("best") or {}, final=summary.get("final") or {}))
     except WriteError as exc:  # events.jsonl failed at the very end: the printer has had its line

@@ -43,6 +43,16 @@ def save(obj, f, *a, **k):
 torch.save = save
 """
 
+SLOW_STEP = """
+import cnn_tui.train.trainer as trainer
+real_step = trainer.Trainer._train_step
+def step(self, *a, **k):
+    reached()
+    time.sleep(0.4)  # a large model's step: time for a second Ctrl+C while the first one waits for it
+    return real_step(self, *a, **k)
+trainer.Trainer._train_step = step
+"""
+
 STUCK_IN_MAIN = """
 import cnn_tui.data.sources as sources
 def load(*a, **k):
@@ -104,13 +114,12 @@ def assert_loadable(run_dir: Path, env: dict) -> dict:
 
 def test_ctrl_c_twice_leaves_a_loadable_run(tiny_recipe_path, tmp_path, cli_env):
     out = tmp_path / "runs"
-    proc = subprocess.Popen(cnn_tui_cmd("run", str(tiny_recipe_path), "--out", str(out), "--epochs", "400"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env)
+    proc, marker = start(tmp_path, SLOW_STEP, "run", str(tiny_recipe_path), "--out", str(out), "--epochs", "400",
+                         env=cli_env)
     try:
-        wait_for(lambda: out.is_dir() and any(out.glob("*/events.jsonl"))
-                 and '"type":"step"' in next(out.glob("*/events.jsonl")).read_text(), proc)
+        wait_for(lambda: any(out.glob("*/checkpoints/last.pt")), proc)  # epoch 1 is saved; steps go on
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.05)
+        time.sleep(0.1)  # the second press lands within the step the first one lets finish
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -118,7 +127,8 @@ def test_ctrl_c_twice_leaves_a_loadable_run(tiny_recipe_path, tmp_path, cli_env)
     assert proc.returncode == 130, stderr
     assert stderr.splitlines()[0] == f"cnn-tui: {FIRST_PRESS}" and "Traceback" not in stderr
     assert "interrupted: Ctrl+C twice" in stdout
-    assert_loadable(the_run(out), cli_env)
+    summary = assert_loadable(the_run(out), cli_env)
+    assert "last complete checkpoint is kept" in summary["reason"]
 
 
 def test_a_second_ctrl_c_during_a_checkpoint_save_lets_the_save_finish(tiny_recipe_path, tmp_path, cli_env):

@@ -234,3 +234,22 @@ def test_events_jsonl_deleted_mid_run_is_noticed(tmp_path, monkeypatch):
                                 "was writing it)" and caught.value.exit_code == 2
     sink.emit(Log(level="info", message="three"))  # said once: the run ends without a cascade
     sink.close()
+
+
+def test_a_second_ctrl_c_before_the_first_step_still_ends_with_a_summary(load_tiny, tmp_path, monkeypatch):
+    import cnn_tui.train.kind as scratch_kind
+    from cnn_tui.stopping import QUIT_REASON, QuitNow
+
+    def quit_now(*args, **kwargs):
+        raise QuitNow(QUIT_REASON)  # what the handler raises: the second press, while the model is set up
+
+    monkeypatch.setattr(scratch_kind, "Trainer", quit_now)
+    try:
+        result, events = run_collect(load_tiny(), tmp_path)
+    except KeyboardInterrupt:  # not pytest's own: it would end the session as if the tester pressed it
+        pytest.fail("the second Ctrl+C left the runner without a summary")
+    assert result.status == "interrupted" and result.exit_code == 130
+    summary = rundir.read_summary(result.run_dir)
+    assert summary["status"] == "interrupted"
+    assert summary["reason"] == f"{QUIT_REASON}; no checkpoint had been saved yet"
+    assert of_type(events, "finished")[0].reason == summary["reason"]
