@@ -7,15 +7,12 @@ Heavy imports (torch, textual) happen inside the commands that need them, so tha
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import threading
 from pathlib import Path
 
 from cnn_tui import __version__
 from cnn_tui.errors import CnnTuiError, naming_the_file
 from cnn_tui.pipes import SIGPIPE_EXIT, note, reader_gone
-from cnn_tui.sinks import EventSink
 
 STOP_ON_EXIT_HELP = ("stop the live runs the dashboard shows when it quits (q asks, stop is the default) "
                      "or its terminal or SSH connection goes, saving a checkpoint; without it runs train "
@@ -189,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the command `args` names; its exit code."""
     if args.command == "run":
+        from cnn_tui.commands.run import cmd_run
+
         return cmd_run(args)
     if args.command == "list":
         return cmd_list(args)
@@ -310,109 +309,6 @@ def cmd_export(args) -> int:
     if args.to:
         return export_scalars(args.run_dir, args.to, args.target, args.force, print)
     return export_model_file(args.run_dir, args.model, args.target, args.force, print, args.trust, note)
-
-
-def _overrides(args) -> list[str]:
-    extra = [f"train.epochs={args.epochs}"] if args.epochs is not None else []
-    return list(args.overrides) + extra
-
-
-def cmd_run(args) -> int:
-    from cnn_tui import stopping
-    from cnn_tui.errors import UsageError
-    from cnn_tui.headless.printer import HeadlessPrinter
-    from cnn_tui.parallel.command import leave_now, topology_of, worker_args
-    from cnn_tui.parallel.world import launched_by_torchrun
-    from cnn_tui.recipes.loader import load_recipe
-    from cnn_tui.rundir import RECIPE
-    from cnn_tui.runner import RunOptions, execute
-    from cnn_tui.sinks import FanOut, JsonLinesSink, events_file
-    from cnn_tui.train.control import RunControl
-
-    rank = int(os.environ["RANK"]) if launched_by_torchrun() else 0
-    if rank > 0:
-        from cnn_tui.parallel.rank_logs import hold_output
-
-        hold_output(rank)  # rank 0 alone speaks; the others' output goes to the run's logs/
-    changes: list = []
-    if args.resume is not None:
-        recipe, recipe_path = load_recipe(str(args.resume / RECIPE), _overrides(args))
-        if args.recipe:
-            _same_recipe_or_refuse(args.recipe, _overrides(args), recipe, args.resume)
-        if _overrides(args):
-            from cnn_tui.recipes.resume_changes import resume_changes
-
-            original, _ = load_recipe(str(args.resume / RECIPE))
-            changes = resume_changes(original.model_dump(mode="json"), recipe.model_dump(mode="json"), args.resume,
-                                     args.allow_changes)
-    elif not args.recipe:
-        raise UsageError("run: give a recipe file or built-in name (see 'cnn-tui list')")
-    else:
-        recipe, recipe_path = load_recipe(args.recipe, _overrides(args))
-
-    events_to_stdout = args.events == "-" and rank == 0
-    # ranks other than 0: errors and the final line, into their log (the run's events are rank 0's)
-    printer = HeadlessPrinter(sys.stderr if events_to_stdout or rank > 0 else sys.stdout, quiet=args.quiet or rank > 0)
-    sinks: list[EventSink] = [printer]
-    if events_to_stdout:
-        sinks.append(JsonLinesSink(sys.stdout))
-    elif args.events and rank == 0:
-        sinks.append(events_file(Path(args.events)))
-    if args.run_dir_file is not None and rank == 0:
-        from cnn_tui.sinks import RunDirNote
-
-        sinks.append(RunDirNote(args.run_dir_file, args.out, args.resume, printer.line))
-    topology = topology_of(args, recipe)
-    if topology is not None and not launched_by_torchrun():
-        from cnn_tui.parallel.launch import launch
-
-        return launch(topology, worker_args(args, _overrides(args), topology), FanOut(*sinks[1:]), printer.line)
-    control = RunControl()
-    stopping.install(control)  # preparing: a signal stops at once; training: save, then exit 130
-    if args.control_stdin and rank == 0:  # rank 0 reads the dashboard; every rank agrees on its flags
-        _read_control(control)
-    options = RunOptions(out=args.out, resume=args.resume, device=args.device, dry_run=args.dry_run,
-                         recipe_changes=changes)
-    with naming_the_file(recipe_path):
-        result = execute(recipe, options, FanOut(*sinks), control)
-    if result.run_dir is not None and not args.quiet and rank == 0:
-        printer.line(f"run directory: {result.run_dir}")
-    if launched_by_torchrun():
-        leave_now(result.exit_code)
-    return result.exit_code
-
-
-def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
-    """`run RECIPE --resume RUN_DIR` goes on only where RECIPE is what the run ran: a resumed run
-    must not quietly change under its checkpoint."""
-    from cnn_tui.errors import UsageError, excerpt
-    from cnn_tui.recipes.diff import differing_fields
-    from cnn_tui.recipes.loader import load_recipe
-
-    given, given_path = load_recipe(ref, overrides)
-    diffs = differing_fields(run_recipe.model_dump(mode="json"), given.model_dump(mode="json"))
-    if diffs:
-        shown = "; ".join(f"{name}: run {excerpt(old, 30)}, {given_path.name} {excerpt(new, 30)}"
-                          for name, old, new in diffs[:3]) + ("; ..." if len(diffs) > 3 else "")
-        raise UsageError(f"{given_path}: not the recipe of {run_dir} ({len(diffs)} fields differ: {shown}); "
-                         f"resume with `cnn-tui run --resume {run_dir}` (the run's own recipe), "
-                         "or start a new run with the changed recipe")
-
-
-def _read_control(control) -> None:
-    """The dashboard's control channel. EOF (the dashboard is gone) stops the run cleanly,
-    unless the dashboard said 'detach' first (the user chose to leave it running headless)."""
-
-    def reader() -> None:
-        detached = False
-        for line in sys.stdin:
-            if line.strip() == "detach":
-                detached = True
-            control.handle_command(line)
-        if not detached:
-            control.request_stop("the dashboard closed the control channel")
-
-    threading.Thread(target=reader, name="control-stdin", daemon=True).start()
 
 
 def cmd_serve(args) -> int:

@@ -1,0 +1,1 @@
+"""One module per subcommand of the command line (cnn_tui/cli.py parses and dispatches)."""
