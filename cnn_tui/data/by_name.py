@@ -63,7 +63,10 @@ def named_layout(walker: Walker, data) -> FolderLayout | None:
     made = {split: FolderSplit(folders[split], [f for c in classes for f in files[c]],
                                [index[c] for c in classes for _ in files[c]]) for split, files in per_split.items()}
     root = folders["train"].parent if origin != "flat" else folders["train"]
-    return FolderLayout(origin, root, classes, made["train"], made.get("val"), made.get("test"),
+    used = {str(folder) for folder in folders.values()}
+    ignored = sorted(e.name + "/" for e in _listing(walker, root, "data.path").others
+                     if e.kind == "dir" and e.path not in used) if origin == "split folders" else []
+    return FolderLayout(origin, root, classes, made["train"], made.get("val"), made.get("test"), ignored,
                         skipped=walker.skips, by_name=True)
 
 
