@@ -150,3 +150,13 @@ def test_loose_images_without_label_from_point_to_it(tmp_path):
     with pytest.raises(DataError) as exc:
         preview(folder_data(folder, label_from="folder"), seed=0)
     assert "holds images directly" in _one_line(exc) and "data.label_from: filename" in str(exc.value)
+
+
+def test_oxford_pet_is_drawn_per_class_with_its_official_test_split_kept_as_the_test_set(tmp_path):
+    from tests.dataset_files import write_oxford_pet
+
+    write_oxford_pet(tmp_path, per_breed=6, test_per_breed=3)
+    bundle = load_data(Data(dataset="oxford_pet", root=str(tmp_path), image_size=16, download=False,
+                            per_class={"train": 4, "val": 3, "test": 2}), seed=0)
+    assert [torch.bincount(s.y).tolist() for s in (bundle.train, bundle.val, bundle.test)] == [[4, 4], [3, 3], [2, 2]]
+    assert "the official Oxford-IIIT Pet test split" in bundle.description
