@@ -32,8 +32,10 @@ def _draw(labels: Sequence[int], wants: dict[str, int], classes: list[str], seed
         if len(found) < need:
             asked = " + ".join(f"{split} {count:,}" for split, count in wants.items())
             total = f" = {need:,}" if len(wants) > 1 else ""
+            fix = f"data.per_class.{next(iter(wants))} to at most" if len(wants) == 1 \
+                else "data.per_class so that the splits add up to at most"
             raise DataError(f"data.per_class: {asked}{total} images per class, but class '{name}' has "
-                            f"{len(found):,} in {pool}; lower data.per_class to at most {len(found):,} in all")
+                            f"{len(found):,} in {pool}; lower {fix} {len(found):,}")
     drawn, start = {}, 0
     for split, count in wants.items():
         drawn[split] = sorted(i for found in by_class for i in found[start:start + count])

@@ -76,6 +76,10 @@ def test_per_class_balances_an_unbalanced_folder_and_draws_val_from_its_own_fold
     bundle = load_data(data, seed=0)
     assert torch.bincount(bundle.train.y).tolist() == [4, 4]
     assert torch.bincount(bundle.val.y).tolist() == [3, 3] and bundle.test is None
+    with pytest.raises(DataError) as exc:  # its own val/ folder has 4 cats
+        preview(folder_data(tmp_path / "pets", label_from="folder", per_class={"train": 4, "val": 5}), seed=0)
+    assert _one_line(exc) == (f"data.per_class: val 5 images per class, but class 'cats' has 4 in "
+                              f"{tmp_path / 'pets' / 'val'}; lower data.per_class.val to at most 4")
 
 
 def test_per_class_splits_work_on_generated_data_too():
@@ -103,7 +107,7 @@ def test_more_per_class_than_the_folder_has_says_how_many_there_are(tmp_path):
     with pytest.raises(DataError) as exc:
         preview(folder_data(folder, per_class={"train": 4, "val": 2, "test": 2}), seed=0)
     assert _one_line(exc) == (f"data.per_class: train 4 + val 2 + test 2 = 8 images per class, but class 'cat' "
-                              f"has 7 in {folder}; lower data.per_class to at most 7 in all")
+                              f"has 7 in {folder}; lower data.per_class so that the splits add up to at most 7")
 
 
 @pytest.mark.parametrize(("names", "expected"), [
