@@ -124,3 +124,22 @@ def image_tree(root: Path, classes: dict[str, int], size=(20, 14), fmt: str = "p
             pixels[..., k % 3] += 150
             Image.fromarray(pixels).save(root / name / f"{i}.{fmt}")
     return root
+
+
+def pet_photos(folder: Path, per_class: int, layout: str = "kaggle", size=(40, 30), seed: int = 0) -> Path:
+    """Small real JPEGs of 'cats' and 'dogs' in the layouts the course's data come in:
+    kaggle: folder/cat.0.jpg, folder/dog.0.jpg (Kaggle's dogs-vs-cats train/, the class in the name);
+    petimages: folder/Cat/0.jpg, folder/Dog/0.jpg (Microsoft's PetImages, class folders).
+    A cat is a warm bright blob, a dog a cool dark one, on noise: learnable in an epoch or two."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(("cat", "dog")):
+        if layout == "petimages":
+            (folder / name.title()).mkdir(exist_ok=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 90, (size[1], size[0], 3), dtype=np.uint8)
+            x, y = int(rng.integers(0, size[0] // 2)), int(rng.integers(0, size[1] // 2))
+            pixels[y:y + size[1] // 2, x:x + size[0] // 2, 2 * k] += 160
+            path = folder / f"{name}.{i}.jpg" if layout == "kaggle" else folder / name.title() / f"{i}.jpg"
+            Image.fromarray(pixels).save(path, quality=85)
+    return folder

@@ -42,6 +42,7 @@ class FolderLayout:
     test: FolderSplit | None = None
     ignored: list[str] = field(default_factory=list)  # folders under the root that are not splits
     skipped: Skips = field(default_factory=Skips)  # what the walk left out, by reason
+    by_name: bool = False  # classes from file names (data.label_from), not class folders
 
 
 # torchvision's ImageFolder list (datasets.folder.IMG_EXTENSIONS), plus GIF: PIL reads it and photo
@@ -125,21 +126,27 @@ def scan(data) -> FolderLayout:
     """The layout of the recipe's image_folder data (raises DataError with one line if unusable);
     what the walk skipped is in `layout.skipped`."""
     walker = Walker()
+    by_name = getattr(data, "label_from", "folder") != "folder"
     if data.train_path:
         folders = {"train": Path(data.train_path), "val": data.val_path and Path(data.val_path),
                    "test": data.test_path and Path(data.test_path)}
         for split, folder in folders.items():
             if folder:
                 _refuse_virtual(walker, folder, f"data.{split}_path")
+        if by_name and (named := _named(walker, data)) is not None:
+            return named
         return _from_split_folders(walker, "paths", Path(data.train_path).parent, folders, [])
     if not data.path:
         raise DataError("data.path: dataset 'image_folder' needs data.path (a folder of class folders, "
                         "or of train/ val/ test/ folders) or data.train_path")
     root = Path(data.path)
     if not root.is_dir():
-        raise DataError(f"data.path: {root} is not a folder")
+        raise DataError(f"data.path: {root} is not a folder; point data.path at your images "
+                        "(e.g. --set data.path=~/data/PetImages)")
     _refuse_virtual(walker, root, "data.path")
     walker.claim_path(str(root))
+    if by_name and (named := _named(walker, data)) is not None:
+        return named
     splits = _split_dirs(walker, root)
     if not any(splits.values()):
         wrapped = _single_wrapper(walker, root)
@@ -149,7 +156,30 @@ def scan(data) -> FolderLayout:
         return _from_split_root(walker, root, splits)
     classes = _class_folders(walker, root, "data.path")
     _refuse_nested_splits(walker, root, classes)
+    _refuse_loose_images(walker, root, classes)
+    if not classes and _loose_images(walker, root):
+        raise DataError(f"data.path: {root} holds images directly, with no class folders; sort them into one "
+                        "folder per class (cats/, dogs/), or, for names like cat.0.jpg, set data.label_from: filename")
     return _flat(walker, root, _class_files(walker, "data.path", {"train": (root, classes)})["train"])
+
+
+def _named(walker: Walker, data) -> FolderLayout | None:
+    from cnn_tui.data.by_name import named_layout  # it builds on this module
+
+    return named_layout(walker, data)
+
+
+def _refuse_loose_images(walker: Walker, folder: Path, classes: list[Entry]) -> None:
+    """Class folders plus images beside them: the loose images have no class folder, and dropping
+    them silently would train on less than the user thinks."""
+    listing = _listing(walker, folder, "data.path")
+    loose = [n for n in listing.files if is_image_name(n)] + [
+        e.name for e in listing.others if e.kind == "file" and is_image_name(e.name)]
+    if classes and loose:
+        shown = ", ".join(f"{e.name}/" for e in classes[:3])
+        raise DataError(f"data.path: {folder} has both class folders ({shown}) and {len(loose):,} loose "
+                        f"image(s) beside them (e.g. {folder / loose[0]}); move the images into their class "
+                        "folders or out of the data folder")
 
 
 def _refuse_virtual(walker: Walker, folder: Path, field_name: str) -> None:
@@ -198,10 +228,13 @@ def _from_split_root(walker: Walker, root: Path, splits: dict[str, list[Path]]) 
         raise DataError(f"data.path: {root} has {', '.join(present)} but no train/ folder; split folders "
                         "need train/ (plus val/ and optionally test/), or set data.train_path")
     for dirs in splits.values():
-        if dirs and _loose_images(walker, dirs[0]) and not any(
-                e.kind == "dir" for e in _listing(walker, dirs[0], "data.path").others):
-            raise DataError(f"data.path: {dirs[0]} holds images directly; each split folder needs one "
-                            f"sub-folder per class ({dirs[0].name}/cats/..., {dirs[0].name}/dogs/...)")
+        if dirs and _loose_images(walker, dirs[0]):
+            subs = [e for e in _listing(walker, dirs[0], "data.path").others if e.kind == "dir"]
+            if not subs:
+                raise DataError(f"data.path: {dirs[0]} holds images directly; each split folder needs one "
+                                f"sub-folder per class ({dirs[0].name}/cats/..., {dirs[0].name}/dogs/...), "
+                                "or, for names like cat.0.jpg, set data.label_from: filename")
+            _refuse_loose_images(walker, dirs[0], subs)
     used = {str(d[0]) for d in splits.values() if d}
     ignored = sorted(e.name + "/" for e in _listing(walker, root, "data.path").others
                      if e.kind == "dir" and e.path not in used)

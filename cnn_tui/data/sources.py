@@ -22,7 +22,7 @@ from cnn_tui.data.decode_cache import load_images_cached
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.split import split_indices
 from cnn_tui.errors import DataError, DataUnavailableError
-from cnn_tui.recipes.schema import Data
+from cnn_tui.recipes.schema import Data, PerClassSplits
 
 TORCHVISION_SETS = {
     "mnist": "MNIST",
@@ -45,6 +45,7 @@ class Pools:
     origin: str = ""  # how the splits were found, for the description
     test_origin: str = ""
     scan_note: str = ""  # what the folder scan skipped, by reason ("" if nothing)
+    drawn: bool = False  # data.per_class {train, val, test} is applied already (to the file lists)
 
 
 def load_data(data: Data, seed: int, log: Log = lambda _: None, channels: int | None = None,
@@ -55,8 +56,10 @@ def load_data(data: Data, seed: int, log: Log = lambda _: None, channels: int | 
     `log` gets warnings (skipped files), `info` what was found and how it is loaded.
     """
     pools = _pools(data, seed, log, info)
+    if isinstance(data.per_class, PerClassSplits) and not pools.drawn:
+        _draw_pools(pools, data.per_class, seed)
     train, val, test, split_note = _split(pools, data, seed)
-    if data.per_class is not None:
+    if isinstance(data.per_class, int):
         train = train.subset(_per_class(train.y, data.per_class, len(pools.classes), seed))
     image_channels = 1 if data.grayscale else (3 if train.x is None else int(train.x.shape[1]))
     out_channels = PRETRAINED_CHANNELS if channels == PRETRAINED_CHANNELS else image_channels
@@ -79,6 +82,34 @@ def _per_class(y: torch.Tensor, count: int, classes: int, seed: int) -> torch.Te
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + 1))
     keep = torch.cat([order[y[order] == c][:count] for c in range(classes)])
     return keep.sort().values
+
+
+def _draw_pools(pools: Pools, spec: PerClassSplits, seed: int) -> None:
+    """data.per_class {train, val, test} on decoded sets, in place."""
+    from cnn_tui.data.per_class import draw_sets
+
+    names = {"train": "the training set", "val": "the validation set", "test": "the test set"}
+    drawn = draw_sets({"train": pools.train, "val": pools.val, "test": pools.test}, spec, pools.classes, seed, names)
+    train = drawn["train"]
+    assert train is not None
+    if pools.test is None and drawn["test"] is not None:
+        pools.test_origin = f"drawn per class from the training data with the seed ({seed})"
+    pools.train, pools.val, pools.test = train, drawn["val"], drawn["test"]
+    pools.origin += f", {spec} per class drawn with the seed"
+    pools.drawn = True
+
+
+def _drawn_files(parts: dict[str, tuple[list[str], list[int]] | None], data, classes: list[str], seed: int,
+                 folders: dict[str, str]) -> tuple[dict[str, tuple[list[str], list[int]] | None], str, str]:
+    """data.per_class {train, val, test} on file lists: (parts, origin note, test origin)."""
+    from cnn_tui.data.per_class import draw_files
+
+    if not isinstance(data.per_class, PerClassSplits):
+        return parts, "", ""
+    drawn = draw_files(parts, data.per_class, classes, seed, folders)
+    test_origin = f"drawn per class from the training data with the seed ({seed})" \
+        if parts.get("test") is None and drawn["test"] is not None else ""
+    return drawn, f", {data.per_class} per class drawn with the seed", test_origin
 
 
 def _split(pools: Pools, data, seed: int) -> tuple[ImageSet, ImageSet, ImageSet | None, str]:
@@ -132,7 +163,7 @@ def _pools(data, seed: int, log: Log, info: Log) -> Pools:
         return _torchvision(data, log)
     if data.dataset == "oxford_pet":
         return _oxford_pet(data, seed, log, info)
-    return _image_folder(data, log, info)
+    return _image_folder(data, seed, log, info)
 
 
 def _shapes(data, seed: int) -> Pools:
@@ -229,7 +260,7 @@ def _streaming(count: int, data) -> bool:
 
 
 def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: list[str], data,
-                field: str, log: Log, info: Log, origin: str, test_origin: str = "") -> Pools:
+                field: str, log: Log, info: Log, origin: str, test_origin: str = "", drawn: bool = False) -> Pools:
     """Image files per split -> Pools, decoded into memory (through the cache) or left to stream."""
     present = {k: v for k, v in parts.items() if v is not None}
     total = sum(len(files) for files, _ in present.values())
@@ -255,7 +286,7 @@ def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: l
             sets[name] = ImageSet(labels[kept_t[first:last]], x=x[first:last])  # a view, not a copy
     train = sets["train"]
     assert train is not None
-    return Pools(classes, train, sets["val"], sets["test"], origin=origin, test_origin=test_origin)
+    return Pools(classes, train, sets["val"], sets["test"], origin=origin, test_origin=test_origin, drawn=drawn)
 
 
 def _refuse_unreadable_classes(parts: dict[str, tuple[list[str], list[int]]], kept: list[int],
@@ -295,7 +326,7 @@ def preview(data, seed: int) -> str:
                   else "a final test score with data.test_split" if data.test_split is None
                   else f"test_split {data.test_split:g} held out for the final test score")
         return f"{where}; {scored}"
-    pools = _image_folder(data, lambda _m: None, lambda _m: None, decode=False)
+    pools = _image_folder(data, seed, lambda _m: None, lambda _m: None, decode=False)
     train, val, test, note = _split(pools, data, seed)
     bundle = DataBundle(train, val, test, pools.classes, 0, data.image_size)
     total = len(pools.train) + sum(len(s) for s in (pools.val, pools.test) if s is not None)
@@ -321,11 +352,14 @@ def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
             cap = int(data.limit / (1 - data.val_split)) + 1 if name == "train" else data.limit
             pairs = [pairs[i] for i in sorted(order[:cap].tolist())]
         parts[name] = ([p for p, _ in pairs], [label for _, label in pairs])
-    return _file_pools(parts, ["cat", "dog"], data, "data.root", log, info, origin=f"OxfordIIITPet from {root}",
-                       test_origin="the official Oxford-IIIT Pet test split")
+    parts, note, _ = _drawn_files(parts, data, ["cat", "dog"], seed,
+                                  {"train": "the trainval split", "test": "the official test split"})
+    return _file_pools(parts, ["cat", "dog"], data, "data.root", log, info,
+                       origin=f"OxfordIIITPet from {root}{note}", test_origin="the official Oxford-IIIT Pet test split",
+                       drawn=bool(note))
 
 
-def _image_folder(data, log: Log, info: Log, decode: bool = True) -> Pools:
+def _image_folder(data, seed: int, log: Log, info: Log, decode: bool = True) -> Pools:
     """ROOT/<class>/<image>, ROOT/{train,val,test}/<class>/<image>, or explicit split folders."""
     from cnn_tui.data.layout import scan
 
@@ -333,19 +367,26 @@ def _image_folder(data, log: Log, info: Log, decode: bool = True) -> Pools:
     parts = {name: (s.files, s.labels) if s is not None else None
              for name, s in (("train", layout.train), ("val", layout.val), ("test", layout.test))}
     if layout.origin == "flat":
-        origin = f"one folder of class folders {layout.root}"
+        origin = f"one folder of {'images named by class' if layout.by_name else 'class folders'} {layout.root}"
     else:
         named = "/ ".join(s.folder.name for s in (layout.train, layout.val, layout.test) if s is not None)
         origin = f"splits from folders {named}/ in {layout.root}" if layout.origin == "split folders" \
             else "splits from data.train_path/val_path/test_path"
         if layout.ignored:
             origin += f" (ignored: {', '.join(layout.ignored)})"
+        if layout.by_name:
+            origin += ", classes from file names"
     field = "data.path" if layout.origin != "paths" else "data.train_path"
+    folders = {name: f"{s.folder}" for name, s in (("train", layout.train), ("val", layout.val),
+                                                   ("test", layout.test)) if s is not None}
+    parts, drawn, test_origin = _drawn_files(parts, data, layout.classes, seed, folders)
+    origin += drawn
     note = layout.skipped.line()
     if not decode:
         sets = _file_sets({k: v for k, v in parts.items() if v is not None}, data)
         return Pools(layout.classes, sets["train"], sets.get("val"), sets.get("test"), origin=origin,
-                     scan_note=note)
+                     test_origin=test_origin, scan_note=note, drawn=bool(drawn))
     if note:
         log(note)
-    return _file_pools(parts, layout.classes, data, field, log, info, origin=origin)
+    return _file_pools(parts, layout.classes, data, field, log, info, origin=origin, test_origin=test_origin,
+                       drawn=bool(drawn))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from cnn_tui.errors import excerpt
 from cnn_tui.recipes.layers_schema import LayerSpec
@@ -61,6 +61,26 @@ class Augment(Strict):
                                       (f"noise {self.noise:g}", self.noise)) if on]
 
 
+class PerClassSplits(Strict):
+    """The course's small subset drawn from a full folder: this many images per class for each
+    split, disjoint, by the recipe's seed (Chollet: 1,000 train / 500 val / 500 test per class out
+    of Kaggle's 12,500). val/test come from their own folders where the data has them, else from
+    the same pool as train; val omitted: carved by val_split; test omitted: no test split."""
+
+    train: int = Field(ge=1)
+    val: int | None = Field(None, ge=1)
+    test: int | None = Field(None, ge=1)
+
+    def __str__(self) -> str:  # "train 1000 / val 500 / test 500"
+        return " / ".join(f"{k} {v}" for k, v in (("train", self.train), ("val", self.val), ("test", self.test))
+                          if v is not None)
+
+
+def _per_class_form(value: object) -> str:
+    """per_class is a count or {train, val, test}: errors then name one form, not both."""
+    return "splits" if isinstance(value, dict | PerClassSplits) else "count"
+
+
 class Data(Strict):
     dataset: DatasetName = "shapes"
     root: str = "~/.cache/cnn-tui/data"  # download cache for torchvision datasets
@@ -75,7 +95,14 @@ class Data(Strict):
     val_split: float = Field(0.1, gt=0.0, lt=1.0)  # fraction of training data held out (no val folder)
     test_split: float | None = Field(None, gt=0.0, lt=1.0)  # fraction held out for the final test score
     limit: int | None = Field(None, ge=10)  # use at most this many training images (and test images)
-    per_class: int | None = Field(None, ge=1)  # keep this many labelled training images per class
+    # an int: keep this many labelled training images per class (after the split); {train, val,
+    # test}: draw that many per class for each split from the full folder before decoding
+    per_class: Annotated[Annotated[Annotated[int, Field(ge=1)], Tag("count")]
+                         | Annotated[PerClassSplits, Tag("splits")], Discriminator(_per_class_form)] | None = None
+    # image_folder: where a file's class comes from. folder: its class folder (ROOT/cats/x.jpg);
+    # filename: the part of its name before the first dot (Kaggle's train/cat.0.jpg); auto: class
+    # folders where the folder has them, else file names
+    label_from: Literal["folder", "filename", "auto"] = "folder"
     normalize: bool = True  # per-channel mean/std from the training split
     loader: Literal["auto", "memory", "stream"] = "auto"  # auto: stream above max_memory_gb
     max_memory_gb: float = Field(4.0, gt=0.0)  # decoded uint8 images held in memory, at most

@@ -22,6 +22,10 @@ SATURATED_SHARE = 0.5  # a sigmoid/tanh layer with at least half of its outputs 
 CONFIDENT_EPOCHS = 3  # epochs over which validation loss and accuracy both rose
 CONFIDENT_ACC_RISE = 0.005  # half a point of accuracy
 INPUT_BOUND = 0.5  # a loop waiting for its next batch at least half of the time
+UNCONVERGED_FALL = 0.02  # the last epoch's validation loss at least 2% below every earlier one
+# a first loss this close to chance (ln C, relative): every logit near 0, the mark of weights too
+# small for the signal to cross the net (a normal init gives random logits, a loss well off ln C)
+CHANCE_EXACT = 1e-3
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Finding:
 class Diagnoser:
     num_classes: int
     lr: float
+    total_epochs: int | None = None  # the planned epochs, so the last one is known ("not converged")
     fired: set[str] = field(default_factory=set)
     epochs: list[dict[str, float]] = field(default_factory=list)
     first_loss: float | None = None
@@ -135,10 +140,19 @@ class Diagnoser:
         train = [e.get("train/loss", math.nan) for e in self.epochs]
         n = len(self.epochs)
         if n == 1 and step >= SLOW_START_STEPS and train[0] > 0.9 * start and math.isfinite(train[0]):
-            out += self._once("slow_start", "info",
-                              f"Slow start: after one epoch the training loss ({train[0]:.3f}) is "
-                              f"still near where it began ({start:.3f}). If it stays flat, raise the "
-                              "learning rate or check the data.")
+            if abs(start - chance) <= CHANCE_EXACT * chance:
+                out += self._once("slow_start", "info",
+                                  f"Slow start from too-small initial weights: the first loss ({start:.4f}) was "
+                                  f"exactly chance (ln {self.num_classes} = {chance:.4f}), so every output was "
+                                  f"about 0, and after one epoch it is still {train[0]:.3f}. Signals and "
+                                  "gradients shrink through each layer of small weights; an init scaled to "
+                                  "the layer (init: kaiming or xavier, or a larger init_std) or batch norm "
+                                  "starts at once.")
+            else:
+                out += self._once("slow_start", "info",
+                                  f"Slow start: after one epoch the training loss ({train[0]:.3f}) is "
+                                  f"still near where it began ({start:.3f}). If it stays flat, raise the "
+                                  "learning rate or check the data.")
         acc = self.epochs[-1].get("train/acc", math.nan)
         if n >= 3 and train[-1] > 0.97 * start and acc < 1.5 / self.num_classes:
             out += self._once("no_learning", "error",
@@ -152,7 +166,24 @@ class Diagnoser:
                               "the learning rate is probably too high.")
         out += self._overfitting()
         out += self._confident_mistakes()
+        if epoch == self.total_epochs:
+            out += self._not_converged()
         return out
+
+    def _not_converged(self) -> list[Finding]:
+        """At the last planned epoch, validation loss still falling to a new best: train longer."""
+        val = [e.get("val/loss", math.nan) for e in self.epochs]
+        if len(val) < 3 or not all(math.isfinite(v) for v in val[-3:]):
+            return []
+        earlier = min(v for v in val[:-1] if math.isfinite(v))
+        if not (val[-1] < earlier * (1 - UNCONVERGED_FALL) and val[-2] < val[-3]):
+            return []
+        acc = [e.get("val/acc", math.nan) for e in self.epochs[-2:]]
+        rising = f" and accuracy {acc[0]:.1%} -> {acc[1]:.1%}" if all(math.isfinite(a) for a in acc) else ""
+        return self._once("not_converged", "info",
+                          f"Not converged: validation loss was still falling at the last epoch ({val[-2]:.3f} "
+                          f"-> {val[-1]:.3f}{rising}), its best so far. Train longer (more train.epochs, or "
+                          "resume from the checkpoint) before reading the final numbers.")
 
     def _confident_mistakes(self) -> list[Finding]:
         """The course's warning: validation accuracy still rising while validation loss rises."""

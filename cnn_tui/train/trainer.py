@@ -97,7 +97,7 @@ class Trainer:
         es = self.cfg.early_stopping
         self.early = Monitor(es.monitor, es.mode, es.min_delta, es.patience) if es.enabled else None
         self.best = Monitor(self.cfg.checkpoint.monitor, self.cfg.checkpoint.mode)
-        self.diagnoser = Diagnoser(num_classes=num_classes, lr=self.cfg.optimizer.lr)
+        self.diagnoser = Diagnoser(num_classes=num_classes, lr=self.cfg.optimizer.lr, total_epochs=self.cfg.epochs)
         self.best_weights: dict[str, torch.Tensor] | None = None
         self.epoch = 0  # epochs completed
         self.batch = 0  # next batch index within the current epoch

@@ -112,3 +112,32 @@ def test_a_resumed_diagnoser_carries_on_where_it_stopped():
     resumed = Diagnoser(num_classes=3, lr=0.1)
     resumed.load_state_dict(again.state_dict())
     assert [f.code for f in resumed.on_gradients(*exploding, 9)] == ["exploding_gradients"]
+
+
+def test_not_converged_fires_only_at_the_last_epoch_while_validation_loss_still_falls():
+    falling = [(1.5, 1.4, 0.5), (1.2, 1.2, 0.6), (1.0, 1.0, 0.7), (0.8, 0.9, 0.75)]
+    d = Diagnoser(num_classes=10, lr=0.1, total_epochs=4)
+    d.first_loss = 2.3
+    found = [f for i, (t, v, a) in enumerate(falling, start=1)
+             for f in d.on_epoch(i, {"train/loss": t, "val/loss": v, "train/acc": a, "val/acc": a}, step=100 * i)]
+    assert [f.code for f in found] == ["not_converged"]
+    assert "still falling at the last epoch (1.000 -> 0.900 and accuracy 70.0% -> 75.0%)" in found[0].message
+    assert "Train longer" in found[0].message
+    longer = Diagnoser(num_classes=10, lr=0.1, total_epochs=10)  # epoch 4 of 10 is not the end
+    longer.first_loss = 2.3
+    assert epochs(longer, falling) == []
+    flat = Diagnoser(num_classes=10, lr=0.1, total_epochs=4)  # converged: a new best by a hair is noise
+    flat.first_loss = 2.3
+    assert epochs(flat, [(1.5, 1.4, 0.5), (1.2, 1.0, 0.6), (1.0, 0.99, 0.7), (0.9, 0.989, 0.75)]) == []
+
+
+def test_a_slow_start_at_exactly_chance_names_too_small_initial_weights():
+    d = Diagnoser(num_classes=6, lr=0.01)
+    d.on_step_loss(math.log(6) + 1e-6, step=1, lr=0.01)  # every logit ~0
+    (found,) = d.on_epoch(1, {"train/loss": 1.78, "val/loss": 1.78, "train/acc": 0.2}, step=100)
+    assert found.code == "slow_start" and "too-small initial weights" in found.message
+    assert "exactly chance (ln 6 = 1.7918)" in found.message and "init: kaiming" in found.message
+    plain = Diagnoser(num_classes=6, lr=0.01)
+    plain.on_step_loss(2.4, step=1, lr=0.01)  # random logits: well off chance
+    (found,) = plain.on_epoch(1, {"train/loss": 2.3, "val/loss": 2.3, "train/acc": 0.2}, step=100)
+    assert found.code == "slow_start" and "initial weights" not in found.message
