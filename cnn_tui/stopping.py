@@ -91,6 +91,23 @@ def prepared(control: Any) -> None:
         raise StopNow(f"stopped while preparing the run ({control.stop_reason}); nothing was written")
 
 
+def finished(exit_code: int) -> None:
+    """The run has ended and said so: a signal now (a second Ctrl+C that came just too late) leaves
+    at once with the run's own exit code, instead of an exception in the interpreter's way out."""
+
+    def leave(_signum: int, _frame: Any) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(exit_code)
+
+    for name in SIGNALS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), leave)
+
+
 class shielded:
     """A checkpoint save that a second Ctrl+C does not cut short: it quits right after instead."""
 

@@ -80,6 +80,7 @@ def cmd_run(args) -> int:
                          recipe_changes=changes)
     with naming_the_file(recipe_path):
         result = execute(recipe, options, FanOut(*sinks), control)
+    stopping.finished(result.exit_code)  # a Ctrl+C from here on changes nothing: the run is over
     if result.run_dir is not None and not args.quiet and rank == 0:
         printer.line(f"run directory: {result.run_dir}")
     if launched_by_torchrun():

@@ -53,6 +53,11 @@ def step(self, *a, **k):
 trainer.Trainer._train_step = step
 """
 
+SLOW_EXIT = """
+import atexit
+atexit.register(lambda: (open(marker + ".exit", "w").close(), time.sleep(3)))  # a slow way out (flushing, joining)
+"""
+
 STUCK_IN_MAIN = """
 import cnn_tui.data.sources as sources
 def load(*a, **k):
@@ -118,7 +123,9 @@ def test_ctrl_c_twice_leaves_a_loadable_run(tiny_recipe_path, tmp_path, cli_env)
                          env=cli_env)
     try:
         wait_for(lambda: any(out.glob("*/checkpoints/last.pt")), proc)  # epoch 1 is saved; steps go on
-        proc.send_signal(signal.SIGINT)
+        steps = marker.stat().st_size
+        wait_for(lambda: marker.stat().st_size > steps, proc, seconds=60)  # a 0.4 s step has just begun
+        proc.send_signal(signal.SIGINT)  # (pressed in validation, the run could end before the second press)
         time.sleep(0.1)  # the second press lands within the step the first one lets finish
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
@@ -129,6 +136,26 @@ def test_ctrl_c_twice_leaves_a_loadable_run(tiny_recipe_path, tmp_path, cli_env)
     assert "interrupted: Ctrl+C twice" in stdout
     summary = assert_loadable(the_run(out), cli_env)
     assert "last complete checkpoint is kept" in summary["reason"]
+
+
+def test_a_ctrl_c_after_the_run_has_ended_leaves_with_the_runs_code(tiny_recipe_path, tmp_path, cli_env):
+    """A second press that comes just too late (the first one stopped the run, which said so and is on
+    its way out) is no crash: the process leaves with the run's own code."""
+    out = tmp_path / "runs"
+    proc, marker = start(tmp_path, SLOW_STEP + SLOW_EXIT, "run", str(tiny_recipe_path), "--out", str(out),
+                         "--epochs", "400", env=cli_env)
+    leaving = Path(f"{marker}.exit")
+    try:
+        wait_for(marker.exists, proc)  # training
+        proc.send_signal(signal.SIGINT)
+        wait_for(leaving.exists, proc)  # stopped, saved, said so; now in its (slow) way out
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted: received SIGINT" in stdout
+    assert json.loads((the_run(out) / "summary.json").read_text())["status"] == "interrupted"
 
 
 def test_a_second_ctrl_c_during_a_checkpoint_save_lets_the_save_finish(tiny_recipe_path, tmp_path, cli_env):
