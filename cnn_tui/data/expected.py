@@ -33,7 +33,7 @@ def expected_input(recipe: Any) -> tuple[int, int, int]:
 def _folder_classes(data: Any) -> int | None:
     """Class folders of an image_folder recipe, from file names only (None if unusable: the
     data line of `validate` says why)."""
-    from cnn_tui.data.layout import scan
+    from cnn_tui.data.folder_scan import scan
     from cnn_tui.errors import DataError
 
     try:

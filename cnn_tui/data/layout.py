@@ -12,8 +12,10 @@ it is either used as splits or refused with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cnn_tui.data.walk import Entry, Listing, Skips, Walker
 from cnn_tui.errors import DataError
@@ -122,19 +124,22 @@ def _split_dirs(walker: Walker, root: Path) -> dict[str, list[Path]]:
     return {split: [Path(e.path) for e in entries] for split, entries in kinds.items()}
 
 
-def scan(data) -> FolderLayout:
+def scan(data, named: Callable[[Walker, Any], FolderLayout | None] | None = None) -> FolderLayout:
     """The layout of the recipe's image_folder data (raises DataError with one line if unusable);
-    what the walk skipped is in `layout.skipped`."""
+    what the walk skipped is in `layout.skipped`. `named` reads labels from file names
+    (data.label_from; by_name.named_layout, passed in by folder_scan.scan: it builds on this module)."""
     walker = Walker()
     by_name = getattr(data, "label_from", "folder") != "folder"
+    if by_name and named is None:
+        raise ValueError("data.label_from needs the file-name reader: call folder_scan.scan")
     if data.train_path:
         folders = {"train": Path(data.train_path), "val": data.val_path and Path(data.val_path),
                    "test": data.test_path and Path(data.test_path)}
         for split, folder in folders.items():
             if folder:
                 _refuse_virtual(walker, folder, f"data.{split}_path")
-        if by_name and (named := _named(walker, data)) is not None:
-            return named
+        if by_name and named is not None and (found := named(walker, data)) is not None:
+            return found
         return _from_split_folders(walker, "paths", Path(data.train_path).parent, folders, [])
     if not data.path:
         raise DataError("data.path: dataset 'image_folder' needs data.path (a folder of class folders, "
@@ -145,8 +150,8 @@ def scan(data) -> FolderLayout:
                         "(e.g. --set data.path=~/data/PetImages)")
     _refuse_virtual(walker, root, "data.path")
     walker.claim_path(str(root))
-    if by_name and (named := _named(walker, data)) is not None:
-        return named
+    if by_name and named is not None and (found := named(walker, data)) is not None:
+        return found
     splits = _split_dirs(walker, root)
     if not any(splits.values()):
         wrapped = _single_wrapper(walker, root)
@@ -161,12 +166,6 @@ def scan(data) -> FolderLayout:
         raise DataError(f"data.path: {root} holds images directly, with no class folders; sort them into one "
                         "folder per class (cats/, dogs/), or, for names like cat.0.jpg, set data.label_from: filename")
     return _flat(walker, root, _class_files(walker, "data.path", {"train": (root, classes)})["train"])
-
-
-def _named(walker: Walker, data) -> FolderLayout | None:
-    from cnn_tui.data.by_name import named_layout  # it builds on this module
-
-    return named_layout(walker, data)
 
 
 def _refuse_loose_images(walker: Walker, folder: Path, classes: list[Entry]) -> None:

@@ -361,7 +361,7 @@ def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
 
 def _image_folder(data, seed: int, log: Log, info: Log, decode: bool = True) -> Pools:
     """ROOT/<class>/<image>, ROOT/{train,val,test}/<class>/<image>, or explicit split folders."""
-    from cnn_tui.data.layout import scan
+    from cnn_tui.data.folder_scan import scan
 
     layout = scan(data)
     parts = {name: (s.files, s.labels) if s is not None else None

@@ -36,9 +36,10 @@ def render(history: RunHistory, scan: Scan, layout: Layout) -> str:
     if layout.screen_rows is not None:  # one screen: share what the text leaves among the charts that fit
         left = layout.screen_rows - sum(part.count("\n") + 2 for part in parts) - 1
         wanted = 1 if history.is_style else 3
-        fits = max(1, min(wanted, left // MIN_FIT_ROWS))
-        layout = replace(layout, height=max(left // fits - 1, MIN_FIT_ROWS - 1))
-        parts += [c for c in charts(history, layout)[:fits] if c]
+        fits = min(wanted, left // MIN_FIT_ROWS)  # 0: the text fills the screen, and no chart fits under it
+        if fits:
+            layout = replace(layout, height=max(left // fits - 1, MIN_FIT_ROWS - 1))
+            parts += [c for c in charts(history, layout)[:fits] if c]
     else:
         parts += [c for c in charts(history, layout) if c]
     return "\n\n".join(parts)

@@ -50,7 +50,7 @@ def test_killing_the_dashboards_terminal_leaves_the_run_training_to_the_end(tmp_
     try:
         assert tmux(socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command).returncode == 0
         screen = lambda: tmux(socket, "capture-pane", "-p", "-t", "t").stdout  # noqa: E731
-        wait_for(lambda: "tiny" in screen(), 60, "the picker")
+        wait_for(lambda: "pick a recipe" in screen(), 60, "the picker")  # tiny is found by the filter below
         tmux(socket, "send-keys", "-t", "t", "/")
         wait_for(lambda: "▔▔▔" in screen(), 10, "the filter box")  # keys typed before it opens are the picker's
         tmux(socket, "send-keys", "-t", "t", "tiny")
