@@ -71,11 +71,7 @@ def check_folder_target(target: Path, force: bool, run_dir: Path) -> None:
 def write_folder(target: Path, force: bool, fill: Callable[[Path], None], run_dir: Path) -> None:
     """`fill(folder)` writes into a fresh temporary folder that then becomes `target`."""
     check_folder_target(target, force, run_dir)
-    make_folder(target.parent)
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    except OSError as exc:
-        raise write_failed(target.parent, exc, "write in the folder") from None
+    staging = _staging_beside(target)
     try:
         staging.chmod(DIR_MODE)  # mkdtemp's folders are private; an export is shared like any folder
         fill(staging)
@@ -89,6 +85,15 @@ def write_folder(target: Path, force: bool, fill: Callable[[Path], None], run_di
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _staging_beside(target: Path) -> Path:
+    """A fresh hidden folder beside `target` (same filesystem: the rename into place is atomic)."""
+    make_folder(target.parent)
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    except OSError as exc:
+        raise write_failed(target.parent, exc, "write in the folder") from None
 
 
 def is_model_export(path: Path) -> bool:
@@ -124,11 +129,7 @@ def check_file_target(target: Path, force: bool, run_dir: Path) -> None:
 def write_file(target: Path, force: bool, fill: Callable[[Path], None], run_dir: Path) -> None:
     """`fill(path)` writes a temporary file beside `target`, which then replaces it."""
     check_file_target(target, force, run_dir)
-    make_folder(target.parent)
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    except OSError as exc:
-        raise write_failed(target.parent, exc, "write in the folder") from None
+    staging = _staging_beside(target)
     try:
         path = staging / target.name
         fill(path)

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import resource
 import time
-from pathlib import Path
 
 import pytest
 
-from cnn_tui.errors import EXCERPT_CHARS, RecipeError, UsageError
+from cnn_tui.errors import EXCERPT_CHARS
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.yaml_io import MAX_DEPTH, MAX_NODES, YamlLimitError, load_yaml_text
+from tests.unit.test_recipe_errors import error_of, write
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "r.yaml"
-    path.write_text(text)
-    return path
-
-
-def error_of(path: Path, *overrides: str) -> str:
-    with pytest.raises((RecipeError, UsageError)) as info:
-        load_recipe(path, list(overrides))
-    message = str(info.value)
-    assert "\n" not in message
-    return message
 
 
 def alias_bomb(levels: int = 9, indent: str = "") -> str:
