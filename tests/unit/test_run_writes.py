@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from cnn_tui import rundir
 from cnn_tui.errors import WriteError
 from cnn_tui.events import parse_lines
 from cnn_tui.train.checkpoint import load_checkpoint
+from tests.e2e.test_cli import run_here
 from tests.helpers import of_type, run_collect
 
 pytestmark = pytest.mark.timeout(120)
@@ -24,17 +24,9 @@ ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def main_here(capsys, *args: str) -> tuple[int, str]:
-    """`cnn-tui ARGS` in this process, its signal handlers restored after."""
-    from cnn_tui.cli import main
-
-    saved = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGHUP")}
-    capsys.readouterr()
-    try:
-        code = main(list(args))
-    finally:
-        for name, handler in saved.items():
-            signal.signal(getattr(signal, name), handler)
-    return code, capsys.readouterr().err
+    """`cnn-tui ARGS` in this process (signal handlers restored after): its code and stderr."""
+    result = run_here(capsys, *args)
+    return result.returncode, result.stderr
 
 
 def test_a_full_disk_while_writing_events_fails_the_run_with_one_reason(load_tiny, tmp_path, monkeypatch):
