@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup dashboard check test test-slow lint benchmark clean
+.PHONY: setup dashboard check test test-slow lint docs screenshot benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,20 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow
 
-# ruff (a small rule set), mypy (strict on the seams, see pyproject), import-linter (.importlinter)
+# ruff (a small rule set), mypy (strict on the seams, see pyproject), import-linter (.importlinter), the docs' links
 lint: $(STAMP)
 	$(BIN)/ruff check cnn_tui tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	$(MAKE) --no-print-directory docs
+
+# The documentation site (mkdocs.yml), built --strict into a temporary folder: a broken link or anchor fails
+docs: $(STAMP)
+	@site=$$(mktemp -d) && $(BIN)/mkdocs build --strict --quiet --site-dir "$$site"; rc=$$?; rm -rf "$$site"; exit $$rc
+
+# The README's pictures: copies of the snapshot tests' SVGs (tests/ui/screenshots.py; a test checks they match)
+screenshot: $(STAMP)
+	$(BIN)/python -m tests.ui.screenshots
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--quick] [--only N,...]`: run every case, print the table.
+"""`python -m benchmarks [--quick] [--only N,...] [--markdown FILE]`: run every case, print the table.
 
 Exit status: 0 when every target holds, 1 when one fails (in --quick mode the numbers
 are indicative, so only a case that could not run fails the command), 2 on a crash.
@@ -12,6 +12,7 @@ import platform
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from benchmarks.common import Result
 
@@ -44,7 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, one rep each (a smoke test)")
     parser.add_argument("--only", default="", help="comma-separated case numbers, e.g. 3,5")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per case (default 3, quick 1)")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="also write the table as Markdown into FILE (between its results markers, "
+                             "e.g. benchmarks/README.md)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        from benchmarks.markdown import check
+
+        try:
+            check(args.markdown)
+        except (OSError, ValueError) as exc:
+            parser.error(str(exc))
     reps = args.reps or (1 if args.quick else 3)
     chosen = [c for c in CASES if not args.only or c in args.only.split(",")]
     print(f"cnn-tui benchmarks{' (quick)' if args.quick else ''}: {machine()}", flush=True)
@@ -65,6 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
     print()
     print(format_table(rows))
+    if args.markdown and not crashed:
+        from benchmarks.markdown import write
+
+        command = " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])])
+        try:
+            write(args.markdown, rows, machine(), command)
+        except (OSError, ValueError) as exc:
+            print(f"benchmarks: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"results written to {args.markdown}")
     if crashed:
         return 2
     return 0 if args.quick or all(r.ok for r in rows) else 1
