@@ -30,11 +30,10 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow
 
 # ruff (a small rule set), mypy (strict on the seams, see pyproject), import-linter (.importlinter), the docs' links
-lint: $(STAMP)
-	$(BIN)/ruff check cnn_tui tests benchmarks
+lint: $(STAMP) docs
+	$(BIN)/ruff check cnn_tui tests benchmarks mkdocs_hooks.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(MAKE) --no-print-directory docs
 
 # The documentation site (mkdocs.yml), built --strict into a temporary folder: a broken link or anchor fails
 docs: $(STAMP)

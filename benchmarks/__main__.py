@@ -77,11 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(format_table(rows))
     if args.markdown and not crashed:
-        from benchmarks.markdown import write
+        from benchmarks.markdown import gpu, write
 
         command = " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])])
         try:
-            write(args.markdown, rows, machine(), command)
+            write(args.markdown, rows, f"{machine()}, {gpu()}", command)
         except (OSError, ValueError) as exc:
             print(f"benchmarks: error: {exc}", file=sys.stderr)
             return 2

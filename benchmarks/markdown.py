@@ -29,6 +29,7 @@ def table(rows: list[Result]) -> str:
 
 
 def gpu() -> str:
+    """The GPU the training cases ran on, for the results' machine line (the table alone does not say)."""
     import torch
 
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
@@ -39,7 +40,7 @@ def block(rows: list[Result], machine: str, command: str, now: datetime.datetime
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
     return "\n".join([
         BEGIN,
-        f"Measured {now:%Y-%m-%d %H:%M} UTC on {machine}, {gpu()}; load average at the end {load}.",
+        f"Measured {now:%Y-%m-%d %H:%M} UTC on {machine}; load average at the end {load}.",
         f"Command: `{command}`.",
         "",
         table(rows),
@@ -54,7 +55,7 @@ def check(path: Path) -> None:
     if path.exists():
         text = path.read_text(encoding="utf-8")
         if BEGIN not in text or END not in text:
-            raise ValueError(f"{path}: has no results markers ({BEGIN!r} ... {END!r}); not overwritten")
+            raise ValueError(f"{path}: has no results markers (lines '<!-- results: ...' and '{END}'); not overwritten")
 
 
 def write(path: Path, rows: list[Result], machine: str, command: str) -> None:
@@ -69,5 +70,8 @@ def write(path: Path, rows: list[Result], machine: str, command: str) -> None:
     else:
         text = new + "\n"
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)  # the page is whole before and after: never half a table
+    finally:
+        temp.unlink(missing_ok=True)
