@@ -85,10 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
     comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
-    comparer.add_argument("--seeds", type=int, default=3, help="runs per recipe, seeds recipe.seed + 0..N-1")
+    comparer.add_argument("--seeds", type=int, default=3,
+                          help="runs per recipe, seeds recipe.seed + 0..N-1 (default 3)")
     comparer.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                           help="override a field in every recipe")
-    comparer.add_argument("--out", type=Path, default=Path("runs") / "compare", metavar="DIR")
+    comparer.add_argument("--out", type=Path, default=Path("runs") / "compare", metavar="DIR",
+                          help="parent folder of the runs (default: ./runs/compare)")
 
     augmenter = sub.add_parser("augment", help="a PNG grid of one training image and its augmentations")
     augmenter.add_argument("recipe")
