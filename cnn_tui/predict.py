@@ -21,6 +21,9 @@ from cnn_tui.data.layout import is_image_name
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.data.walk import Walker
 from cnn_tui.errors import UsageError, excerpt
+from cnn_tui.models.classifier import build_classifier
+from cnn_tui.recipes.families import ClassifierRecipe
+from cnn_tui.recipes.schema import Recipe
 
 
 @dataclass
@@ -75,22 +78,20 @@ def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
                       f"{run_dir.name}, {path.name} (epoch {epoch})")
 
 
-def _rebuild(recipe, meta: dict[str, Any], weights: dict[str, torch.Tensor]) -> nn.Module:
-    classes = len(meta["class_names"])
-    if recipe.kind == "scratch":
-        from cnn_tui.models.build import build_model
-
-        model = build_model(recipe.model, meta["channels"], meta["image_size"], classes)
-        model.load_state_dict(weights)
-        return model
-    from cnn_tui.models.backbones.registry import build_base
-    from cnn_tui.models.transfer import TransferNet
-
+def _rebuild(recipe: ClassifierRecipe, meta: dict[str, Any], weights: dict[str, torch.Tensor]) -> nn.Module:
     # precomputed features trained the head alone: the base is the recipe's pretrained one
-    base = build_base(recipe.backbone.name, recipe.backbone.weights if meta["head_only"] else "none")
-    net = TransferNet.for_recipe(base, classes, recipe)
-    (net.head if meta["head_only"] else net).load_state_dict(weights)
-    return net
+    head_only = bool(meta["head_only"]) and not isinstance(recipe, Recipe)
+    base_weights = "none" if isinstance(recipe, Recipe) or not head_only else recipe.backbone.weights
+    built = build_classifier(recipe, meta["channels"], meta["image_size"], len(meta["class_names"]), base_weights)
+    model = built.model
+    if head_only:
+        from cnn_tui.models.transfer import TransferNet
+
+        assert isinstance(model, TransferNet)
+        model.head.load_state_dict(weights)
+    else:
+        model.load_state_dict(weights)
+    return model
 
 
 def from_backbone(name: str) -> Classifier:

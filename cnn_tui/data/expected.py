@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cnn_tui.kinds import kind_spec
+
 # channels and classes of the datasets whose shape is fixed by their publisher
 KNOWN = {
     "mnist": (1, 10), "fashion_mnist": (1, 10), "lfw_faces": (1, 2),
@@ -21,7 +23,7 @@ def expected_input(recipe: Any) -> tuple[int, int, int]:
     channels, classes = KNOWN.get(data.dataset, (3, 2))
     if data.grayscale:
         channels = 1
-    if recipe.kind != "scratch":
+    if kind_spec(recipe.kind).pretrained_base:
         channels = PRETRAINED_CHANNELS
     if data.dataset == "shapes":
         classes = len(data.shapes.classes)

@@ -12,6 +12,7 @@ import time
 from typing import IO
 
 from cnn_tui.confusion import matrix_lines, pair_lines
+from cnn_tui.contract.status import Severity
 from cnn_tui.events import (
     CheckpointSaved,
     Confusion,
@@ -166,8 +167,8 @@ class HeadlessPrinter:
         self.line(f"  lowest F1: {f1}" if len(e.per_class) > 8 else f"  F1 per class: {f1}")
 
     def _on_diagnosis(self, e: Diagnosis) -> None:
-        if not self.quiet or e.severity == "error":
-            self.line(f"{'!' if e.severity != 'info' else '-'} {e.message}")
+        if not self.quiet or e.severity is Severity.ERROR:
+            self.line(f"{'!' if e.severity is not Severity.INFO else '-'} {e.message}")
 
     def _on_log(self, e: Log) -> None:
         if not self.quiet or e.level == "error":

@@ -17,6 +17,7 @@ from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
 from cnn_tui.errors import UsageError
 from cnn_tui.events import Log, RunStarted
+from cnn_tui.kinds import kind_spec
 from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
@@ -35,8 +36,8 @@ class ClassificationKind:
     def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedClassification:
         notes: list[str] = []
         infos: list[str] = []
-        data = load_data(recipe.data, recipe.seed, log=notes.append,
-                         channels=None if recipe.kind == "scratch" else PRETRAINED_CHANNELS, info=infos.append)
+        channels = PRETRAINED_CHANNELS if kind_spec(recipe.kind).pretrained_base else None
+        data = load_data(recipe.data, recipe.seed, log=notes.append, channels=channels, info=infos.append)
         infos.insert(0, data.description)
         if world.distributed:
             infos.append(_global_batch_note(recipe, world))

@@ -18,11 +18,11 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from cnn_tui.contract.status import FINISHED_OK, Severity
 from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.stream import StreamBatches
 from cnn_tui.errors import DataError, WriteError
 from cnn_tui.events import (
-    FINISHED_OK,
     CheckpointSaved,
     Diagnosis,
     EpochEnd,
@@ -377,7 +377,7 @@ class Trainer:
 
     def _report(self, findings: list[Finding]) -> None:
         for f in findings:
-            self.emit(Diagnosis(code=f.code, severity=f.severity, message=f.message,
+            self.emit(Diagnosis(code=f.code, severity=Severity(f.severity), message=f.message,
                                 step=self.step, epoch=self.epoch))
 
     def _best_metrics(self) -> dict[str, float]:

@@ -28,6 +28,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
+from cnn_tui.contract.status import run_is_over
 from cnn_tui.errors import UsageError
 from cnn_tui.events import Event, EventReader, RunFinished
 from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
@@ -73,7 +74,7 @@ class FollowRunDir:
         self.exit_message: str | None = None  # the writer ended without `finished`: why
         self.lost: str | None = None  # ... and it was not ours to see exit: liveness's line
         self.saw_finish = False
-        self._finish_status = ""
+        self._finish_status: str | None = None
         self._closed = False
         self._checked_at = 0.0
 
@@ -123,7 +124,7 @@ class FollowRunDir:
 
     def _ended(self) -> bool:
         """Finished for good: an interrupted run may be resumed into this file, so it is followed on."""
-        return self.saw_finish and self._finish_status != "interrupted"
+        return self.saw_finish and run_is_over(self._finish_status)
 
     def _writer_gone(self) -> bool:
         """Checked at most once a second while the file is quiet: is the process writing it gone?"""

@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnn_tui.contract.status import Severity
 from cnn_tui.events import (
     CheckpointSaved,
     Confusion,
@@ -208,7 +209,7 @@ class RunState:
     def _on_finished(self, e: RunFinished) -> None:
         self.finished, self.status = e, e.status
         self.step = e.step  # steps after the last logged one count too (an interrupt saves there)
-        self.log("error" if e.status in ("diverged", "failed") else "info", f"{e.status}: {e.reason}")
+        self.log(Severity.ERROR if e.status.is_error else Severity.INFO, f"{e.status}: {e.reason}")
 
     def crashed(self, message: str) -> None:
         """The training process died without a RunFinished event."""
@@ -224,7 +225,7 @@ class RunState:
         if self.finished is None:
             self.status = status
             self.log("error", message)
-            self.diagnoses.append(Diagnosis(code=code, severity="error", message=message,
+            self.diagnoses.append(Diagnosis(code=code, severity=Severity.ERROR, message=message,
                                             step=self.step, epoch=self.epoch))
 
     def tell(self, notice: str) -> None:

@@ -3,6 +3,7 @@ kind named in the registry has a schema and an engine plug-in."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from typing import Literal, get_args, get_origin
 import grimp
 import pytest
 
-from cnn_tui.kinds import KINDS, engine_for, schema_for
+from cnn_tui.engines import engine_for
+from cnn_tui.kinds import KINDS, schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +103,14 @@ def test_every_kind_has_a_schema_and_an_engine(kind):
     engine = engine_for(kind)
     for method in ("dry_run", "prepare", "describe", "check"):
         assert callable(getattr(engine, method))
+    from cnn_tui.kind_engines_checked import CHECKED
+
+    assert type(engine) in CHECKED, "mypy checks the engine against KindEngine only if it is listed there"
+
+
+def test_an_engine_that_misses_a_method_is_refused(monkeypatch):
+    from cnn_tui import kinds
+
+    monkeypatch.setitem(kinds.KINDS, "scratch", dataclasses.replace(kinds.KINDS["scratch"], engine="builtins:object"))
+    with pytest.raises(TypeError, match="does not meet cnn_tui.engines.KindEngine"):
+        engine_for("scratch")
