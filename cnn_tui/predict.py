@@ -24,6 +24,7 @@ from cnn_tui.errors import UsageError, excerpt
 from cnn_tui.models.classifier import build_classifier
 from cnn_tui.recipes.families import ClassifierRecipe
 from cnn_tui.recipes.schema import Recipe
+from cnn_tui.rundir import RunDir
 
 
 @dataclass
@@ -47,7 +48,7 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     from cnn_tui.train.final_score import kept_checkpoint
 
     status = (read_summary(run_dir) or {}).get("status", "")
-    path = kept_checkpoint(run_dir / "checkpoints", status, recipe.train.early_stopping.restore_best)
+    path = kept_checkpoint(RunDir(run_dir).checkpoints, status, recipe.train.early_stopping.restore_best)
     if path is None:
         raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
                          "predict takes the run directory of a classification run that finished an epoch")

@@ -148,7 +148,7 @@ class _Ended:
 def _ended_reason(exc: BaseException, run_dir: Path | None) -> str:
     if not isinstance(exc, stopping.QuitNow):
         return str(exc)
-    kept = run_dir is not None and (run_dir / "checkpoints" / "last.pt").is_file()
+    kept = run_dir is not None and rundir.RunDir(run_dir).last.is_file()
     return str(exc) + ("; the last complete checkpoint is kept (checkpoints/last.pt)" if kept
                        else "; no checkpoint had been saved yet")
 
@@ -205,7 +205,7 @@ def _existing_run_dir(run_dir: Path) -> Path:
 def _load_resume_state(run_dir: Path) -> dict[str, Any]:
     _existing_run_dir(run_dir)
     try:
-        return load_checkpoint(run_dir / "checkpoints" / "last.pt")
+        return load_checkpoint(rundir.RunDir(run_dir).last)
     except CheckpointError as exc:
         raise UsageError(f"--resume: {exc}") from None
 

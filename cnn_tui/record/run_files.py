@@ -9,7 +9,7 @@ from cnn_tui.errors import UsageError
 from cnn_tui.events import WIRE_VERSION
 from cnn_tui.recipes.families import ClassifierRecipe
 from cnn_tui.recipes.loader import load_recipe
-from cnn_tui.rundir import EVENTS, RECIPE
+from cnn_tui.rundir import EVENTS, RECIPE, RunDir
 from cnn_tui.user_code import check_before_import
 
 WHAT_A_RUN_IS = "a run directory is what `cnn-tui run` writes, e.g. runs/scratch_cnn-20261202-101500-ab12"
@@ -62,7 +62,7 @@ def classifier_run_recipe(run_dir: Path, purpose: str, trust: bool = False,
     recipe, _ = load_recipe(str(run_dir / RECIPE))
     if not isinstance(recipe, ClassifierRecipe):
         raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier, so no "
-                         f"model to {purpose}; its images are in {run_dir / 'images'}")
+                         f"model to {purpose}; its images are in {RunDir(run_dir).images}")
     notice = check_before_import(run_dir, recipe, trust, purpose)
     if notice and say is not None:
         say(notice)

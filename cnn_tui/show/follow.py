@@ -56,8 +56,8 @@ def follow(history: RunHistory, offset: int, reader: EventReader, out: IO[str], 
     if done:
         return
     printer = None if tty else HeadlessPrinter(out, tty=False)
-    if printer is not None and history.started is not None:
-        printer.started = history.started  # progress lines need the run's shape
+    if printer is not None and history.first is not None:
+        printer.started = history.first  # progress lines need the run's shape
         printer.header_printed = bool(history.epochs)
     state = {"done": False, "drawn": time.monotonic(), "dirty": False, "asked": time.monotonic()}
 
