@@ -65,7 +65,7 @@ def _to_torchscript(model: Standalone, example: torch.Tensor, path: Path, meta: 
     upstream, in favour of torch.export; it stays here for the C++ and mobile runtimes that load it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # "same" padding: fixed at the run's image size
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # type: ignore[attr-defined]  # "same" padding: fixed
         traced = torch.jit.trace(model, example, check_trace=False)
         # into memory, then written by Python: torch's own file writer aborts the process on a full disk
         buffer = io.BytesIO()

@@ -69,7 +69,7 @@ class ModelViews:
             events.append(self._feature_maps(model, *collected.probe, folder, epoch, step, mean, std))
         return events
 
-    def _mistake(self, m: Mistake, index: int, folder: Path, mean: torch.Tensor, std: torch.Tensor) -> dict:
+    def _mistake(self, m: Mistake, index: int, folder: Path, mean: torch.Tensor, std: torch.Tensor) -> dict[str, Any]:
         path = ""
         if m.image is not None and self.run_dir is not None:
             path = str(folder / f"mistake-{index + 1:02d}.png")

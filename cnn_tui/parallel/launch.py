@@ -67,7 +67,7 @@ def launch(topology: Topology, worker_args: list[str], announce: EventSink, say:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // topology.nproc)))
         started = time.time()
         try:
-            run(parse_args([*topology.torchrun_args(), "-m", "cnn_tui", "run", *worker_args]))
+            run(parse_args([*topology.torchrun_args(), "-m", "cnn_tui", "run", *worker_args]))  # type: ignore[no-untyped-call]
             return 0
         except SignalException as exc:  # torchrun has passed the signal on and waited for the ranks
             run_dir = Path(note.read_text(encoding="utf-8")) if note.is_file() else None
