@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnn_tui.kinds import kind_spec
+from cnn_tui.contract.kinds import kind_spec
 
 # channels and classes of the datasets whose shape is fixed by their publisher
 KNOWN = {
@@ -35,8 +35,8 @@ def expected_input(recipe: Any) -> tuple[int, int, int]:
 def _folder_classes(data: Any) -> int | None:
     """Class folders of an image_folder recipe, from file names only (None if unusable: the
     data line of `validate` says why)."""
+    from cnn_tui.contract.errors import DataError
     from cnn_tui.data.folder_scan import scan
-    from cnn_tui.errors import DataError
 
     try:
         return len(scan(data).classes)

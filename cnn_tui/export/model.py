@@ -19,8 +19,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import UsageError
-from cnn_tui.predict import Classifier, from_run
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.engine.predict import Classifier, from_run
 
 FORMATS = ("onnx", "torchscript")
 TOLERANCE = 1e-4  # max |logit difference| between the export and the checkpoint on the check batch

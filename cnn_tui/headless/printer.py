@@ -11,9 +11,8 @@ import sys
 import time
 from typing import IO
 
-from cnn_tui.confusion import matrix_lines, pair_lines
-from cnn_tui.contract.status import Severity
-from cnn_tui.events import (
+from cnn_tui.contract.confusion import matrix_lines, pair_lines
+from cnn_tui.contract.events import (
     CheckpointSaved,
     Confusion,
     Diagnosis,
@@ -29,9 +28,10 @@ from cnn_tui.events import (
     StyleStep,
     TestScore,
 )
-from cnn_tui.progress import eta_seconds, fraction_done
+from cnn_tui.contract.progress import eta_seconds, fraction_done
+from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import format_duration, format_eta, format_test_score, global_batch, where_trained
 from cnn_tui.record.fold import RunFold
-from cnn_tui.wording import format_duration, format_eta, format_test_score, global_batch, where_trained
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.insight.pictures import grid, stretch
 
 MAX_FILTERS = 64  # tiles of the filter picture (8 x 8)

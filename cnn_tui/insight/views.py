@@ -13,8 +13,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.confusion import MAX_GRID_CLASSES, class_scores, top_pairs
-from cnn_tui.events import Confusion, Event, FeatureMaps, Health
+from cnn_tui.contract.confusion import MAX_GRID_CLASSES, class_scores, top_pairs
+from cnn_tui.contract.events import Confusion, Event, FeatureMaps, Health
 from cnn_tui.insight.feature_maps import (
     capture,
     choose_layers,

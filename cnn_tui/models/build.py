@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.models.alexnet import alexnet
 from cnn_tui.models.densenet import densenet
 from cnn_tui.models.external import python_model, torchvision_model

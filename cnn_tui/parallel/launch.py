@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn_tui import rundir
+from cnn_tui.contract.events import RunFinished
+from cnn_tui.contract.sinks import EventSink
 from cnn_tui.contract.status import Status, run_is_over
-from cnn_tui.events import RunFinished
 from cnn_tui.parallel.rank_logs import RUN_DIR_NOTE, SCRATCH_ENV, held_path, last_lines, log_path
-from cnn_tui.sinks import EventSink
+from cnn_tui.record import rundir
 
 INTERRUPTED, FAILED, BAD_INPUT = Status.INTERRUPTED.exit_code, Status.FAILED.exit_code, 2
 

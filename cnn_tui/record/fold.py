@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnn_tui.events import EpochEnd, Event, PhaseChanged, RunFinished, RunStarted, Started, Step, StyleStep, TestScore
+from cnn_tui.contract.events import (
+    EpochEnd,
+    Event,
+    PhaseChanged,
+    RunFinished,
+    RunStarted,
+    Started,
+    Step,
+    StyleStep,
+    TestScore,
+)
 
 
 @dataclass(kw_only=True)

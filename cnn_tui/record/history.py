@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.events import (
+from cnn_tui.contract.events import (
     Diagnosis,
     Event,
     Image,
@@ -18,7 +18,7 @@ from cnn_tui.events import (
     System,
 )
 from cnn_tui.record.fold import RunFold
-from cnn_tui.rundir import read_summary
+from cnn_tui.record.rundir import read_summary
 
 Series = tuple[list[float], list[float]]
 MAX_STEPS = 8000  # step events kept while following a run for days: every other one goes when full

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.record.owner import HEARTBEAT, Owner, host_name, lock_held, process_alive, read_owner
-from cnn_tui.rundir import EVENTS, RunDir
+from cnn_tui.record.rundir import EVENTS, RunDir
 
 REMOTE_STALE_S = 10.0  # a writer on another host that has not beaten for this long is lost
 NEW_FOLDER_S = 30.0  # a folder this young with no writer recorded yet is still starting

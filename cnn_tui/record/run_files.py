@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cnn_tui.errors import UsageError
-from cnn_tui.events import WIRE_VERSION
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import WIRE_VERSION
+from cnn_tui.contract.user_code import check_before_import
 from cnn_tui.recipes.families import ClassifierRecipe
 from cnn_tui.recipes.loader import load_recipe
-from cnn_tui.rundir import EVENTS, RECIPE, RunDir
-from cnn_tui.user_code import check_before_import
+from cnn_tui.record.rundir import EVENTS, RECIPE, RunDir
 
 WHAT_A_RUN_IS = "a run directory is what `cnn-tui run` writes, e.g. runs/scratch_cnn-20261202-101500-ab12"
 
@@ -53,7 +53,7 @@ def classifier_run_recipe(run_dir: Path, purpose: str, trust: bool = False,
                           say: Callable[[str], None] | None = None) -> ClassifierRecipe:
     """The recipe of a run that trained a classifier (`predict`, `export --model`); one line otherwise.
     Where its model is the user's own Python file, `say` is told which file is about to be imported,
-    and a file changed since the run is refused unless `trust` (see cnn_tui.user_code)."""
+    and a file changed since the run is refused unless `trust` (see cnn_tui.contract.user_code)."""
     if not run_dir.is_dir():
         what = "not a run directory but a file" if run_dir.exists() else "no such run directory"
         raise UsageError(f"{run_dir}: {what} ({WHAT_A_RUN_IS})")

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from cnn_tui.contract.events import Event, EventReader, RunFinished
 from cnn_tui.contract.status import run_is_over
-from cnn_tui.events import Event, EventReader, RunFinished
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.record.history import RunHistory
 from cnn_tui.record.liveness import RunState, liveness
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS
 
 CLEAR = "\x1b[H\x1b[2J"
 

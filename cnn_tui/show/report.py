@@ -7,12 +7,12 @@ import textwrap
 from dataclasses import dataclass, replace
 
 from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import format_duration, format_test_score, global_batch, where_trained
 from cnn_tui.headless.printer import loss_line
 from cnn_tui.record.history import RunHistory
 from cnn_tui.record.liveness import RunState, liveness
 from cnn_tui.record.scan import Scan
 from cnn_tui.show.charts import Line, chart
-from cnn_tui.wording import format_duration, format_test_score, global_batch, where_trained
 
 STYLE_LOSSES = ("loss/total", "loss/content", "loss/style", "loss/tv")
 SEVERITY_MARK = {Severity.ERROR: "!!", Severity.WARNING: "!", Severity.INFO: "-"}

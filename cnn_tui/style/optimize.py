@@ -29,10 +29,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from cnn_tui.contract.errors import WriteError
+from cnn_tui.contract.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
+from cnn_tui.contract.sinks import EventSink
 from cnn_tui.contract.status import Severity
-from cnn_tui.errors import WriteError
-from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
-from cnn_tui.sinks import EventSink
 from cnn_tui.style.images import save_png
 from cnn_tui.style.levels import Level, level_at
 from cnn_tui.style.losses import Losses, StyleObjective

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image
+from cnn_tui.contract.kinds import DEFAULT_KIND, KINDS, optimises_an_image
 from cnn_tui.recipes import builtin
 
 

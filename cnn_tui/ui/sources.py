@@ -29,11 +29,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import Event, EventReader, RunFinished, Started
 from cnn_tui.contract.status import run_is_over
-from cnn_tui.errors import UsageError
-from cnn_tui.events import Event, EventReader, RunFinished, Started
+from cnn_tui.record.rundir import EVENTS
 from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
-from cnn_tui.rundir import EVENTS
 
 TAIL_BYTES = 256 << 10  # a long run's last 256 KB of events is read in full: its latest steps exactly
 SEND_WAIT_SECONDS = 5.0  # how long a control command waits for the run to take it

@@ -8,8 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnn_tui.contract.status import Severity
-from cnn_tui.events import (
+from cnn_tui.contract.events import (
     CheckpointSaved,
     Confusion,
     Diagnosis,
@@ -28,10 +27,11 @@ from cnn_tui.events import (
     StyleStep,
     System,
 )
-from cnn_tui.progress import eta_seconds, steps_per_second
+from cnn_tui.contract.progress import eta_seconds, steps_per_second
+from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import where_trained
 from cnn_tui.record.fold import RunFold
 from cnn_tui.ui.series import BucketedSeries
-from cnn_tui.wording import where_trained
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
 WALL = "_wall_seconds"  # the series of seconds since the start, by step
@@ -48,7 +48,7 @@ class RunState(RunFold):
     notice: str = ""  # one line for the status bar: a control command the run could not take
     images_per_sec: float = 0.0  # classification only
     steps_per_sec: float = 0.0
-    eta: float | None = None  # seconds, at this segment's average speed (cnn_tui.progress)
+    eta: float | None = None  # seconds, at this segment's average speed (cnn_tui.contract.progress)
     memory_mb: float = 0.0
     lr: float | None = None
     series: dict[str, BucketedSeries] = field(default_factory=dict)

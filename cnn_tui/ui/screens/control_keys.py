@@ -59,7 +59,7 @@ class ControlKeys:
     async def send(self, command: str) -> None:
         """Through the run folder's control channel; the run's events show what it did. A command the
         run could not take is one line in the status bar (for a few seconds)."""
-        from cnn_tui.errors import UsageError
+        from cnn_tui.contract.errors import UsageError
 
         try:
             await self.source.send(command)

@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cnn_tui.ui.compare import MAX_RUNS, Compared, label_runs
+from cnn_tui.ui.compared_runs import MAX_RUNS, Compared, label_runs
 from cnn_tui.ui.messages import ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.screens.chart_keys import ChartKeys

@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import format_test_score
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
-from cnn_tui.wording import format_test_score
 
 SEVERITY: dict[str, tuple[str, str]] = {Severity.ERROR: ("✖", "bold red"), Severity.WARNING: ("⚠", "yellow"),
                                         Severity.INFO: ("ℹ", "cyan")}

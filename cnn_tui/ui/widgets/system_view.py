@@ -10,8 +10,8 @@ from typing import ClassVar
 
 from rich.text import Text
 
+from cnn_tui.contract.events import System
 from cnn_tui.contract.readings import INPUT_BOUND_HELPS, input_bound, partly_input_bound
-from cnn_tui.events import System
 from cnn_tui.ui.view import RunView
 from cnn_tui.ui.widgets.event_text import EventText
 

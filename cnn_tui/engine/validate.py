@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.kinds import optimises_an_image
 from cnn_tui.data.expected import expected_input
-from cnn_tui.engines import engine_for
-from cnn_tui.errors import UsageError
-from cnn_tui.kinds import optimises_an_image
+from cnn_tui.engine.plugins import engine_for
 from cnn_tui.models.classifier import build_classifier
 from cnn_tui.models.transfer import TransferNet
 from cnn_tui.recipes.schema import FineTuningRecipe
@@ -76,7 +76,7 @@ def _check_images(recipe) -> str:
         image = load_image(getattr(recipe, field), side, field)
         sizes.append(f"{field} {getattr(recipe, field)} -> {image.shape[-1]}x{image.shape[-2]} px")
         if field == "content_image" and min(image.shape[-2:]) < 16:
-            from cnn_tui.errors import RecipeError
+            from cnn_tui.contract.errors import RecipeError
 
             raise RecipeError(f"content_image: {image.shape[-1]}x{image.shape[-2]} px at image_size "
                               f"{recipe.image_size} is too small; raise image_size")

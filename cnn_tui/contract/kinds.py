@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from cnn_tui.errors import UsageError, excerpt
+from cnn_tui.contract.errors import UsageError, excerpt
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

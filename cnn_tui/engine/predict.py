@@ -16,15 +16,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from cnn_tui.contract.errors import UsageError, excerpt
 from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import is_image_name
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.data.walk import Walker
-from cnn_tui.errors import UsageError, excerpt
 from cnn_tui.models.classifier import build_classifier
 from cnn_tui.recipes.families import ClassifierRecipe
 from cnn_tui.recipes.schema import Recipe
-from cnn_tui.rundir import RunDir
+from cnn_tui.record.rundir import RunDir
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Classifier:
 
 def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     """The checkpoint the run keeps (the rule the test score uses: train/final_score.py)."""
-    from cnn_tui.rundir import read_summary
+    from cnn_tui.record.rundir import read_summary
     from cnn_tui.train.final_score import kept_checkpoint
 
     status = (read_summary(run_dir) or {}).get("status", "")
@@ -58,7 +58,7 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
 def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
              say: Callable[[str], None] | None = None) -> Classifier:
     """The run's kept network. A model that is the user's own Python file is imported only where the
-    file is what the run trained, or `trust` (`say` hears which file; see cnn_tui.user_code)."""
+    file is what the run trained, or `trust` (`say` hears which file; see cnn_tui.contract.user_code)."""
     from cnn_tui.record.run_files import classifier_run_recipe
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 

@@ -2,7 +2,7 @@
 `engine_for`, which hands out a kind's engine checked against them.
 
 The kinds' engine classes are named as "module:Class" in `kinds.KINDS` (so the registry stays
-torch-free); `cnn_tui.kind_engines_checked` makes mypy check each class against `KindEngine`,
+torch-free); `cnn_tui.engine.plugins_checked` makes mypy check each class against `KindEngine`,
 and `engine_for` checks the object at run time too.
 """
 
@@ -14,11 +14,11 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import torch
 
-from cnn_tui.events import Started
-from cnn_tui.kinds import known_spec
-from cnn_tui.parallel.world import World
+from cnn_tui.contract.events import Started
+from cnn_tui.contract.kinds import known_spec
+from cnn_tui.contract.sinks import EventSink
+from cnn_tui.engine.world import World
 from cnn_tui.recipes.schema import RecipeCommon
-from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.wall_clock import WallClock
 
@@ -84,5 +84,5 @@ def engine_for(kind: str) -> KindEngine:
     module, _, name = known_spec(kind).engine.partition(":")
     engine = getattr(importlib.import_module(module), name)()
     if not isinstance(engine, KindEngine):
-        raise TypeError(f"{module}.{name} does not meet cnn_tui.engines.KindEngine")
+        raise TypeError(f"{module}.{name} does not meet cnn_tui.engine.plugins.KindEngine")
     return engine

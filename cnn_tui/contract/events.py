@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from cnn_tui.contract.kinds import Kind
 from cnn_tui.contract.status import Severity, Status
 
 WIRE_VERSION = 2  # 2: style transfer has StyleStarted/StyleStep of its own (1 borrowed RunStarted/Step)
@@ -323,7 +324,7 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
         return None
 
 
-V1_STYLE_KIND = "style_transfer"  # the one kind version 1 wrote through classification events
+V1_STYLE_KIND = Kind.STYLE_TRANSFER  # the one kind version 1 wrote through classification events
 _PIXELS = re.compile(r"\((\d+)x(\d+) px\)$")
 
 

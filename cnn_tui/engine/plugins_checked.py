@@ -5,7 +5,7 @@ tests/unit/test_architecture.py checks that every kind in the registry is listed
 
 from __future__ import annotations
 
-from cnn_tui.engines import KindEngine
+from cnn_tui.engine.plugins import KindEngine
 from cnn_tui.style.kind import StyleKind
 from cnn_tui.train.kind import ClassificationKind
 

@@ -3,7 +3,7 @@ process, `compare` and the tests all go through.
 
 `execute` owns what every run shares (resume state, dry run, seeding, device, the run
 directory, sinks, `run_started`, the summary); the kind's engine plug-in (`kinds.engine_for`)
-supplies the rest through the small protocols of `cnn_tui.engines`.
+supplies the rest through the small protocols of `cnn_tui.engine.plugins`.
 """
 
 from __future__ import annotations
@@ -15,22 +15,23 @@ from typing import Any
 
 import torch
 
-from cnn_tui import rundir, stopping
+from cnn_tui.contract.errors import UsageError, WriteError, write_failed
+from cnn_tui.contract.events import Log, RunFinished
+from cnn_tui.contract.sinks import EventSink, FanOut
 from cnn_tui.contract.status import Status
-from cnn_tui.engines import KindEngine, engine_for
-from cnn_tui.errors import UsageError, WriteError, write_failed
-from cnn_tui.events import Log, RunFinished
+from cnn_tui.contract.writable import check_folder
+from cnn_tui.engine import stopping
+from cnn_tui.engine.plugins import KindEngine, engine_for
+from cnn_tui.engine.world import World, join_if_launched
 from cnn_tui.parallel import rank_logs
-from cnn_tui.parallel.world import World, join_if_launched
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.recipes.resume_changes import describe as describe_changes
 from cnn_tui.recipes.schema import RecipeCommon
+from cnn_tui.record import rundir
 from cnn_tui.record.writer import RunWriter
-from cnn_tui.sinks import EventSink, FanOut
 from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import device_name, pick_device
-from cnn_tui.writable import check_folder
 
 
 @dataclass
