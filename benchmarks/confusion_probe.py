@@ -11,7 +11,7 @@ import time
 
 import plotext as plt
 
-from cnn_tui.events import Confusion
+from cnn_tui.contract.events import Confusion
 from cnn_tui.ui.widgets.confusion_map import confusion_text
 
 CLASSES = 10

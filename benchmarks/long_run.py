@@ -9,7 +9,7 @@ import json
 import math
 from pathlib import Path
 
-from cnn_tui.events import Diagnosis, EpochEnd, Gradients, RunFinished, RunStarted, Step
+from cnn_tui.contract.events import Diagnosis, EpochEnd, Gradients, RunFinished, RunStarted, Step
 
 LAYERS = [f"conv{i}" for i in range(1, 7)] + ["classifier"]
 

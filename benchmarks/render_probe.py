@@ -36,7 +36,7 @@ class GeneratedRun(Replay):
         self.pictures = _write_pictures(run_dir)
 
     async def events(self):
-        from cnn_tui.events import EpochEnd, Gradients, Health, RunFinished, RunStarted, Step, System
+        from cnn_tui.contract.events import EpochEnd, Gradients, Health, RunFinished, RunStarted, Step, System
 
         await self.go.wait()
         layers = [{"name": n, "type": "Conv2d", "shape": [16, 8, 8], "params": 100, "trainable": 100} for n in LAYERS]
@@ -74,7 +74,7 @@ class GeneratedRun(Replay):
 
 
     def _views(self, epoch: int, step: int):
-        from cnn_tui.events import Confusion, FeatureMaps
+        from cnn_tui.contract.events import Confusion, FeatureMaps
 
         names = [f"class{i}" for i in range(10)]
         matrix = [[90 if t == p else 1 for p in range(10)] for t in range(10)]
@@ -122,7 +122,7 @@ async def probe_compare(steps: int, runs: int, count: int) -> dict:
     import psutil
 
     from cnn_tui.ui.app import CnnTuiApp
-    from cnn_tui.ui.compare import Compared, label_runs
+    from cnn_tui.ui.compared_runs import Compared, label_runs
     from cnn_tui.ui.screens.compare import CompareScreen
     from cnn_tui.ui.state import RunState
 

@@ -13,7 +13,7 @@ from cnn_tui.ui.sources import Replay
 
 
 def style_stream(steps: int) -> list:
-    from cnn_tui.events import RunFinished, RunStarted, Step
+    from cnn_tui.contract.events import RunFinished, RunStarted, Step
 
     layers = [f"relu{i}_1" for i in range(1, 6)]
     started = RunStarted(run_id="bench-style", recipe_name="bench", kind="style_transfer", device="cpu",

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from cnn_tui import __version__
-from cnn_tui.errors import CnnTuiError, naming_the_file
-from cnn_tui.pipes import SIGPIPE_EXIT, note, reader_gone
+from cnn_tui.commands.pipes import SIGPIPE_EXIT, reader_gone
+from cnn_tui.contract.errors import CnnTuiError
 
 STOP_ON_EXIT_HELP = ("stop the live runs the dashboard shows when it quits (q asks, stop is the default) "
                      "or its terminal or SSH connection goes, saving a checkpoint; without it runs train "
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
 
-    from cnn_tui.control_command import HELP as CONTROL_HELP
+    from cnn_tui.commands.control import HELP as CONTROL_HELP
 
     for name, text in CONTROL_HELP.items():
         commander = sub.add_parser(name, help=text, description=f"{text}. Works on any live run: started by "
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:  # stopping.StopNow/QuitNow carry what was (not) kept
         print(f"cnn-tui: interrupted: {exc.args[0] if exc.args else 'nothing more was saved'}", file=sys.stderr)
-        from cnn_tui.stopping import leave_if_stuck
+        from cnn_tui.engine.stopping import leave_if_stuck
 
         leave_if_stuck(130)
         return 130
@@ -192,156 +192,46 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cmd_run(args)
     if args.command == "list":
+        from cnn_tui.commands.listing import cmd_list
+
         return cmd_list(args)
     if args.command == "validate":
+        from cnn_tui.commands.validate import cmd_validate
+
         return cmd_validate(args)
     if args.command == "compare":
+        from cnn_tui.commands.compare import cmd_compare
+
         return cmd_compare(args)
     if args.command == "augment":
+        from cnn_tui.commands.augment import cmd_augment
+
         return cmd_augment(args)
     if args.command == "predict":
+        from cnn_tui.commands.predict import cmd_predict
+
         return cmd_predict(args)
     if args.command == "show":
-        from cnn_tui.show.command import show
+        from cnn_tui.commands.show import show
 
         return show(args.run_dirs, args.json, args.follow, args.points, args.width, args.height)
     if args.command == "export":
+        from cnn_tui.commands.export import cmd_export
+
         return cmd_export(args)
     if args.command == "serve":
+        from cnn_tui.commands.serve import cmd_serve
+
         return cmd_serve(args)
     if args.command in ("pause", "resume", "stop", "checkpoint"):
-        from cnn_tui.control_command import control
+        from cnn_tui.commands.control import control
 
         return control(args.command, args.run_dir, args.wait)
+    from cnn_tui.commands.dashboard import cmd_dashboard
+
     if args.command == "open":
         return cmd_dashboard(run_dirs=args.run_dirs, stop_on_exit=args.stop_on_exit or args.open_stop_on_exit)
     return cmd_dashboard(recipes_dir=args.recipes, stop_on_exit=args.stop_on_exit)
-
-
-def cmd_list(args) -> int:
-    from cnn_tui.errors import UsageError
-    from cnn_tui.recipes import builtin
-
-    folder = args.folder
-    if folder is not None and not folder.is_dir():
-        what = "not a folder but a file" if folder.exists() else "no such folder"
-        raise UsageError(f"list {folder}: {what} (give a folder of recipe .yaml files)")
-    try:
-        rows = list(builtin.headers(folder))
-    except OSError as exc:
-        raise UsageError(f"list {folder}: cannot read the folder: {exc.strerror or exc}") from None
-    if not rows:
-        print(f"no recipes in {args.folder or builtin.recipes_dir()}")
-        return 0
-    width = max(len(r["name"]) for r in rows)
-    for r in rows:
-        print(f"{r['name']:<{width}}  {r['kind']:<18}  {r['dataset']:<12}  {r['description']}")
-    return 0
-
-
-def cmd_validate(args) -> int:
-    from cnn_tui.recipes.loader import load_recipe
-    from cnn_tui.validate import check_recipe
-
-    recipe, path = load_recipe(args.recipe, args.overrides)
-    with naming_the_file(path):
-        report = check_recipe(recipe, path, args.classes)
-    print(report)
-    return 0
-
-
-def cmd_compare(args) -> int:
-    from cnn_tui.compare import compare, format_rows
-    from cnn_tui.errors import UsageError
-
-    if args.seeds < 1:
-        raise UsageError("--seeds: needs at least 1")
-    rows = compare(args.recipes, args.seeds, args.overrides, args.out)
-    print(format_rows(rows))
-    return 0
-
-
-def cmd_augment(args) -> int:
-    from cnn_tui.augment_view import write_augment_grid
-    from cnn_tui.recipes.loader import load_recipe
-
-    recipe, path = load_recipe(args.recipe, args.overrides)
-    with naming_the_file(path):
-        return write_augment_grid(recipe, args.out, args.index, args.draws, args.force, print)
-
-
-def cmd_predict(args) -> int:
-    """One line per image (or --json); unreadable inputs are one line each on stderr and exit 2,
-    after every readable image has been classified."""
-    import json
-
-    from cnn_tui.errors import UsageError
-    from cnn_tui.predict import classify, from_backbone, from_run, image_files
-    from cnn_tui.train.device import pick_device
-
-    if args.top_k < 1:
-        raise UsageError("--top-k: needs at least 1")
-    targets = list(args.targets)
-    if args.backbone:
-        classifier = from_backbone(args.backbone)
-    else:
-        if len(targets) < 2:
-            raise UsageError("predict: give a run directory and at least one image or folder "
-                             "(or --backbone NAME and images)")
-        classifier = from_run(Path(targets.pop(0)), trust=args.trust, say=note)
-    files, errors = image_files(targets)
-    results = []
-    for path, outcome in classify(classifier, files, args.top_k, pick_device(args.device)):
-        if isinstance(outcome, str):
-            errors.append(f"{path}: {outcome}")
-            continue
-        results.append({"image": str(path), "top": [{"class": c, "p": round(p, 6)} for c, p in outcome]})
-        if not args.json:
-            print(f"{path}: " + ", ".join(f"{c} {p:.1%}" for c, p in outcome), flush=True)
-    if args.json:
-        print(json.dumps({"model": classifier.source, "predictions": results, "errors": errors}, indent=1))
-    for line in errors:
-        print(f"cnn-tui: error: {line}", file=sys.stderr)
-    return 2 if errors else 0
-
-
-def cmd_export(args) -> int:
-    from cnn_tui.export.command import export_model_file, export_scalars
-
-    if args.to:
-        return export_scalars(args.run_dir, args.to, args.target, args.force, print)
-    return export_model_file(args.run_dir, args.model, args.target, args.force, print, args.trust, note)
-
-
-def cmd_serve(args) -> int:
-    """The dashboard in a browser: textual-serve starts `cnn-tui` per tab, on Textual's web driver."""
-    import shlex
-
-    from cnn_tui.errors import UsageError
-
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        raise UsageError("serve needs the textual-serve package, which is not installed: "
-                         "pip install 'cnn-tui[web]'") from None
-    if not 1 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port}: a port is 1..65535")
-    if args.recipes is not None and not args.recipes.is_dir():  # checked here, not in every tab's dashboard
-        raise UsageError(f"--recipes {args.recipes}: no such folder")
-    command = [sys.executable, "-m", "cnn_tui"] + (["--recipes", str(args.recipes.resolve())] if args.recipes else [])
-    print(f"cnn-tui dashboard at http://{args.host}:{args.port} (Ctrl+C stops serving; runs go on)", flush=True)
-    try:
-        Server(shlex.join(command), host=args.host, port=args.port, title="cnn-tui").serve()
-    except OSError as exc:  # the port is taken, or not ours to take
-        raise UsageError(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    return 0
-
-
-def cmd_dashboard(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None,
-                  stop_on_exit: bool = False) -> int:
-    from cnn_tui.ui.launch import launch
-
-    return launch(recipes_dir=recipes_dir, run_dirs=run_dirs, stop_on_exit=stop_on_exit)
 
 
 if __name__ == "__main__":

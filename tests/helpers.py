@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_tui.runner import RunOptions, RunResult, execute
-from cnn_tui.sinks import CallbackSink
+from cnn_tui.contract.sinks import CallbackSink
+from cnn_tui.engine.runner import RunOptions, RunResult, execute
 from cnn_tui.train.control import RunControl
 
 

@@ -160,7 +160,7 @@ def run(quick: bool, reps: int) -> list[Result]:
         first = _seconds_to_first_step(memory, work / "mem1")
         second = _seconds_to_first_step(memory, work / "mem2")
         started = time.perf_counter()
-        run_python("-c", "import torch, torchvision, cnn_tui.runner")
+        run_python("-c", "import torch, torchvision, cnn_tui.engine.runner")
         imports = time.perf_counter() - started
         rows.append(Result("9 decode cache", f"launch to first step, in-memory run of {count:,} JPEGs: first / second "
                            f"(of which importing torch and torchvision: {imports:.1f} s)",

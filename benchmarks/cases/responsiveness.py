@@ -56,7 +56,7 @@ def _latencies(presses: int, charts: str) -> list[float]:
 def _wait_for_the_run_to_end(runs: Path, timeout: float = 60.0) -> None:
     """A run outlives its dashboard: --stop-on-exit had the dashboard stop it as it went (SIGTERM);
     any still live is stopped here. Then wait for its summary so the scratch folder can be removed."""
-    from cnn_tui.errors import UsageError
+    from cnn_tui.contract.errors import UsageError
     from cnn_tui.record.control import request
 
     for run_dir in runs.iterdir() if runs.is_dir() else []:

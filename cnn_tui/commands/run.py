@@ -13,8 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
-from cnn_tui.errors import naming_the_file
-from cnn_tui.sinks import EventSink
+from cnn_tui.contract.errors import naming_the_file
+from cnn_tui.contract.sinks import EventSink
 
 
 def _overrides(args) -> list[str]:
@@ -23,15 +23,15 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from cnn_tui import stopping
-    from cnn_tui.errors import UsageError
+    from cnn_tui.commands.run_parallel import leave_now, topology_of, worker_args
+    from cnn_tui.contract.errors import UsageError
+    from cnn_tui.contract.sinks import FanOut, JsonLinesSink, events_file
+    from cnn_tui.engine import stopping
+    from cnn_tui.engine.runner import RunOptions, execute
+    from cnn_tui.engine.world import launched_by_torchrun
     from cnn_tui.headless.printer import HeadlessPrinter
-    from cnn_tui.parallel.command import leave_now, topology_of, worker_args
-    from cnn_tui.parallel.world import launched_by_torchrun
     from cnn_tui.recipes.loader import load_recipe
-    from cnn_tui.rundir import RECIPE
-    from cnn_tui.runner import RunOptions, execute
-    from cnn_tui.sinks import FanOut, JsonLinesSink, events_file
+    from cnn_tui.record.rundir import RECIPE
     from cnn_tui.train.control import RunControl
 
     rank = int(os.environ["RANK"]) if launched_by_torchrun() else 0
@@ -64,7 +64,7 @@ def cmd_run(args) -> int:
     elif args.events and rank == 0:
         sinks.append(events_file(Path(args.events)))
     if args.run_dir_file is not None and rank == 0:
-        from cnn_tui.sinks import RunDirNote
+        from cnn_tui.contract.sinks import RunDirNote
 
         sinks.append(RunDirNote(args.run_dir_file, args.out, args.resume, printer.line))
     topology = topology_of(args, recipe)
@@ -91,7 +91,7 @@ def cmd_run(args) -> int:
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
     """`run RECIPE --resume RUN_DIR` goes on only where RECIPE is what the run ran: a resumed run
     must not quietly change under its checkpoint."""
-    from cnn_tui.errors import UsageError, excerpt
+    from cnn_tui.contract.errors import UsageError, excerpt
     from cnn_tui.recipes.diff import differing_fields
     from cnn_tui.recipes.loader import load_recipe
 

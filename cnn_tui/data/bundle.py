@@ -4,7 +4,6 @@ uint8 tensors in memory or image files decoded as batches stream (larger than me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -44,15 +43,6 @@ class ImageSet:
         x, _ = load_images(self.files[:count], self.image_size, self.grayscale, "skip", "data.path",
                            lambda _m: None)
         return x
-
-    def uint8_batches(self, batch_size: int, workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Every readable image once, in order, as (uint8 images, labels) batches (feature extraction)."""
-        if self.x is not None:
-            yield from zip(self.x.split(batch_size), self.y.split(batch_size))
-            return
-        from cnn_tui.data.stream import decode_in_order
-
-        yield from decode_in_order(self, batch_size, workers)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.layout import (
     FolderLayout,
     FolderSplit,
@@ -19,7 +20,6 @@ from cnn_tui.data.layout import (
     is_image_name,
 )
 from cnn_tui.data.walk import Walker
-from cnn_tui.errors import DataError
 
 EXAMPLE = "cat.0.jpg, dog.0.jpg"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from cnn_tui.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
+from cnn_tui.contract.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
 from cnn_tui.data.images import load_images, report_unreadable
 
 CACHE_VERSION = 1

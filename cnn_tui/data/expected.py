@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cnn_tui.contract.kinds import kind_spec
+
 # channels and classes of the datasets whose shape is fixed by their publisher
 KNOWN = {
     "mnist": (1, 10), "fashion_mnist": (1, 10), "lfw_faces": (1, 2),
@@ -21,7 +23,7 @@ def expected_input(recipe: Any) -> tuple[int, int, int]:
     channels, classes = KNOWN.get(data.dataset, (3, 2))
     if data.grayscale:
         channels = 1
-    if recipe.kind != "scratch":
+    if kind_spec(recipe.kind).pretrained_base:
         channels = PRETRAINED_CHANNELS
     if data.dataset == "shapes":
         classes = len(data.shapes.classes)
@@ -33,8 +35,8 @@ def expected_input(recipe: Any) -> tuple[int, int, int]:
 def _folder_classes(data: Any) -> int | None:
     """Class folders of an image_folder recipe, from file names only (None if unusable: the
     data line of `validate` says why)."""
+    from cnn_tui.contract.errors import DataError
     from cnn_tui.data.folder_scan import scan
-    from cnn_tui.errors import DataError
 
     try:
         return len(scan(data).classes)

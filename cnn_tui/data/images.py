@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from cnn_tui.errors import DataError
-from cnn_tui.image_modes import to_mode
+from cnn_tui.contract.errors import DataError
+from cnn_tui.data.image_modes import to_mode
 
 
 def open_regular(path: str | Path) -> BinaryIO:

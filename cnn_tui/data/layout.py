@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.walk import Entry, Listing, Skips, Walker
-from cnn_tui.errors import DataError
 
 SPLIT_NAMES = {
     "train": ("train", "training", "train_set", "training_set"),

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import torch
 
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.bundle import ImageSet
-from cnn_tui.errors import DataError
 from cnn_tui.recipes.schema import PerClassSplits
 
 SPLITS = ("train", "val", "test")

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnn_tui.contract.errors import DataError, DataUnavailableError
 from cnn_tui.data import shapes
 from cnn_tui.data.bundle import DataBundle, ImageSet
 from cnn_tui.data.decode_cache import load_images_cached
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.split import split_indices
-from cnn_tui.errors import DataError, DataUnavailableError
 from cnn_tui.recipes.schema import Data, PerClassSplits
 
 TORCHVISION_SETS = {

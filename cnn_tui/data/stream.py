@@ -10,19 +10,16 @@ resumed run reads exactly the batches an uninterrupted one would.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.batches import WHOLE, BatchPrep, Shard, batches_per_epoch, epoch_order
+from cnn_tui.data.bundle import ImageSet
 from cnn_tui.data.images import load_image
-from cnn_tui.errors import DataError
-
-if TYPE_CHECKING:  # bundle.py imports this module for decoding: types only, no cycle
-    from cnn_tui.data.bundle import ImageSet
 
 UNREADABLE = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 
@@ -144,9 +141,12 @@ def _reraising(loader: DataLoader) -> Iterator:
         del passing  # its __del__ stops the worker processes
 
 
-def decode_in_order(images: ImageSet, batch_size: int,
-                    workers: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Every readable image of a streamed set once, in order (feature extraction)."""
+def uint8_batches(images: ImageSet, batch_size: int,
+                  workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Every readable image once, in order, as (uint8 images, labels) batches (feature extraction)."""
+    if images.x is not None:
+        yield from zip(images.x.split(batch_size), images.y.split(batch_size))
+        return
     assert images.files is not None
     dataset = FileImages(images.files, images.y.tolist(), images.image_size, images.grayscale)
     indices = list(range(len(dataset)))

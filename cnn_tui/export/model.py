@@ -19,8 +19,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import UsageError
-from cnn_tui.predict import Classifier, from_run
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.engine.predict import Classifier, from_run
 
 FORMATS = ("onnx", "torchscript")
 TOLERANCE = 1e-4  # max |logit difference| between the export and the checkpoint on the check batch
@@ -65,7 +65,7 @@ def _to_torchscript(model: Standalone, example: torch.Tensor, path: Path, meta: 
     upstream, in favour of torch.export; it stays here for the C++ and mobile runtimes that load it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # "same" padding: fixed at the run's image size
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # type: ignore[attr-defined]  # "same" padding: fixed
         traced = torch.jit.trace(model, example, check_trace=False)
         # into memory, then written by Python: torch's own file writer aborts the process on a full disk
         buffer = io.BytesIO()

@@ -21,9 +21,9 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from cnn_tui.atomic import DIR_MODE
-from cnn_tui.errors import UsageError, write_failed
-from cnn_tui.writable import make_folder
+from cnn_tui.contract.atomic import DIR_MODE
+from cnn_tui.contract.errors import UsageError, write_failed
+from cnn_tui.contract.writable import make_folder
 
 MANIFEST = ".cnn-tui-export.json"  # in every exported folder: the files this export wrote
 SHOWN = 3  # foreign names quoted in a refusal

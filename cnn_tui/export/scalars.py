@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn_tui.events import EpochEnd, Event, EventReader, Gradients, Image, Step, StyleStep, TestScore
+from cnn_tui.contract.events import EpochEnd, Event, EventReader, Gradients, Image, Step, StyleStep, TestScore
 from cnn_tui.record.run_files import check_run_dir, refuse_newer
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS
 
 # table -> (its index columns, the TensorBoard tag prefix of its scalars)
 TABLES = {

@@ -15,7 +15,7 @@ from pathlib import Path
 from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 
-from cnn_tui.events import Image
+from cnn_tui.contract.events import Image
 from cnn_tui.export.scalars import TABLES, Row, read_everything
 from cnn_tui.export.tfrecord import write_record
 

@@ -11,8 +11,8 @@ import sys
 import time
 from typing import IO
 
-from cnn_tui.confusion import matrix_lines, pair_lines
-from cnn_tui.events import (
+from cnn_tui.contract.confusion import matrix_lines, pair_lines
+from cnn_tui.contract.events import (
     CheckpointSaved,
     Confusion,
     Diagnosis,
@@ -22,32 +22,33 @@ from cnn_tui.events import (
     Log,
     RunFinished,
     RunStarted,
-    Started,
     StateChanged,
     Step,
     StyleStarted,
     StyleStep,
     TestScore,
 )
-from cnn_tui.progress import eta_seconds, fraction_done
-from cnn_tui.wording import format_duration, format_eta, format_test_score, global_batch, where_trained
+from cnn_tui.contract.progress import eta_seconds, fraction_done
+from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import format_duration, format_eta, format_test_score, global_batch, where_trained
+from cnn_tui.record.fold import RunFold
 
 HEADER = f"{'epoch':>7}  {'train loss':>10}  {'train acc':>9}  {'val loss':>9}  {'val acc':>8}  {'lr':>9}  {'time':>7}"
 
 
-class HeadlessPrinter:
+class HeadlessPrinter(RunFold):
+    """The fold (record.fold) plus the lines it prints as events come."""
+
     def __init__(self, stream: IO[str] | None = None, tty: bool | None = None, quiet: bool = False,
                  progress_seconds: float = 30.0) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.quiet = quiet
         self.progress_seconds = progress_seconds
-        self.started: Started | None = None
+        RunFold.__init__(self)
         self.last_progress = 0.0
         self.progress_shown = False
         self.header_printed = False
-        self.test: TestScore | None = None
-        self.best_epoch = 0
         self.confusion: Confusion | None = None  # the best epoch's (the kept weights'), else the latest
 
     # ------------------------------------------------------------------ output
@@ -66,15 +67,39 @@ class HeadlessPrinter:
 
     # ------------------------------------------------------------------ events
     def emit(self, event: Event) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            handler(event)
+        self.fold(event)
+        match event:
+            case StyleStarted():
+                self._on_style_started(event)
+            case RunStarted():
+                self._on_run_started(event)
+            case Step():
+                self._on_step(event)
+            case StyleStep():
+                self._on_style_step(event)
+            case EpochEnd():
+                self._on_epoch(event)
+            case Confusion():
+                self._on_confusion(event)
+            case Diagnosis():
+                self._on_diagnosis(event)
+            case Log():
+                self._on_log(event)
+            case StateChanged():
+                self._on_state(event)
+            case CheckpointSaved():
+                self._on_checkpoint(event)
+            case Image():
+                self._on_image(event)
+            case TestScore():
+                self._on_test(event)
+            case RunFinished():
+                self._on_finished(event)
 
     def close(self) -> None:
         pass
 
     def _on_style_started(self, e: StyleStarted) -> None:
-        self.started = e
         if self.quiet:
             return
         verb = f"resuming at step {e.start_step} of" if e.resumed else "optimising an image with"
@@ -82,7 +107,6 @@ class HeadlessPrinter:
                   f"params, frozen) on {where_trained(e)}; {e.total_steps} steps; run: {e.run_id}")
 
     def _on_run_started(self, e: RunStarted) -> None:
-        self.started = e
         if self.quiet:
             return
         verb = f"resuming at epoch {e.start_epoch + 1}, step {e.start_step}" if e.resumed else "training"
@@ -137,8 +161,6 @@ class HeadlessPrinter:
             self.header_printed = True
         m = e.metrics
         epochs = self.started.epochs if isinstance(self.started, RunStarted) else e.epoch
-        if e.is_best:
-            self.best_epoch = e.epoch
         self.line(f"{e.epoch:>3}/{epochs:<3}  {m['train/loss']:>10.4f}  {m['train/acc']:>9.2%}  "
                   f"{m['val/loss']:>9.4f}  {m['val/acc']:>8.2%}  {m['lr']:>9.3g}  "
                   f"{format_duration(e.seconds):>7}{'  *' if e.is_best else ''}")
@@ -166,8 +188,8 @@ class HeadlessPrinter:
         self.line(f"  lowest F1: {f1}" if len(e.per_class) > 8 else f"  F1 per class: {f1}")
 
     def _on_diagnosis(self, e: Diagnosis) -> None:
-        if not self.quiet or e.severity == "error":
-            self.line(f"{'!' if e.severity != 'info' else '-'} {e.message}")
+        if not self.quiet or e.severity is Severity.ERROR:
+            self.line(f"{'!' if e.severity is not Severity.INFO else '-'} {e.message}")
 
     def _on_log(self, e: Log) -> None:
         if not self.quiet or e.level == "error":
@@ -200,7 +222,6 @@ class HeadlessPrinter:
         self.line(f"{e.status}: {e.reason} ({format_duration(e.wall_seconds)} wall, {e.step} steps){best}")
 
     def _on_test(self, e: TestScore) -> None:
-        self.test = e
         if not self.quiet:
             self.line(f"- {format_test_score(e)}")
 

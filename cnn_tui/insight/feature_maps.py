@@ -4,11 +4,12 @@ the first layer's filters look like (Zeiler & Fergus's two pictures of a network
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.insight.pictures import grid, stretch
 
 MAX_FILTERS = 64  # tiles of the filter picture (8 x 8)
@@ -42,7 +43,7 @@ def capture(model: nn.Module, probe: torch.Tensor, layers: list[str]) -> tuple[d
     modules = dict(model.named_modules())
     seen: dict[str, torch.Tensor] = {}
 
-    def keep(name: str):
+    def keep(name: str) -> Callable[..., None]:
         def hook(_m: nn.Module, _i: object, output: object) -> None:
             if isinstance(output, torch.Tensor) and output.dim() == 4 and name not in seen:
                 seen[name] = output[0].detach().float()

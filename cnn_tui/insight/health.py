@@ -14,7 +14,7 @@ transfer (a sync point, once per gradient tick).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -47,7 +47,7 @@ class ActivationHealth:
         self.handles = [module.register_forward_hook(self._hook(label, module))
                         for label, module in named_activations(model)]
 
-    def _hook(self, label: str, module: nn.Module):
+    def _hook(self, label: str, module: nn.Module) -> Callable[..., None]:
         relu, tanh = isinstance(module, RELUS), isinstance(module, nn.Tanh)
 
         def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:

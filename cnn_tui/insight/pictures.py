@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from cnn_tui.atomic import atomic_write
-from cnn_tui.errors import write_failed
+from cnn_tui.contract.atomic import atomic_write
+from cnn_tui.contract.errors import write_failed
 
 MIN_TILE_PX = 12  # tiles smaller than this are enlarged (nearest) so a 2x2 map is still readable
 GAP_PX = 1

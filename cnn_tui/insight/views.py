@@ -13,8 +13,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.confusion import MAX_GRID_CLASSES, class_scores, top_pairs
-from cnn_tui.events import Confusion, Event, FeatureMaps, Health
+from cnn_tui.contract.confusion import MAX_GRID_CLASSES, class_scores, top_pairs
+from cnn_tui.contract.events import Confusion, Event, FeatureMaps, Health
 from cnn_tui.insight.feature_maps import (
     capture,
     choose_layers,
@@ -69,7 +69,7 @@ class ModelViews:
             events.append(self._feature_maps(model, *collected.probe, folder, epoch, step, mean, std))
         return events
 
-    def _mistake(self, m: Mistake, index: int, folder: Path, mean: torch.Tensor, std: torch.Tensor) -> dict:
+    def _mistake(self, m: Mistake, index: int, folder: Path, mean: torch.Tensor, std: torch.Tensor) -> dict[str, Any]:
         path = ""
         if m.image is not None and self.run_dir is not None:
             path = str(folder / f"mistake-{index + 1:02d}.png")

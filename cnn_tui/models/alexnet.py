@@ -14,11 +14,12 @@ import torch.nn as nn
 
 from cnn_tui.models.parts import activation, local_response_norm
 from cnn_tui.models.stems import imagenet_stem, scaled
+from cnn_tui.recipes.schema import Model
 
 CHANNELS = (64, 192, 384, 256, 256)
 
 
-def alexnet(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def alexnet(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     c = [scaled(n, cfg.scale) for n in CHANNELS]
     big = imagenet_stem(cfg, image_size)
     conv1 = nn.Conv2d(in_channels, c[0], 11, stride=4, padding=2) if big else nn.Conv2d(in_channels, c[0], 3,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.models.alexnet import alexnet
 from cnn_tui.models.densenet import densenet
 from cnn_tui.models.external import python_model, torchvision_model
@@ -15,13 +15,14 @@ from cnn_tui.models.lenet import lenet5
 from cnn_tui.models.parts import initialise
 from cnn_tui.models.resnet import resnet
 from cnn_tui.models.vgg import vgg
+from cnn_tui.recipes.schema import Model
 
 BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "vgg": vgg, "inception": inception, "resnet": resnet,
             "highway": highway, "densenet": densenet, "layers": from_layers}
 EXTERNAL = {"torchvision": torchvision_model, "python": python_model}  # they keep their own initialisation
 
 
-def build_model(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def build_model(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     if cfg.arch in EXTERNAL:
         return EXTERNAL[cfg.arch](cfg, in_channels, image_size, num_classes)
     try:

@@ -15,16 +15,17 @@ import torch.nn as nn
 
 from cnn_tui.models.parts import activation
 from cnn_tui.models.stems import imagenet_stem
+from cnn_tui.recipes.schema import Model
 
 BOTTLENECK = 4  # x growth_rate channels out of each layer's 1x1
 
 
-def _norm(cfg, channels: int) -> nn.Module:
+def _norm(cfg: Model, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if cfg.batch_norm else nn.Identity()
 
 
 class DenseLayer(nn.Module):
-    def __init__(self, in_ch: int, cfg) -> None:
+    def __init__(self, in_ch: int, cfg: Model) -> None:
         super().__init__()
         k = cfg.growth_rate
         self.norm1, self.act1 = _norm(cfg, in_ch), activation(cfg.activation)
@@ -37,13 +38,13 @@ class DenseLayer(nn.Module):
         return torch.cat([x, new], dim=1)  # the block's collective knowledge, one growth more
 
 
-def _transition(in_ch: int, out_ch: int, cfg) -> nn.Sequential:
+def _transition(in_ch: int, out_ch: int, cfg: Model) -> nn.Sequential:
     return nn.Sequential(OrderedDict([("norm", _norm(cfg, in_ch)), ("act", activation(cfg.activation)),
                                       ("conv", nn.Conv2d(in_ch, out_ch, 1, bias=False)),
                                       ("pool", nn.AvgPool2d(2, stride=2))]))
 
 
-def densenet(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def densenet(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     channels = cfg.width or 2 * cfg.growth_rate
     if imagenet_stem(cfg, image_size):
         layers: list[tuple[str, nn.Module]] = [

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError, excerpt
+from cnn_tui.contract.errors import RecipeError, excerpt
 
 AUXILIARY_HEADS = ("googlenet", "inception_v3")  # side classifiers (2014's deep-supervision trick): off
 TRIED_SIZES = [16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 299, 320, 384, 448, 512]

@@ -14,8 +14,9 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from cnn_tui.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
+from cnn_tui.contract.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
 from cnn_tui.data.bundle import ImageSet
+from cnn_tui.data.stream import uint8_batches
 from cnn_tui.recipes.weights import is_file as is_weights_file
 
 CACHE_VERSION = 2  # 2: splits are train/val/test, each stored with its labels
@@ -45,7 +46,7 @@ def extract(base: nn.Module, images: ImageSet, mean: torch.Tensor, std: torch.Te
     base.eval()
     mean, std = mean.to(device).view(1, -1, 1, 1), std.to(device).view(1, -1, 1, 1)
     features, labels = [], []
-    for chunk, y in images.uint8_batches(batch_size, workers):
+    for chunk, y in uint8_batches(images, batch_size, workers):
         if len(y) == 0:
             continue
         x = chunk.to(device).float().div_(255.0)

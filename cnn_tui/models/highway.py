@@ -13,10 +13,11 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.models.parts import activation
+from cnn_tui.recipes.schema import Model
 
 
 class HighwayLayer(nn.Module):
-    def __init__(self, channels: int, cfg) -> None:
+    def __init__(self, channels: int, cfg: Model) -> None:
         super().__init__()
         self.transform = nn.Sequential(OrderedDict([
             ("conv", nn.Conv2d(channels, channels, 3, padding=1, bias=not cfg.batch_norm)),
@@ -43,7 +44,7 @@ class Highway(nn.Sequential):
         return self
 
 
-def highway(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def highway(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     width = cfg.width or 16
     if image_size >> (len(cfg.blocks) - 1) < 1:
         raise ValueError(f"{len(cfg.blocks)} stages halve {image_size} px images to nothing")

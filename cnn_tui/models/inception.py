@@ -23,6 +23,7 @@ import torch.nn as nn
 
 from cnn_tui.models.parts import activation
 from cnn_tui.models.stems import imagenet_stem, scaled
+from cnn_tui.recipes.schema import Model
 
 # Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj; "M" a 3x3/2 max-pool
 MODULES: list[tuple[str, tuple[int, ...]] | str] = [
@@ -37,7 +38,7 @@ AUX_AFTER = ("inception4a", "inception4d")  # where the paper's auxiliary classi
 AUX_WEIGHT = 0.3  # "the losses of the auxiliary classifiers were weighted by 0.3"
 
 
-def conv(in_ch: int, out_ch: int, kernel: int | tuple[int, int], cfg, stride: int = 1) -> nn.Sequential:
+def conv(in_ch: int, out_ch: int, kernel: int | tuple[int, int], cfg: Model, stride: int = 1) -> nn.Sequential:
     """conv -> batch norm (optional) -> activation, padded to keep the size."""
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     layers: list[tuple[str, nn.Module]] = [
@@ -50,7 +51,7 @@ def conv(in_ch: int, out_ch: int, kernel: int | tuple[int, int], cfg, stride: in
 
 
 class Inception(nn.Module):
-    def __init__(self, in_ch: int, widths: tuple[int, ...], cfg) -> None:
+    def __init__(self, in_ch: int, widths: tuple[int, ...], cfg: Model) -> None:
         super().__init__()
         n1, r3, n3, r5, n5, proj = widths
         self.branch1 = conv(in_ch, n1, 1, cfg)
@@ -68,7 +69,7 @@ class Inception(nn.Module):
         return torch.cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)], dim=1)
 
 
-def three_by_three(name: str, in_ch: int, out_ch: int, cfg, factorize: str) -> list[tuple[str, nn.Module]]:
+def three_by_three(name: str, in_ch: int, out_ch: int, cfg: Model, factorize: str) -> list[tuple[str, nn.Module]]:
     """A 3x3 conv, or (asymmetric) a 1x3 then a 3x1, both out_ch wide."""
     if factorize != "asymmetric":
         return [(name, conv(in_ch, out_ch, 3, cfg))]
@@ -78,7 +79,7 @@ def three_by_three(name: str, in_ch: int, out_ch: int, cfg, factorize: str) -> l
 class AuxClassifier(nn.Module):
     """The paper's side head: average pool to 4x4, 1x1 conv of 128, dense 1024, dropout 0.7, linear."""
 
-    def __init__(self, in_ch: int, num_classes: int, cfg) -> None:
+    def __init__(self, in_ch: int, num_classes: int, cfg: Model) -> None:
         super().__init__()
         width, hidden = scaled(128, cfg.scale), scaled(1024, cfg.scale)
         self.pool = nn.AdaptiveAvgPool2d(4)
@@ -125,7 +126,7 @@ def auxiliary_loss(model: nn.Module, y: torch.Tensor, criterion) -> torch.Tensor
     return AUX_WEIGHT * sum(criterion(out, y) for out in logits)
 
 
-def inception(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def inception(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     s = cfg.scale
     big = imagenet_stem(cfg, image_size)
     c64, c192 = scaled(64, s), scaled(192, s)

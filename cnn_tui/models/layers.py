@@ -27,7 +27,7 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.models.parts import activation, local_response_norm
 
 MAPS_ONLY = ("conv", "conv_transpose", "instancenorm", "groupnorm", "lrn", "pool")

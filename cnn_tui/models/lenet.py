@@ -11,9 +11,10 @@ from collections import OrderedDict
 import torch.nn as nn
 
 from cnn_tui.models.parts import activation
+from cnn_tui.recipes.schema import Model
 
 
-def lenet5(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def lenet5(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     pad = max(0, (32 - image_size) // 2)
     side = ((image_size + 2 * pad - 4) // 2 - 4) // 2
     if side < 1:

@@ -17,8 +17,10 @@ import torch.nn as nn
 
 from cnn_tui.data.batches import channel_stats
 from cnn_tui.data.bundle import DataBundle
-from cnn_tui.models.build import build_model
+from cnn_tui.models.classifier import build_classifier
 from cnn_tui.models.summary import count_params, layer_table
+from cnn_tui.recipes.families import ClassifierRecipe
+from cnn_tui.recipes.schema import FeatureExtractionRecipe, FineTuningRecipe, Recipe
 
 
 @dataclass
@@ -54,37 +56,35 @@ def stats_sample(bundle) -> int:
     return max(256, min(2_000, int(64e6 // per_image)))
 
 
-def plan_model(recipe: Any, bundle: DataBundle, device: torch.device, log: Callable[[str], None]) -> ModelPlan:
+def plan_model(recipe: ClassifierRecipe, bundle: DataBundle, device: torch.device,
+               log: Callable[[str], None]) -> ModelPlan:
     num_classes = len(bundle.class_names)
     shape = (bundle.channels, bundle.image_size, bundle.image_size)
-    if recipe.kind == "scratch":
-        model = build_model(recipe.model, bundle.channels, bundle.image_size, num_classes)
-        sample = bundle.train.head(stats_sample(bundle))
-        mean, std = channel_stats(sample, recipe.data.normalize)
-        total, trainable = count_params(model)
-        phases = [PhasePlan("train", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule)]
-        return ModelPlan(model, recipe.model.label(), layer_table(model, shape), total, trainable, mean, std, phases)
-
-    from cnn_tui.models.backbones.registry import build_base
-    from cnn_tui.models.transfer import TransferNet
-
-    base = build_base(recipe.backbone.name, recipe.backbone.weights)
-    net = TransferNet.for_recipe(base, num_classes, recipe)
-    mean, std = torch.tensor(base.mean), torch.tensor(base.std)
-    if recipe.kind == "fine_tuning":
-        phases = [PhasePlan(p.name, p.epochs, p.optimizer, p.schedule, p.unfreeze, p.base_lr_factor)
-                  for p in recipe.phases]
-    else:
-        phases = [PhasePlan("head", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule, 0)]
+    built = build_classifier(recipe, bundle.channels, bundle.image_size, num_classes,
+                             base_weights="none" if isinstance(recipe, Recipe) else recipe.backbone.weights)
+    net = built.model
     table = layer_table(net, shape)
     total, trainable = count_params(net)
-    name = f"{recipe.backbone.name} + head"
-    if recipe.kind == "feature_extraction" and recipe.mode == "precompute":
+    if built.normalisation is None:  # scratch: the data's own statistics
+        sample = bundle.train.head(stats_sample(bundle))
+        mean, std = channel_stats(sample, recipe.data.normalize)
+    else:
+        mean, std = torch.tensor(built.normalisation[0]), torch.tensor(built.normalisation[1])
+    if isinstance(recipe, FineTuningRecipe):
+        phases = [PhasePlan(p.name, p.epochs, p.optimizer, p.schedule, p.unfreeze, p.base_lr_factor)
+                  for p in recipe.phases]
+    elif isinstance(recipe, Recipe):
+        phases = [PhasePlan("train", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule)]
+    else:
+        phases = [PhasePlan("head", recipe.train.epochs, recipe.train.optimizer, recipe.train.schedule, 0)]
+    if isinstance(recipe, FeatureExtractionRecipe) and recipe.mode == "precompute":
         from cnn_tui.models.features_cache import cached_features
+        from cnn_tui.models.transfer import TransferNet
 
+        assert isinstance(net, TransferNet)
         net.base.to(device)
         features = cached_features(recipe, net.base, bundle, mean, std, device, log)
         net.base.cpu()
-        return ModelPlan(net.head, f"{name} (precomputed features)", table, total, trainable, mean, std,
+        return ModelPlan(net.head, f"{built.name} (precomputed features)", table, total, trainable, mean, std,
                          phases, features)
-    return ModelPlan(net, name, table, total, trainable, mean, std, phases)
+    return ModelPlan(net, built.name, table, total, trainable, mean, std, phases)

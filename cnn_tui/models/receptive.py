@@ -104,9 +104,9 @@ class FieldTracker(TorchFunctionMode):
         elif func in ADAPTIVE and source is not None:
             size_in = source.shape[-2:]
             size_out = _pair(_arg(args, kwargs, 1, "output_size", 1))
-            kernel = tuple(math.ceil(i / o) for i, o in zip(size_in, size_out))
-            stride = tuple(i // o for i, o in zip(size_in, size_out))
-            field = field.grown((kernel[0], kernel[1]), (stride[0], stride[1]), (1, 1))
+            window = tuple(math.ceil(i / o) for i, o in zip(size_in, size_out))
+            step = tuple(i // o for i, o in zip(size_in, size_out))
+            field = field.grown((window[0], window[1]), (step[0], step[1]), (1, 1))
         for tensor in tree_flatten(out)[0]:
             if isinstance(tensor, torch.Tensor):
                 self.fields[tensor] = field if tensor.dim() == 4 else Field((GLOBAL, GLOBAL), field.jump)

@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.models.parts import activation
+from cnn_tui.recipes.schema import Model
 
 LAYOUTS = {18: ("basic", [2, 2, 2, 2]), 34: ("basic", [3, 4, 6, 3]), 50: ("bottleneck", [3, 4, 6, 3]),
            101: ("bottleneck", [3, 4, 23, 3]), 152: ("bottleneck", [3, 8, 36, 3])}
@@ -91,7 +92,7 @@ class Bottleneck(nn.Module):
 BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
 
 
-def _stem(cfg, in_channels: int, width: int, imagenet: bool) -> list[tuple[str, nn.Module]]:
+def _stem(cfg: Model, in_channels: int, width: int, imagenet: bool) -> list[tuple[str, nn.Module]]:
     conv = nn.Conv2d(in_channels, width, 7 if imagenet else 3, stride=2 if imagenet else 1,
                      padding=3 if imagenet else 1, bias=not cfg.batch_norm)
     layers = [("stem", conv), ("stem_bn", _norm(cfg.batch_norm, width)), ("stem_act", activation(cfg.activation))]
@@ -100,7 +101,7 @@ def _stem(cfg, in_channels: int, width: int, imagenet: bool) -> list[tuple[str, 
     return layers
 
 
-def resnet(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def resnet(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     kind, blocks = LAYOUTS[cfg.depth] if cfg.depth else (cfg.block, cfg.blocks)
     width = cfg.width or (64 if cfg.depth else 16)  # the paper's 64; a narrower net where asked
     imagenet = cfg.stem == "imagenet" or (cfg.stem == "auto" and cfg.depth is not None)

@@ -127,6 +127,6 @@ def count_params(model: nn.Module) -> tuple[int, int]:
 
 
 def format_table(rows: list[Row], total: int, trainable: int) -> str:
-    from cnn_tui.layer_columns import table_lines, totals_line
+    from cnn_tui.contract.layer_columns import table_lines, totals_line
 
     return "\n".join(table_lines(rows, width=200)[0] + [totals_line(rows, total, trainable)])

@@ -17,6 +17,7 @@ from collections import OrderedDict
 import torch.nn as nn
 
 from cnn_tui.models.parts import activation, local_response_norm
+from cnn_tui.recipes.schema import Model
 
 M, LRN = "M", "LRN"
 CONFIGURATIONS: dict[str, list[int | str]] = {  # Table 1 of the paper; A-LRN is A with local response norm
@@ -44,7 +45,7 @@ def conv_items(config: list[int | str] | str) -> list[tuple[int, int] | str]:
     return out
 
 
-def vgg(cfg, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
+def vgg(cfg: Model, in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     layers: list[tuple[str, nn.Module]] = []
     channels, side, block, conv = in_channels, image_size, 1, 1
     for item in conv_items(cfg.vgg_config):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from cnn_tui.parallel.world import World
+from cnn_tui.engine.world import World
 from cnn_tui.train.control import RunControl
 
 PAUSE_POLL_S = 0.2  # while paused the ranks meet this often, so no collective times out

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn_tui import rundir
-from cnn_tui.events import RunFinished
+from cnn_tui.contract.events import RunFinished
+from cnn_tui.contract.sinks import EventSink
+from cnn_tui.contract.status import Status, run_is_over
 from cnn_tui.parallel.rank_logs import RUN_DIR_NOTE, SCRATCH_ENV, held_path, last_lines, log_path
-from cnn_tui.sinks import EventSink
+from cnn_tui.record import rundir
 
-INTERRUPTED, FAILED, BAD_INPUT = 130, 1, 2
+INTERRUPTED, FAILED, BAD_INPUT = Status.INTERRUPTED.exit_code, Status.FAILED.exit_code, 2
 
 
 @dataclass
@@ -66,12 +67,12 @@ def launch(topology: Topology, worker_args: list[str], announce: EventSink, say:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // topology.nproc)))
         started = time.time()
         try:
-            run(parse_args([*topology.torchrun_args(), "-m", "cnn_tui", "run", *worker_args]))
+            run(parse_args([*topology.torchrun_args(), "-m", "cnn_tui", "run", *worker_args]))  # type: ignore[no-untyped-call]
             return 0
         except SignalException as exc:  # torchrun has passed the signal on and waited for the ranks
             run_dir = Path(note.read_text(encoding="utf-8")) if note.is_file() else None
             summary = rundir.read_summary(run_dir) if run_dir else None
-            if summary is not None and summary.get("status") != "interrupted":
+            if summary is not None and run_is_over(summary.get("status")):
                 return int(summary.get("exit_code", 0))  # the signal came as the run ended by itself
             say(f"received {signal.Signals(exc.sigval).name}: the ranks saved and stopped")
             return INTERRUPTED
@@ -134,17 +135,17 @@ def record_dead_rank(run_dir: Path, rank: int, how: str, started: float, announc
         reason += f"; its last line: {lines[-1].strip()[:200]}"
     if summary is not None:
         earlier = summary.get("reason")
-        summary.update(status="failed", ok=False, exit_code=FAILED,
+        summary.update(status=Status.FAILED, ok=False, exit_code=FAILED,
                        reason=reason + (f" (rank 0: {earlier})" if earlier else ""))
     else:
         wall = round(time.time() - started, 3)
-        summary = {"run_id": run_dir.name, "status": "failed", "ok": False, "reason": reason,
+        summary = {"run_id": run_dir.name, "status": Status.FAILED, "ok": False, "reason": reason,
                    "exit_code": FAILED, "wall_seconds": wall}
     summary["failed_rank"] = {"rank": rank, "how": how, "last_log_lines": lines}
     had_finished = (run_dir / rundir.SUMMARY).exists()
     rundir.write_summary(run_dir, summary)
     if not had_finished:  # rank 0 died before its `finished`: readers must still see the run end
-        event = RunFinished(status="failed", reason=reason, step=0, epoch=0,
+        event = RunFinished(status=Status.FAILED, reason=reason, step=0, epoch=0,
                             wall_seconds=summary["wall_seconds"], best={}, final={})
         events = rundir.RunDirSink(run_dir)
         events.emit(event)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from cnn_tui.kinds import DEFAULT_KIND, optimises_an_image
+from cnn_tui.contract.kinds import DEFAULT_KIND, optimises_an_image
 from cnn_tui.recipes.yaml_io import load_yaml_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent

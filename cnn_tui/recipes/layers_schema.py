@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from cnn_tui.errors import excerpt
+from cnn_tui.contract.errors import excerpt
 from cnn_tui.recipes.strict import Strict
 
 # Krizhevsky et al. (2012), Sec. 3.3: k = 2, n = 5, alpha = 1e-4, beta = 0.75, in the paper's

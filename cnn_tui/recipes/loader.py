@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cnn_tui.errors import EXCERPT_CHARS, RecipeError, UsageError, excerpt
-from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image, schema_for
+from cnn_tui.contract.errors import EXCERPT_CHARS, RecipeError, UsageError, excerpt
+from cnn_tui.contract.kinds import DEFAULT_KIND, KINDS, optimises_an_image, schema_for
 from cnn_tui.recipes import builtin, weights
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.recipes.yaml_io import YamlLimitError, compose, describe_yaml_error, line_of, load_yaml_text

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.errors import UsageError, excerpt
+from cnn_tui.contract.errors import UsageError, excerpt
 from cnn_tui.recipes.diff import differing_fields
 
 FREE_ON_RESUME = ("device", "train.distributed.nproc", "train.distributed.backend", "train.distributed.timeout_s")

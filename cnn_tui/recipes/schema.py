@@ -12,7 +12,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from cnn_tui.errors import excerpt
+from cnn_tui.contract.errors import excerpt
 from cnn_tui.recipes.layers_schema import LayerSpec
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.train_schema import Logging, Optimizer, Schedule, Train

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from cnn_tui.errors import excerpt
+from cnn_tui.contract.errors import excerpt
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.recipes.strict import Strict
 from cnn_tui.recipes.weights import IMAGENET, RANDOM_INIT

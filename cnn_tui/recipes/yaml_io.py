@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from cnn_tui.errors import excerpt
+from cnn_tui.contract.errors import excerpt
 
 MAX_NODES = 100_000  # values after alias expansion; the largest built-in recipe has a few hundred
 MAX_DEPTH = 50  # nesting levels; a recipe uses about 6 (model.layers[0].conv.out)

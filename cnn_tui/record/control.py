@@ -14,12 +14,12 @@ import secrets
 import time
 from pathlib import Path
 
-from cnn_tui.atomic import atomic_write_text
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.atomic import atomic_write_text
+from cnn_tui.contract.errors import UsageError
 from cnn_tui.record.liveness import Liveness, RunState, liveness
 from cnn_tui.record.owner import COMMANDS as COMMANDS_DIR
 from cnn_tui.record.owner import HEARTBEAT, OWNER, Owner, host_name, read_owner, user_name
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS
 
 COMMANDS = ("pause", "resume", "stop", "checkpoint")
 ACK_POLL_S = 0.05

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.record.owner import HEARTBEAT, Owner, host_name, lock_held, process_alive, read_owner
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS, RunDir
 
 REMOTE_STALE_S = 10.0  # a writer on another host that has not beaten for this long is lost
 NEW_FOLDER_S = 30.0  # a folder this young with no writer recorded yet is still starting
@@ -126,7 +126,7 @@ def _alive(run_dir: Path, owner: Owner, beat_t: float | None, remote: bool) -> b
 def _ended(run_dir: Path, state: RunState, status: str | None, owner: Owner | None, seen: float | None,
            remote: bool, step: int | None) -> Liveness:
     resumable = (state is RunState.LOST or status == "interrupted") and \
-        (run_dir / "checkpoints" / "last.pt").is_file()
+        RunDir(run_dir).last.is_file()
     command = f"cnn-tui run --resume {shlex.quote(str(run_dir))}" if resumable else None
     return Liveness(state, status, owner.host if owner else None, owner.pid if owner else None, seen, remote,
                     command, step, run_dir)

@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.atomic import atomic_write_text
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.atomic import atomic_write_text
+from cnn_tui.contract.errors import UsageError
 
 LOCK = ".lock"
 OWNER = "owner.json"

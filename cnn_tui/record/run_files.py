@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cnn_tui.errors import UsageError
-from cnn_tui.events import WIRE_VERSION
-from cnn_tui.kinds import optimises_an_image
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import WIRE_VERSION
+from cnn_tui.contract.user_code import check_before_import
+from cnn_tui.recipes.families import ClassifierRecipe
 from cnn_tui.recipes.loader import load_recipe
-from cnn_tui.recipes.schema import RecipeCommon
-from cnn_tui.rundir import EVENTS, RECIPE
-from cnn_tui.user_code import check_before_import
+from cnn_tui.record.rundir import EVENTS, RECIPE, RunDir
 
 WHAT_A_RUN_IS = "a run directory is what `cnn-tui run` writes, e.g. runs/scratch_cnn-20261202-101500-ab12"
 
@@ -51,19 +50,19 @@ def check_readable(path: Path) -> Path:
 
 
 def classifier_run_recipe(run_dir: Path, purpose: str, trust: bool = False,
-                          say: Callable[[str], None] | None = None) -> RecipeCommon:
+                          say: Callable[[str], None] | None = None) -> ClassifierRecipe:
     """The recipe of a run that trained a classifier (`predict`, `export --model`); one line otherwise.
     Where its model is the user's own Python file, `say` is told which file is about to be imported,
-    and a file changed since the run is refused unless `trust` (see cnn_tui.user_code)."""
+    and a file changed since the run is refused unless `trust` (see cnn_tui.contract.user_code)."""
     if not run_dir.is_dir():
         what = "not a run directory but a file" if run_dir.exists() else "no such run directory"
         raise UsageError(f"{run_dir}: {what} ({WHAT_A_RUN_IS})")
     if not (run_dir / RECIPE).is_file():
         raise UsageError(f"{run_dir}: not a run directory (it has no {RECIPE})")
     recipe, _ = load_recipe(str(run_dir / RECIPE))
-    if optimises_an_image(recipe.kind):
+    if not isinstance(recipe, ClassifierRecipe):
         raise UsageError(f"{run_dir}: a style-transfer run optimises one image and has no classifier, so no "
-                         f"model to {purpose}; its images are in {run_dir / 'images'}")
+                         f"model to {purpose}; its images are in {RunDir(run_dir).images}")
     notice = check_before_import(run_dir, recipe, trust, purpose)
     if notice and say is not None:
         say(notice)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_tui.events import Event, EventReader
+from cnn_tui.contract.events import Event, EventReader
 from cnn_tui.record.run_files import check_run_dir, refuse_newer
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS
 
 FULL_READ_BYTES = 4 << 20  # ~20,000 events: parsed in full in about 0.1 s
 DENSE_TYPES = (b"step", b"style_step", b"gradients")

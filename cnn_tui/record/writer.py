@@ -35,10 +35,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.atomic import atomic_write
-from cnn_tui.errors import UsageError
-from cnn_tui.events import CheckpointSaved, EpochEnd, Event, RunFinished, Started, StateChanged, Step, StyleStep
+from cnn_tui.contract.atomic import atomic_write
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import (
+    CheckpointSaved,
+    EpochEnd,
+    Event,
+    RunFinished,
+    Started,
+    StateChanged,
+    Step,
+    StyleStep,
+)
 from cnn_tui.record.owner import COMMANDS, HEARTBEAT, release_lock, take_lock, this_process, write_owner
+from cnn_tui.record.rundir import LAST_FILE
 
 POLL_S = 0.1
 HEARTBEAT_S = 1.0
@@ -91,7 +101,7 @@ class RunWriter:
             if isinstance(event, StateChanged):
                 self.state = event.state
                 self._changed.set()
-            elif isinstance(event, CheckpointSaved) and Path(event.path).name == "last.pt":  # not best.pt
+            elif isinstance(event, CheckpointSaved) and Path(event.path).name == LAST_FILE:  # not best.pt
                 self.checkpoint = f"{_relative(event.path, self.run_dir)} (step {event.step})"
                 self._resolve("checkpoint", f"checkpoint saved: {self.checkpoint}")
             elif isinstance(event, RunFinished):

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from cnn_tui.events import Event, EventReader, RunFinished
+from cnn_tui.contract.events import Event, EventReader, RunFinished
+from cnn_tui.contract.status import run_is_over
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.record.history import RunHistory
 from cnn_tui.record.liveness import RunState, liveness
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS
 
 CLEAR = "\x1b[H\x1b[2J"
 
@@ -44,19 +45,19 @@ LIVENESS_S = 1.0  # how often following asks whether the writer still lives
 
 
 def ended(event: Event) -> bool:
-    return isinstance(event, RunFinished) and event.status != "interrupted"
+    return isinstance(event, RunFinished) and run_is_over(event.status)
 
 
 def follow(history: RunHistory, offset: int, reader: EventReader, out: IO[str], tty: bool,
            render: Callable[[RunHistory], str], poll_seconds: float = 0.5, redraw_seconds: float = 1.0) -> None:
-    done = history.finished is not None and history.finished.status != "interrupted"
+    done = history.finished is not None and run_is_over(history.finished.status)
     out.write((CLEAR if tty else "") + render(history) + "\n")
     out.flush()
     if done:
         return
     printer = None if tty else HeadlessPrinter(out, tty=False)
-    if printer is not None and history.started is not None:
-        printer.started = history.started  # progress lines need the run's shape
+    if printer is not None and history.first is not None:
+        printer.started = history.first  # progress lines need the run's shape
         printer.header_printed = bool(history.epochs)
     state = {"done": False, "drawn": time.monotonic(), "dirty": False, "asked": time.monotonic()}
 

@@ -35,7 +35,7 @@ def clean(value: Any) -> Any:
 
 
 def run_json(history: RunHistory, scan: Scan, points: int) -> dict[str, Any]:
-    started = dataclasses.asdict(history.started) if history.started else {}
+    started = dataclasses.asdict(history.first) if history.first else {}
     steps = [history.steps[i] for i in evenly(len(history.steps), points)]
     epochs = [history.epochs[i] for i in evenly(len(history.epochs), points)]
     step_names = history.step_metric_names()
@@ -44,7 +44,7 @@ def run_json(history: RunHistory, scan: Scan, points: int) -> dict[str, Any]:
     live = liveness(history.run_dir)
     doc: dict[str, Any] = clean({
         "run_dir": str(history.run_dir),
-        "status": f.status if f else ("running" if history.started else "not_started"),
+        "status": f.status if f else ("running" if history.first else "not_started"),
         "reason": f.reason if f else "",
         "state": live.state.value,  # running, paused, finished, lost, starting: the writer's liveness now
         "state_line": live.describe(),

@@ -6,15 +6,16 @@ import math
 import textwrap
 from dataclasses import dataclass, replace
 
+from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import format_duration, format_test_score, global_batch, where_trained
 from cnn_tui.headless.printer import loss_line
 from cnn_tui.record.history import RunHistory
 from cnn_tui.record.liveness import RunState, liveness
 from cnn_tui.record.scan import Scan
 from cnn_tui.show.charts import Line, chart
-from cnn_tui.wording import format_duration, format_test_score, global_batch, where_trained
 
 STYLE_LOSSES = ("loss/total", "loss/content", "loss/style", "loss/tv")
-SEVERITY_MARK = {"error": "!!", "warning": "!", "info": "-"}
+SEVERITY_MARK = {Severity.ERROR: "!!", Severity.WARNING: "!", Severity.INFO: "-"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _status(history: RunHistory) -> str:
 
 
 def summary_lines(history: RunHistory, scan: Scan) -> list[str]:
-    s, summary = history.started, history.summary or {}
+    s, summary = history.first, history.summary or {}
     name = s.recipe_name if s else summary.get("recipe", history.run_dir.name)
     kind = s.kind if s else summary.get("kind", "?")
     lines = [f"{name} ({kind}): {_status(history)}", f"  run       {history.run_dir}"
@@ -103,7 +104,7 @@ def _system_words(history: RunHistory) -> str:
 
 
 def _progress_lines(history: RunHistory) -> list[str]:
-    s, f, summary = history.started, history.finished, history.summary or {}
+    s, f, summary = history.first, history.finished, history.summary or {}
     last_step = f.step if f else (history.steps[-1].step if history.steps else 0)
     total = f"{last_step:,} of {s.total_steps:,} steps" if s else f"{last_step:,} steps"
     wall = f"; {format_duration(f.wall_seconds)} wall" if f else ""

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnn_tui.atomic import atomic_write
-from cnn_tui.errors import DataError, RecipeError, write_failed
-from cnn_tui.image_modes import to_mode
+from cnn_tui.contract.atomic import atomic_write
+from cnn_tui.contract.errors import DataError, RecipeError, write_failed
+from cnn_tui.data.image_modes import to_mode
 from cnn_tui.style.samples import SAMPLE_PREFIX, SAMPLES, SKIMAGE_SAMPLES
 
 

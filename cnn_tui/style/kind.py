@@ -11,11 +11,11 @@ from typing import Any
 
 import torch
 
-from cnn_tui.errors import RecipeError
-from cnn_tui.events import Image, StyleStarted
+from cnn_tui.contract.errors import RecipeError
+from cnn_tui.contract.events import Image, StyleStarted
+from cnn_tui.contract.sinks import EventSink
+from cnn_tui.engine.world import World
 from cnn_tui.models.summary import count_params, layer_table
-from cnn_tui.parallel.world import World
-from cnn_tui.sinks import EventSink
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
 from cnn_tui.style.images import load_image, save_png
 from cnn_tui.style.levels import Level, plan_levels
@@ -60,12 +60,12 @@ class StyleKind:
                              layers, total, model_name)
 
     def describe(self, recipe: Any) -> tuple[list[dict[str, Any]], int, int, str]:
-        from cnn_tui.validate import describe_feature_net
+        from cnn_tui.engine.validate import describe_feature_net
 
         return describe_feature_net(recipe)
 
     def check(self, recipe: Any, path: Path) -> str:
-        from cnn_tui.validate import check_style
+        from cnn_tui.engine.validate import check_style
 
         return check_style(recipe, path)
 

@@ -29,9 +29,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnn_tui.errors import WriteError
-from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
-from cnn_tui.sinks import EventSink
+from cnn_tui.contract.errors import WriteError
+from cnn_tui.contract.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
+from cnn_tui.contract.sinks import EventSink
+from cnn_tui.contract.status import Severity
 from cnn_tui.style.images import save_png
 from cnn_tui.style.levels import Level, level_at
 from cnn_tui.style.losses import Losses, StyleObjective
@@ -264,7 +265,7 @@ class StyleTransfer:
     def _diverged(self) -> StyleOutcome:
         message = (f"the loss became NaN or Inf at step {self.step}: lower style_weight or optimizer.lr; "
                    "final.png is the last good image")
-        self.sink.emit(Diagnosis(code="nan", severity="error", message=message, step=self.step, epoch=0))
+        self.sink.emit(Diagnosis(code="nan", severity=Severity.ERROR, message=message, step=self.step, epoch=0))
         self._snapshot("final", self.last_good)
         return StyleOutcome("diverged", f"the loss became NaN or Inf at step {self.step}")
 
@@ -280,7 +281,7 @@ def went_backwards(rises: list[float], optimizer: str, step: int) -> Diagnosis:
     """The loss should only fall; when it did not, say so and what to change."""
     advice = ("lower optimizer.lr (e.g. --set optimizer.lr=0.01) or switch to L-BFGS"
               if optimizer == "adam" else "lower optimizer.lr, or try optimizer.name: adam")
-    return Diagnosis(code="loss_rose", severity="warning", step=step, epoch=0, message=(
+    return Diagnosis(code="loss_rose", severity=Severity.WARNING, step=step, epoch=0, message=(
         f"The total loss went up {len(rises)} times between logged steps (at worst by {max(rises):.0%}): "
         f"the optimisation went backwards, so this image is not the best it reached; {advice}."))
 
@@ -295,21 +296,21 @@ def read_losses(first: dict[str, float], final: dict[str, float], step: int) -> 
     if style0 > 0 and style1 > 0:
         drop = style0 / style1
         if drop >= 2:
-            out.append(Diagnosis(code="style_fell", severity="info", step=step, epoch=0, message=(
+            out.append(Diagnosis(code="style_fell", severity=Severity.INFO, step=step, epoch=0, message=(
                 f"The style loss fell {drop:,.0f}x (from {style0:.3g} to {style1:.3g}): the image's feature "
                 "correlations now resemble the style image's.")))
         else:
-            out.append(Diagnosis(code="style_flat", severity="warning", step=step, epoch=0, message=(
+            out.append(Diagnosis(code="style_flat", severity=Severity.WARNING, step=step, epoch=0, message=(
                 f"The style loss barely moved ({style0:.3g} to {style1:.3g}): raise style_weight, or "
                 "run more steps.")))
     if style1 > 0 and content1 > 0:
         ratio = content1 / style1
         if ratio > 10:
-            out.append(Diagnosis(code="content_dominates", severity="info", step=step, epoch=0, message=(
+            out.append(Diagnosis(code="content_dominates", severity=Severity.INFO, step=step, epoch=0, message=(
                 f"Content loss is {ratio:.0f}x the style loss at the end: the content wins; raise "
                 "style_weight for a stronger style.")))
         elif ratio < 0.1:
-            out.append(Diagnosis(code="style_dominates", severity="info", step=step, epoch=0, message=(
+            out.append(Diagnosis(code="style_dominates", severity=Severity.INFO, step=step, epoch=0, message=(
                 f"Style loss is {1 / ratio:.0f}x the content loss at the end: the style wins; raise "
                 "content_weight to keep more of the content image.")))
     return out

@@ -11,9 +11,9 @@ from typing import IO, Any
 
 import torch
 
-from cnn_tui.atomic import atomic_write
-from cnn_tui.errors import CnnTuiError
-from cnn_tui.stopping import shielded
+from cnn_tui.contract.atomic import atomic_write
+from cnn_tui.contract.errors import CnnTuiError
+from cnn_tui.engine.stopping import shielded
 
 
 class CheckpointError(CnnTuiError):

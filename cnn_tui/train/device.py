@@ -7,7 +7,7 @@ import platform
 
 import torch
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 
 
 def pick_device(preference: str) -> torch.device:

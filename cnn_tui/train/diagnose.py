@@ -10,18 +10,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-VANISH_RATIO = 1e-4  # layer grad norm below this fraction of the largest layer's
-EXPLODE_NORM = 1e3  # a layer's grad norm above this
-EXPLODE_UPDATE = 0.1  # an update moving weights by more than 10% in one step
+from cnn_tui.contract.readings import (
+    DEAD_SHARE,
+    EXPLODE_NORM,
+    EXPLODE_UPDATE,
+    INPUT_BOUND_HELPS,
+    SATURATED_SHARE,
+    VANISH_RATIO,
+    input_bound,
+)
+
 PERSIST = 3  # gradient ticks in a row before a gradient warning
 SLOW_START_STEPS = 50  # a first epoch shorter than this says nothing about the start
 OVERFIT_PATIENCE = 3  # epochs since the best validation loss
 OVERFIT_RISE = 1.05  # validation loss at least 5% above its best
-DEAD_SHARE = 0.5  # a ReLU layer with at least half of its units dead for a whole batch
-SATURATED_SHARE = 0.5  # a sigmoid/tanh layer with at least half of its outputs within 1% of the ends
 CONFIDENT_EPOCHS = 3  # epochs over which validation loss and accuracy both rose
 CONFIDENT_ACC_RISE = 0.005  # half a point of accuracy
-INPUT_BOUND = 0.5  # a loop waiting for its next batch at least half of the time
 UNCONVERGED_FALL = 0.02  # the last epoch's validation loss at least 2% below every earlier one
 # a first loss this close to chance (ln C, relative): every logit near 0, the mark of weights too
 # small for the signal to cross the net (a normal init gives random logits, a loss well off ln C)
@@ -122,14 +126,13 @@ class Diagnoser:
 
     # ---------------------------------------------------------------- per system sample
     def on_system(self, data_wait: float, device: str, workers: int, step: int) -> list[Finding]:
-        self.starved_streak = self.starved_streak + 1 if data_wait >= INPUT_BOUND else 0
+        self.starved_streak = self.starved_streak + 1 if input_bound(data_wait) else 0
         if self.starved_streak < PERSIST:
             return []
         what = "the GPU" if device == "cuda" else "the model"
         return self._once("input_bound", "warning",
                           f"Input-bound: the loop waits for its next batch {data_wait:.0%} of the time, so {what} "
-                          f"sits idle ({workers} data-loading worker(s)). More data.workers, the in-memory loader "
-                          "(data.loader: memory, if it fits), a smaller data.image_size or a decode cache help.")
+                          f"sits idle ({workers} data-loading worker(s)); {INPUT_BOUND_HELPS} would help.")
 
     # ---------------------------------------------------------------- per epoch
     def on_epoch(self, epoch: int, metrics: dict[str, float], step: int = 1_000) -> list[Finding]:

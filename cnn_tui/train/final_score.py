@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnn_tui.events import TestScore
+from cnn_tui.contract.events import TestScore
 from cnn_tui.train.checkpoint import load_checkpoint
 
 if TYPE_CHECKING:

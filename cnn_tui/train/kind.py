@@ -10,19 +10,20 @@ from typing import Any
 
 import torch
 
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import Log, RunStarted
+from cnn_tui.contract.kinds import kind_spec
+from cnn_tui.contract.sinks import EventSink
 from cnn_tui.data.batches import WHOLE, Shard
 from cnn_tui.data.bundle import DataBundle
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
-from cnn_tui.errors import UsageError
-from cnn_tui.events import Log, RunStarted
+from cnn_tui.engine.validate import check_view_layers
+from cnn_tui.engine.world import World
 from cnn_tui.models.plan import ModelPlan, plan_model
-from cnn_tui.parallel.world import World
-from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
-from cnn_tui.validate import check_view_layers
 
 
 class ClassificationKind:
@@ -35,8 +36,8 @@ class ClassificationKind:
     def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedClassification:
         notes: list[str] = []
         infos: list[str] = []
-        data = load_data(recipe.data, recipe.seed, log=notes.append,
-                         channels=None if recipe.kind == "scratch" else PRETRAINED_CHANNELS, info=infos.append)
+        channels = PRETRAINED_CHANNELS if kind_spec(recipe.kind).pretrained_base else None
+        data = load_data(recipe.data, recipe.seed, log=notes.append, channels=channels, info=infos.append)
         infos.insert(0, data.description)
         if world.distributed:
             infos.append(_global_batch_note(recipe, world))
@@ -73,12 +74,12 @@ class ClassificationKind:
         return prepared
 
     def describe(self, recipe: Any) -> tuple[list[dict[str, Any]], int, int, str]:
-        from cnn_tui.validate import describe_classifier
+        from cnn_tui.engine.validate import describe_classifier
 
         return describe_classifier(recipe)
 
     def check(self, recipe: Any, path: Path) -> str:
-        from cnn_tui.validate import check_classifier
+        from cnn_tui.engine.validate import check_classifier
 
         return check_classifier(recipe, path)
 

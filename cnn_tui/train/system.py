@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 import torch
 
-from cnn_tui.events import System
+from cnn_tui.contract.events import System
 
 MB = 2**20
 

@@ -18,11 +18,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.data.batches import TensorBatches
-from cnn_tui.data.stream import StreamBatches
-from cnn_tui.errors import DataError, WriteError
-from cnn_tui.events import (
-    FINISHED_OK,
+from cnn_tui.contract.errors import DataError, WriteError
+from cnn_tui.contract.events import (
     CheckpointSaved,
     Diagnosis,
     EpochEnd,
@@ -32,13 +29,16 @@ from cnn_tui.events import (
     StateChanged,
     Step,
 )
+from cnn_tui.contract.sinks import EventSink
+from cnn_tui.contract.status import FINISHED_OK, Severity
+from cnn_tui.data.batches import TensorBatches
+from cnn_tui.data.stream import StreamBatches
+from cnn_tui.engine.world import World
 from cnn_tui.insight.validation import ValidationCollector
 from cnn_tui.insight.views import ModelViews
 from cnn_tui.models.inception import auxiliary_loss
 from cnn_tui.models.transfer import TransferNet
 from cnn_tui.parallel.agreement import agree_to_stop
-from cnn_tui.parallel.world import World
-from cnn_tui.sinks import EventSink
 from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import amp_dtype, memory_in_use
@@ -377,7 +377,7 @@ class Trainer:
 
     def _report(self, findings: list[Finding]) -> None:
         for f in findings:
-            self.emit(Diagnosis(code=f.code, severity=f.severity, message=f.message,
+            self.emit(Diagnosis(code=f.code, severity=Severity(f.severity), message=f.message,
                                 step=self.step, epoch=self.epoch))
 
     def _best_metrics(self) -> dict[str, float]:

@@ -10,8 +10,8 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
-from cnn_tui.kinds import optimises_an_image
-from cnn_tui.rundir import RECIPE
+from cnn_tui.contract.kinds import optimises_an_image
+from cnn_tui.record.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import LeaveScreen, OpenRun, OpenRuns, ShowRuns, StartRecipe

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.kinds import DEFAULT_KIND, KINDS, optimises_an_image
+from cnn_tui.contract.kinds import DEFAULT_KIND, KINDS, optimises_an_image
 from cnn_tui.recipes import builtin
 
 
@@ -58,6 +58,8 @@ def style_summary_lines(recipe) -> list[str]:
 
 def summary_lines(recipe) -> list[str]:
     """The settings a learner compares between recipes, one per line."""
+    from cnn_tui.recipes.schema import FeatureExtractionRecipe, FineTuningRecipe, Recipe  # a recipe is loaded
+
     if optimises_an_image(recipe.kind):
         return style_summary_lines(recipe)
     d, t = recipe.data, recipe.train
@@ -68,7 +70,7 @@ def summary_lines(recipe) -> list[str]:
         f"data      {d.dataset} {d.image_size}px{' gray' if d.grayscale else ''}{per_class}, {d.val_split:.0%} for val",
         f"augment   {', '.join(aug) if aug else 'none'}",
     ]
-    if recipe.kind == "scratch":
+    if isinstance(recipe, Recipe):
         m = recipe.model
         own = "" if m.arch in ("torchvision", "python") else \
             f", {m.activation}, BN {'on' if m.batch_norm else 'off'}, dropout {m.dropout:g}"
@@ -77,9 +79,9 @@ def summary_lines(recipe) -> list[str]:
         b, h = recipe.backbone, recipe.head
         lines.append(f"base      {b.name} ({b.weights} weights)")
         lines.append(f"head      {h.hidden or 'no'} hidden units, dropout {h.dropout:g}")
-    if recipe.kind == "feature_extraction":
+    if isinstance(recipe, FeatureExtractionRecipe):
         lines.append(f"mode      {recipe.mode}")
-    if recipe.kind == "fine_tuning":
+    if isinstance(recipe, FineTuningRecipe):
         for i, p in enumerate(recipe.phases, start=1):
             lines.append(f"phase {i}   {p.name}: {p.epochs} epochs, unfreeze {p.unfreeze}, "
                          f"{p.optimizer.name} lr {p.optimizer.lr:g}")

@@ -36,7 +36,7 @@ class Describer:
         if self.proc is None or self.proc.returncode is not None:
             env = dict(os.environ, PYTHONUNBUFFERED="1")
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "cnn_tui.describe_server", stdin=asyncio.subprocess.PIPE,
+                sys.executable, "-m", "cnn_tui.engine.describe_server", stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
                 limit=16 * 1024 * 1024)
         assert self.proc.stdin is not None and self.proc.stdout is not None

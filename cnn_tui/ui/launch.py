@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 
 
 def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, stop_on_exit: bool = False) -> int:
     from cnn_tui.record.run_files import check_readable
-    from cnn_tui.ui.compare import MAX_RUNS
+    from cnn_tui.ui.compared_runs import MAX_RUNS
 
     run_dirs = list(run_dirs or [])
     if len(run_dirs) > MAX_RUNS:

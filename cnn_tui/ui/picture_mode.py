@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 
 ENV = "CNN_TUI_IMAGES"
 MODES = ("auto", "halfblock", "kitty", "sixel")

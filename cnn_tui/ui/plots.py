@@ -4,7 +4,7 @@ validation points, the pinned runs over them. At most two points per dot column 
 
 from __future__ import annotations
 
-from cnn_tui.ui.compare import Compared
+from cnn_tui.ui.compared_runs import Compared
 from cnn_tui.ui.plot_data import Line, PlotData
 from cnn_tui.ui.series import debiased_ema
 from cnn_tui.ui.state import RunState

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from cnn_tui.atomic import atomic_write_text
+from cnn_tui.contract.atomic import atomic_write_text
 
 KEEP = 10  # the chooser shows at most this many
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_tui.record.liveness import Liveness, RunState, liveness
-from cnn_tui.rundir import EVENTS, read_summary
+from cnn_tui.record.rundir import EVENTS, read_summary
 
 TAIL_BYTES = 65536  # the end of events.jsonl searched for the latest epoch
 

@@ -27,14 +27,34 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
-from cnn_tui.errors import UsageError
-from cnn_tui.events import Event, EventReader, RunFinished
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import Event, EventReader, RunFinished, Started
+from cnn_tui.contract.status import run_is_over
+from cnn_tui.record.rundir import EVENTS
 from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
-from cnn_tui.rundir import EVENTS
 
 TAIL_BYTES = 256 << 10  # a long run's last 256 KB of events is read in full: its latest steps exactly
 SEND_WAIT_SECONDS = 5.0  # how long a control command waits for the run to take it
+
+
+class RunSource(Protocol):
+    """What the run screen reads from where its events come from."""
+
+    live: bool  # it can be sent commands (whether the run takes them is the run's to say)
+    exit_message: str | None  # the writer ended without `finished`: why (set once events() ends)
+    lost: str | None  # ... and it was not ours to see exit: liveness's line
+    run_dir: Path | None  # the run's folder, once known
+    out_dir: Path | None  # where a run being started will make its folder (its run id names it)
+
+    def events(self) -> AsyncIterator[Event]: ...
+
+    async def send(self, command: str) -> str:
+        """pause, resume, stop or checkpoint; UsageError (one line) when it cannot be sent."""
+        ...
+
+    async def close(self, detach: bool = True) -> None: ...
 
 
 class Replay:
@@ -44,6 +64,8 @@ class Replay:
         self._events = list(events)
         self.exit_message: str | None = None
         self.lost: str | None = None
+        self.run_dir: Path | None = None
+        self.out_dir: Path | None = None
 
     async def events(self) -> AsyncIterator[Event]:
         for event in self._events:
@@ -69,11 +91,12 @@ class FollowRunDir:
 
     def __init__(self, run_dir: Path | None, follow: bool = True) -> None:
         self.run_dir = run_dir
+        self.out_dir: Path | None = None
         self.follow = follow
         self.exit_message: str | None = None  # the writer ended without `finished`: why
         self.lost: str | None = None  # ... and it was not ours to see exit: liveness's line
         self.saw_finish = False
-        self._finish_status = ""
+        self._finish_status: str | None = None
         self._closed = False
         self._checked_at = 0.0
 
@@ -117,13 +140,13 @@ class FollowRunDir:
             if event is not None:
                 if isinstance(event, RunFinished):
                     self.saw_finish, self._finish_status = True, event.status
-                elif self.saw_finish and getattr(event, "resumed", False):
+                elif self.saw_finish and isinstance(event, Started) and event.resumed:
                     self.saw_finish = False  # `run --resume` goes on in the same file
                 yield event
 
     def _ended(self) -> bool:
         """Finished for good: an interrupted run may be resumed into this file, so it is followed on."""
-        return self.saw_finish and self._finish_status != "interrupted"
+        return self.saw_finish and run_is_over(self._finish_status)
 
     def _writer_gone(self) -> bool:
         """Checked at most once a second while the file is quiet: is the process writing it gone?"""
@@ -169,7 +192,8 @@ class ChildRun(FollowRunDir):
 
     def __init__(self, recipe: Path, out_dir: Path, extra_args: Iterable[str] = ()) -> None:
         super().__init__(None)
-        self.recipe, self.out_dir, self.extra_args = recipe, out_dir, list(extra_args)
+        self.recipe, self.extra_args = recipe, list(extra_args)
+        self.out_dir = out_dir
         self.proc: subprocess.Popen[bytes] | None = None
         self.scratch: Path | None = None  # the run's output log and its run-dir note, until it has ended
 

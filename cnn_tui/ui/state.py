@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnn_tui.events import (
+from cnn_tui.contract.events import (
     CheckpointSaved,
     Confusion,
     Diagnosis,
@@ -21,18 +21,17 @@ from cnn_tui.events import (
     Log,
     PhaseChanged,
     RunFinished,
-    RunStarted,
     Started,
     StateChanged,
     Step,
-    StyleStarted,
     StyleStep,
     System,
-    TestScore,
 )
-from cnn_tui.progress import eta_seconds, steps_per_second
+from cnn_tui.contract.progress import eta_seconds, steps_per_second
+from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import where_trained
+from cnn_tui.record.fold import RunFold
 from cnn_tui.ui.series import BucketedSeries
-from cnn_tui.wording import where_trained
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
 WALL = "_wall_seconds"  # the series of seconds since the start, by step
@@ -41,28 +40,22 @@ SPREAD = (1, 2, 3, 4, 5)  # indices into Health.levels kept over time: 5%, 25%, 
 
 
 @dataclass
-class RunState:
-    started: Started | None = None
-    finished: RunFinished | None = None
-    test: TestScore | None = None  # the kept checkpoint's score on the test split, at the end
+class RunState(RunFold):
+    """The fold (record.fold) plus what only the dashboard shows."""
+
     status: str = "waiting"  # waiting, running, paused, stopping, + RunFinished statuses, crashed, lost
     lost_line: str = ""  # a lost run: when it last wrote and how to resume it (record.liveness)
     notice: str = ""  # one line for the status bar: a control command the run could not take
-    step: int = 0
-    epoch: int = 0
     images_per_sec: float = 0.0  # classification only
     steps_per_sec: float = 0.0
-    eta: float | None = None  # seconds, at this segment's average speed (cnn_tui.progress)
+    eta: float | None = None  # seconds, at this segment's average speed (cnn_tui.contract.progress)
     memory_mb: float = 0.0
     lr: float | None = None
-    best_epoch: int | None = None
     series: dict[str, BucketedSeries] = field(default_factory=dict)
     grad_series: dict[str, BucketedSeries] = field(default_factory=dict)
     grad_latest: dict[str, float] = field(default_factory=dict)
     grad_order: list[str] = field(default_factory=list)  # layers in model order, latest tick
     ratio_latest: dict[str, float] = field(default_factory=dict)
-    epochs: list[EpochEnd] = field(default_factory=list)
-    phases: list[PhaseChanged] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)  # the model table, trainability kept current
     diagnoses: deque[Diagnosis] = field(default_factory=lambda: deque(maxlen=50))
     logs: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=500))
@@ -89,24 +82,58 @@ class RunState:
 
     def ingest(self, event: Event) -> None:
         self.version += 1
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            handler(event)
+        self.fold(event)
+        match event:
+            case Started():
+                self._start(event)
+            case Step():
+                self._progress(event)
+                self.images_per_sec = event.images_per_sec
+                self.lr = event.metrics.get("lr", self.lr)
+            case StyleStep():
+                self._progress(event)
+            case EpochEnd():
+                self._on_epoch(event)
+            case PhaseChanged():
+                self._on_phase(event)
+            case Gradients():
+                self._on_gradients(event)
+            case Health():
+                self._on_health(event)
+            case System():
+                self.system = event
+                self.system_history.append(event)
+            case Confusion():
+                self.confusion = event
+            case FeatureMaps():
+                self.feature_maps = event
+            case Image():  # only the newest picture per role is kept: the files stay in the run directory
+                self.images["latest" if event.tag in ("init", "snapshot", "final") else event.tag] = event
+            case Diagnosis():
+                self.diagnoses.append(event)
+                self.log(event.severity, event.message)
+            case Log():
+                for line in event.message.rstrip().splitlines()[-20:]:
+                    self.log(event.level, line)
+            case StateChanged():
+                if self.finished is None:
+                    self.status = event.state
+                self.log("info", f"run {event.state}")
+            case CheckpointSaved():
+                if event.reason == "interrupt":
+                    self.log("info", f"saved checkpoint at step {event.step}")
+            case RunFinished():
+                self.status = event.status
+                self.log(Severity.ERROR if event.status.is_error else Severity.INFO, f"{event.status}: {event.reason}")
 
-    def _start(self, e: Started, epoch: int) -> None:
-        self.started, self.finished, self.test, self.eta = e, None, None, None
+    def _start(self, e: Started) -> None:
+        self.eta = None
         self.layers = [dict(row) for row in e.layers]
-        self.status, self.step, self.epoch = "running", e.start_step, epoch
+        self.status = "running"
         self.log("info", f"{'resumed' if e.resumed else 'started'} {e.recipe_name} on {where_trained(e)}")
 
-    def _on_run_started(self, e: RunStarted) -> None:
-        self._start(e, e.start_epoch)
-
-    def _on_style_started(self, e: StyleStarted) -> None:
-        self._start(e, 0)
-
     def _progress(self, e: Step | StyleStep) -> None:
-        self.step, self.memory_mb = e.step, e.memory_mb
+        self.memory_mb = e.memory_mb
         if self.start_t is None:
             self.start_t = self.started.t if self.started is not None else e.t
         self.series_for(WALL).append(e.step, e.t - self.start_t)  # step -> seconds, for a wall-time x axis
@@ -118,19 +145,7 @@ class RunState:
         for name, value in e.metrics.items():
             self.series_for(name).append(e.step, value)
 
-    def _on_step(self, e: Step) -> None:
-        self._progress(e)
-        self.epoch, self.images_per_sec = e.epoch, e.images_per_sec
-        self.lr = e.metrics.get("lr", self.lr)
-
-    def _on_style_step(self, e: StyleStep) -> None:
-        self._progress(e)
-
     def _on_epoch(self, e: EpochEnd) -> None:
-        self.epochs.append(e)
-        self.epoch, self.step = e.epoch, e.step
-        if e.is_best:
-            self.best_epoch = e.epoch
         for name, value in e.metrics.items():
             if name.startswith("val/"):
                 self.series_for(name).append(e.step, value)
@@ -138,8 +153,6 @@ class RunState:
                 self.series_for(f"epoch:{name}").append(e.step, value)
 
     def _on_phase(self, e: PhaseChanged) -> None:
-        if not self.phases or self.phases[-1].index != e.index:
-            self.phases.append(e)
         unfrozen = tuple(f"base.blocks.{name}." for name in e.unfrozen)
         for row in self.layers:
             if row["name"].startswith("base.blocks."):
@@ -167,48 +180,9 @@ class RunState:
                     self.health_series.setdefault(f"w{i}|{layer}", BucketedSeries(capacity=400)).append(
                         e.step, levels[i])
 
-    def _on_system(self, e: System) -> None:
-        self.system = e
-        self.system_history.append(e)
-
     def health_layers(self) -> list[str]:
         """Layers with a weight distribution over time, in model order."""
         return [key.split("|", 1)[1] for key in self.health_series if key.startswith(f"w{SPREAD[0]}|")]
-
-    def _on_confusion(self, e: Confusion) -> None:
-        self.confusion = e
-
-    def _on_feature_maps(self, e: FeatureMaps) -> None:
-        self.feature_maps = e
-
-    def _on_image(self, e: Image) -> None:
-        """Only the newest picture per role is kept: the files stay in the run directory."""
-        self.images["latest" if e.tag in ("init", "snapshot", "final") else e.tag] = e
-
-    def _on_diagnosis(self, e: Diagnosis) -> None:
-        self.diagnoses.append(e)
-        self.log(e.severity, e.message)
-
-    def _on_log(self, e: Log) -> None:
-        for line in e.message.rstrip().splitlines()[-20:]:
-            self.log(e.level, line)
-
-    def _on_state(self, e: StateChanged) -> None:
-        if self.finished is None:
-            self.status = e.state
-        self.log("info", f"run {e.state}")
-
-    def _on_checkpoint(self, e: CheckpointSaved) -> None:
-        if e.reason == "interrupt":
-            self.log("info", f"saved checkpoint at step {e.step}")
-
-    def _on_test(self, e: TestScore) -> None:
-        self.test = e
-
-    def _on_finished(self, e: RunFinished) -> None:
-        self.finished, self.status = e, e.status
-        self.step = e.step  # steps after the last logged one count too (an interrupt saves there)
-        self.log("error" if e.status in ("diverged", "failed") else "info", f"{e.status}: {e.reason}")
 
     def crashed(self, message: str) -> None:
         """The training process died without a RunFinished event."""
@@ -224,7 +198,7 @@ class RunState:
         if self.finished is None:
             self.status = status
             self.log("error", message)
-            self.diagnoses.append(Diagnosis(code=code, severity="error", message=message,
+            self.diagnoses.append(Diagnosis(code=code, severity=Severity.ERROR, message=message,
                                             step=self.step, epoch=self.epoch))
 
     def tell(self, notice: str) -> None:
@@ -236,17 +210,6 @@ class RunState:
     @property
     def live(self) -> bool:
         return self.status in ("waiting", "running", "paused", "stopping")
-
-    @property
-    def best_metrics(self) -> dict[str, float] | None:
-        for e in reversed(self.epochs):
-            if e.epoch == self.best_epoch:
-                return e.metrics
-        return None
-
-    @property
-    def total_steps(self) -> int:
-        return self.started.total_steps if self.started else 0
 
     @property
     def eta_seconds(self) -> float | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from cnn_tui.ui.compare import Compared
+from cnn_tui.ui.compared_runs import Compared
 from cnn_tui.ui.state import RunState
 
 

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from cnn_tui.record.liveness import RunState, liveness
-from cnn_tui.rundir import EVENTS
+from cnn_tui.record.rundir import EVENTS
 from tests.conftest import TINY_RECIPE, cnn_tui_cmd
 
 pytestmark = pytest.mark.timeout(240)

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.long_run import write_long_run
 from cnn_tui.cli import main
-from cnn_tui.events import EpochEnd, Gradients, Step, StyleStep, parse_lines
+from cnn_tui.contract.events import EpochEnd, Gradients, Step, StyleStep, parse_lines
 from tests.runs import train_tiny
 
 pytestmark = pytest.mark.timeout(240)
@@ -135,7 +135,7 @@ def checkpoint_logits(run_dir: Path, images):
     """What the checkpoint itself says of `images` ([0, 1] pixels), through predict's own loading."""
     import torch
 
-    from cnn_tui.predict import from_run
+    from cnn_tui.engine.predict import from_run
 
     classifier = from_run(run_dir)
     mean, std = classifier.mean.view(1, -1, 1, 1), classifier.std.view(1, -1, 1, 1)
@@ -151,7 +151,7 @@ def test_onnx_reproduces_the_checkpoint(model_run, tmp_path, capsys):
     code, out, err = export(capsys, model_run, tmp_path / "model.onnx", "--model", "onnx")
     assert code == 0, err
     assert "logits match" in out
-    from cnn_tui.predict import from_run
+    from cnn_tui.engine.predict import from_run
 
     classifier = from_run(model_run)
     size = classifier.image_size

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from cnn_tui.events import RunStarted, Step
+from cnn_tui.contract.events import RunStarted, Step
 from cnn_tui.headless.printer import HeadlessPrinter
 from tests.conftest import cnn_tui_cmd
 
@@ -95,7 +95,7 @@ def test_in_a_pipe_progress_is_printed_at_most_every_30_seconds(monkeypatch):
 
 
 def test_the_end_of_a_headless_run_prints_the_kept_epochs_confusion_matrix():
-    from cnn_tui.events import Confusion, EpochEnd, RunFinished
+    from cnn_tui.contract.events import Confusion, EpochEnd, RunFinished
 
     out = io.StringIO()
     printer = HeadlessPrinter(out, tty=False)
@@ -103,7 +103,7 @@ def test_the_end_of_a_headless_run_prints_the_kept_epochs_confusion_matrix():
     metrics = {"train/loss": 1.0, "train/acc": 0.5, "val/loss": 1.0, "val/acc": 0.5, "lr": 0.1}
 
     def report(epoch: int, matrix: list[list[int]]) -> Confusion:
-        from cnn_tui.confusion import class_scores
+        from cnn_tui.contract.confusion import class_scores
 
         return Confusion(epoch=epoch, step=epoch * 10, classes=["a", "b", "c"], matrix=matrix,
                          per_class={n: s.to_dict() for n, s in zip("abc", class_scores(matrix))})

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture
 def trained_nothing(monkeypatch):
     """Every run compare would start, recorded instead of trained."""
-    import cnn_tui.compare
+    import cnn_tui.commands.compare
 
     started: list = []
-    monkeypatch.setattr(cnn_tui.compare, "execute", lambda recipe, *a, **k: started.append(recipe.name))
+    monkeypatch.setattr(cnn_tui.commands.compare, "execute", lambda recipe, *a, **k: started.append(recipe.name))
     return started
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.long_run import write_long_run
-from cnn_tui.rundir import read_summary
-from cnn_tui.show.command import show
+from cnn_tui.commands.show import show
+from cnn_tui.record.rundir import read_summary
 from tests.runs import train_tiny
 
 pytestmark = pytest.mark.timeout(180)
@@ -144,7 +144,7 @@ def test_bad_show_options_are_one_line(args, says, capsys, tmp_path):
 @pytest.mark.parametrize("rows", [22, 24, 30, 50, 70])
 @pytest.mark.parametrize("which", ["classification", "style"])
 def test_follow_in_a_terminal_fits_the_report_on_one_screen(run_dir, rows, which):
-    from cnn_tui.show.command import load
+    from cnn_tui.commands.show import load
     from cnn_tui.show.report import Layout, render
 
     history, scan = load(run_dir if which == "classification" else DATA / "style_run")

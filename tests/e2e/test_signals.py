@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui.stopping import FIRST_PRESS
+from cnn_tui.engine.stopping import FIRST_PRESS
 from cnn_tui.train.checkpoint import load_checkpoint
 from tests.conftest import ROOT, TINY_RECIPE, cnn_tui_cmd
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from cnn_tui.events import EpochEnd, RunFinished, Step
+from cnn_tui.contract.events import EpochEnd, RunFinished, Step
 from tests.ui.conftest import DATA, recorded
 
 STAMPS = ["20261124-055950-3aba", "20261124-061502-77c1", "20261124-063010-0f3e"]

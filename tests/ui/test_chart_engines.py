@@ -152,7 +152,7 @@ def test_plotext_goes_to_the_charts_in_screen_order_while_the_budget_lasts():
 
 def long_run(steps: int = 3_000, layers: int = 10) -> list:
     """A run long enough that every chart holds two points a column: eight layers' gradients among them."""
-    from cnn_tui.events import EpochEnd, Gradients, RunFinished, RunStarted, Step
+    from cnn_tui.contract.events import EpochEnd, Gradients, RunFinished, RunStarted, Step
 
     names = [f"layer{i}.conv" for i in range(layers)]
     events: list = [RunStarted(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cnn_tui.recipes.diff import fields_that_differ
-from cnn_tui.ui.compare import short_names
+from cnn_tui.ui.compared_runs import short_names
 from tests.ui.compared_runs import make_runs
 from tests.ui.conftest import make_app, wait_until
 

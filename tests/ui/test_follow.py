@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from cnn_tui.rundir import read_events
+from cnn_tui.record.rundir import read_events
 from cnn_tui.ui.sources import FollowRunDir
 from tests.conftest import TINY_RECIPE, cnn_tui_cmd
 from tests.ui.conftest import make_app, wait_until
@@ -65,8 +65,8 @@ async def test_open_follows_a_live_run_through_interrupt_and_resume(tmp_path, cl
 
 
 async def test_open_replays_a_resumed_run_as_one(tmp_path, load_tiny):
-    from cnn_tui.runner import RunOptions, execute
-    from cnn_tui.sinks import CallbackSink
+    from cnn_tui.contract.sinks import CallbackSink
+    from cnn_tui.engine.runner import RunOptions, execute
     from cnn_tui.train.control import RunControl
 
     control = RunControl()

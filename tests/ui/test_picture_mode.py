@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 from cnn_tui.ui.picture_mode import ENV, requested_mode
 from tests.ui.test_style_screen import replayed, style_app
 

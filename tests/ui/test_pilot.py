@@ -167,7 +167,7 @@ async def test_overlay_another_run(events, tmp_path):
 async def test_a_run_with_a_test_split_shows_its_test_score(events):
     """The number that counts: in the status line (before anything 80 columns would cut) and,
     in words with the weakest classes, under the diagnoses."""
-    from cnn_tui.events import TestScore
+    from cnn_tui.contract.events import TestScore
 
     score = TestScore(metrics={"test/loss": 0.41, "test/acc": 0.8625}, per_class={"cats": 0.95, "dogs": 0.775},
                       count=400, weights="best.pt (epoch 7, best val/acc)", epoch=7)

@@ -55,7 +55,7 @@ def test_run_screen_finished_gradients_pane_compact(snap_compare):
 def with_system_samples(events: list) -> list:
     """The recorded run with a machine sample after every step event: a GPU starved at first (a
     data wait of 70%, utilisation 30%), then fed (5%, 96%), as after raising data.workers."""
-    from cnn_tui.events import System
+    from cnn_tui.contract.events import System
 
     out, n = [], 0
     for event in events:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from cnn_tui.events import EpochEnd, Gradients, RunFinished, Step
+from cnn_tui.contract.events import EpochEnd, Gradients, RunFinished, Step
 from cnn_tui.ui.series import BucketedSeries, debiased_ema
 from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
@@ -87,7 +87,7 @@ def test_state_memory_is_flat_over_a_million_steps():
     (tracemalloc: a cache outside the state counts too). And every series still spans the whole run."""
     import tracemalloc
 
-    from cnn_tui.events import Diagnosis, Log, System
+    from cnn_tui.contract.events import Diagnosis, Log, System
 
     state = RunState()
     layers = {f"layer{i}": 0.1 for i in range(20)}

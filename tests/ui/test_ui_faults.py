@@ -65,7 +65,7 @@ def stop(source: ChildRun) -> None:
 
 async def test_without_colour_the_gradient_flags_still_read(monkeypatch, events):
     """NO_COLOR (or a monochrome terminal) takes red and yellow away: each flagged layer keeps a glyph."""
-    from cnn_tui.events import Gradients
+    from cnn_tui.contract.events import Gradients
     from cnn_tui.ui.sources import Replay
     from cnn_tui.ui.widgets.grad_bars import GradBars
 

@@ -3,6 +3,7 @@ kind named in the registry has a schema and an engine plug-in."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from typing import Literal, get_args, get_origin
 import grimp
 import pytest
 
-from cnn_tui.kinds import KINDS, engine_for, schema_for
+from cnn_tui.contract.kinds import KINDS, schema_for
+from cnn_tui.engine.plugins import engine_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,10 +53,16 @@ def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     return cycles
 
 
+# The training loop's files import each other for types; the loop's rewrite into parts (issue 27,
+# item 1) removes this cycle, and then this allowance goes.
+KNOWN_CYCLES = [["cnn_tui.train.final_score", "cnn_tui.train.resume_state", "cnn_tui.train.trainer"]]
+
+
 def test_no_import_cycles():
-    graph = grimp.build_graph("cnn_tui", exclude_type_checking_imports=True)
-    assert "cnn_tui.style.kind" in graph.modules and "cnn_tui.runner" in graph.modules
-    assert import_cycles(graph) == []
+    """Imports made only for the type checker count too: a cycle of types is a cycle of meaning."""
+    graph = grimp.build_graph("cnn_tui", exclude_type_checking_imports=False)
+    assert "cnn_tui.style.kind" in graph.modules and "cnn_tui.engine.runner" in graph.modules
+    assert [cycle for cycle in import_cycles(graph) if cycle not in KNOWN_CYCLES] == []
 
 
 def test_the_cycle_finder_sees_a_cycle():
@@ -101,3 +109,14 @@ def test_every_kind_has_a_schema_and_an_engine(kind):
     engine = engine_for(kind)
     for method in ("dry_run", "prepare", "describe", "check"):
         assert callable(getattr(engine, method))
+    from cnn_tui.engine.plugins_checked import CHECKED
+
+    assert type(engine) in CHECKED, "mypy checks the engine against KindEngine only if it is listed there"
+
+
+def test_an_engine_that_misses_a_method_is_refused(monkeypatch):
+    from cnn_tui.contract import kinds
+
+    monkeypatch.setitem(kinds.KINDS, "scratch", dataclasses.replace(kinds.KINDS["scratch"], engine="builtins:object"))
+    with pytest.raises(TypeError, match="does not meet cnn_tui.engine.plugins.KindEngine"):
+        engine_for("scratch")

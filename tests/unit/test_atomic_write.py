@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from cnn_tui.atomic import atomic_write, atomic_write_text
+from cnn_tui.contract.atomic import atomic_write, atomic_write_text
 
 
 @pytest.mark.parametrize("fsync", [True, False])

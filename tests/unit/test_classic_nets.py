@@ -132,7 +132,7 @@ def test_projection_shortcuts_on_every_block_or_only_where_shapes_change(block):
 
 
 def test_a_resnet_too_deep_for_the_images_says_the_size_it_takes():
-    from cnn_tui.errors import RecipeError
+    from cnn_tui.contract.errors import RecipeError
 
     with pytest.raises(RecipeError, match=r"after the ImageNet stem halve 16 px images to nothing \(it takes 32 px"):
         build_model(Model(arch="resnet", depth=18), 3, 16, 3)

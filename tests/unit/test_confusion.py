@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from cnn_tui.confusion import MAX_GRID_CLASSES, accuracy, class_scores, matrix_lines, pair_lines, top_pairs
+from cnn_tui.contract.confusion import MAX_GRID_CLASSES, accuracy, class_scores, matrix_lines, pair_lines, top_pairs
 
 
 def _random_matrix(n: int, seed: int) -> list[list[int]]:

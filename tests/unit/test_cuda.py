@@ -76,8 +76,8 @@ def test_channels_last_is_the_projects_own_doing_and_changes_no_output(load_tiny
     the kind's own `prepare`, and the prepared model's outputs equal a contiguous copy's."""
     import copy
 
-    from cnn_tui.kinds import engine_for
-    from cnn_tui.parallel.world import World
+    from cnn_tui.engine.plugins import engine_for
+    from cnn_tui.engine.world import World
 
     recipe = load_tiny(f"device={device}", f"train.channels_last={str(asked).lower()}")
     prepared = engine_for(recipe.kind).prepare(recipe, torch.device(device), False, World())

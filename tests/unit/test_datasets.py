@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from cnn_tui.contract.errors import DataUnavailableError
+from cnn_tui.contract.sinks import CallbackSink
 from cnn_tui.data.expected import expected_input
 from cnn_tui.data.sources import load_data
-from cnn_tui.errors import DataUnavailableError
+from cnn_tui.engine.runner import RunOptions, execute
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.schema import Data
-from cnn_tui.runner import RunOptions, execute
-from cnn_tui.sinks import CallbackSink
 from tests.dataset_files import CIFAR_NAMES, cifar_checksums, image_tree, write_cifar10, write_mnist, write_oxford_pet
 
 

@@ -20,7 +20,7 @@ def engine_modules() -> list[str]:
 
 def test_engine_imports_without_textual():
     modules = engine_modules()
-    assert {"cnn_tui.runner", "cnn_tui.train.trainer", "cnn_tui.style.optimize", "cnn_tui.style.kind",
+    assert {"cnn_tui.engine.runner", "cnn_tui.train.trainer", "cnn_tui.style.optimize", "cnn_tui.style.kind",
             "cnn_tui.headless.printer", "cnn_tui.parallel.launch"} <= set(modules)  # every engine package
     code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + (
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"

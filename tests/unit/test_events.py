@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cnn_tui.events import (
+from cnn_tui.contract.events import (
     EVENT_TYPES,
     WIRE_VERSION,
     Confusion,
@@ -23,7 +23,7 @@ from cnn_tui.events import (
     parse_line,
     parse_lines,
 )
-from cnn_tui.rundir import read_events
+from cnn_tui.record.rundir import read_events
 
 RECORDED = Path(__file__).parents[1] / "ui" / "data"  # written by version 1 of the wire format
 
@@ -56,7 +56,7 @@ def test_round_trip():
 
 
 def test_every_event_class_is_registered_under_its_own_type():
-    import cnn_tui.events as module
+    import cnn_tui.contract.events as module
 
     classes = {c for c in vars(module).values()
                if isinstance(c, type) and issubclass(c, module.Event) and c not in (module.Event, Started)}

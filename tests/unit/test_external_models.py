@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.models.build import build_model
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.schema import Model
@@ -115,6 +115,6 @@ def test_they_train_with_every_view(tmp_path, my_net, arch):
     assert any(row.get("rf") for row in started.layers) and sum(r["macs"] for r in started.layers) > 0
     norms = of_type(events, "gradients")[-1].norms
     assert ("features.0" in norms) if arch == "python" else any(name.startswith("net.layer1") for name in norms)
-    from cnn_tui.predict import from_run
+    from cnn_tui.engine.predict import from_run
 
     assert from_run(result.run_dir).class_names == ["circle", "square"]

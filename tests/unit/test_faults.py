@@ -7,9 +7,9 @@ import errno
 import pytest
 import torch
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.recipes.loader import load_recipe
-from cnn_tui.rundir import create_run_dir, read_summary
+from cnn_tui.record.rundir import create_run_dir, read_summary
 from cnn_tui.train.checkpoint import load_checkpoint
 from tests.helpers import of_type, run_collect
 
@@ -86,8 +86,8 @@ def test_engine_memory_is_flat_over_many_epochs(load_tiny, tmp_path):
 
     import torch
 
-    from cnn_tui.runner import RunOptions, execute
-    from cnn_tui.sinks import CallbackSink
+    from cnn_tui.contract.sinks import CallbackSink
+    from cnn_tui.engine.runner import RunOptions, execute
     from cnn_tui.train.control import RunControl
     from cnn_tui.train.device import memory_in_use
 

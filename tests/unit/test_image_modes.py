@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_tui.image_modes import to_mode
+from cnn_tui.data.image_modes import to_mode
 from cnn_tui.style.images import load_image
 
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.by_name import class_of
 from cnn_tui.data.sources import load_data, preview
-from cnn_tui.errors import DataError
 from cnn_tui.recipes.schema import Data
 from tests.dataset_files import image_tree, pet_photos
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnn_tui.layer_columns import format_macs, table_lines, totals_line
+from cnn_tui.contract.layer_columns import format_macs, table_lines, totals_line
 from cnn_tui.models.summary import count_params, layer_table
 
 pytestmark = pytest.mark.timeout(120)

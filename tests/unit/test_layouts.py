@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
+from cnn_tui.contract.errors import DataError, RecipeError
 from cnn_tui.data.sources import load_data, preview
-from cnn_tui.errors import DataError, RecipeError
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.schema import Data
 from tests.dataset_files import image_tree

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui.errors import UsageError
-from cnn_tui.events import RunFinished, RunStarted, StateChanged
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.events import RunFinished, RunStarted, StateChanged
 from cnn_tui.record.control import acknowledgement, request, send_command
 from cnn_tui.record.liveness import REMOTE_STALE_S, RunState, liveness
 from cnn_tui.record.owner import HEARTBEAT, OWNER, Owner, release_lock, take_lock, this_process, write_owner
+from cnn_tui.record.rundir import EVENTS
 from cnn_tui.record.writer import RunWriter
-from cnn_tui.rundir import EVENTS
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.models.build import build_model
 from cnn_tui.models.summary import count_params, layer_table
 from cnn_tui.recipes.schema import Model

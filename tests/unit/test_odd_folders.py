@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from cnn_tui.cli import main
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import scan
 from cnn_tui.data.sources import load_data
-from cnn_tui.errors import DataError
-from cnn_tui.predict import image_files
+from cnn_tui.engine.predict import image_files
 from cnn_tui.recipes.schema import Data
 from tests.dataset_files import image_tree
 
@@ -108,7 +108,7 @@ def test_a_fifo_named_like_an_image_is_skipped_never_opened(tmp_path):
         import json
         from cnn_tui.data.images import load_image
         from cnn_tui.data.sources import load_data
-        from cnn_tui.predict import image_files
+        from cnn_tui.engine.predict import image_files
         from cnn_tui.recipes.schema import Data
         bundle = load_data(Data(dataset="image_folder", path={str(root)!r}, image_size=12, val_split=0.25,
                                 decode_cache=None, on_corrupt="error"), seed=0)

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from cnn_tui.contract.events import parse_lines
 from cnn_tui.data.augment import augment_batch
 from cnn_tui.data.batches import Shard, TensorBatches
-from cnn_tui.events import parse_lines
 from cnn_tui.parallel.launch import settle
 from cnn_tui.parallel.rank_logs import log_path
 from cnn_tui.recipes.schema import Augment

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui.errors import RecipeError, UsageError
+from cnn_tui.contract.errors import RecipeError, UsageError
 from cnn_tui.recipes.loader import load_recipe
 
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from cnn_tui.errors import CnnTuiError
-from cnn_tui.kinds import KINDS, schema_for
+from cnn_tui.contract.errors import CnnTuiError
+from cnn_tui.contract.kinds import KINDS, schema_for
 from cnn_tui.recipes.loader import load_recipe, recipe_to_dict
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.recipes.yaml_io import dump_yaml

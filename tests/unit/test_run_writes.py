@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui import rundir
-from cnn_tui.errors import WriteError
-from cnn_tui.events import parse_lines
+from cnn_tui.contract.errors import WriteError
+from cnn_tui.contract.events import parse_lines
+from cnn_tui.record import rundir
 from cnn_tui.train.checkpoint import load_checkpoint
 from tests.e2e.test_cli import run_here
 from tests.helpers import of_type, run_collect
@@ -77,7 +77,7 @@ def test_a_summary_the_disk_cannot_take_is_one_line_and_exit_1(load_tiny, tmp_pa
 
 
 def test_a_run_folder_is_never_left_half_made(tmp_path, monkeypatch):
-    import cnn_tui.rundir as module
+    import cnn_tui.record.rundir as module
 
     def full(data, path):
         Path(path).write_text("")  # the 0-byte recipe.yaml of a full disk
@@ -200,7 +200,7 @@ def test_a_read_only_out_is_one_line_before_anything_starts(tiny_recipe_path, tm
 
 
 def test_a_shared_cache_folder_loses_only_old_temps_of_the_atomic_writer(tmp_path):
-    from cnn_tui.atomic import STALE_SECONDS, remove_stale_temps
+    from cnn_tui.contract.atomic import STALE_SECONDS, remove_stale_temps
 
     old, fresh = tmp_path / ".abc.pt.a1b2c3d4.tmp", tmp_path / ".abc.pt.zz99yy88.tmp"
     others = [tmp_path / "abc.pt", tmp_path / "x.tmp", tmp_path / ".abc.pt.tmp"]
@@ -214,7 +214,7 @@ def test_a_shared_cache_folder_loses_only_old_temps_of_the_atomic_writer(tmp_pat
 
 
 def test_events_jsonl_deleted_mid_run_is_noticed(tmp_path, monkeypatch):
-    from cnn_tui.events import Log
+    from cnn_tui.contract.events import Log
 
     sink = rundir.RunDirSink(tmp_path)
     monkeypatch.setattr(sink, "CHECK_SECONDS", 0.0)
@@ -230,7 +230,7 @@ def test_events_jsonl_deleted_mid_run_is_noticed(tmp_path, monkeypatch):
 
 def test_a_second_ctrl_c_before_the_first_step_still_ends_with_a_summary(load_tiny, tmp_path, monkeypatch):
     import cnn_tui.train.kind as scratch_kind
-    from cnn_tui.stopping import QUIT_REASON, QuitNow
+    from cnn_tui.engine.stopping import QUIT_REASON, QuitNow
 
     def quit_now(*args, **kwargs):
         raise QuitNow(QUIT_REASON)  # what the handler raises: the second press, while the model is set up

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from cnn_tui.contract.errors import DataError
 from cnn_tui.data.sources import load_data
-from cnn_tui.errors import DataError
 from cnn_tui.recipes.schema import Data
 from cnn_tui.train.checkpoint import load_checkpoint
 from cnn_tui.train.control import RunControl

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image as PILImage
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net, truncate
 from cnn_tui.style.images import load_image, mosaic
@@ -164,7 +164,7 @@ def test_images_load_from_samples_and_files_with_their_aspect(tmp_path):
     mosaic().save(tmp_path / "m.png")
     assert load_image(str(tmp_path / "m.png"), 40, "style_image").shape == (1, 3, 40, 40)
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    from cnn_tui.errors import DataError
+    from cnn_tui.contract.errors import DataError
 
     with pytest.raises(DataError, match="style_image: .*broken.jpg: cannot read this image"):
         load_image(str(tmp_path / "broken.jpg"), 40, "style_image")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnn_tui.sinks import CallbackSink
+from cnn_tui.contract.sinks import CallbackSink
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
 from cnn_tui.style.images import load_image
 from cnn_tui.style.levels import plan_levels

@@ -8,12 +8,12 @@ import io
 import pytest
 import torch
 
-from cnn_tui.compare import format_rows
+from cnn_tui.commands.compare import format_rows
 from cnn_tui.data.batches import TensorBatches, channel_stats
 from cnn_tui.data.sources import load_data
+from cnn_tui.engine.predict import from_run
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.models.build import build_model
-from cnn_tui.predict import from_run
 from cnn_tui.train.checkpoint import load_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.final_score import kept_checkpoint

@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnn_tui.contract.sinks import CallbackSink
 from cnn_tui.data.batches import TensorBatches
 from cnn_tui.models.build import build_model
-from cnn_tui.rundir import read_events, read_summary
-from cnn_tui.sinks import CallbackSink
+from cnn_tui.record.rundir import read_events, read_summary
 from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.gradstats import GradientStats
@@ -219,8 +219,8 @@ def test_lr_schedules():
 @pytest.mark.parametrize("kind", ["scratch", "style_transfer"])
 def test_summary_is_written_before_the_finished_event(load_tiny, tmp_path, kind):
     """The dashboard's runs list reads summary.json as soon as it sees `finished`: it must be there."""
+    from cnn_tui.engine.runner import RunOptions, execute
     from cnn_tui.recipes.loader import load_recipe
-    from cnn_tui.runner import RunOptions, execute
 
     seen = {}
 

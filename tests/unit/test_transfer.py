@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.models.backbones.registry import build_base
 from cnn_tui.models.transfer import TransferNet
 from cnn_tui.recipes.loader import load_recipe

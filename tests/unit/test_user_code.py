@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cnn_tui.contract.user_code import SOURCE
 from cnn_tui.recipes.loader import load_recipe
-from cnn_tui.user_code import SOURCE
 from tests.conftest import ROOT
 from tests.e2e.test_cli import run_here
 from tests.helpers import run_collect

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-from cnn_tui.confusion import accuracy, class_scores
-from cnn_tui.errors import RecipeError
+from cnn_tui.contract.confusion import accuracy, class_scores
+from cnn_tui.contract.errors import RecipeError
 from cnn_tui.insight.validation import ValidationCollector
 from cnn_tui.recipes.loader import load_recipe
 from tests.conftest import TINY_RECIPE

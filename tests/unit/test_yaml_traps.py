@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cnn_tui.errors import EXCERPT_CHARS
+from cnn_tui.contract.errors import EXCERPT_CHARS
 from cnn_tui.recipes.loader import load_recipe
 from cnn_tui.recipes.yaml_io import MAX_DEPTH, MAX_NODES, YamlLimitError, load_yaml_text
 from tests.unit.test_recipe_errors import error_of, write

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import DataUnavailableError
+from cnn_tui.contract.errors import DataUnavailableError
 from cnn_tui.models.backbones.weights import IMAGENET_MEAN, IMAGENET_STD, load_state_dict_file, torchvision_net
 from cnn_tui.recipes.weights import IMAGENET, is_file
 

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from cnn_tui.errors import DataUnavailableError, RecipeError
+from cnn_tui.contract.errors import DataUnavailableError, RecipeError
 from cnn_tui.recipes.weights import IMAGENET, is_file
 
 # The ImageNet statistics every torchvision classifier (and the shipped Lite0) was trained with

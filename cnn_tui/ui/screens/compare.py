@@ -6,19 +6,18 @@ are followed as they train."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 from cnn_tui.ui.screens.run import RunScreen
-from cnn_tui.ui.sources import FollowRunDir
+from cnn_tui.ui.sources import FollowRunDir, RunSource
 from cnn_tui.ui.widgets.comparison_table import ComparisonTable
 from cnn_tui.ui.widgets.pane import Pane
 
 
 class CompareScreen(RunScreen):
-    def __init__(self, source: Any, others: list[Path]) -> None:
+    def __init__(self, source: RunSource, others: list[Path]) -> None:
         super().__init__(source, title=f"{len(others) + 1} runs compared")
         self.others = others
 

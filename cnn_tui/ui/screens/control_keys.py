@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from cnn_tui.ui.messages import LeaveScreen
+from cnn_tui.ui.sources import RunSource
 
 NOTICE_SECONDS = 8.0  # a control command's error stays in the status bar this long
 
@@ -18,7 +19,7 @@ NOTICE_SECONDS = 8.0  # a control command's error stays in the status bar this l
 class ControlKeys:
     """Mixed into RunScreen (which declares the bindings and owns `source` and `state`)."""
 
-    source: Any
+    source: RunSource
     state: Any
     _decided: bool
     if TYPE_CHECKING:  # the Screen's own, declared for the type checker only
@@ -34,7 +35,7 @@ class ControlKeys:
         def refresh_if_changed(self) -> None: ...
 
     def _controllable(self) -> bool:
-        if not getattr(self.source, "live", False):
+        if not self.source.live:
             self.notify("A recorded run cannot be controlled.", severity="warning")
             return False
         if not self.state.live:
@@ -58,7 +59,7 @@ class ControlKeys:
     async def send(self, command: str) -> None:
         """Through the run folder's control channel; the run's events show what it did. A command the
         run could not take is one line in the status bar (for a few seconds)."""
-        from cnn_tui.errors import UsageError
+        from cnn_tui.contract.errors import UsageError
 
         try:
             await self.source.send(command)
@@ -68,7 +69,7 @@ class ControlKeys:
         self.refresh_if_changed()
 
     def action_back(self) -> None:
-        if self.state.live and getattr(self.source, "live", False):
+        if self.state.live and self.source.live:
             self.action_quit_run(back=True)
             return
         self.post_message(LeaveScreen())
@@ -80,7 +81,7 @@ class ControlKeys:
     def action_quit_run(self, back: bool = False) -> None:
         """A live run: ask whether to stop it or leave it training; enter takes the default (leave it,
         or stop it under --stop-on-exit), which is also what happens when the dashboard just goes."""
-        if not (self.state.live and getattr(self.source, "live", False)):
+        if not (self.state.live and self.source.live):
             self.app.exit() if not back else self.post_message(LeaveScreen())
             return
         from cnn_tui.ui.screens.confirm_quit import ConfirmQuit

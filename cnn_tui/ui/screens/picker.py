@@ -20,13 +20,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cnn_tui.errors import CnnTuiError
-from cnn_tui.kinds import KINDS, kind_spec, optimises_an_image
+from cnn_tui.contract.errors import CnnTuiError
+from cnn_tui.contract.kinds import KINDS, kind_spec, optimises_an_image
+from cnn_tui.contract.user_code import model_file
 from cnn_tui.ui.catalog import discover, summary_lines
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import ShowRuns, StartRecipe
 from cnn_tui.ui.widgets.model_table import layer_table_text
-from cnn_tui.user_code import model_file
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25

@@ -20,12 +20,12 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from cnn_tui.ui.compare import MAX_RUNS, Compared, label_runs
+from cnn_tui.ui.compared_runs import MAX_RUNS, Compared, label_runs
 from cnn_tui.ui.messages import ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.screens.chart_keys import ChartKeys
 from cnn_tui.ui.screens.control_keys import ControlKeys
-from cnn_tui.ui.sources import FollowRunDir
+from cnn_tui.ui.sources import FollowRunDir, RunSource
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
 from cnn_tui.ui.widgets.chart import Chart, share_plotext
@@ -75,7 +75,7 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    def __init__(self, source, title: str = "") -> None:
+    def __init__(self, source: RunSource, title: str = "") -> None:
         super().__init__()
         self.source = source
         self.state = RunState()
@@ -187,12 +187,10 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
             count += 1
             if count % 2000 == 0:
                 await asyncio.sleep(0)  # let the UI breathe while replaying a long run
-        message = getattr(self.source, "exit_message", None)
-        if message:
-            self.state.crashed(message)
-        lost = getattr(self.source, "lost", None)
-        if lost:
-            self.state.lost(lost)
+        if self.source.exit_message:
+            self.state.crashed(self.source.exit_message)
+        if self.source.lost:
+            self.state.lost(self.source.lost)
         self.refresh_if_changed()
 
     def refresh_if_changed(self) -> None:
@@ -225,12 +223,10 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
 
     def run_dir(self) -> Path | None:
         """Where the run writes its files (its images): known to the source, or from the run's id."""
-        known = getattr(self.source, "run_dir", None)
-        if known is not None:
-            return Path(known)
-        out = getattr(self.source, "out_dir", None)
-        if out is not None and self.state.started is not None:
-            return Path(out) / self.state.started.run_id
+        if self.source.run_dir is not None:
+            return self.source.run_dir
+        if self.source.out_dir is not None and self.state.started is not None:
+            return self.source.out_dir / self.state.started.run_id
         return None
 
     def _redraw(self) -> None:

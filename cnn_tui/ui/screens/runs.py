@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from cnn_tui.ui.compare import MAX_RUNS
+from cnn_tui.ui.compared_runs import MAX_RUNS
 from cnn_tui.ui.messages import OpenRun, OpenRuns
 from cnn_tui.ui.run_rows import RunRow, list_runs
 

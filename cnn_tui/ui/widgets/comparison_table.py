@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.widgets import Static
 
-from cnn_tui.ui.compare import Compared, differences, label_runs, table_rows
+from cnn_tui.ui.compared_runs import Compared, differences, label_runs, table_rows
 from cnn_tui.ui.view import DrawsRun, RunView
 
 MAX_FIELDS = 40

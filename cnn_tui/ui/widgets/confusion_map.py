@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from cnn_tui.confusion import pair_lines
-from cnn_tui.events import Confusion
+from cnn_tui.contract.confusion import pair_lines
+from cnn_tui.contract.events import Confusion
 from cnn_tui.ui.view import RunView
 from cnn_tui.ui.widgets.event_text import EventText
 

@@ -7,11 +7,13 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from cnn_tui.contract.status import Severity
+from cnn_tui.contract.wording import format_test_score
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
-from cnn_tui.wording import format_test_score
 
-SEVERITY = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
+SEVERITY: dict[str, tuple[str, str]] = {Severity.ERROR: ("✖", "bold red"), Severity.WARNING: ("⚠", "yellow"),
+                                        Severity.INFO: ("ℹ", "cyan")}
 
 
 def diagnosis_text(state: RunState) -> Text:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.widgets import Static
 
-from cnn_tui.train.diagnose import EXPLODE_NORM, EXPLODE_UPDATE, VANISH_RATIO
+from cnn_tui.contract.readings import EXPLODE_NORM, EXPLODE_UPDATE, VANISH_RATIO
 from cnn_tui.ui.view import DrawsRun, RunView
 
 LOG_LO, LOG_HI = -8.0, 3.0  # bar range: 1e-8 .. 1e3

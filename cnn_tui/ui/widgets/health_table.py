@@ -8,8 +8,8 @@ from typing import ClassVar
 
 from rich.text import Text
 
-from cnn_tui.events import Health
-from cnn_tui.train.diagnose import DEAD_SHARE, SATURATED_SHARE
+from cnn_tui.contract.events import Health
+from cnn_tui.contract.readings import DEAD_SHARE, SATURATED_SHARE
 from cnn_tui.ui.view import RunView
 from cnn_tui.ui.widgets.event_text import EventText
 

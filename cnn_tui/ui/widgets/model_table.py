@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from cnn_tui.layer_columns import table_lines, totals_line
+from cnn_tui.contract.layer_columns import table_lines, totals_line
 from cnn_tui.ui.view import DrawsRun, RunView
 from cnn_tui.ui.widgets.pane import Pane
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from cnn_tui.events import RunStarted
-from cnn_tui.progress import fraction_done
+from cnn_tui.contract.events import RunStarted
+from cnn_tui.contract.progress import fraction_done
+from cnn_tui.contract.wording import format_duration, where_trained
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
-from cnn_tui.wording import format_duration, where_trained
 
 STATUS_STYLES = {
     "waiting": "dim", "running": "bold green", "paused": "bold yellow", "stopping": "bold yellow",

@@ -10,8 +10,8 @@ from typing import ClassVar
 
 from rich.text import Text
 
-from cnn_tui.events import System
-from cnn_tui.train.diagnose import INPUT_BOUND
+from cnn_tui.contract.events import System
+from cnn_tui.contract.readings import INPUT_BOUND_HELPS, input_bound, partly_input_bound
 from cnn_tui.ui.view import RunView
 from cnn_tui.ui.widgets.event_text import EventText
 
@@ -27,10 +27,9 @@ def sparkline(values: Sequence[float], top: float, width: int) -> str:
 
 def verdict(e: System) -> tuple[str, str]:
     """(the reading in words, its style)."""
-    if e.data_wait >= INPUT_BOUND:
-        return (f"input-bound: waiting for data {e.data_wait:.0%} of the time; more data.workers, "
-                "the in-memory loader or a smaller image size would help"), "red"
-    if e.data_wait >= INPUT_BOUND / 2:
+    if input_bound(e.data_wait):
+        return f"input-bound: waiting for data {e.data_wait:.0%} of the time; {INPUT_BOUND_HELPS} would help", "red"
+    if partly_input_bound(e.data_wait):
         return f"partly input-bound: waiting for data {e.data_wait:.0%} of the time", "yellow"
     if e.gpu_util is not None and e.gpu_util < 50:
         return (f"the data keeps up, but the GPU is busy only {e.gpu_util:.0f}% of the time: a larger "

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn_tui.contract.errors import UsageError
+from cnn_tui.contract.kinds import optimises_an_image
 from cnn_tui.data.expected import expected_input
-from cnn_tui.errors import UsageError
-from cnn_tui.kinds import engine_for, optimises_an_image
+from cnn_tui.engine.plugins import engine_for
+from cnn_tui.models.classifier import build_classifier
+from cnn_tui.models.transfer import TransferNet
+from cnn_tui.recipes.schema import FineTuningRecipe
 
 
 def describe_model(recipe) -> tuple[list[dict], int, int, str]:
@@ -32,18 +36,11 @@ def describe_classifier(recipe, classes: int | None = None) -> tuple[list[dict],
 
     channels, size, data_classes = expected_input(recipe)
     classes = classes or data_classes
-    if recipe.kind == "scratch":
-        from cnn_tui.models.build import build_model
-
-        model, name = build_model(recipe.model, channels, size, classes), recipe.model.label()
-    else:
-        from cnn_tui.models.backbones.registry import build_base
-        from cnn_tui.models.transfer import TransferNet
-
-        model = TransferNet.for_recipe(build_base(recipe.backbone.name, "none"), classes, recipe)
-        if recipe.kind == "fine_tuning":
-            model.set_trainable(recipe.phases[0].unfreeze)
-        name = f"{recipe.backbone.name} + head"
+    built = build_classifier(recipe, channels, size, classes)
+    model, name = built.model, built.name
+    if isinstance(recipe, FineTuningRecipe):
+        assert isinstance(model, TransferNet)
+        model.set_trainable(recipe.phases[0].unfreeze)
     check_view_layers(model, recipe.views)
     total, trainable = count_params(model)
     return layer_table(model, (channels, size, size)), total, trainable, name
@@ -79,7 +76,7 @@ def _check_images(recipe) -> str:
         image = load_image(getattr(recipe, field), side, field)
         sizes.append(f"{field} {getattr(recipe, field)} -> {image.shape[-1]}x{image.shape[-2]} px")
         if field == "content_image" and min(image.shape[-2:]) < 16:
-            from cnn_tui.errors import RecipeError
+            from cnn_tui.contract.errors import RecipeError
 
             raise RecipeError(f"content_image: {image.shape[-1]}x{image.shape[-2]} px at image_size "
                               f"{recipe.image_size} is too small; raise image_size")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 
 HELP = {
     "pause": "pause a live run at its next step (the process stays; `cnn-tui resume` goes on)",

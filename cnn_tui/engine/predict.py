@@ -16,11 +16,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from cnn_tui.contract.errors import UsageError, excerpt
 from cnn_tui.data.images import load_image
 from cnn_tui.data.layout import is_image_name
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.data.walk import Walker
-from cnn_tui.errors import UsageError, excerpt
+from cnn_tui.models.classifier import build_classifier
+from cnn_tui.recipes.families import ClassifierRecipe
+from cnn_tui.recipes.schema import Recipe
+from cnn_tui.record.rundir import RunDir
 
 
 @dataclass
@@ -40,11 +44,11 @@ class Classifier:
 
 def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     """The checkpoint the run keeps (the rule the test score uses: train/final_score.py)."""
-    from cnn_tui.rundir import read_summary
+    from cnn_tui.record.rundir import read_summary
     from cnn_tui.train.final_score import kept_checkpoint
 
     status = (read_summary(run_dir) or {}).get("status", "")
-    path = kept_checkpoint(run_dir / "checkpoints", status, recipe.train.early_stopping.restore_best)
+    path = kept_checkpoint(RunDir(run_dir).checkpoints, status, recipe.train.early_stopping.restore_best)
     if path is None:
         raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
                          "predict takes the run directory of a classification run that finished an epoch")
@@ -54,7 +58,7 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
 def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
              say: Callable[[str], None] | None = None) -> Classifier:
     """The run's kept network. A model that is the user's own Python file is imported only where the
-    file is what the run trained, or `trust` (`say` hears which file; see cnn_tui.user_code)."""
+    file is what the run trained, or `trust` (`say` hears which file; see cnn_tui.contract.user_code)."""
     from cnn_tui.record.run_files import classifier_run_recipe
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
@@ -75,22 +79,20 @@ def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
                       f"{run_dir.name}, {path.name} (epoch {epoch})")
 
 
-def _rebuild(recipe, meta: dict[str, Any], weights: dict[str, torch.Tensor]) -> nn.Module:
-    classes = len(meta["class_names"])
-    if recipe.kind == "scratch":
-        from cnn_tui.models.build import build_model
-
-        model = build_model(recipe.model, meta["channels"], meta["image_size"], classes)
-        model.load_state_dict(weights)
-        return model
-    from cnn_tui.models.backbones.registry import build_base
-    from cnn_tui.models.transfer import TransferNet
-
+def _rebuild(recipe: ClassifierRecipe, meta: dict[str, Any], weights: dict[str, torch.Tensor]) -> nn.Module:
     # precomputed features trained the head alone: the base is the recipe's pretrained one
-    base = build_base(recipe.backbone.name, recipe.backbone.weights if meta["head_only"] else "none")
-    net = TransferNet.for_recipe(base, classes, recipe)
-    (net.head if meta["head_only"] else net).load_state_dict(weights)
-    return net
+    head_only = bool(meta["head_only"]) and not isinstance(recipe, Recipe)
+    base_weights = "none" if isinstance(recipe, Recipe) or not head_only else recipe.backbone.weights
+    built = build_classifier(recipe, meta["channels"], meta["image_size"], len(meta["class_names"]), base_weights)
+    model = built.model
+    if head_only:
+        from cnn_tui.models.transfer import TransferNet
+
+        assert isinstance(model, TransferNet)
+        model.head.load_state_dict(weights)
+    else:
+        model.load_state_dict(weights)
+    return model
 
 
 def from_backbone(name: str) -> Classifier:

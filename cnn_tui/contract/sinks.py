@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Protocol
 
-from cnn_tui.errors import WriteError, write_failed
-from cnn_tui.events import Event, Started
-from cnn_tui.writable import open_on_a_fresh_line
+from cnn_tui.contract.errors import WriteError, write_failed
+from cnn_tui.contract.events import Event, Started
+from cnn_tui.contract.writable import open_on_a_fresh_line
 
 
 class EventSink(Protocol):
@@ -137,7 +137,7 @@ class RunDirNote:
         run_dir = self.resume if self.resume is not None else self.out / event.run_id
         if not run_dir.is_dir():  # a dry run has no run directory
             return
-        from cnn_tui.atomic import atomic_write_text
+        from cnn_tui.contract.atomic import atomic_write_text
 
         try:
             atomic_write_text(self.path, f"{run_dir.resolve()}\n")

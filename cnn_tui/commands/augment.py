@@ -9,12 +9,13 @@ a learner sees that a vertically flipped 6 becomes a 9 before spending an epoch 
 from __future__ import annotations
 
 import os
+from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError, naming_the_file
 
 MIN_TILE_PX = 96  # small images are enlarged (nearest: pixels stay pixels) to at least this
 MAX_DRAWS = 63
@@ -97,8 +98,8 @@ def _written_here(path: Path) -> bool:
 def _write_marked_png(picture: torch.Tensor, path: Path) -> None:
     from PIL import Image, PngImagePlugin
 
-    from cnn_tui.atomic import atomic_write
-    from cnn_tui.errors import write_failed
+    from cnn_tui.contract.atomic import atomic_write
+    from cnn_tui.contract.errors import write_failed
 
     array = picture.detach().cpu()
     data = array[0].numpy() if array.shape[0] == 1 else array.permute(1, 2, 0).contiguous().numpy()
@@ -109,3 +110,11 @@ def _write_marked_png(picture: torch.Tensor, path: Path) -> None:
         atomic_write(path, lambda handle: image.save(handle, format="PNG", pnginfo=info))
     except OSError as exc:
         raise write_failed(path, exc, "write the grid") from None
+
+
+def cmd_augment(args: Namespace) -> int:
+    from cnn_tui.recipes.loader import load_recipe
+
+    recipe, path = load_recipe(args.recipe, args.overrides)
+    with naming_the_file(path):
+        return write_augment_grid(recipe, args.out, args.index, args.draws, args.force, print)

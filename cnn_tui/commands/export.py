@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
 
-from cnn_tui.errors import UsageError
+from cnn_tui.commands.pipes import note
+from cnn_tui.contract.errors import UsageError
 from cnn_tui.export.output import check_file_target, check_folder_target, write_file, write_folder
 from cnn_tui.record.run_files import check_run_dir
 
@@ -57,3 +59,9 @@ def export_model_file(run_dir: Path, fmt: str, target: Path, force: bool, say: C
     write_file(target, force, lambda path: checked.append(export_model(run_dir, fmt, path, trust)), run_dir)
     say(f"{target}: {fmt} model of {run_dir.name}; {checked[0]}")
     return 0
+
+
+def cmd_export(args: Namespace) -> int:
+    if args.to:
+        return export_scalars(args.run_dir, args.to, args.target, args.force, print)
+    return export_model_file(args.run_dir, args.model, args.target, args.force, print, args.trust, note)

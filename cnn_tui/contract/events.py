@@ -17,6 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from cnn_tui.contract.kinds import Kind
+from cnn_tui.contract.status import Severity, Status
+
 WIRE_VERSION = 2  # 2: style transfer has StyleStarted/StyleStep of its own (1 borrowed RunStarted/Step)
 
 
@@ -220,10 +223,13 @@ class Diagnosis(Event):
 
     type: ClassVar[str] = "diagnosis"
     code: str
-    severity: str  # "info" | "warning" | "error"
+    severity: Severity
     message: str
     step: int
     epoch: int
+
+    def __post_init__(self) -> None:  # read back from JSON as a plain string (ValueError: a foreign line)
+        object.__setattr__(self, "severity", Severity(self.severity))
 
 
 @dataclass(frozen=True)
@@ -285,13 +291,16 @@ class RunFinished(Event):
     """Last event of a run segment. status: completed, early_stopped, interrupted, diverged, failed."""
 
     type: ClassVar[str] = "finished"
-    status: str
+    status: Status
     reason: str
     step: int
     epoch: int
     wall_seconds: float
     best: dict[str, float]
     final: dict[str, float]
+
+    def __post_init__(self) -> None:  # read back from JSON as a plain string (ValueError: a foreign line)
+        object.__setattr__(self, "status", Status(self.status))
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -300,7 +309,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
                 FeatureMaps, Image, Diagnosis, Log, CheckpointSaved, PhaseChanged, StateChanged, TestScore,
                 RunFinished)
 }
-FINISHED_OK = ("completed", "early_stopped")
 
 
 def event_from_dict(data: dict[str, Any]) -> Event | None:
@@ -312,11 +320,11 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
     names = {f.name for f in dataclasses.fields(cls)}
     try:
         return cls(**{k: v for k, v in data.items() if k in names})
-    except TypeError:
+    except (TypeError, ValueError):  # missing fields, or a status/severity this version does not know
         return None
 
 
-V1_STYLE_KIND = "style_transfer"  # the one kind version 1 wrote through classification events
+V1_STYLE_KIND = Kind.STYLE_TRANSFER  # the one kind version 1 wrote through classification events
 _PIXELS = re.compile(r"\((\d+)x(\d+) px\)$")
 
 

@@ -17,20 +17,63 @@ import secrets
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.atomic import DIR_MODE, atomic_write_text, remove_stale_temps
-from cnn_tui.errors import write_failed
-from cnn_tui.events import Event, parse_lines
+from cnn_tui.contract.atomic import DIR_MODE, atomic_write_text, remove_stale_temps
+from cnn_tui.contract.errors import write_failed
+from cnn_tui.contract.events import Event, parse_lines
+from cnn_tui.contract.sinks import JsonLinesSink
+from cnn_tui.contract.user_code import record_source
+from cnn_tui.contract.writable import make_folder, open_on_a_fresh_line
 from cnn_tui.recipes.yaml_io import dump_yaml
-from cnn_tui.sinks import JsonLinesSink
-from cnn_tui.user_code import record_source
-from cnn_tui.writable import make_folder, open_on_a_fresh_line
 
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 RECIPE = "recipe.yaml"
+CHECKPOINTS = "checkpoints"
+IMAGES = "images"
+LAST_FILE, BEST_FILE = "last.pt", "best.pt"  # in checkpoints/: the latest state, the best epoch's
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One run's folder and where each of its files lies: the layout above, in one place."""
+
+    path: Path
+
+    @property
+    def events(self) -> Path:
+        return self.path / EVENTS
+
+    @property
+    def summary(self) -> Path:
+        return self.path / SUMMARY
+
+    @property
+    def recipe(self) -> Path:
+        return self.path / RECIPE
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    @property
+    def images(self) -> Path:
+        return self.path / IMAGES
+
+    def checkpoint(self, name: str) -> Path:
+        """checkpoints/<name>.pt: "last" (every epoch, on interrupt, on request) or "best"."""
+        return self.checkpoints / f"{name}.pt"
+
+    @property
+    def last(self) -> Path:
+        return self.checkpoints / LAST_FILE
+
+    @property
+    def best(self) -> Path:
+        return self.checkpoints / BEST_FILE
 
 
 def create_run_dir(parent: Path, name: str, recipe_dict: dict[str, Any] | None = None) -> Path:
@@ -46,7 +89,7 @@ def create_run_dir(parent: Path, name: str, recipe_dict: dict[str, Any] | None =
     path: Path | None = None
     try:
         staging.chmod(DIR_MODE)
-        (staging / "checkpoints").mkdir()
+        RunDir(staging).checkpoints.mkdir()
         if recipe_dict is not None:
             dump_yaml(recipe_dict, staging / RECIPE)
             record_source(staging, recipe_dict)  # the user's model file's hash (arch: python)
@@ -90,8 +133,8 @@ def write_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:
 
 def clean_stale_temps(run_dir: Path) -> list[str]:
     """Leftovers of atomic writes that a kill cut short, in the run's folders (on start and resume)."""
-    return [name for folder in (run_dir, run_dir / "checkpoints", run_dir / "images")
-            for name in remove_stale_temps(folder)]
+    layout = RunDir(run_dir)
+    return [name for folder in (run_dir, layout.checkpoints, layout.images) for name in remove_stale_temps(folder)]
 
 
 def rewrite_recipe(run_dir: Path, recipe_dict: dict[str, Any]) -> None:

@@ -19,8 +19,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.atomic import atomic_write_text
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.atomic import atomic_write_text
+from cnn_tui.contract.errors import UsageError
 
 SOURCE = "model_source.json"  # in the run folder: {"path": ..., "sha256": ...}
 

@@ -9,7 +9,7 @@ import sys
 from argparse import Namespace
 from typing import Any
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 from cnn_tui.parallel.launch import Topology
 
 

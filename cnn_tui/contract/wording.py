@@ -3,7 +3,7 @@ both import them from here (neither imports the other)."""
 
 from __future__ import annotations
 
-from cnn_tui.events import Started, TestScore
+from cnn_tui.contract.events import Started, TestScore
 
 
 def format_duration(seconds: float) -> str:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 from cnn_tui.record.history import RunHistory, build_history
 from cnn_tui.record.scan import Scan, scan_run
 from cnn_tui.show.json_view import run_json

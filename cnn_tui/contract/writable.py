@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from cnn_tui.errors import WriteError, write_failed
+from cnn_tui.contract.errors import WriteError, write_failed
 
 
 def nearest_existing(path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""`python -m cnn_tui.describe_server`: layer tables for the dashboard's picker.
+"""`python -m cnn_tui.engine.describe_server`: layer tables for the dashboard's picker.
 
 Building a model needs torch (about 400 MB and a second or two of CPU to import). The
 dashboard keeps that out of its own process: this helper reads one recipe path per line
@@ -16,9 +16,9 @@ import sys
 
 
 def describe(path: str) -> dict:
-    from cnn_tui.errors import CnnTuiError
+    from cnn_tui.contract.errors import CnnTuiError
+    from cnn_tui.engine.validate import describe_model
     from cnn_tui.recipes.loader import load_recipe
-    from cnn_tui.validate import describe_model
 
     try:
         recipe, _ = load_recipe(path)

@@ -11,11 +11,12 @@ from typing import Any
 
 import yaml
 
+from cnn_tui.contract.kinds import optimises_an_image
+from cnn_tui.contract.wording import format_duration
 from cnn_tui.recipes.diff import fields_that_differ
 from cnn_tui.recipes.yaml_io import load_yaml_text
-from cnn_tui.rundir import RECIPE, read_summary
+from cnn_tui.record.rundir import RECIPE, read_summary
 from cnn_tui.ui.state import RunState
-from cnn_tui.wording import format_duration
 
 # the first run (the screen's own) is drawn cyan/magenta by its own curves; the pinned ones take the rest
 RUN_COLORS = ["cyan", "yellow", "green", "blue", "red", "bright_white", "orange1", "bright_magenta"]
@@ -44,7 +45,7 @@ class Compared:
     @property
     def overlaid(self) -> bool:
         """Classification runs share loss/accuracy/lr curves; a style transfer has none of them."""
-        return self.state.started is None or self.state.started.kind != "style_transfer"
+        return self.state.started is None or not optimises_an_image(self.state.started.kind)
 
 
 RUN_DIR_NAME = re.compile(r"^(?P<recipe>.+)-(?P<date>\d{8})-(?P<time>\d{6})-(?P<hex>[0-9a-f]+)$")

@@ -8,7 +8,7 @@ engine's recent measure, carried by each step event.
 
 from __future__ import annotations
 
-from cnn_tui.events import RunStarted, Started, Step, StyleStep
+from cnn_tui.contract.events import RunStarted, Started, Step, StyleStep
 
 
 def steps_per_second(started: Started, event: Step | StyleStep) -> float:

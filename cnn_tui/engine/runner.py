@@ -3,7 +3,7 @@ process, `compare` and the tests all go through.
 
 `execute` owns what every run shares (resume state, dry run, seeding, device, the run
 directory, sinks, `run_started`, the summary); the kind's engine plug-in (`kinds.engine_for`)
-supplies the rest through the small protocols below.
+supplies the rest through the small protocols of `cnn_tui.engine.plugins`.
 """
 
 from __future__ import annotations
@@ -11,28 +11,27 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
-from cnn_tui import rundir, stopping
-from cnn_tui.errors import UsageError, WriteError, write_failed
-from cnn_tui.events import FINISHED_OK, Log, RunFinished, Started
-from cnn_tui.kinds import engine_for
+from cnn_tui.contract.errors import UsageError, WriteError, write_failed
+from cnn_tui.contract.events import Log, RunFinished
+from cnn_tui.contract.sinks import EventSink, FanOut
+from cnn_tui.contract.status import Status
+from cnn_tui.contract.writable import check_folder
+from cnn_tui.engine import stopping
+from cnn_tui.engine.plugins import KindEngine, engine_for
+from cnn_tui.engine.world import World, join_if_launched
 from cnn_tui.parallel import rank_logs
-from cnn_tui.parallel.world import World, join_if_launched
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.recipes.resume_changes import describe as describe_changes
 from cnn_tui.recipes.schema import RecipeCommon
+from cnn_tui.record import rundir
 from cnn_tui.record.writer import RunWriter
-from cnn_tui.sinks import EventSink, FanOut
 from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import device_name, pick_device
-from cnn_tui.train.wall_clock import WallClock
-from cnn_tui.writable import check_folder
-
-EXIT_CODES = {"completed": 0, "early_stopped": 0, "interrupted": 130, "diverged": 1, "failed": 1}
 
 
 @dataclass
@@ -46,62 +45,10 @@ class RunOptions:
 
 @dataclass
 class RunResult:
-    status: str
+    status: Status
     exit_code: int
     run_dir: Path | None
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------ what a kind plugs in
-
-class Outcome(Protocol):
-    status: str  # completed, early_stopped, interrupted, diverged, failed
-    reason: str
-
-
-class Loop(Protocol):
-    """A kind's loop: it runs to an outcome, and can continue from a checkpoint's state."""
-
-    step: int
-    clock: WallClock  # the run's wall time, earlier segments included
-
-    def run(self) -> Outcome: ...
-
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
-
-
-class Prepared(Protocol):
-    """A recipe made ready to run: everything that can fail on bad input has been done."""
-
-    def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> Loop: ...
-
-    def started(self, loop: Loop, **common: Any) -> Started:
-        """The kind's first event: `common` (what every kind says) plus its own fields."""
-        ...
-
-    def after_started(self, sink: EventSink, run_dir: Path | None, loop: Loop) -> None:
-        """What follows `run_started` before the loop runs (log lines, the source images)."""
-        ...
-
-    def summary(self, outcome: Any, loop: Any) -> dict[str, Any]:
-        """The kind's fields of summary.json."""
-        ...
-
-
-class KindEngine(Protocol):
-    def dry_run(self, recipe: RecipeCommon) -> RecipeCommon:
-        """A copy of the recipe cut down to a couple of steps."""
-        ...
-
-    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool, world: World) -> Prepared: ...
-
-    def describe(self, recipe: RecipeCommon) -> tuple[list[dict[str, Any]], int, int, str]:
-        """(layer rows, total params, trainable params, model name), without data or downloads."""
-        ...
-
-    def check(self, recipe: RecipeCommon, path: Path) -> str:
-        """`cnn-tui validate`'s report."""
-        ...
 
 
 # ------------------------------------------------------------------ the run
@@ -169,18 +116,18 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
                                                   "recipe.yaml records it"))
         prepared.after_started(fan, run_dir, loop)
         outcome: Any = loop.run()
-        summary = summary_fields(recipe, outcome.status, outcome.reason, device, run_dir, started_at,
+        summary = summary_fields(recipe, Status(outcome.status), outcome.reason, device, run_dir, started_at,
                                  loop.clock.seconds, **prepared.summary(outcome, loop),
                                  **_world_fields(world, devices))
     except (stopping.QuitNow, WriteError) as exc:  # a second Ctrl+C, or the record could not be written
-        status = "interrupted" if isinstance(exc, stopping.QuitNow) else "failed"
+        status = Status.INTERRUPTED if isinstance(exc, stopping.QuitNow) else Status.FAILED
         outcome = _Ended(status, _ended_reason(exc, run_dir))
         seconds = loop.clock.seconds if loop is not None else time.time() - started_at
         summary = summary_fields(recipe, status, outcome.reason, device, run_dir, started_at, seconds,
                                  steps=getattr(loop, "step", 0), **_world_fields(world, devices))
     try:
         kept = run_dir is None or _keep_summary(run_dir, summary, fan)  # before `finished`: who sees it end finds it
-        fan.emit(RunFinished(status=outcome.status, reason=outcome.reason, step=getattr(loop, "step", 0),
+        fan.emit(RunFinished(status=Status(outcome.status), reason=outcome.reason, step=getattr(loop, "step", 0),
                              epoch=summary.get("epochs_completed", 0), wall_seconds=summary["wall_seconds"],
                              best=summary.get("best") or {}, final=summary.get("final") or {}))
     except WriteError as exc:  # events.jsonl failed at the very end: the printer has had its line
@@ -188,20 +135,21 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
         kept = False
     finally:
         fan.close()
-    exit_code = EXIT_CODES[outcome.status] if kept or outcome.status not in FINISHED_OK else 1
-    return RunResult(outcome.status, exit_code, run_dir, summary)
+    status = Status(outcome.status)
+    exit_code = status.exit_code if kept or not status.ok else 1
+    return RunResult(status, exit_code, run_dir, summary)
 
 
 @dataclass
 class _Ended:
-    status: str
+    status: Status
     reason: str
 
 
 def _ended_reason(exc: BaseException, run_dir: Path | None) -> str:
     if not isinstance(exc, stopping.QuitNow):
         return str(exc)
-    kept = run_dir is not None and (run_dir / "checkpoints" / "last.pt").is_file()
+    kept = run_dir is not None and rundir.RunDir(run_dir).last.is_file()
     return str(exc) + ("; the last complete checkpoint is kept (checkpoints/last.pt)" if kept
                        else "; no checkpoint had been saved yet")
 
@@ -258,12 +206,12 @@ def _existing_run_dir(run_dir: Path) -> Path:
 def _load_resume_state(run_dir: Path) -> dict[str, Any]:
     _existing_run_dir(run_dir)
     try:
-        return load_checkpoint(run_dir / "checkpoints" / "last.pt")
+        return load_checkpoint(rundir.RunDir(run_dir).last)
     except CheckpointError as exc:
         raise UsageError(f"--resume: {exc}") from None
 
 
-def summary_fields(recipe: RecipeCommon, status: str, reason: str, device: torch.device, run_dir: Path | None,
+def summary_fields(recipe: RecipeCommon, status: Status, reason: str, device: torch.device, run_dir: Path | None,
                    started_at: float, wall_seconds: float, **specific: Any) -> dict[str, Any]:
     """summary.json: the fields every kind of run has, then its own (`specific`)."""
     return {
@@ -271,9 +219,9 @@ def summary_fields(recipe: RecipeCommon, status: str, reason: str, device: torch
         "recipe": recipe.name,
         "kind": recipe.kind,
         "status": status,
-        "ok": status in FINISHED_OK,
+        "ok": status.ok,
         "reason": reason,
-        "exit_code": EXIT_CODES[status],
+        "exit_code": status.exit_code,
         "device": device.type,
         "device_name": device_name(device),
         **specific,

@@ -5,22 +5,23 @@ the way the course compares training from scratch, feature extraction and fine-t
 from __future__ import annotations
 
 import statistics
+from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.errors import naming_the_file
-from cnn_tui.layer_columns import format_count
+from cnn_tui.contract.errors import naming_the_file
+from cnn_tui.contract.layer_columns import format_count
+from cnn_tui.contract.sinks import CallbackSink
+from cnn_tui.engine.runner import RunOptions, execute
 from cnn_tui.recipes.loader import load_recipe
-from cnn_tui.runner import RunOptions, execute
-from cnn_tui.sinks import CallbackSink
 
 
 def checked_recipes(refs: list[str], overrides: list[str]) -> list[Any]:
     """Every recipe loaded and checked as `cnn-tui validate` checks it (its model built, its data
     folders scanned, nothing downloaded), before the first one trains: a typo in the last recipe
     is one line at once, not after hours of training the others."""
-    from cnn_tui.validate import check_recipe
+    from cnn_tui.engine.validate import check_recipe
 
     recipes = []
     for ref in refs:
@@ -88,3 +89,13 @@ def _test_stats(tests: list[float]) -> dict[str, float]:
     if not scored:
         return {"test": float("nan"), "test_sd": float("nan")}
     return {"test": statistics.mean(scored), "test_sd": statistics.pstdev(scored)}
+
+
+def cmd_compare(args: Namespace) -> int:
+    from cnn_tui.contract.errors import UsageError
+
+    if args.seeds < 1:
+        raise UsageError("--seeds: needs at least 1")
+    rows = compare(args.recipes, args.seeds, args.overrides, args.out)
+    print(format_rows(rows))
+    return 0

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from cnn_tui.errors import UsageError
+from cnn_tui.contract.errors import UsageError
 
 LEAVE_TIMEOUT_S = 30  # the last barrier: a live rank is at most this late to finish its summary
 
