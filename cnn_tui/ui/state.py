@@ -12,9 +12,11 @@ from cnn_tui.events import (
     CheckpointSaved,
     Confusion,
     Diagnosis,
+    Embedding,
     EpochEnd,
     Event,
     FeatureMaps,
+    GradCam,
     Gradients,
     Health,
     Image,
@@ -29,6 +31,7 @@ from cnn_tui.events import (
     StyleStep,
     System,
     TestScore,
+    TopPatches,
 )
 from cnn_tui.progress import eta_seconds, steps_per_second
 from cnn_tui.ui.series import BucketedSeries
@@ -70,6 +73,10 @@ class RunState:
     images: dict[str, Image] = field(default_factory=dict)  # style transfer: content, style, latest
     feature_maps: FeatureMaps | None = None  # the latest epoch's pictures of the model's inside
     confusion: Confusion | None = None
+    gradcam: GradCam | None = None  # where the network looked: the latest epoch's, or a probe chosen later
+    embedding: Embedding | None = None  # the latest 2-D map of the penultimate features
+    silhouettes: list[tuple[int, float]] = field(default_factory=list)  # (epoch, silhouette) of each map
+    top_patches: TopPatches | None = None
     health: Health | None = None  # the latest tick's; the medians over time are in health_series
     health_series: dict[str, BucketedSeries] = field(default_factory=dict)  # "weight|grad <layer>" -> spread
     system: System | None = None  # the latest machine sample (CPU, memory, GPU, data wait)
@@ -180,6 +187,17 @@ class RunState:
 
     def _on_feature_maps(self, e: FeatureMaps) -> None:
         self.feature_maps = e
+
+    def _on_gradcam(self, e: GradCam) -> None:
+        self.gradcam = e
+
+    def _on_embedding(self, e: Embedding) -> None:
+        self.embedding = e
+        if e.silhouette is not None:
+            self.silhouettes.append((e.epoch, e.silhouette))
+
+    def _on_top_patches(self, e: TopPatches) -> None:
+        self.top_patches = e
 
     def _on_image(self, e: Image) -> None:
         """Only the newest picture per role is kept: the files stay in the run directory."""
