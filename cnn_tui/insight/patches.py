@@ -18,6 +18,7 @@ import torch.nn as nn
 from cnn_tui.models.receptive import FieldTracker
 
 PER_CHANNEL = 6  # patches per channel (one row of the grid)
+MAX_IMAGES = 512  # validation images searched (the first ones): the winners barely change past it, the cost does
 
 
 def receptive_fields(model: nn.Module, image: torch.Tensor, layers: list[str]) -> dict[str, int]:
@@ -56,6 +57,7 @@ class TopPatchCollector:
         self.best: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # layer -> (values K x C, patches K x C x ...)
         self.total: dict[str, int] = {}  # layer -> its channels
         self._pending: dict[str, torch.Tensor] = {}
+        self.seen = 0  # images searched so far
         self.handles = [modules[n].register_forward_hook(self._hook(n)) for n in self.layers]
 
     def _hook(self, name: str):
@@ -67,8 +69,10 @@ class TopPatchCollector:
 
     def add(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> None:
         pending, self._pending = self._pending, {}
-        if x.dim() != 4:
+        if x.dim() != 4 or self.seen >= MAX_IMAGES:
+            self.remove()  # the rest of the pass runs without the hooks
             return
+        self.seen += len(x)
         for name, act in pending.items():
             if len(act) != len(x):
                 continue

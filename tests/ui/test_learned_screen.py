@@ -78,3 +78,26 @@ def test_learned_page_compact(snap_compare, pane):
         await learned(pilot, *["tab"] * pane)
 
     assert snap_compare(views_app(LEARNED_RUN), terminal_size=(80, 24), run_before=to_pane)
+
+
+@pytest.mark.timeout(180)
+async def test_n_on_a_finished_run_draws_the_next_validation_image_in_the_background(tmp_path):
+    from cnn_tui.recipes.loader import load_recipe
+    from tests.conftest import TINY_RECIPE
+    from tests.helpers import run_collect
+    from tests.ui.conftest import wait_until
+
+    path = tmp_path / "r.yaml"
+    path.write_text(TINY_RECIPE)
+    result, _ = run_collect(load_recipe(path, ["train.epochs=1"])[0], tmp_path / "runs")
+    async with views_app(result.run_dir).run_test(size=(160, 48)) as pilot:
+        screen = await learned(pilot)
+        assert screen.state.gradcam.epoch == 1
+        await pilot.press("n")
+        await wait_until(pilot, lambda: screen.state.gradcam.epoch == 0, timeout=150, what="the views process")
+        roles = [p["role"] for p in screen.state.gradcam.pictures]
+        assert roles == ["probe", "shifted"]
+        assert screen.state.feature_maps.input == "views/chosen/probe.png"
+        screen.redraw()
+        await pilot.pause()
+        assert "chosen probe" in _text(screen.query_one("#gradcam"))

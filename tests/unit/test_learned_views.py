@@ -90,7 +90,7 @@ def test_silhouette_equals_the_definition():
         a = d[i, same].mean()
         b = min(d[i, y == c].mean() for c in y.unique() if c != y[i])
         scores.append(float((b - a) / max(a, b)))
-    assert silhouette(x, y) == pytest.approx(sum(scores) / 40, abs=1e-9)
+    assert silhouette(x, y) == pytest.approx(sum(scores) / 40, abs=1e-5)
     assert silhouette(x, torch.zeros(40, dtype=torch.long)) is None
 
 
