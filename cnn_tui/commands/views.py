@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,7 +75,7 @@ def _validation(run_dir: Path, classifier):
     from cnn_tui.recipes.loader import load_recipe
     from cnn_tui.rundir import RECIPE
 
-    recipe, _ = load_recipe(str(run_dir / RECIPE))
+    recipe: Any = load_recipe(str(run_dir / RECIPE))[0]  # a classification recipe: from_run checked it
     channels = None if recipe.kind == "scratch" else PRETRAINED_CHANNELS
     try:
         return load_data(recipe.data, recipe.seed, channels=channels).val

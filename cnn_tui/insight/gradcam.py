@@ -42,8 +42,8 @@ def last_spatial_layer(model: nn.Module, image: torch.Tensor) -> str | None:
     found: list[tuple[str, tuple[int, ...], bool]] = []
 
     def seen(name: str, module: nn.Module, out: object) -> None:
-        if _is_map(out):
-            found.append((name, tuple(out.shape[-2:]), isinstance(module, nn.Conv2d)))  # type: ignore[union-attr]
+        if isinstance(out, torch.Tensor) and _is_map(out):
+            found.append((name, tuple(out.shape[-2:]), isinstance(module, nn.Conv2d)))
 
     handles = _hook_all(model, seen)
     try:

@@ -48,7 +48,7 @@ class ModelViews:
         self.top_patches = cfg.top_patches and drawn and bool(self.layers)
         self.fields: dict[str, int] | None = None  # the top-patch layers' receptive fields, from the first batch
         self.features: embedding.FeatureCollector | None = None
-        self.patches: TopPatchCollector | None = None
+        self.patches: _LazyPatches | None = None
 
     # ---------------------------------------------------------------- validation
     def collector(self) -> ValidationCollector | None:

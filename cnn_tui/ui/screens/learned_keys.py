@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -31,7 +32,7 @@ class LearnedKeys:
 
     def action_learned_page(self) -> None:
         """To the learned page's first pane, or back to the curves from it."""
-        screen = self  # type: ignore[assignment]
+        screen: Any = self  # mixed into RunScreen: its panes, state and notify
         if not screen.query(f"#{LEARNED}"):
             return
         target = "panes" if screen.has_class("-learned") else LEARNED
@@ -41,7 +42,7 @@ class LearnedKeys:
         screen.invalidate()
 
     def action_next_probe(self) -> None:
-        screen = self  # type: ignore[assignment]
+        screen: Any = self  # mixed into RunScreen: its panes, state and notify
         run_dir = screen.run_dir()
         if screen.state.live or run_dir is None or screen.state.finished is None:
             screen.notify("n draws the views for another image once the run has finished", severity="warning")
@@ -52,7 +53,7 @@ class LearnedKeys:
 
     @work(exclusive=True, group="probe")
     async def draw_probe(self, run_dir, index: int) -> None:
-        screen = self  # type: ignore[assignment]
+        screen: Any = self  # mixed into RunScreen: its panes, state and notify
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cnn_tui", "views", str(run_dir), "--index", str(index),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
