@@ -3,7 +3,8 @@ finished run's kept checkpoint for a probe of the user's choice, written at once
 
 Writes RUN_DIR/views/chosen/: the probe, its Grad-CAM, its feature maps, and the translation-
 equivariance pair (the probe and the probe shifted by PX, side by side, with the first conv layer's
-maps of each: a conv layer's maps shift with the image, the prediction should not change), plus
+maps of each: a conv layer's maps shift with the image, the prediction should not change), what the
+deepest drawn conv layer's first channels want to see (activation maximisation: wants-LAYER.png), plus
 events.jsonl naming them, which the dashboard reads. The folder is built beside the old one and
 swapped in whole, so a reader never sees half of it and a failure leaves the old one as it was.
 """
@@ -27,6 +28,7 @@ from cnn_tui.errors import UsageError, excerpt
 
 CHOSEN = "chosen"  # RUN_DIR/views/chosen
 DEFAULT_SHIFT = 4
+WANTED = 8  # channels of the deepest layer whose maximising input is drawn
 
 
 def probe_image(run_dir: Path, classifier, image: Path | None, index: int | None, name: str | None
@@ -149,6 +151,9 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
         scale = max(1, -(-64 // side))  # at least 64 px a tile, as the heat overlays
         tiles = torch.stack(pair).repeat_interleave(scale, 2).repeat_interleave(scale, 3)
         write_png(grid(tiles, columns=2), staging / "shift.png")
+        if layers:
+            wants = _wants(model, layers[-1], classifier, mean, std)
+            write_png(wants, staging / f"wants-{file_name(layers[-1])}.png")
         with open(staging / "events.jsonl", "w") as handle:
             handle.writelines(event.to_json() + "\n" for event in events)
         _swap(staging, views / CHOSEN)
@@ -156,6 +161,20 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return views / CHOSEN, events
+
+
+def _wants(model, layer: str, classifier, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """Activation maximisation of the first WANTED channels of `layer` (the deepest conv layer drawn)."""
+    from cnn_tui.insight.cam_view import pixels as to_pixels
+    from cnn_tui.insight.dream import maximise
+    from cnn_tui.insight.pictures import grid
+
+    width = dict(model.named_modules())[layer].out_channels
+    channels = list(range(min(WANTED, width)))
+    size = classifier.image_size
+    x = maximise(model, layer, channels, (classifier.channels, size, size), (0 - mean) / std, (1 - mean) / std,
+                 jitter=max(1, size // 16))
+    return grid(torch.stack([to_pixels(image, mean, std) for image in x]))
 
 
 def _resized(picture: torch.Tensor, side: int) -> torch.Tensor:
@@ -197,5 +216,6 @@ def cmd_views(args, say: Callable[[str], None]) -> int:
         print(f"shifted {args.shift} px: predicted {after}" + (" (the same)" if after == maps.predicted else
                                                                " (changed: the network is not shift-invariant here)"))
     print(f"views written to {folder}: probe.png, gradcam-probe.png, gradcam-shifted.png, shift.png"
-          + (f", {len(maps.layers)} feature-map grids" if maps.layers else ""))
+          + (f", {len(maps.layers)} feature-map grids, what {maps.layers[-1]['name']}'s first channels want to "
+             f"see (wants-*.png)" if maps.layers else ""))
     return 0

@@ -116,3 +116,18 @@ def test_classes_separate_more_at_the_last_epoch_than_at_the_first(tmp_path):
     assert len(maps) == 4 and all(m.points == 200 and m.path for m in maps)
     assert maps[-1].silhouette > maps[0].silhouette, [m.silhouette for m in maps]
     assert (result.run_dir / maps[-1].path).stat().st_size > 0
+
+
+def test_activation_maximisation_of_the_plus_detector_draws_a_plus():
+    from cnn_tui.insight.dream import maximise
+
+    model = plus_detector()
+    torch.manual_seed(5)
+    before = torch.rand(2)
+    torch.manual_seed(5)
+    x = maximise(model, "0", [0, 1], (1, 15, 15), torch.tensor([-1.0]), torch.tensor([1.0]), jitter=1)
+    assert torch.equal(torch.rand(2), before)  # its jitter has a generator of its own
+    assert all(p.grad is None for p in model.parameters())  # the weights were never touched
+    centre = x[0, 0, 6:9, 6:9]  # the centre unit's 3 x 3 field
+    assert torch.corrcoef(torch.stack([centre.flatten(), PLUS.flatten()]))[0, 1] > 0.9, centre
+    assert x[1, 0, 6:9, 6:9].mean() > 0.5  # the brightness channel wants a bright patch
