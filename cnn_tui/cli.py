@@ -113,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     predictor.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     predictor.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
+    viewer = sub.add_parser(
+        "views", help="draw a finished run's views (Grad-CAM, feature maps, a shifted copy) for a probe you choose",
+        description="cnn-tui views RUN_DIR [--image FILE | --index N | --class NAME] [--shift PX]")
+    viewer.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    viewer.add_argument("--image", type=Path, metavar="FILE", help="any image file as the probe")
+    viewer.add_argument("--index", type=int, metavar="N", help="validation image N as the probe (default 0)")
+    viewer.add_argument("--class", dest="class_name", metavar="NAME", help="the first validation image of a class")
+    viewer.add_argument("--shift", type=int, default=4, metavar="PX",
+                        help="the equivariance pair: the probe moved PX right and down (default 4)")
+    viewer.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+    viewer.add_argument("--trust", action="store_true", help=TRUST_HELP)
+
     shower = sub.add_parser("show", help="print a run's summary, diagnoses and charts (for SSH and CI logs)")
     shower.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
     shower.add_argument("--json", action="store_true",
@@ -211,6 +223,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cnn_tui.commands.predict import cmd_predict
 
         return cmd_predict(args)
+    if args.command == "views":
+        from cnn_tui.commands.pipes import note
+        from cnn_tui.commands.views import cmd_views
+
+        return cmd_views(args, note)
     if args.command == "show":
         from cnn_tui.commands.show import show
 

@@ -1,10 +1,11 @@
 """Case 11: what the views of the model's inside cost a training run (issue 14).
 
 Interleaved pairs of `cnn-tui run` on the scratch workload: every view on (the default: feature
-maps, filters, confusion matrix, mistakes, activation health) and every view off. Two ratios per
-pair, each the median over the pair's epochs after the first: training throughput (the epoch's
-training part, where activation health is measured) and whole-epoch throughput (epoch event to
-epoch event: validation, the pictures written and the checkpoints included).
+maps, filters, confusion matrix, mistakes, activation health, Grad-CAM, feature space, top
+patches) and every view off. Two ratios per pair, each the median over the pair's epochs after
+the first: training throughput (the epoch's training part, where activation health is measured)
+and whole-epoch throughput (epoch event to epoch event: validation, the pictures written and the
+checkpoints included).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from benchmarks.common import Result, median, only_run_dir, read_events, run_pyt
 from benchmarks.workload import scratch_fields, write_recipe
 
 VIEWS_OFF = ("views.feature_maps=[]", "views.filters=false", "views.confusion=false", "views.mistakes=0",
-             "views.health=false")
+             "views.health=false", "views.gradcam=false", "views.embedding=false", "views.top_patches=false")
 
 
 def _run(recipe: Path, out: Path, *overrides: str) -> tuple[list[float], list[float]]:

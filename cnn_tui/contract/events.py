@@ -208,6 +208,51 @@ class FeatureMaps(Event):
 
 
 @dataclass(frozen=True)
+class GradCam(Event):
+    """Where the network looked (Grad-CAM), after an epoch or for a probe chosen with `cnn-tui views`:
+    the probe and each of the worst mistakes with the heat of its predicted class over it.
+
+    pictures: {"path" (PNG in the run dir), "role" ("probe" | "shifted" | "mistake"), "true" ("" when
+    unknown), "predicted", "confidence"}; note: why there is none, in one line ("" when drawn)."""
+
+    type: ClassVar[str] = "gradcam"
+    epoch: int
+    step: int
+    layer: str  # the map the heat comes from
+    pictures: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Embedding(Event):
+    """The validation set's penultimate features in 2-D (their first two principal components),
+    coloured by class, mistakes marked (a PNG); silhouette: how well the classes separate in the
+    full feature space (-1..1, higher is better; None when it cannot be measured)."""
+
+    type: ClassVar[str] = "embedding"
+    epoch: int
+    step: int
+    path: str = ""
+    silhouette: float | None = None
+    points: int = 0
+    explained: float = 0.0  # share of the features' variance the two components keep
+    classes: list[str] = field(default_factory=list)  # the classes drawn, in their colours' order
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TopPatches(Event):
+    """What each unit responds to (Zeiler & Fergus fig. 2): per layer, the validation patches (each
+    unit's receptive field) that activate its first channels most, one row of patches per channel."""
+
+    type: ClassVar[str] = "top_patches"
+    epoch: int
+    step: int
+    layers: list[dict[str, Any]] = field(default_factory=list)  # {"name", "path", "channels", "shown", "field"}
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Image(Event):
     """An image written into the run directory (style-transfer snapshots)."""
 
@@ -306,8 +351,8 @@ class RunFinished(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (RunStarted, StyleStarted, Step, StyleStep, EpochEnd, Gradients, Health, System, Confusion,
-                FeatureMaps, Image, Diagnosis, Log, CheckpointSaved, PhaseChanged, StateChanged, TestScore,
-                RunFinished)
+                FeatureMaps, GradCam, Embedding, TopPatches, Image, Diagnosis, Log, CheckpointSaved, PhaseChanged,
+                StateChanged, TestScore, RunFinished)
 }
 
 

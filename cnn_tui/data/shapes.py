@@ -34,9 +34,19 @@ def generate(
     count: int, size: int, classes: tuple[str, ...] | list[str], noise: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """`count` RGB images (uint8, N x 3 x size x size) and balanced integer labels."""
+    images, labels, _ = generate_with_masks(count, size, classes, noise, seed)
+    return images, labels
+
+
+def generate_with_masks(
+    count: int, size: int, classes: tuple[str, ...] | list[str], noise: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`generate`'s images and labels, and where each shape is (bool, N x size x size): the ground
+    truth a class heatmap is measured against (the same seed draws the same images)."""
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(count) % len(classes)).astype(np.int64)
     images = np.empty((count, 3, size, size), dtype=np.uint8)
+    masks = np.empty((count, size, size), dtype=bool)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
     chunk = 512
     for start in range(0, count, chunk):
@@ -63,4 +73,5 @@ def generate(
         img = np.where(mask[:, None], foreground, background)
         img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
         images[start:start + n] = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return images, labels
+        masks[start:start + n] = mask
+    return images, labels, masks

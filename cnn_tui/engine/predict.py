@@ -42,7 +42,7 @@ class Classifier:
 
 # ------------------------------------------------------------------ where the weights come from
 
-def _kept_checkpoint(run_dir: Path, recipe) -> Path:
+def _kept_checkpoint(run_dir: Path, recipe, purpose: str = "predict with") -> Path:
     """The checkpoint the run keeps (the rule the test score uses: train/final_score.py)."""
     from cnn_tui.record.rundir import read_summary
     from cnn_tui.train.final_score import kept_checkpoint
@@ -50,8 +50,8 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     status = (read_summary(run_dir) or {}).get("status", "")
     path = kept_checkpoint(RunDir(run_dir).checkpoints, status, recipe.train.early_stopping.restore_best)
     if path is None:
-        raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
-                         "predict takes the run directory of a classification run that finished an epoch")
+        raise UsageError(f"{run_dir}: no checkpoint to {purpose} (checkpoints/best.pt or last.pt); "
+                         "give the run directory of a classification run that finished an epoch")
     return path
 
 
@@ -63,7 +63,7 @@ def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
     recipe = classifier_run_recipe(run_dir, purpose, trust, say)
-    path = _kept_checkpoint(run_dir, recipe)
+    path = _kept_checkpoint(run_dir, recipe, purpose)
     try:
         state = load_checkpoint(path)
     except CheckpointError as exc:

@@ -29,6 +29,7 @@ class ValidationCollector:
         self.pred: torch.Tensor | None = None
         self.images: torch.Tensor | None = None
         self.probe: tuple[torch.Tensor, int] | None = None  # (1 x C x H x W, its label)
+        self.watchers: list = []  # more views that see every batch: add(x, y, logits) (embedding, top patches)
 
     def add(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> None:
         pred = logits.argmax(1)
@@ -39,6 +40,8 @@ class ValidationCollector:
             self.counts = pairs if self.counts is None else self.counts + pairs
         if self.k:
             self._keep_mistakes(x, y, pred, logits)
+        for watcher in self.watchers:
+            watcher.add(x, y, logits)
 
     def _keep_mistakes(self, x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, logits: torch.Tensor) -> None:
         conf = logits.float().softmax(1).amax(1)

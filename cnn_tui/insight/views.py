@@ -14,7 +14,9 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.contract.confusion import MAX_GRID_CLASSES, class_scores, top_pairs
-from cnn_tui.contract.events import Confusion, Event, FeatureMaps, Health
+from cnn_tui.contract.events import Confusion, Embedding, Event, FeatureMaps, Health, TopPatches
+from cnn_tui.insight import embedding
+from cnn_tui.insight.cam_view import CamView, Probe, pixels
 from cnn_tui.insight.feature_maps import (
     capture,
     choose_layers,
@@ -24,7 +26,8 @@ from cnn_tui.insight.feature_maps import (
     maps_picture,
 )
 from cnn_tui.insight.health import LEVELS, ActivationHealth
-from cnn_tui.insight.pictures import thumbnail, write_png
+from cnn_tui.insight.patches import TopPatchCollector, receptive_fields
+from cnn_tui.insight.pictures import grid, thumbnail, write_png
 from cnn_tui.insight.validation import Mistake, ValidationCollector
 
 VIEWS_DIR = "views"
@@ -33,21 +36,42 @@ VIEWS_DIR = "views"
 class ModelViews:
     def __init__(self, cfg: Any, model: nn.Module, class_names: list[str], run_dir: Path | None,
                  gradient_ticks: bool) -> None:
-        self.cfg, self.class_names, self.run_dir = cfg, class_names, run_dir
+        self.cfg, self.class_names, self.run_dir, self.model = cfg, class_names, run_dir, model
         # a head on precomputed features has no conv layer: no maps (the recipe was checked on the full model)
         self.layers = choose_layers(model, cfg.feature_maps) if cfg.feature_maps and conv_layers(model) else []
         self.health = ActivationHealth(model) if cfg.health and gradient_ticks else None
         self.last: Confusion | None = None  # the latest epoch's report, and the best epoch's
         self.best: Confusion | None = None
+        drawn = run_dir is not None
+        self.cams = CamView() if cfg.gradcam and drawn else None
+        self.embedding = cfg.embedding and drawn
+        self.top_patches = cfg.top_patches and drawn and bool(self.layers)
+        self.fields: dict[str, int] | None = None  # the top-patch layers' receptive fields, from the first batch
+        self.features: embedding.FeatureCollector | None = None
+        self.patches: _LazyPatches | None = None
 
     # ---------------------------------------------------------------- validation
     def collector(self) -> ValidationCollector | None:
         cfg = self.cfg
-        pictures = bool(self.layers) and self.run_dir is not None
-        if not (cfg.confusion or cfg.mistakes or pictures):
+        pictures = (bool(self.layers) or self.cams is not None) and self.run_dir is not None
+        if not (cfg.confusion or cfg.mistakes or pictures or self.embedding or self.top_patches):
             return None
-        return ValidationCollector(len(self.class_names), cfg.mistakes if self.run_dir is not None else 0,
-                                   cfg.confusion or cfg.mistakes > 0, keep_probe=pictures)
+        collector = ValidationCollector(len(self.class_names), cfg.mistakes if self.run_dir is not None else 0,
+                                        cfg.confusion or cfg.mistakes > 0, keep_probe=pictures)
+        self._watch(collector)
+        return collector
+
+    def _watch(self, collector: ValidationCollector) -> None:
+        """Hook the views that see every validation batch (their hooks go at the pass's end)."""
+        if self.embedding:
+            self.features = embedding.FeatureCollector(self.model)
+            collector.watchers.append(self.features)
+        if self.top_patches:
+            self.patches = _LazyPatches(self)
+            if self.fields is not None:  # measured on an earlier epoch's first batch
+                self.patches.inner = TopPatchCollector(self.model, self.layers, self.fields,
+                                                       self.cfg.feature_channels)
+            collector.watchers.append(self.patches)
 
     def after_validation(self, collected: ValidationCollector, model: nn.Module, epoch: int, step: int,
                          mean: torch.Tensor, std: torch.Tensor, is_best: bool) -> list[Event]:
@@ -65,15 +89,59 @@ class ModelViews:
             if is_best or self.best is None:
                 self.best = report
             events.append(report)
-        if collected.probe is not None and self.run_dir is not None:
+        if collected.probe is not None and self.run_dir is not None and self.layers:
             events.append(self._feature_maps(model, *collected.probe, folder, epoch, step, mean, std))
+        if self.cams is not None and self.run_dir is not None:
+            probes = [Probe("probe", collected.probe[0][0], collected.probe[1])] if collected.probe is not None else []
+            probes += [Probe("mistake", m.image, m.true) for m in mistakes if m.image is not None]
+            events.append(self.cams.event(model, probes, self.class_names, self.run_dir, folder, epoch, step,
+                                          mean, std))
+        if self.features is not None:
+            events.append(self._embedding(folder, epoch, step))
+        if self.patches is not None:
+            events.append(self._top_patches(folder, epoch, step, mean, std))
         return events
+
+    def _embedding(self, folder: Path, epoch: int, step: int) -> Embedding:
+        assert self.features is not None and self.run_dir is not None
+        collector, self.features = self.features, None
+        kept = collector.finish()
+        if kept is None:
+            why = ("the model has no final linear layer whose input to take the features from"
+                   if collector.layer is None else "its last linear layer saw no validation image")
+            return Embedding(epoch=epoch, step=step, note=f"no feature map: {why}")
+        features, labels, predicted = kept
+        score = embedding.silhouette(features, labels)
+        coords, explained = embedding.project(features)
+        pairs = self.last.pairs if self.last is not None else []
+        shown = embedding.coloured(len(self.class_names), pairs)
+        path = folder / "embedding.png"
+        write_png(embedding.picture(coords, labels, predicted, shown), self.run_dir / path)
+        return Embedding(epoch=epoch, step=step, path=str(path), points=len(labels),
+                         silhouette=None if score is None else round(score, 4), explained=round(explained, 4),
+                         classes=[self.class_names[c] for c in shown])
+
+    def _top_patches(self, folder: Path, epoch: int, step: int, mean: torch.Tensor, std: torch.Tensor) -> TopPatches:
+        assert self.patches is not None and self.run_dir is not None
+        collector, self.patches = self.patches, None
+        best = collector.finish()
+        layers = []
+        for name, (_values, patches) in best.items():
+            k, c = patches.shape[:2]
+            tiles = torch.stack([pixels(patches[i, j], mean, std) for j in range(c) for i in range(k)])
+            path = folder / f"patches-{file_name(name)}.png"
+            write_png(grid(tiles, columns=k), self.run_dir / path)
+            assert collector.inner is not None
+            layers.append({"name": name, "path": str(path), "shown": c, "channels": collector.inner.total.get(name, c),
+                           "field": collector.inner.fields[name]})
+        note = "" if layers else "no top patches: the chosen layers gave no map for the validation images"
+        return TopPatches(epoch=epoch, step=step, layers=layers, note=note)
 
     def _mistake(self, m: Mistake, index: int, folder: Path, mean: torch.Tensor, std: torch.Tensor) -> dict[str, Any]:
         path = ""
         if m.image is not None and self.run_dir is not None:
             path = str(folder / f"mistake-{index + 1:02d}.png")
-            write_png(thumbnail(_pixels(m.image, mean, std)), self.run_dir / path)
+            write_png(thumbnail(pixels(m.image, mean, std)), self.run_dir / path)
         return {"path": path, "true": self.class_names[m.true], "predicted": self.class_names[m.predicted],
                 "confidence": m.confidence}
 
@@ -83,7 +151,7 @@ class ModelViews:
         seen, predicted = capture(model, probe, self.layers)
         input_path = Path(VIEWS_DIR) / "probe.png"
         if not (self.run_dir / input_path).exists():  # the same image every epoch
-            write_png(_pixels(probe[0].cpu(), mean, std), self.run_dir / input_path)
+            write_png(pixels(probe[0].cpu(), mean, std), self.run_dir / input_path)
         layers = []
         for name in self.layers:
             if name not in seen:
@@ -127,10 +195,28 @@ class ModelViews:
                               "top_pairs": report.pairs}}
 
 
-def _pixels(image: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """A normalised C x H x W image back to uint8 pixels."""
-    x = image.float().cpu() * std.reshape(-1, 1, 1).cpu() + mean.reshape(-1, 1, 1).cpu()
-    return (x.clamp(0, 1) * 255).round().to(torch.uint8)
+class _LazyPatches:
+    """The top-patch collector, made on the first validation batch: the receptive fields are
+    measured on a real input (its size and device), once per run."""
+
+    def __init__(self, views: ModelViews) -> None:
+        self.views = views
+        self.inner: TopPatchCollector | None = None
+
+    def add(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> None:
+        if self.inner is None:
+            if x.dim() != 4:
+                return
+            views = self.views
+            if views.fields is None:
+                views.fields = receptive_fields(views.model, x, views.layers)
+            self.inner = TopPatchCollector(views.model, views.layers, views.fields, views.cfg.feature_channels)
+            with torch.no_grad():
+                views.model(x)  # this batch's maps (its forward ran before the hooks were there)
+        self.inner.add(x, y, logits)
+
+    def finish(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        return self.inner.finish() if self.inner is not None else {}
 
 
 def _sig(value: float) -> float:

@@ -23,6 +23,16 @@ class Views(Strict):
     mistakes: int = Field(8, ge=0, le=64)  # most confidently wrong validation images kept per epoch
     # at log.grad_every_steps: dead ReLUs, saturated sigmoid/tanh units, weight and gradient quantiles
     health: bool = True
+    # each epoch: Grad-CAM heat (where the network looked for the class it chose) over the first
+    # validation image and each of the worst mistakes
+    gradcam: bool = True
+    # each epoch: the validation set's penultimate features in 2-D (PCA), coloured by class, and
+    # their silhouette score (how well the classes separate)
+    embedding: bool = True
+    # each epoch, for the feature_maps layers: the validation patches that excite each of their
+    # first feature_channels channels most (Zeiler & Fergus fig. 2)
+    top_patches: bool = True
 
     def any_epoch_view(self) -> bool:
-        return bool(self.feature_maps) or self.filters or self.confusion or self.mistakes > 0
+        return (bool(self.feature_maps) or self.filters or self.confusion or self.mistakes > 0 or self.gradcam
+                or self.embedding or self.top_patches)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import textwrap
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from cnn_tui.contract.status import Severity
 from cnn_tui.contract.wording import format_duration, format_test_score, global_batch, where_trained
@@ -128,6 +129,35 @@ def _progress_lines(history: RunHistory) -> list[str]:
         m = history.epochs[-1].metrics
         lines.append(f"  last      epoch {history.epochs[-1].epoch}: " + ", ".join(
             f"{k} {v:.2%}" if k.endswith("/acc") else f"{k} {v:.4g}" for k, v in m.items()))
+    return lines + views_lines(history.run_dir)
+
+
+VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding", "feature space"),
+              ("mistake-", "mistakes"), ("filters", "filters"))
+
+
+def views_lines(run_dir: Path | None) -> list[str]:
+    """Where the pictures of the model's inside are (the newest epoch's, and a probe chosen with
+    `cnn-tui views`), read from the folder: the events name them too, the folder is the truth."""
+    views = run_dir / "views" if run_dir is not None else None
+    try:
+        epochs = sorted(p for p in views.iterdir() if p.is_dir() and p.name.startswith("epoch-")) if views else []
+    except OSError:
+        return []
+    lines = []
+    if epochs:
+        names = [p.name for p in epochs[-1].iterdir() if p.suffix == ".png"]
+        counted = []
+        for prefix, words in VIEW_FILES:
+            n = sum(name.startswith(prefix) for name in names)
+            if n:
+                counted.append(f"{words} ({n})" if n > 1 else words)
+        other = len(names) - sum(any(n.startswith(p) for p, _ in VIEW_FILES) for n in names)
+        if other:
+            counted.append(f"feature maps ({other})")
+        lines.append(f"  views     in the run folder, views/{epochs[-1].name}/: " + ", ".join(counted))
+    if views is not None and (views / "chosen").is_dir():
+        lines.append("  probe     views/chosen/ (cnn-tui views: Grad-CAM, feature maps, shift.png)")
     return lines
 
 

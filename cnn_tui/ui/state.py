@@ -12,9 +12,11 @@ from cnn_tui.contract.events import (
     CheckpointSaved,
     Confusion,
     Diagnosis,
+    Embedding,
     EpochEnd,
     Event,
     FeatureMaps,
+    GradCam,
     Gradients,
     Health,
     Image,
@@ -26,6 +28,7 @@ from cnn_tui.contract.events import (
     Step,
     StyleStep,
     System,
+    TopPatches,
 )
 from cnn_tui.contract.progress import eta_seconds, steps_per_second
 from cnn_tui.contract.status import Severity
@@ -63,6 +66,10 @@ class RunState(RunFold):
     images: dict[str, Image] = field(default_factory=dict)  # style transfer: content, style, latest
     feature_maps: FeatureMaps | None = None  # the latest epoch's pictures of the model's inside
     confusion: Confusion | None = None
+    gradcam: GradCam | None = None  # where the network looked: the latest epoch's, or a probe chosen later
+    embedding: Embedding | None = None  # the latest 2-D map of the penultimate features
+    silhouettes: list[tuple[int, float]] = field(default_factory=list)  # (epoch, silhouette) of each map
+    top_patches: TopPatches | None = None
     health: Health | None = None  # the latest tick's; the medians over time are in health_series
     health_series: dict[str, BucketedSeries] = field(default_factory=dict)  # "weight|grad <layer>" -> spread
     system: System | None = None  # the latest machine sample (CPU, memory, GPU, data wait)
@@ -107,6 +114,12 @@ class RunState(RunFold):
                 self.confusion = event
             case FeatureMaps():
                 self.feature_maps = event
+            case GradCam():
+                self.gradcam = event
+            case Embedding():
+                self._on_embedding(event)
+            case TopPatches():
+                self.top_patches = event
             case Image():  # only the newest picture per role is kept: the files stay in the run directory
                 self.images["latest" if event.tag in ("init", "snapshot", "final") else event.tag] = event
             case Diagnosis():
@@ -183,6 +196,11 @@ class RunState(RunFold):
     def health_layers(self) -> list[str]:
         """Layers with a weight distribution over time, in model order."""
         return [key.split("|", 1)[1] for key in self.health_series if key.startswith(f"w{SPREAD[0]}|")]
+
+    def _on_embedding(self, e: Embedding) -> None:
+        self.embedding = e
+        if e.silhouette is not None:
+            self.silhouettes.append((e.epoch, e.silhouette))
 
     def crashed(self, message: str) -> None:
         """The training process died without a RunFinished event."""

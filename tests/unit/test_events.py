@@ -60,7 +60,7 @@ def test_every_event_class_is_registered_under_its_own_type():
 
     classes = {c for c in vars(module).values()
                if isinstance(c, type) and issubclass(c, module.Event) and c not in (module.Event, Started)}
-    assert set(EVENT_TYPES.values()) == classes and len(classes) == 18
+    assert set(EVENT_TYPES.values()) == classes and len(classes) == 21  # 18 + gradcam, embedding, top_patches
     assert all(EVENT_TYPES[c.type] is c for c in classes)
 
 

@@ -126,9 +126,11 @@ def test_views_off_write_nothing_and_emit_nothing(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text(TINY_RECIPE)
     recipe = load_recipe(path, ["views.feature_maps=[]", "views.filters=false", "views.confusion=false",
-                                "views.mistakes=0", "views.health=false"])[0]
+                                "views.mistakes=0", "views.health=false", "views.gradcam=false",
+                                "views.embedding=false", "views.top_patches=false"])[0]
     result, events = run_collect(recipe, tmp_path / "runs")
-    assert not of_type(events, "confusion") + of_type(events, "feature_maps") + of_type(events, "health")
+    assert not [e for e in events if e.type in ("confusion", "feature_maps", "health", "gradcam", "embedding",
+                                                 "top_patches")]
     assert not (result.run_dir / "views").exists()
     assert "per_class" not in result.summary
 
@@ -194,8 +196,17 @@ def test_a_thousand_classes_travel_as_pairs_not_a_million_counts(tmp_path):
     y = torch.randint(0, n, (300,), generator=gen)
     logits = torch.randn(300, n, generator=gen)
     logits[torch.arange(300), y] += 3  # right more often than not
-    collector.add(torch.randn(300, 4), y, logits)
-    (report,) = views.after_validation(collector, nn_linear, 1, 10, torch.zeros(4), torch.ones(4), True)
+    x = torch.randn(300, 4)
+    nn_linear(x)  # the forward the features are taken from (the logits are made up, to set the accuracy)
+    collector.add(x, y, logits)
+    events = views.after_validation(collector, nn_linear, 1, 10, torch.zeros(4), torch.ones(4), True)
+    (report,) = of_type(events, "confusion")
+    (cams,) = of_type(events, "gradcam")
+    assert cams.note.startswith("no Grad-CAM") and not cams.pictures  # feature vectors: no picture to look at
+    (spread,) = of_type(events, "embedding")
+    assert len(spread.classes) == 10 and spread.points == 300  # coloured: the most confused classes only
+    confused = {report.classes[c] for pair in report.pairs for c in pair[:2]}
+    assert set(spread.classes) <= confused
     assert report.matrix == [] and len(report.per_class) == n
     hits = sum(int(s["support"] * s["recall"] + 0.5) for s in report.per_class.values())
     assert hits == int((logits.argmax(1) == y).sum())

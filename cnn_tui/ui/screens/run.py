@@ -25,6 +25,7 @@ from cnn_tui.ui.messages import ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.screens.chart_keys import ChartKeys
 from cnn_tui.ui.screens.control_keys import ControlKeys
+from cnn_tui.ui.screens.learned_keys import LEARNED, LearnedKeys
 from cnn_tui.ui.sources import FollowRunDir, RunSource
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
@@ -48,7 +49,7 @@ REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, af
 PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
 
 
-class RunScreen(ControlKeys, ChartKeys, Screen):
+class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("s", "stop", "Stop"),
@@ -61,6 +62,8 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
         Binding("o", "overlay", "Overlay run"),
         Binding("O", "clear_overlays", "Clear overlays", show=False),
         Binding("v", "other_page", "Curves/inside"),
+        Binding("w", "learned_page", "What it learned", show=False),
+        Binding("n", "next_probe", "Views for the next image", show=False),
         Binding("l", "next_layer", "Layer", show=False),
         Binding("x", "x_axis", "x: step/epoch/time", show=False),
         Binding("left_square_bracket", "zoom(0.5)", "Zoom in", show=False),
@@ -104,6 +107,7 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
         inside = list(self.compose_inside_panes())
         if inside:
             yield Container(*inside, id="inside")
+            yield Container(*self.compose_learned_panes(), id=LEARNED)  # a classifier's: not style transfer's
         yield Footer()
 
     def compose_corner_pane(self) -> ComposeResult:
@@ -162,11 +166,12 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
             pane.set_class(i == self.current, "-current")
         parent = panes[self.current].parent
         self.set_class(parent is not None and parent.id == "inside", "-inside")
+        self.set_class(parent is not None and parent.id == LEARNED, "-learned")
         self._update_tabs()
 
     def _page(self) -> list[Pane]:
         """The panes of the page on screen (curves, or inside the model)."""
-        page = "inside" if self.has_class("-inside") else "panes"
+        page = "inside" if self.has_class("-inside") else LEARNED if self.has_class("-learned") else "panes"
         return [p for p in self.panes if p.parent is not None and p.parent.id == page]
 
     def _update_tabs(self) -> None:
@@ -174,8 +179,11 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
         current = self.panes[self.current]
         for pane in self._page():
             text.append(f" {pane.title} ", style="reverse bold" if pane is current else "dim")
-        text.append("  tab: next pane" + ("  v: curves/inside" if self.query("#inside") else ""),
-                    style="dim italic")
+        if self.has_class("-learned"):
+            text.append("  tab: next pane  w: back to the curves  n: next image (finished run)", style="dim italic")
+        else:
+            text.append("  tab: next pane" + ("  v: curves/inside" if self.query("#inside") else ""),
+                        style="dim italic")
         self.query_one("#tabs", Static).update(text)
 
     # ------------------------------------------------------------------ events in
@@ -257,14 +265,20 @@ class RunScreen(ControlKeys, ChartKeys, Screen):
 
     # ------------------------------------------------------------------ keys
     def action_next_pane(self, delta: int) -> None:
-        self.current = (self.current + delta) % len(self.panes)
+        """Through the curves and inside pages, or round the learned page (w) while on it."""
+        panes = self.panes
+        learned = self.has_class("-learned")
+        cycle = [i for i, p in enumerate(panes) if (p.parent is not None and p.parent.id == LEARNED) == learned]
+        at = cycle.index(self.current) if self.current in cycle else -delta
+        self.current = cycle[(at + delta) % len(cycle)]
         self._apply_layout()
         self.panes[self.current].focus()
         self.invalidate()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The inside page's keys exist only where there is one (not for style transfer)."""
-        if action in ("other_page", "next_layer") and self.is_mounted and not self.query("#inside"):
+        if action in ("other_page", "next_layer", "learned_page", "next_probe") and self.is_mounted \
+                and not self.query("#inside"):
             return False
         return True
 

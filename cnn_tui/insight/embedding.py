@@ -1,0 +1,135 @@
+"""How the classes separate: the penultimate features of the validation set (the input of the last
+linear layer) in 2-D by PCA, coloured by class with mistakes marked, and their silhouette score.
+
+PCA is torch's own (`torch.pca_lowrank`, under a forked RNG so the training's random stream is not
+touched); the silhouette is written here because scikit-learn is not a dependency of the engine and
+the formula is a few lines of `torch.cdist` (Rousseeuw 1987: s = (b - a) / max(a, b), a the mean
+distance to the point's own class, b to the nearest other class; a class of one point scores 0).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+MAX_POINTS = 1000  # validation images kept (the first ones): enough for a picture, 1000^2 distances cost ~10 ms
+SIDE = 128  # px of the picture
+MAX_COLOURED = 10  # classes drawn in colour; above it the most confused ones, the rest grey
+PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (67, 99, 216), (245, 130, 49), (145, 30, 180),
+           (70, 240, 240), (240, 50, 230), (188, 246, 12), (250, 190, 190)]
+OTHER = (90, 90, 90)
+
+
+def last_linear(model: nn.Module) -> nn.Module | None:
+    skip = tuple(f"{name}." for name in getattr(model, "training_only", ()))
+    found = [m for name, m in model.named_modules() if isinstance(m, nn.Linear) and not name.startswith(skip)]
+    return found[-1] if found else None
+
+
+class FeatureCollector:
+    """Keeps the first MAX_POINTS penultimate feature vectors of a validation pass, with their
+    labels and predictions, on the device (no sync until `finish`)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.features: list[torch.Tensor] = []
+        self.labels: list[torch.Tensor] = []
+        self.predicted: list[torch.Tensor] = []
+        self.count = 0
+        self._pending: torch.Tensor | None = None
+        self.layer = last_linear(model)
+        self.handle = self.layer.register_forward_pre_hook(self._hook) if self.layer is not None else None
+
+    def _hook(self, _module: nn.Module, inputs: tuple) -> None:
+        if inputs and isinstance(inputs[0], torch.Tensor):
+            self._pending = inputs[0].detach().flatten(1)
+
+    def add(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None or self.count >= MAX_POINTS or len(pending) != len(y):
+            return
+        take = min(len(y), MAX_POINTS - self.count)
+        self.features.append(pending[:take].float())
+        self.labels.append(y[:take])
+        self.predicted.append(logits[:take].argmax(1))
+        self.count += take
+
+    def finish(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        self.remove()
+        if not self.features:
+            return None
+        return torch.cat(self.features), torch.cat(self.labels), torch.cat(self.predicted)
+
+    def remove(self) -> None:
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+
+
+def silhouette(features: torch.Tensor, labels: torch.Tensor, most: int = 500) -> float | None:
+    """Mean silhouette over the first `most` points (None with fewer than two classes present): the
+    pairwise distances are the cost, N^2 x D; 500 points estimate the mean within ~0.01."""
+    features, labels = features[:most], labels[:most]
+    classes = labels.unique()
+    if len(classes) < 2 or len(labels) < 3:
+        return None
+    x = features.float()
+    dist = torch.cdist(x, x)
+    onehot = (labels[:, None] == classes[None, :]).float()  # N x K
+    sums = dist @ onehot  # N x K: summed distance to each class
+    sizes = onehot.sum(0)
+    own = onehot.bool()
+    own_size = (onehot * sizes).sum(1)
+    a = (sums * onehot).sum(1) / (own_size - 1).clamp_min(1)
+    other = torch.where(own, torch.full_like(sums, float("inf")), sums / sizes)
+    b = other.amin(1)
+    s = (b - a) / torch.maximum(a, b).clamp_min(1e-12)
+    s = torch.where(own_size > 1, s, torch.zeros_like(s))
+    return float(s.mean())
+
+
+def project(features: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """(N x 2 coordinates on the first two principal components, the variance share they keep)."""
+    x = features.float()
+    x = x - x.mean(0, keepdim=True)
+    total = float((x * x).sum())
+    q = min(2, *x.shape)
+    devices = [x.device.index or 0] if x.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # randomised SVD: its draws must not move the training's
+        torch.manual_seed(0)
+        _, s, v = torch.pca_lowrank(x, q=q, center=False, niter=2)
+    coords = x @ v[:, :q]
+    if q < 2:
+        coords = torch.cat([coords, torch.zeros(len(x), 2 - q, device=x.device)], 1)
+    return coords, (float((s[:q] ** 2).sum()) / total if total > 0 else 0.0)
+
+
+def coloured(num_classes: int, pairs: list[list[int]]) -> list[int]:
+    """The classes drawn in colour: all of them up to MAX_COLOURED, else those of the most frequent
+    confusions (true, predicted, count), most confused first."""
+    if num_classes <= MAX_COLOURED:
+        return list(range(num_classes))
+    chosen: list[int] = []
+    for true, predicted, _ in pairs:
+        for c in (true, predicted):
+            if c not in chosen and len(chosen) < MAX_COLOURED:
+                chosen.append(c)
+    return chosen
+
+
+def picture(coords: torch.Tensor, labels: torch.Tensor, predicted: torch.Tensor, shown: list[int]) -> torch.Tensor:
+    """3 x SIDE x SIDE uint8: a dot per image in its class's colour (grey for the classes not
+    shown), a mistake as a white dot with its class's colour around it."""
+    xy = coords.float().cpu()
+    lo, hi = xy.amin(0), xy.amax(0)
+    span = (hi - lo).clamp_min(1e-9)
+    pos = ((xy - lo) / span * (SIDE - 7) + 3).round().long()
+    canvas = torch.full((3, SIDE, SIDE), 16, dtype=torch.uint8)
+    colour_of = {c: PALETTE[i] for i, c in enumerate(shown)}
+    order = sorted(range(len(pos)), key=lambda i: int(labels[i]) in colour_of)  # coloured dots on top
+    for i in order:
+        col, row = int(pos[i, 0]), SIDE - 1 - int(pos[i, 1])
+        colour = torch.tensor(colour_of.get(int(labels[i]), OTHER), dtype=torch.uint8)[:, None, None]
+        canvas[:, row - 1:row + 2, col - 1:col + 2] = colour
+        if int(predicted[i]) != int(labels[i]):
+            canvas[:, row, col] = 255
+    return canvas

@@ -1,0 +1,133 @@
+"""What the units learned: top-activating patches cut from each unit's real receptive field (a
+hand-built network whose channel detects a known pattern), and the 2-D feature map's silhouette
+score (against a brute-force silhouette, and rising as scratch_cnn learns)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+
+from cnn_tui.insight.embedding import project, silhouette
+from cnn_tui.insight.patches import TopPatchCollector, receptive_fields
+from cnn_tui.recipes.loader import load_recipe
+from tests.helpers import of_type, run_collect
+from tests.unit.test_gradcam import RECIPES
+
+PLUS = torch.tensor([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def plus_detector() -> nn.Sequential:
+    """conv1's channel 0 fires on a bright plus sign (zero-mean weights: flat areas give 0), channel 1
+    on brightness; conv2 (3 x 3, so a 5 px field) passes channel 0 on at its centre."""
+    conv1 = nn.Conv2d(1, 2, 3, padding=1, bias=False)
+    conv2 = nn.Conv2d(2, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv1.weight[0, 0] = PLUS - PLUS.mean()
+        conv1.weight[1, 0] = 1.0 / 9
+        conv2.weight.zero_()
+        conv2.weight[0, 0, 1, 1] = 1.0
+    return nn.Sequential(conv1, nn.ReLU(), conv2, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1, 2))
+
+
+def images_with_plus(n: int, seed: int) -> tuple[torch.Tensor, list[tuple[int, int] | None]]:
+    """Noise images; every third has a bright plus centred at a random (row, col)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 16, 16, generator=gen) * 0.3
+    where: list[tuple[int, int] | None] = []
+    for i in range(n):
+        if i % 3:
+            where.append(None)
+            continue
+        r, c = (int(v) for v in torch.randint(2, 14, (2,), generator=gen))
+        x[i, 0, r - 1:r + 2, c - 1:c + 2] = torch.maximum(x[i, 0, r - 1:r + 2, c - 1:c + 2], PLUS * 2)
+        where.append((r, c))
+    return x, where
+
+
+def collect(model, layers, batches, channels=2):
+    x0 = batches[0]
+    fields = receptive_fields(model, x0, layers)
+    collector = TopPatchCollector(model, layers, fields, channels)
+    model.eval()
+    with torch.no_grad():
+        for x in batches:
+            logits = model(x)
+            collector.add(x, torch.zeros(len(x), dtype=torch.long), logits)
+    return fields, collector.finish()
+
+
+def test_top_patches_are_the_units_receptive_field_around_the_pattern():
+    model = plus_detector()
+    x, _ = images_with_plus(60, seed=0)
+    fields, best = collect(model, ["0", "2"], list(x.split(16)))
+    assert fields == {"0": 3, "2": 5}  # 3 x 3; then 3 + 2
+    values, patches = best["0"]
+    assert patches.shape == (6, 2, 1, 3, 3)  # 6 patches per channel, each the unit's 3 x 3 field
+    assert values[:, 0].tolist() == sorted(values[:, 0].tolist(), reverse=True)
+    for k in range(6):  # the plus detector's best patches are the pluses, centred
+        patch = patches[k, 0, 0]
+        corr = torch.corrcoef(torch.stack([patch.flatten(), PLUS.flatten()]))[0, 1]
+        assert corr > 0.9, (k, patch)
+    _, deep = best["2"]
+    assert deep.shape[-1] == 5
+    centre = deep[0, 0, 0, 1:4, 1:4]  # conv2 passes conv1's channel 0 on: the plus is in the middle of 5 x 5
+    assert torch.corrcoef(torch.stack([centre.flatten(), PLUS.flatten()]))[0, 1] > 0.9
+
+
+def test_silhouette_equals_the_definition():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(40, 5, generator=gen)
+    y = torch.randint(0, 3, (40,), generator=gen)
+    y[0] = 3  # a class of one point scores 0
+    d = torch.cdist(x.double(), x.double())
+    scores = []
+    for i in range(40):
+        same = (y == y[i]) & (torch.arange(40) != i)
+        if not same.any():
+            scores.append(0.0)
+            continue
+        a = d[i, same].mean()
+        b = min(d[i, y == c].mean() for c in y.unique() if c != y[i])
+        scores.append(float((b - a) / max(a, b)))
+    assert silhouette(x, y) == pytest.approx(sum(scores) / 40, abs=1e-5)
+    assert silhouette(x, torch.zeros(40, dtype=torch.long)) is None
+
+
+def test_pca_keeps_the_spread_direction_and_leaves_the_training_rng_alone():
+    gen = torch.Generator().manual_seed(2)
+    line = torch.randn(200, 1, generator=gen) * torch.tensor([[3.0, 0.0, 4.0]])  # all variance along (3, 0, 4)
+    torch.manual_seed(7)
+    before = torch.rand(3)
+    torch.manual_seed(7)
+    coords, explained = project(line + 0.01 * torch.randn(200, 3, generator=gen))
+    assert torch.equal(torch.rand(3), before)  # PCA's random projections came from a forked generator
+    assert explained > 0.99 and coords.shape == (200, 2)
+
+
+@pytest.mark.timeout(240)
+def test_classes_separate_more_at_the_last_epoch_than_at_the_first(tmp_path):
+    recipe = load_recipe(RECIPES / "scratch_cnn.yaml", [
+        "train.epochs=4", "data.shapes.num_train=1200", "data.shapes.num_val=200", "views.gradcam=false",
+        "views.top_patches=false", "views.feature_maps=[]", "views.mistakes=0",
+        "train.early_stopping.enabled=false"])[0]
+    result, events = run_collect(recipe, tmp_path / "runs")
+    maps = of_type(events, "embedding")
+    assert len(maps) == 4 and all(m.points == 200 and m.path for m in maps)
+    assert maps[-1].silhouette > maps[0].silhouette, [m.silhouette for m in maps]
+    assert (result.run_dir / maps[-1].path).stat().st_size > 0
+
+
+def test_activation_maximisation_of_the_plus_detector_draws_a_plus():
+    from cnn_tui.insight.dream import maximise
+
+    model = plus_detector()
+    torch.manual_seed(5)
+    before = torch.rand(2)
+    torch.manual_seed(5)
+    x = maximise(model, "0", [0, 1], (1, 15, 15), torch.tensor([-1.0]), torch.tensor([1.0]), jitter=1)
+    assert torch.equal(torch.rand(2), before)  # its jitter has a generator of its own
+    assert all(p.grad is None for p in model.parameters())  # the weights were never touched
+    centre = x[0, 0, 6:9, 6:9]  # the centre unit's 3 x 3 field
+    assert torch.corrcoef(torch.stack([centre.flatten(), PLUS.flatten()]))[0, 1] > 0.9, centre
+    assert x[1, 0, 6:9, 6:9].mean() > 0.5  # the brightness channel wants a bright patch
