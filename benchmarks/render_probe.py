@@ -174,7 +174,7 @@ async def probe(steps: int, count: int) -> dict:
         panes = charts_side_by_side(screen)
         await pilot.press("v")  # the inside page: pictures, the confusion matrix, health
         await pilot.pause(0.2)
-        inside = (await frames(app, screen, pilot, count))["chosen"]
+        inside = (await frames(app, screen, pilot, count, news="pictures"))["chosen"]
         panes |= charts_side_by_side(screen)
         gc.collect()
         after = process.memory_info().rss

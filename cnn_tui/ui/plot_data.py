@@ -82,12 +82,14 @@ class Bounds:
     y_hi: float
     x_lo: float
     x_hi: float
+    drawn_ys: list[list[float]] = field(default_factory=list)  # each line's ys as drawn (transform): made once
 
 
 def bounds(data: PlotData) -> Bounds | None:
     """The box of a chart: the data's own range padded 5%, or its fixed bounds; None: nothing to draw."""
     lines = [ln for ln in data.lines if ln.xs]
-    ys_all = [y for ln in lines for y in transform(ln.ys, data.log_y) if math.isfinite(y)]
+    drawn_ys = [transform(ln.ys, data.log_y) for ln in lines]
+    ys_all = [y for ys in drawn_ys for y in ys if math.isfinite(y)]
     if not ys_all:
         return None
     lo = min(ys_all) if data.y_min is None else transform([data.y_min], data.log_y)[0]
@@ -100,7 +102,7 @@ def bounds(data: PlotData) -> Bounds | None:
     x_lo, x_hi = data.x_range or (min(x for ln in lines for x in ln.xs), max(x for ln in lines for x in ln.xs))
     if x_hi <= x_lo:
         x_hi = x_lo + 1
-    return Bounds(lines, lo, hi, x_lo, x_hi)
+    return Bounds(lines, lo, hi, x_lo, x_hi, drawn_ys)
 
 
 def y_labels(ticks: list[float], log: bool) -> list[str]:

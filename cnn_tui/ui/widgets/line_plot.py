@@ -3,7 +3,8 @@
 plotext (the product's charting library: a real frame, round ticks on both axes, vertical markers) or
 our braille canvas (a few ms a chart, no Python object per point); the screen picks one per chart
 each redraw (ui/chart_engines.py). Either way the strips are built once per new data, size or
-engine, never per paint.
+engine, never per paint, and only once the chart is painted: a chart off screen, or handed the
+data it already shows (a key, a finished run), costs nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class LinePlot(Widget):
         self._built_for: tuple | None = None
 
     def set_data(self, data: PlotData) -> None:
+        if data == self.data:
+            return  # the same curves: the strips stay, and nothing is repainted
         self.data = data
         self._built_for = None
         self.refresh()
