@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 Y_LABEL_WIDTH = 8  # the y tick labels and the axis: every engine leaves this many columns left of the curves
 X_TICK_SPACING = 10  # cells per x tick at least, so labels like "999.9k" never touch
 Y_TICK_SPACING = 3  # rows per y tick at least
@@ -89,17 +91,18 @@ def bounds(data: PlotData) -> Bounds | None:
     """The box of a chart: the data's own range padded 5%, or its fixed bounds; None: nothing to draw."""
     lines = [ln for ln in data.lines if ln.xs]
     drawn_ys = [transform(ln.ys, data.log_y) for ln in lines]
-    ys_all = [y for ys in drawn_ys for y in ys if math.isfinite(y)]
-    if not ys_all:
+    ys_all = np.concatenate([np.asarray(ys, dtype=np.float64) for ys in drawn_ys]) if lines else np.zeros(0)
+    ys_all = ys_all[np.isfinite(ys_all)]
+    if not len(ys_all):
         return None
-    lo = min(ys_all) if data.y_min is None else transform([data.y_min], data.log_y)[0]
-    hi = max(ys_all) if data.y_max is None else transform([data.y_max], data.log_y)[0]
+    lo = float(ys_all.min()) if data.y_min is None else transform([data.y_min], data.log_y)[0]
+    hi = float(ys_all.max()) if data.y_max is None else transform([data.y_max], data.log_y)[0]
     if data.y_min is None and data.y_max is None:
         pad = (hi - lo) * 0.05 or (abs(hi) * 0.05 or 0.5)
         lo, hi = lo - pad, hi + pad
     elif hi <= lo:
         hi = lo + 1
-    x_lo, x_hi = data.x_range or (min(x for ln in lines for x in ln.xs), max(x for ln in lines for x in ln.xs))
+    x_lo, x_hi = data.x_range or (min(min(ln.xs) for ln in lines), max(max(ln.xs) for ln in lines))
     if x_hi <= x_lo:
         x_hi = x_lo + 1
     return Bounds(lines, lo, hi, x_lo, x_hi, drawn_ys)

@@ -51,7 +51,9 @@ class BrailleCanvas:
         j = np.arange(len(seg)) - first[seg]  # the column within its segment
         slope = np.divide(y1 - y0, columns, out=np.zeros_like(y0), where=columns > 0)
         leave = np.where(j == columns[seg], y1[seg], np.rint(y0[seg] + slope[seg] * (j + 0.5)))
-        enter = np.where(j == 0, y0[seg], np.roll(leave, 1))
+        enter = np.empty_like(leave)  # where the line enters a column: where it left the one before
+        enter[1:] = leave[:-1]
+        enter = np.where(j == 0, y0[seg], enter)
         # lone points (a piece of one point between gaps, or the whole curve) are spans of one dot
         alone = finite & ~np.concatenate(([False], joined)) & ~np.concatenate((joined, [False]))
         self._add(np.concatenate((x0[seg] + j, xs[alone])), np.concatenate((np.minimum(enter, leave), ys[alone])),

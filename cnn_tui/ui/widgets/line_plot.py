@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -34,6 +35,7 @@ class LinePlot(Widget):
         self.data = PlotData()
         self._strips: list[Strip] = []
         self._built_for: tuple | None = None
+        self._base: Style | None = None
 
     def set_data(self, data: PlotData) -> None:
         if data == self.data:
@@ -47,10 +49,14 @@ class LinePlot(Widget):
         """Cells available for the curves: callers reduce series to 2 points per cell."""
         return max(1, self.size.width - Y_LABEL_WIDTH)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # the widget's colours (background, text): once a paint, not once a line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         """Strips straight from the engine's runs (no Rich Text to re-parse): a frame costs ~2x less."""
         width, height = self.size.width, self.size.height
-        base = self.rich_style  # the widget's colours (background, text) under every piece
+        base = self._base if self._base is not None else self.rich_style  # under every piece
         if self._built_for != (width, height, base, self.engine):
             self._built_for = (width, height, base, self.engine)
             rows = (Strip([Segment(text, base + _style(style)) for text, style in runs])
