@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 Y_LABEL_WIDTH = 8  # the y tick labels and the axis: every engine leaves this many columns left of the curves
 X_TICK_SPACING = 10  # cells per x tick at least, so labels like "999.9k" never touch
 Y_TICK_SPACING = 3  # rows per y tick at least
@@ -89,6 +87,8 @@ class Bounds:
 
 def bounds(data: PlotData) -> Bounds | None:
     """The box of a chart: the data's own range padded 5%, or its fixed bounds; None: nothing to draw."""
+    import numpy as np  # here, not at the top: the picker's first frame does without it
+
     lines = [ln for ln in data.lines if ln.xs]
     drawn_ys = [transform(ln.ys, data.log_y) for ln in lines]
     ys_all = np.concatenate([np.asarray(ys, dtype=np.float64) for ys in drawn_ys]) if lines else np.zeros(0)

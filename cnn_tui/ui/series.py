@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 
 class BucketedSeries:
     __slots__ = ("capacity", "per_bucket", "xs", "mins", "maxs", "sums", "counts", "lasts", "edits", "_drawn")
@@ -93,6 +91,8 @@ class BucketedSeries:
         xs = self.xs
         if max_points is None or len(xs) <= max_points or max_points < 1:
             return list(xs), self.means()
+        import numpy as np  # here, not at the top: the picker's first frame does without it
+
         step = len(xs) / max_points
         k = np.arange(max_points)
         lo = (k * step).astype(np.int64)
