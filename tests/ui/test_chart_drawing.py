@@ -95,16 +95,13 @@ def rendered(monkeypatch):
     from cnn_tui.ui.widgets.line_plot import ENGINES, LinePlot
 
     drawn: list[str] = []
-    original = LinePlot.render_line
+    original = LinePlot._build
 
-    def render_line(self, y):
-        before = self._built_for
-        strip = original(self, y)
-        if self._built_for != before:
-            drawn.append(self.id or "?")
-        return strip
+    def build(self, *key):
+        drawn.append(self.id or "?")
+        return original(self, *key)
 
-    monkeypatch.setattr(LinePlot, "render_line", render_line)
+    monkeypatch.setattr(LinePlot, "_build", build)
     monkeypatch.setitem(ENGINES, "plotext", ENGINES["braille"])  # quicker, the same path through the widget
     return drawn
 
@@ -159,3 +156,31 @@ async def test_a_chart_handed_the_data_it_shows_is_not_rendered_again(rendered):
         loss = first.count("loss-plot")
         await wait_until(pilot, lambda: rendered.count("loss-plot") == loss + 1, what="the loss chart's redraw")
         assert rendered.count("acc-plot") == first.count("acc-plot")
+
+
+async def test_new_data_repaints_only_the_rows_of_the_chart_that_changed():
+    """A point added at the right end of a flat curve changes a few rows (the curve's, the x axis
+    labels), not the whole chart: only those are refreshed, so only those go to the terminal."""
+    from textual.app import App
+
+    from cnn_tui.ui.widgets.line_plot import LinePlot
+
+    class One(App):
+        def compose(self):
+            yield LinePlot(engine="braille", id="plot")
+
+    xs = [float(x) for x in range(100)]
+    app = One()
+    async with app.run_test(size=(80, 20)) as pilot:
+        plot = app.query_one(LinePlot)
+        plot.set_data(PlotData(lines=[Line("flat", xs, [1.0] * 100, "cyan")], y_min=0.0, y_max=2.0))
+        await pilot.pause()
+        plot.render_line(0)
+        refreshed: list = []
+        original = plot.refresh
+        plot.refresh = lambda *regions, **kw: refreshed.append(regions) or original(*regions, **kw)
+        plot.set_data(PlotData(lines=[Line("flat", xs, [1.0] * 99 + [1.9], "cyan")], y_min=0.0, y_max=2.0))
+        rows = sorted(region.y for regions in refreshed for region in regions)
+        assert refreshed and all(regions for regions in refreshed)  # never the whole widget
+        assert 0 < len(rows) < plot.size.height // 2, rows
+        assert plot._strips[rows[0]] == plot.render_line(rows[0])

@@ -3,8 +3,9 @@
 plotext (the product's charting library: a real frame, round ticks on both axes, vertical markers) or
 our braille canvas (a few ms a chart, no Python object per point); the screen picks one per chart
 each redraw (ui/chart_engines.py). Either way the strips are built once per new data, size or
-engine, never per paint, and only once the chart is painted: a chart off screen, or handed the
-data it already shows (a key, a finished run), costs nothing.
+engine, never per paint: a chart off screen, or handed the data it already shows (a key, a finished
+run), costs nothing; a chart on screen handed new data repaints (and sends to the terminal) only the
+rows that changed.
 """
 
 from __future__ import annotations
@@ -41,8 +42,19 @@ class LinePlot(Widget):
         if data == self.data:
             return  # the same curves: the strips stay, and nothing is repainted
         self.data = data
-        self._built_for = None
-        self.refresh()
+        key = self._built_for
+        if key is None or key[:2] != (self.size.width, self.size.height) or not self.is_mounted:
+            self._built_for = None
+            self.refresh()
+            return
+        old = self._strips
+        self._build(*key)  # now, not at the paint: only the rows that differ are repainted (and sent)
+        width = self.size.width
+        for y, strip in enumerate(self._strips):
+            if y >= len(old) or strip != old[y]:
+                self.refresh(Region(0, y, width, 1))
+        if len(old) > len(self._strips):
+            self.refresh(Region(0, len(self._strips), width, len(old) - len(self._strips)))
 
     @property
     def plot_columns(self) -> int:
@@ -58,11 +70,14 @@ class LinePlot(Widget):
         width, height = self.size.width, self.size.height
         base = self._base if self._base is not None else self.rich_style  # under every piece
         if self._built_for != (width, height, base, self.engine):
-            self._built_for = (width, height, base, self.engine)
-            rows = (Strip([Segment(text, base + _style(style)) for text, style in runs])
-                    for runs in ENGINES[self.engine](self.data, width, height))
-            self._strips = [row.adjust_cell_length(width, base) for row in rows]
+            self._build(width, height, base, self.engine)
         return self._strips[y] if y < len(self._strips) else Strip.blank(width, base)
+
+    def _build(self, width: int, height: int, base: Style, engine: str) -> None:
+        self._built_for = (width, height, base, engine)
+        rows = (Strip([Segment(text, base + _style(style)) for text, style in runs])
+                for runs in ENGINES[engine](self.data, width, height))
+        self._strips = [row.adjust_cell_length(width, base) for row in rows]
 
 
 @lru_cache(maxsize=256)
