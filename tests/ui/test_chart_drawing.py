@@ -184,3 +184,30 @@ async def test_new_data_repaints_only_the_rows_of_the_chart_that_changed():
         assert refreshed and all(regions for regions in refreshed)  # never the whole widget
         assert 0 < len(rows) < plot.size.height // 2, rows
         assert plot._strips[rows[0]] == plot.render_line(rows[0])
+
+
+def test_the_changed_span_of_a_row_covers_every_cell_that_differs():
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    from cnn_tui.ui.widgets.line_plot import _changed_span
+
+    rng = random.Random(5)
+    styles = [None, Style(color="cyan"), Style(color="red"), Style(dim=True)]
+    for _ in range(300):
+        cells = [(rng.choice(" ⣿x"), rng.choice(styles)) for _ in range(30)]
+        changed = list(cells)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(30)
+            text, style = changed[at]
+            changed[at] = (text, rng.choice(styles)) if rng.random() < 0.5 else (rng.choice(" ⣀y"), style)
+
+        def strip(row):
+            return Strip([Segment(ch, style) for ch, style in row])
+
+        start, end = _changed_span(strip(cells), strip(changed))
+        differing = [i for i in range(30) if cells[i] != changed[i]]
+        assert all(start <= i < end for i in differing)
+        if differing:
+            assert (start, end) == (differing[0], differing[-1] + 1)

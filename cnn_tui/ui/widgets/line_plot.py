@@ -48,11 +48,14 @@ class LinePlot(Widget):
             self.refresh()
             return
         old = self._strips
-        self._build(*key)  # now, not at the paint: only the rows that differ are repainted (and sent)
+        self._build(*key)  # now, not at the paint: only the cells that differ are repainted (and sent)
         width = self.size.width
         for y, strip in enumerate(self._strips):
-            if y >= len(old) or strip != old[y]:
+            if y >= len(old):
                 self.refresh(Region(0, y, width, 1))
+            elif strip != old[y]:
+                start, end = _changed_span(old[y], strip)
+                self.refresh(Region(start, y, max(1, end - start), 1))
         if len(old) > len(self._strips):
             self.refresh(Region(0, len(self._strips), width, len(old) - len(self._strips)))
 
@@ -78,6 +81,27 @@ class LinePlot(Widget):
         rows = (Strip([Segment(text, base + _style(style)) for text, style in runs])
                 for runs in ENGINES[engine](self.data, width, height))
         self._strips = [row.adjust_cell_length(width, base) for row in rows]
+
+
+def _changed_span(old: Strip, new: Strip) -> tuple[int, int]:
+    """The cells [start, end) where two rows of one chart differ, in text or style: a curve that
+    moved in one place repaints that place, not the whole row of blanks around it. (A chart's cells
+    are one column wide each: braille, box drawing, ASCII; a wide character in a legend only makes
+    the span wider than it needs to be.)"""
+    ids: dict = {}
+
+    def cells(strip: Strip) -> list[tuple[str, int]]:
+        return [(ch, ids.setdefault(segment.style, len(ids))) for segment in strip for ch in segment.text]
+
+    before, after = cells(old), cells(new)
+    start, limit = 0, min(len(before), len(after))
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = len(after)
+    if len(before) == len(after):
+        while end > start and before[end - 1] == after[end - 1]:
+            end -= 1
+    return start, max(end, start + 1)
 
 
 @lru_cache(maxsize=256)
