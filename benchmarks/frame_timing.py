@@ -46,10 +46,13 @@ async def frames(app, screen, pilot, count: int, modes: tuple[str, ...] = ("chos
 
     chosen = chart.choose_engines
     times: dict[str, list[float]] = {mode: [] for mode in modes}
+    picked = {c.id: c.engine for c in screen.query(chart.Chart)}  # what the dashboard gave each chart
     try:
         for _ in range(count):
             for mode in modes:
                 chart.choose_engines = chosen if mode == "chosen" else _forced(mode)
+                for each in screen.query(chart.Chart):  # the engine it keeps in this mode, as a dashboard would
+                    each.engine = picked.get(each.id, each.engine) if mode == "chosen" else mode
                 events = next_events(screen.state) if news in ("step", "pictures") else []
                 if news == "pictures":
                     for board in screen.query(PictureBoard):
@@ -62,6 +65,8 @@ async def frames(app, screen, pilot, count: int, modes: tuple[str, ...] = ("chos
                 screen.redraw()
                 screen._compositor.render_update(full=True).render_segments(app.console)
                 times[mode].append(time.perf_counter() - t0)
+                if mode == "chosen":
+                    picked = {c.id: c.engine for c in screen.query(chart.Chart)}
                 await pilot.pause()  # let the app settle between frames, outside the timing
     finally:
         chart.choose_engines = chosen

@@ -47,8 +47,8 @@ class LinePlot(Widget):
             self._built_for = None
             self.refresh()
             return
-        old = self._strips
-        self._build(*key)  # now, not at the paint: only the cells that differ are repainted (and sent)
+        old = self._strips  # built now, not at the paint: only the cells that differ are repainted (and sent)
+        self._build(key[0], key[1], key[2], self.engine)
         width = self.size.width
         for y, strip in enumerate(self._strips):
             if y >= len(old):
