@@ -4,6 +4,7 @@ and each chart drawn by each engine from the data it shows."""
 
 from __future__ import annotations
 
+import math
 import time
 
 MODES = ("chosen", "plotext", "braille")  # chosen: as the dashboard shares them out (ui/chart_engines.py)
@@ -15,25 +16,57 @@ def _forced(engine: str):
     return lambda charts, setting="auto": {name: Choice(engine, "forced") for name in charts}
 
 
-async def frames(app, screen, pilot, count: int, modes: tuple[str, ...] = ("chosen",)) -> dict[str, list[float]]:
-    """Seconds per frame, sorted, for each mode. A frame: fold the state into every pane, re-render the
-    changed widgets, compose the whole screen and turn it into terminal output (a full repaint)."""
+def next_events(state) -> list:
+    """A live run's next step: a step event and the layers' gradient norms, a little off the last ones,
+    so that every curve on the page has new data (the worst frame a live run asks for)."""
+    from cnn_tui.events import Gradients, Step
+
+    step = state.step + 1
+    wiggle = 1.0 + 0.01 * math.sin(step)
+    metrics = {name: series.last * wiggle for name, series in state.series.items()
+               if (name.startswith("train/") or name == "lr") and series.last is not None}
+    norms = {name: value * wiggle for name, value in state.grad_latest.items()}
+    events: list = [Step(step=step, epoch=state.epoch, metrics=metrics)]
+    if norms:
+        events.append(Gradients(step=step, epoch=state.epoch, norms=norms,
+                                update_ratios={name: 1e-3 for name in norms}))
+    return events
+
+
+async def frames(app, screen, pilot, count: int, modes: tuple[str, ...] = ("chosen",),
+                 news: str = "step") -> dict[str, list[float]]:
+    """Seconds per frame, sorted, for each mode. A frame: fold what came in into every pane, re-render
+    the changed widgets, compose the whole screen and turn it into terminal output (a full repaint).
+
+    news: "step", a live run's next step came in (every curve has new data); "key", a key that
+    changes no data (tab: the screen redraws its panes, each as it was); "pictures", the inside
+    page's boards are laid out anew (a new epoch's pictures) and a step came in."""
     from cnn_tui.ui.widgets import chart
     from cnn_tui.ui.widgets.picture_board import PictureBoard
 
     chosen = chart.choose_engines
     times: dict[str, list[float]] = {mode: [] for mode in modes}
+    picked = {c.id: c.engine for c in screen.query(chart.Chart)}  # what the dashboard gave each chart
     try:
         for _ in range(count):
             for mode in modes:
                 chart.choose_engines = chosen if mode == "chosen" else _forced(mode)
-                screen.state.version += 1  # as if a new event came in
-                for board in screen.query(PictureBoard):
-                    board._fitted_for = None  # and new pictures: every board lays itself out again
+                for each in screen.query(chart.Chart):  # the engine it keeps in this mode, as a dashboard would
+                    each.engine = picked.get(each.id, each.engine) if mode == "chosen" else mode
+                events = next_events(screen.state) if news in ("step", "pictures") else []
+                if news == "pictures":
+                    for board in screen.query(PictureBoard):
+                        board._fitted_for = None  # every board lays itself out again
                 t0 = time.perf_counter()
+                for event in events:
+                    screen.state.ingest(event)
+                if news == "key" or len(modes) > 1:
+                    screen.invalidate()  # as after a key, or the engines changed: every pane redraws
                 screen.redraw()
                 screen._compositor.render_update(full=True).render_segments(app.console)
                 times[mode].append(time.perf_counter() - t0)
+                if mode == "chosen":
+                    picked = {c.id: c.engine for c in screen.query(chart.Chart)}
                 await pilot.pause()  # let the app settle between frames, outside the timing
     finally:
         chart.choose_engines = chosen
@@ -51,7 +84,7 @@ def charts_side_by_side(screen, reps: int = 7) -> dict[str, dict]:
     from cnn_tui.ui.widgets.chart import Chart
     from cnn_tui.ui.widgets.line_plot import ENGINES
 
-    screen.state.version += 1
+    screen.invalidate()
     screen.redraw()  # with the engines the dashboard picks
     out = {}
     for chart in screen.query(Chart):

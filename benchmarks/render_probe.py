@@ -3,9 +3,9 @@
 and feature-map pictures), then the time to draw a frame of every pane of each page at 160x48
 and the resident memory it took.
 
-A frame here is: fold the state into every pane's plot, then have Textual's compositor
-re-render the changed widgets, compose the whole screen and turn it into terminal output
-(a full repaint, the most a frame can cost). Prints one JSON line.
+A frame here is: a live run's next step comes in, every pane folds it into its plot, then
+Textual's compositor re-renders the changed widgets, composes the whole screen and turns it into
+terminal output (a full repaint, the most a frame can cost). Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -171,15 +171,16 @@ async def probe(steps: int, count: int) -> dict:
             await asyncio.sleep(0.05)
         ingest = time.perf_counter() - started
         times = await frames(app, screen, pilot, count, MODES)
+        key = (await frames(app, screen, pilot, count, news="key"))["chosen"]
         panes = charts_side_by_side(screen)
         await pilot.press("v")  # the inside page: pictures, the confusion matrix, health
         await pilot.pause(0.2)
-        inside = (await frames(app, screen, pilot, count))["chosen"]
+        inside = (await frames(app, screen, pilot, count, news="pictures"))["chosen"]
         panes |= charts_side_by_side(screen)
         gc.collect()
         after = process.memory_info().rss
     return {"steps": steps, **{f"frame_{mode}_ms": median_ms(t) for mode, t in times.items()},
-            "inside_frame_ms": median_ms(inside), "idle_mb": idle / 2**20,
+            "inside_frame_ms": median_ms(inside), "key_frame_ms": median_ms(key), "idle_mb": idle / 2**20,
             "growth_mb": (after - idle) / 2**20, "ingest_s": ingest, "panes": panes}
 
 

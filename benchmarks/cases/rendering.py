@@ -2,6 +2,10 @@
 and the inside page with its pictures laid out anew), and the memory the long stream took.
 Each length runs in its own process (a clean RSS).
 
+A frame is a live one: the run's next step (and its gradient norms) comes in, so every curve on the
+page has new data and is drawn anew, then the whole screen is composed (benchmarks/frame_timing.py).
+A frame after a key that changes no curve (tab) is measured too: the charts are not drawn again.
+
 Chart engines side by side: each frame is also drawn with every chart on plotext and every chart on
 the braille canvas, interleaved in the same process; each chart is drawn by both from the same data
 at its size. The dashboard gives plotext to the charts with the fewest points while the frame's
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 from benchmarks.common import Result, last_json_line, median, run_python
 
-FRAME_BUDGET_MS = 30.0
+FRAME_BUDGET_MS = 20.0  # issue 31 (moonshot 16 ms)
+FLAT = 1.2  # a frame after 1M steps / after 1k steps: no per-frame work grows with the run
+KEY_BUDGET_MS = 10.0  # a key that changes no curve: nothing is drawn again
 COMPARE_BUDGET_MS = 50.0
 # The issue's budget as a ratio that this shared machine's drift cannot move: 30 ms with plotext
 # against the 21 ms the braille widget took when it was set, measured side by side in one process
@@ -36,17 +42,21 @@ def run(quick: bool, reps: int) -> list[Result]:
         style.append(_probe("benchmarks.style_probe", STYLE_STEPS))
     s_frame, l_frame = median([p["frame_chosen_ms"] for p in short]), median([p["frame_chosen_ms"] for p in long])
     inside = median([p["inside_frame_ms"] for p in long])
+    key = median([p["key_frame_ms"] for p in long])
     growth = median([p["growth_mb"] for p in long])
     ingest = median([p["ingest_s"] for p in long])
     c_frame, c_growth = median([p["frame_chosen_ms"] for p in compared]), median([p["growth_mb"] for p in compared])
     return [
-        Result(CASE, f"frame of all panes at 160x48 after {long_steps:,} steps",
-               f"{l_frame:.1f} ms", "<= 30 ms", l_frame <= FRAME_BUDGET_MS),
+        Result(CASE, f"live frame of all panes at 160x48 after {long_steps:,} steps (a new step: every curve "
+               "drawn anew)", f"{l_frame:.1f} ms", f"<= {FRAME_BUDGET_MS:.0f} ms", l_frame <= FRAME_BUDGET_MS),
+        Result(CASE, f"frame after a key that changes no curve (tab), {long_steps:,} steps",
+               f"{key:.1f} ms", f"<= {KEY_BUDGET_MS:.0f} ms", key <= KEY_BUDGET_MS),
         Result(CASE, f"frame of the inside page (v) at 160x48 after {long_steps:,} steps, "
-               "pictures laid out anew", f"{inside:.1f} ms", "<= 30 ms", inside <= FRAME_BUDGET_MS),
+               "pictures laid out anew", f"{inside:.1f} ms", f"<= {FRAME_BUDGET_MS:.0f} ms",
+               inside <= FRAME_BUDGET_MS),
         Result(CASE, f"frame after {long_steps:,} / after 1,000 steps",
-               f"{l_frame:.1f} / {s_frame:.1f} ms = {l_frame / s_frame:.2f}", "<= 1.3 (flat)",
-               l_frame / s_frame <= 1.3),
+               f"{l_frame:.1f} / {s_frame:.1f} ms = {l_frame / s_frame:.2f}", f"<= {FLAT} (flat)",
+               l_frame / s_frame <= FLAT),
         Result(CASE, f"memory growth over the idle app, {long_steps:,} steps "
                f"(ingested in {ingest:.1f} s)", f"{growth:.1f} MB", "<= 100 MB", growth <= 100),
         Result(CASE, f"8 runs compared at 160x48 after {compare_steps:,} steps each: a frame",

@@ -15,7 +15,6 @@ from cnn_tui.record.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import LeaveScreen, OpenRun, OpenRuns, ShowRuns, StartRecipe
-from cnn_tui.ui.sources import ChildRun, FollowRunDir
 
 
 def run_screen_class(kind: str):
@@ -49,6 +48,9 @@ class CnnTuiApp(App):
 
     def on_mount(self) -> None:
         from cnn_tui.ui.screens.picker import PickerScreen
+        from cnn_tui.ui.terminal_output import install
+
+        install(self)  # fewer bytes for the same screen (over SSH, most of what a live run costs)
 
         if self.stop_on_exit:
             self._exit_on_hangup()
@@ -79,6 +81,8 @@ class CnnTuiApp(App):
     @on(StartRecipe)
     def start_recipe(self, message: StartRecipe) -> None:
         """Run the recipe in a child process; its overrides are `--set FIELD=VALUE`s."""
+        from cnn_tui.ui.sources import ChildRun  # here, not at the top: the picker's first frame does without it
+
         self.run_worker(self.describer.stop(), exclusive=False)  # no CPU taken from the run
         screen = run_screen_class(recipe_kind(message.recipe))
         extra = [arg for value in message.overrides for arg in ("--set", value)]
@@ -90,6 +94,8 @@ class CnnTuiApp(App):
         self.open_run(message.run_dir)
 
     def open_run(self, run_dir: Path) -> None:
+        from cnn_tui.ui.sources import FollowRunDir
+
         screen = run_screen_class(recipe_kind(run_dir / RECIPE))
         self.push_screen(screen(FollowRunDir(run_dir), title=run_dir.name))
 

@@ -82,25 +82,30 @@ class Bounds:
     y_hi: float
     x_lo: float
     x_hi: float
+    drawn_ys: list[list[float]] = field(default_factory=list)  # each line's ys as drawn (transform): made once
 
 
 def bounds(data: PlotData) -> Bounds | None:
     """The box of a chart: the data's own range padded 5%, or its fixed bounds; None: nothing to draw."""
+    import numpy as np  # here, not at the top: the picker's first frame does without it
+
     lines = [ln for ln in data.lines if ln.xs]
-    ys_all = [y for ln in lines for y in transform(ln.ys, data.log_y) if math.isfinite(y)]
-    if not ys_all:
+    drawn_ys = [transform(ln.ys, data.log_y) for ln in lines]
+    ys_all = np.concatenate([np.asarray(ys, dtype=np.float64) for ys in drawn_ys]) if lines else np.zeros(0)
+    ys_all = ys_all[np.isfinite(ys_all)]
+    if not len(ys_all):
         return None
-    lo = min(ys_all) if data.y_min is None else transform([data.y_min], data.log_y)[0]
-    hi = max(ys_all) if data.y_max is None else transform([data.y_max], data.log_y)[0]
+    lo = float(ys_all.min()) if data.y_min is None else transform([data.y_min], data.log_y)[0]
+    hi = float(ys_all.max()) if data.y_max is None else transform([data.y_max], data.log_y)[0]
     if data.y_min is None and data.y_max is None:
         pad = (hi - lo) * 0.05 or (abs(hi) * 0.05 or 0.5)
         lo, hi = lo - pad, hi + pad
     elif hi <= lo:
         hi = lo + 1
-    x_lo, x_hi = data.x_range or (min(x for ln in lines for x in ln.xs), max(x for ln in lines for x in ln.xs))
+    x_lo, x_hi = data.x_range or (min(min(ln.xs) for ln in lines), max(max(ln.xs) for ln in lines))
     if x_hi <= x_lo:
         x_hi = x_lo + 1
-    return Bounds(lines, lo, hi, x_lo, x_hi)
+    return Bounds(lines, lo, hi, x_lo, x_hi, drawn_ys)
 
 
 def y_labels(ticks: list[float], log: bool) -> list[str]:

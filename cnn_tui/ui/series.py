@@ -11,7 +11,7 @@ import math
 
 
 class BucketedSeries:
-    __slots__ = ("capacity", "per_bucket", "xs", "mins", "maxs", "sums", "counts", "lasts")
+    __slots__ = ("capacity", "per_bucket", "xs", "mins", "maxs", "sums", "counts", "lasts", "edits", "_drawn")
 
     def __init__(self, capacity: int = 1000) -> None:
         self.capacity = capacity - capacity % 2 or 2
@@ -22,6 +22,8 @@ class BucketedSeries:
         self.sums: list[float] = []
         self.counts: list[int] = []
         self.lasts: list[float] = []
+        self.edits = 0  # bumped on every change: what was drawn from an older count is stale
+        self._drawn: tuple[int, int | None, tuple[list[float], list[float]]] | None = None  # points()' last answer
 
     def __len__(self) -> int:
         return len(self.xs)
@@ -29,6 +31,7 @@ class BucketedSeries:
     def append(self, x: float, y: float) -> None:
         if not math.isfinite(y):
             return  # NaN/Inf points are reported by diagnosis, not drawn
+        self.edits += 1
         if self.xs and self.counts[-1] < self.per_bucket:
             self._add_to_last(x, y)
             return
@@ -66,23 +69,43 @@ class BucketedSeries:
         self.counts = merge(self.counts, lambda a, b: a + b)
         self.lasts = merge(self.lasts, lambda a, b: b)
         self.per_bucket *= 2
+        self.edits += 1
 
     def means(self) -> list[float]:
         return [s / c for s, c in zip(self.sums, self.counts)]
 
     def points(self, max_points: int | None = None) -> tuple[list[float], list[float]]:
-        """(xs, mean ys), merged further to at most `max_points` for drawing."""
-        xs, ys = self.xs, self.means()
+        """(xs, mean ys), merged further to at most `max_points` for drawing. Kept until the series
+        changes: a redraw with no new point (a key, a finished run) costs nothing here."""
+        if self._drawn is not None and self._drawn[:2] == (self.edits, max_points):
+            xs, ys = self._drawn[2]
+            return list(xs), list(ys)
+        drawn = self._points(max_points)
+        self._drawn = (self.edits, max_points, drawn)
+        return list(drawn[0]), list(drawn[1])
+
+    def _points(self, max_points: int | None) -> tuple[list[float], list[float]]:
+        """Each drawn point merges buckets lo..hi-1 (k * len / max_points onwards). The sums are added
+        left to right, one column of the padded (points x buckets) table at a time, so every mean is
+        the float the plain loop `sum(sums[lo:hi]) / sum(counts[lo:hi])` gave, in a few array operations."""
+        xs = self.xs
         if max_points is None or len(xs) <= max_points or max_points < 1:
-            return list(xs), ys
+            return list(xs), self.means()
+        import numpy as np  # here, not at the top: the picker's first frame does without it
+
         step = len(xs) / max_points
-        out_x, out_y = [], []
-        for k in range(max_points):
-            lo, hi = int(k * step), max(int((k + 1) * step), int(k * step) + 1)
-            weight = sum(self.counts[lo:hi])
-            out_x.append(xs[hi - 1])
-            out_y.append(sum(self.sums[lo:hi]) / weight)
-        return out_x, out_y
+        k = np.arange(max_points)
+        lo = (k * step).astype(np.int64)
+        hi = np.maximum(((k + 1) * step).astype(np.int64), lo + 1)
+        sums, counts = np.asarray(self.sums, dtype=np.float64), np.asarray(self.counts, dtype=np.int64)
+        total, weight = np.zeros(max_points), np.zeros(max_points, dtype=np.int64)
+        for offset in range(int((hi - lo).max())):
+            at = lo + offset
+            inside = at < hi
+            at = np.minimum(at, len(xs) - 1)
+            total += np.where(inside, sums[at], 0.0)
+            weight += np.where(inside, counts[at], 0)
+        return [xs[i] for i in (hi - 1).tolist()], (total / weight).tolist()
 
     @property
     def last(self) -> float | None:

@@ -164,17 +164,24 @@ def test_follow_waits_for_torn_lines_and_stops_at_finish(tmp_path):
     assert [e.type for e in seen] == [e.type for e in events]
 
 
-def test_canvas_lines_connect_their_end_points_in_every_direction():
-    from cnn_tui.ui.widgets.canvas import DOTS, BrailleCanvas
+def canvas_dots(canvas) -> set[tuple[int, int]]:
+    """(x, y) of every dot the canvas draws, read back from its braille characters."""
+    bits = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [row % 4][col % 2]
+    out = set()
+    for row, runs in enumerate(canvas.rows()):
+        for col, ch in enumerate("".join(text for text, _ in runs)):
+            code = ord(ch) - 0x2800 if ch != " " else 0
+            out |= {(2 * col + c, 4 * row + r) for r in range(4) for c in range(2) if code & bits[r][c]}
+    return out
 
-    def dots(canvas):
-        return {(x, y) for y in range(canvas.dot_h) for x in range(canvas.dot_w)
-                if canvas.bits[y >> 2][x >> 1] & DOTS[y & 3][x & 1]}
+
+def test_canvas_lines_connect_their_end_points_in_every_direction():
+    from cnn_tui.ui.widgets.canvas import BrailleCanvas
 
     for x0, y0, x1, y1 in [(0, 0, 9, 0), (0, 0, 0, 11), (0, 11, 9, 0), (3, 2, 4, 11), (9, 11, 0, 0), (2, 5, 2, 5)]:
         canvas = BrailleCanvas(5, 3)  # 10 x 12 dots
-        canvas.line(x0, y0, x1, y1, "red")
-        drawn = dots(canvas)
+        canvas.curve([x0, x1], [y0, y1], "red")
+        drawn = canvas_dots(canvas)
         assert (x0, y0) in drawn and (x1, y1) in drawn
         columns = {x for x, _ in drawn}
         assert columns == set(range(min(x0, x1), max(x0, x1) + 1))  # no gaps along x
@@ -183,5 +190,5 @@ def test_canvas_lines_connect_their_end_points_in_every_direction():
             assert ys == list(range(ys[0], ys[-1] + 1))
         assert len(drawn) <= abs(x1 - x0) + abs(y1 - y0) + 2  # no thicker than the line needs
     canvas = BrailleCanvas(2, 2)
-    canvas.line(-5, -5, 20, 20, "red")  # clipped, no error
-    assert dots(canvas)
+    canvas.curve([-5, 20], [-5, 20], "red")  # clipped, no error
+    assert canvas_dots(canvas)

@@ -113,7 +113,7 @@ class PickerScreen(Screen):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.refresh_bindings()  # the image keys show for style recipes only
-        self.show_preview()
+        self.call_after_refresh(self.show_preview)  # the list first (the first frame), then the recipe read
 
     def overrides(self, r: dict) -> list[str]:
         """`--set` values for the images chosen for this recipe (JSON-quoted: any path is valid YAML)

@@ -1,12 +1,13 @@
 """The hand-written chart engine: braille dots on our own canvas, two labelled ends on the x axis.
 
 Kept where plotext cannot hold the frame budget (benchmarks/cases/rendering.py measures both, pane by
-pane): it draws only what fits, costs a few ms a chart and no Python object per point.
+pane): it draws only what fits, in a handful of numpy operations a curve (widgets/canvas.py), and
+no Python object per point.
 """
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from cnn_tui.ui.plot_data import (
     Y_LABEL_WIDTH,
@@ -16,7 +17,6 @@ from cnn_tui.ui.plot_data import (
     bounds,
     empty,
     legend_row,
-    transform,
     x_marks,
     y_marks,
 )
@@ -38,19 +38,11 @@ def render_braille(data: PlotData, width: int, height: int) -> list[Runs]:
             canvas.vline(round((x - x_lo) * sx), "bright_black")
     if data.cursor is not None and x_lo <= data.cursor[0] <= x_hi:
         canvas.vline(round((data.cursor[0] - x_lo) * sx), "bright_white")
-    for ln in lines:
-        prev = None
-        for x, y in zip(ln.xs, transform(ln.ys, data.log_y)):
-            if not math.isfinite(y):
-                prev = None
-                continue
-            px = round((min(max(x, x_lo), x_hi) - x_lo) * sx)  # a zoomed window's neighbours sit on its edges
-            py = round((hi - min(max(y, lo), hi)) * sy)
-            if prev is None:
-                canvas.dot(px, py, ln.color)
-            else:
-                canvas.line(prev[0], prev[1], px, py, ln.color)
-            prev = (px, py)
+    for ln, drawn in zip(lines, box.drawn_ys):
+        xs = np.clip(np.asarray(ln.xs, dtype=np.float64), x_lo, x_hi)  # a zoomed window's neighbours sit on its edges
+        ys = np.asarray(drawn, dtype=np.float64)
+        ys = np.where(np.isfinite(ys), np.rint((hi - np.clip(ys, lo, hi)) * sy), np.nan)  # NaN, inf: a gap
+        canvas.curve(np.rint((xs - x_lo) * sx), ys, ln.color)
     return _framed(canvas.rows(), box, data, plot_w) + [legend_row(data, lines)]
 
 

@@ -71,4 +71,6 @@ def share_plotext(charts: list[Chart]) -> None:
     choices: dict[str, Choice] = choose_engines(counts, setting=engine_setting())
     for i, chart in enumerate(charts):
         chart.engine_choice = choices[str(i)]
-        chart.engine = chart.engine_choice.engine
+        if chart.engine != chart.engine_choice.engine:
+            chart.engine = chart.engine_choice.engine
+            chart.refresh()  # the same data on the other engine

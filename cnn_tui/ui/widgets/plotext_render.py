@@ -20,7 +20,6 @@ from cnn_tui.ui.plot_data import (
     bounds,
     empty,
     legend_row,
-    transform,
     x_marks,
     y_marks,
 )
@@ -56,9 +55,9 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
             figure.line(x, orientation=1, pixel=tag("bright_black"))
     if data.cursor is not None and box.x_lo <= data.cursor[0] <= box.x_hi:
         figure.line(data.cursor[0], orientation=1, pixel=tag("bright_white"))
-    for line in box.lines:
+    for line, drawn in zip(box.lines, box.drawn_ys):
         dots = plt.marker("braille", tag(line.color))
-        for xs, ys in _finite_pieces(line.xs, transform(line.ys, data.log_y)):
+        for xs, ys in _finite_pieces(line.xs, drawn):
             _register(figure, figure.signal(xs, ys, marker=dots).lines())
     x_ruler, y_ruler = figure.ruler("x"), figure.ruler("y")
     x_ruler.lim(box.x_lo, box.x_hi)

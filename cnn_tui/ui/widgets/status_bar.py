@@ -87,5 +87,10 @@ def _style_progress(text: Text, state: RunState, smoothing: float, width: int) -
 class StatusBar(Static, DrawsRun):
     """Two fixed lines: what runs where, and how far along it is."""
 
+    _shown: Text | None = None
+
     def draw(self, view: RunView) -> None:
-        self.update(status_text(view.state, view.smoothing, view.width), layout=False)  # fixed height
+        text = status_text(view.state, view.smoothing, view.width)
+        if text != self._shown:  # the same lines (a key, a pause): nothing to repaint or send
+            self._shown = text
+            self.update(text, layout=False)  # fixed height

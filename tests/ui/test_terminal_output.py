@@ -1,0 +1,103 @@
+"""The filter on the dashboard's terminal output (ui/terminal_output.py) leaves every cell as it was,
+in the same style, and writes fewer bytes."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from rich.color import ColorSystem
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from cnn_tui.ui.terminal_output import coalesce_sgr
+
+pytestmark = pytest.mark.timeout(60)
+CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
+
+
+def sgr_tokens(params: str) -> list[str]:
+    """SGR parameters as attributes: 38;2;r;g;b and 38;5;n are one each, 0 is a reset."""
+    parts, out, i = params.split(";") if params else ["0"], [], 0
+    while i < len(parts):
+        if parts[i] in ("38", "48") and i + 1 < len(parts):
+            width = 5 if parts[i + 1] == "2" else 3
+            out.append(";".join(parts[i:i + width]))
+            i += width
+        else:
+            out.append(parts[i] or "0")
+            i += 1
+    return out
+
+
+def screen(data: str, width: int = 40, height: int = 8) -> dict[tuple[int, int], tuple[str, tuple[str, ...]]]:
+    """What a terminal shows: (row, column) -> (character, the attributes set since the last reset)."""
+    cells: dict[tuple[int, int], tuple[str, tuple[str, ...]]] = {}
+    style: list[str] = []
+    row = col = 0
+    at = 0
+    for match in [*CSI.finditer(data), None]:
+        end = match.start() if match is not None else len(data)
+        for ch in data[at:end]:
+            if ch == "\n":
+                row, col = row + 1, 0
+            else:
+                cells[(row, col)] = (ch, tuple(style))
+                col += 1
+        if match is None:
+            break
+        at = match.end()
+        params, final = match.groups()
+        if final == "H":
+            r, _, c = params.partition(";")
+            row, col = int(r or 1) - 1, int(c or 1) - 1
+        elif final == "m":
+            for token in sgr_tokens(params):
+                style = [] if token == "0" else [*style, token]
+    return cells
+
+
+def frame(rng: random.Random) -> str:
+    """A partial update as Textual writes one: cursor moves, then strips of styled pieces."""
+    styles = [None, Style(color="cyan"), Style(color="#102030", bgcolor="#000000"), Style(bold=True, dim=True),
+              Style(color="magenta", bgcolor="#101010"), Style(bgcolor="#101010")]
+    out = []
+    for row in rng.sample(range(8), rng.randint(1, 8)):
+        out.append(f"\x1b[{row + 1};{rng.randint(1, 5)}H")
+        pieces = [Segment(rng.choice(["ab", " ", "⣿⡇", "─┤", "x"]), rng.choice(styles))
+                  for _ in range(rng.randint(1, 12))]
+        out.append("".join(Strip.render_style(s, t, ColorSystem.TRUECOLOR) if s is not None else t
+                           for t, s, _ in pieces))  # as Strip.render writes them
+    return "".join(out)
+
+
+def test_the_filtered_output_shows_the_same_cells_in_fewer_bytes():
+    rng = random.Random(3)
+    saved = 0
+    for _ in range(300):
+        data = frame(rng)
+        filtered = coalesce_sgr(data)
+        assert screen(filtered) == screen(data)
+        assert len(filtered) <= len(data)
+        saved += len(data) - len(filtered)
+    assert saved > 0
+
+
+def test_a_reset_before_an_erase_or_a_mode_is_kept_and_a_write_ends_reset():
+    data = "\x1b[36mab\x1b[0m\x1b[K\x1b[36mcd\x1b[0m"
+    assert coalesce_sgr(data) == data  # the erase fills with the current background: it must see the reset
+    three = "\x1b[36mab\x1b[0m\x1b[36mcd\x1b[0m\x1b[36mef\x1b[0m"  # the first reset makes the state known
+    assert coalesce_sgr(three) == "\x1b[36mab\x1b[0m\x1b[36mcdef\x1b[0m"
+    assert coalesce_sgr("\x1b[0mab") == "\x1b[0mab"  # what the last write left is not known
+    assert coalesce_sgr("plain text") == "plain text"
+
+
+async def test_the_dashboard_writes_through_the_filter():
+    from tests.ui.conftest import make_app
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert getattr(app._driver, "_coalesced", False)
