@@ -19,7 +19,7 @@ def _forced(engine: str):
 def next_events(state) -> list:
     """A live run's next step: a step event and the layers' gradient norms, a little off the last ones,
     so that every curve on the page has new data (the worst frame a live run asks for)."""
-    from cnn_tui.events import Gradients, Step
+    from cnn_tui.contract.events import Gradients, Step
 
     step = state.step + 1
     wiggle = 1.0 + 0.01 * math.sin(step)

@@ -69,7 +69,7 @@ def coalesce_sgr(data: str) -> str:
     return "".join(out)
 
 
-def install(app) -> None:
+def install(app: object) -> None:
     """Filter everything the app's driver writes (a headless or web driver too: the output stays
     valid ANSI). Textual has no hook for this, so its driver's `write` is wrapped."""
     driver = getattr(app, "_driver", None)

@@ -135,7 +135,7 @@ async def test_a_chart_off_screen_is_never_rendered(rendered):
 async def test_a_chart_handed_the_data_it_shows_is_not_rendered_again(rendered):
     """A finished run is rendered once: keys that change no curve (tab, the next pane) redraw the
     screen's panes, but no chart renders again until its data changes."""
-    from cnn_tui.events import Step
+    from cnn_tui.contract.events import Step
     from cnn_tui.ui.sources import Replay
     from tests.ui.conftest import make_app, wait_until
 
