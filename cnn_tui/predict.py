@@ -38,7 +38,7 @@ class Classifier:
 
 # ------------------------------------------------------------------ where the weights come from
 
-def _kept_checkpoint(run_dir: Path, recipe) -> Path:
+def kept_run_checkpoint(run_dir: Path, recipe, purpose: str = "predict with") -> Path:
     """The checkpoint the run keeps (the rule the test score uses: train/final_score.py)."""
     from cnn_tui.rundir import read_summary
     from cnn_tui.train.final_score import kept_checkpoint
@@ -46,8 +46,8 @@ def _kept_checkpoint(run_dir: Path, recipe) -> Path:
     status = (read_summary(run_dir) or {}).get("status", "")
     path = kept_checkpoint(run_dir / "checkpoints", status, recipe.train.early_stopping.restore_best)
     if path is None:
-        raise UsageError(f"{run_dir}: no checkpoint to predict with (checkpoints/best.pt or last.pt); "
-                         "predict takes the run directory of a classification run that finished an epoch")
+        raise UsageError(f"{run_dir}: no checkpoint to {purpose} (checkpoints/best.pt or last.pt); "
+                         "it takes the run directory of a classification run that finished an epoch")
     return path
 
 
@@ -59,7 +59,7 @@ def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
     recipe = classifier_run_recipe(run_dir, purpose, trust, say)
-    path = _kept_checkpoint(run_dir, recipe)
+    path = kept_run_checkpoint(run_dir, recipe)
     try:
         state = load_checkpoint(path)
     except CheckpointError as exc:
@@ -97,7 +97,7 @@ def from_backbone(name: str) -> Classifier:
     """An ImageNet classifier with its 1,000 labels, from weights already cached or shipped."""
     import torchvision.models as tvm
 
-    from cnn_tui.models.backbones.registry import TORCHVISION
+    from cnn_tui.models.backbones.registry import TORCHVISION, build_kwargs
     from cnn_tui.models.backbones.weights import IMAGENET_MEAN, IMAGENET_STD, torchvision_net
     from cnn_tui.recipes.weights import IMAGENET
 
@@ -110,7 +110,7 @@ def from_backbone(name: str) -> Classifier:
         mean, std, crop, resize = IMAGENET_MEAN, IMAGENET_STD, 224, 256
     elif name in TORCHVISION:
         builder, weights_name = TORCHVISION[name]
-        net, enum = torchvision_net(builder, weights_name, IMAGENET, name, "--backbone")
+        net, enum = torchvision_net(builder, weights_name, IMAGENET, name, "--backbone", **build_kwargs(name))
         transforms = enum.transforms()
         mean, std = tuple(transforms.mean), tuple(transforms.std)
         crop, resize = transforms.crop_size[0], transforms.resize_size[0]

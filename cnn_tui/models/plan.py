@@ -59,6 +59,10 @@ def plan_model(recipe: Any, bundle: DataBundle, device: torch.device, log: Calla
     shape = (bundle.channels, bundle.image_size, bundle.image_size)
     if recipe.kind == "scratch":
         model = build_model(recipe.model, bundle.channels, bundle.image_size, num_classes)
+        if recipe.model.init_from:
+            from cnn_tui.models.init_from import copy_matching
+
+            log(copy_matching(model, recipe.model.init_from).in_words())
         sample = bundle.train.head(stats_sample(bundle))
         mean, std = channel_stats(sample, recipe.data.normalize)
         total, trainable = count_params(model)
