@@ -20,6 +20,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 AUGMENT_DRAWS = 15  # `cnn-tui augment`'s default
 
@@ -65,7 +66,7 @@ def augment(path: str) -> dict:
 
 
 def answer(line: str) -> dict:
-    request = json.loads(line) if line.startswith("{") else {"path": line}
+    request: dict[str, Any] = json.loads(line) if line.startswith("{") else {"path": line}
     if request.get("augment"):
         found = augment(request["path"])
     else:
