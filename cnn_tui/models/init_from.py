@@ -1,9 +1,10 @@
 """`model.init_from: RUN_DIR`: start a net from another run's kept weights, layer by layer.
 
 VGG was trained this way (Simonyan & Zisserman, Sec. 3.1): configuration A first, then the
-deeper nets with A's layers copied in and the new layers drawn at random. Here every tensor of
-the new net (weights and batch-norm statistics) whose name and shape match one in the other
-run's kept checkpoint is copied; the rest keep their fresh initialisation. VGG's layer names
+deeper nets with A's layers copied in and the new layers drawn at random. Here every layer of
+the new net whose tensors (weights, biases, batch-norm statistics) all match the other run's
+kept checkpoint in name and shape is copied, whole (never a bias without its weights); the rest
+keep their fresh initialisation. VGG's layer names
 (conv3_1, fc1, ...) stay put when a configuration grows, so A's layers land where they belong.
 """
 
@@ -43,21 +44,26 @@ class Copied:
 
 
 def copy_matching(model: nn.Module, run_dir: str) -> Copied:
-    """Copy into `model`, in place, every tensor whose name and shape match the run's kept weights.
-    A bad run directory, a run without a checkpoint, or nothing that matches: one RecipeError."""
+    """Copy into `model`, in place, every layer whose tensors all match the run's kept weights in name
+    and shape. A bad run directory, a run without a checkpoint, or nothing that matches: one RecipeError."""
     path, weights, epoch = _kept_weights(Path(run_dir))
     report = Copied(f"{path} (epoch {epoch})")
     state = model.state_dict()
     report.total = len(state)
+    layers: dict[str, list[str]] = {}
+    for name in state:
+        layers.setdefault(_layer(name), []).append(name)
     with torch.no_grad():
-        for name, ours in state.items():
-            theirs = weights.get(name)
-            if theirs is None:
-                report.missing.append(name)
-            elif theirs.shape != ours.shape:
-                report.reshaped.append((name, tuple(theirs.shape), tuple(ours.shape)))
-            else:
-                ours.copy_(theirs)
+        for names in layers.values():  # a layer comes over whole or not at all (never a bias alone)
+            missing = [n for n in names if n not in weights]
+            reshaped = [(n, tuple(weights[n].shape), tuple(state[n].shape)) for n in names
+                        if n in weights and weights[n].shape != state[n].shape]
+            if missing or reshaped:
+                report.missing += missing
+                report.reshaped += reshaped
+                continue
+            for name in names:
+                state[name].copy_(weights[name])
                 report.copied.append(name)
     if not report.copied:
         raise RecipeError(f"{FIELD}: {path} has no tensor of this net's names and shapes (its first: "

@@ -181,8 +181,8 @@ class Model(Strict):
     compression: float = Field(0.5, gt=0.0, le=1.0)  # densenet: channels kept by each transition
     gate_bias: float = Field(-2.0, ge=-10.0, le=10.0)  # highway: transform gates start mostly closed (carry)
     layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
-    # another run's directory (relative to the recipe): every tensor of this net whose name and shape
-    # match one in that run's kept checkpoint is copied in, the rest start at random (VGG's
+    # another run's directory (relative to the recipe): every layer of this net whose tensors all
+    # match that run's kept checkpoint in name and shape is copied in, the rest start at random (VGG's
     # progressive training: configuration A first, then the deeper nets from it). None: all random
     init_from: str | None = None
 
