@@ -225,6 +225,9 @@ class PickerScreen(Screen):
         from cnn_tui.ui.screens.augment_grid import AugmentGrid
 
         answer = await self.describer.augment(r["path"])
+        if answer is not None and "picture" in answer and self.app.screen is not self:
+            shutil.rmtree(Path(answer["picture"]).parent, ignore_errors=True)  # a run started meanwhile
+            return
         if answer is None or self.app.screen is not self:
             return
         if "error" in answer:
