@@ -36,7 +36,7 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
             progress: Callable[[str], None] = print) -> list[dict]:
     rows = []
     for recipe in checked_recipes(refs, overrides):
-        accs, losses, walls, tests = [], [], [], []
+        accs, losses, walls, tests, trains = [], [], [], [], []
         for i in range(seeds):
             seeded = recipe.model_copy(deep=True)
             seeded.seed = recipe.seed + i
@@ -45,6 +45,7 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
             best = result.summary.get("best") or {}
             accs.append(best.get("val/acc", float("nan")))
             losses.append(best.get("val/loss", float("nan")))
+            trains.append((result.summary.get("final") or {}).get("train/acc", float("nan")))
             test = result.summary.get("test")
             tests.append(test["test/acc"] if test else float("nan"))
             tested = f", test acc {tests[-1]:.2%}" if test else ""
@@ -53,7 +54,7 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
         rows.append({"recipe": recipe.name, "kind": recipe.kind, "params": result.summary.get("params", 0),
                      "macs": result.summary.get("macs", 0), "acc": statistics.mean(accs),
                      "acc_sd": statistics.pstdev(accs), "loss": statistics.mean(losses),
-                     "wall": statistics.mean(walls), "seeds": seeds,
+                     "wall": statistics.mean(walls), "seeds": seeds, "train_acc": statistics.mean(trains),
                      **_test_stats(tests)})
     return rows
 
@@ -63,15 +64,19 @@ def format_rows(rows: list[dict]) -> str:
     width = max(len(r["recipe"]) for r in rows)
     tested = any(r.get("test") == r.get("test") for r in rows)  # not all NaN
     test_head = f"  {'test acc':>16}" if tested else ""
-    lines = [f"{'recipe':<{width}}  {'kind':<18}  {'params':>11}  {'MACs':>7}  {'best val acc':>16}  {'val loss':>8}"
-             f"{test_head}  {'wall/run':>8}"]
+    lines = [f"{'recipe':<{width}}  {'kind':<18}  {'params':>11}  {'MACs':>7}  {'train acc':>9}  {'best val acc':>16}"
+             f"  {'val loss':>8}{test_head}  {'wall/run':>8}"]
     for r in rows:
         acc = f"{r['acc']:.1%} ± {r['acc_sd']:.1%}"
         test = f"  {_test_cell(r):>16}" if tested else ""
         macs = format_count(r["macs"]) if r.get("macs") else "-"
-        lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {r.get('params', 0):>11,}  {macs:>7}  {acc:>16}  "
-                     f"{r['loss']:>8.3f}{test}  {r['wall']:>7.1f}s")
-    lines.append(f"(MACs per image; mean ± sd over {rows[0]['seeds']} seed(s); best epoch of each run by val/acc"
+        train = r.get("train_acc", float("nan"))
+        train_cell = f"{train:.1%}" if train == train else "-"
+        lines.append(f"{r['recipe']:<{width}}  {r['kind']:<18}  {r.get('params', 0):>11,}  {macs:>7}  {train_cell:>9}  "
+                     f"{acc:>16}  {r['loss']:>8.3f}{test}  {r['wall']:>7.1f}s")
+    # the last epoch's training accuracy tells underfitting (a deep plain net's degradation) from overfitting
+    lines.append(f"(MACs per image; mean ± sd over {rows[0]['seeds']} seed(s); train acc: the last epoch's; "
+                 "best epoch of each run by val/acc"
                  + ("; test acc: that epoch's checkpoint on the test split, scored once at the end)"
                     if tested else ")"))
     return "\n".join(lines)

@@ -42,7 +42,7 @@ class Classifier:
 
 # ------------------------------------------------------------------ where the weights come from
 
-def _kept_checkpoint(run_dir: Path, recipe, purpose: str = "predict with") -> Path:
+def kept_run_checkpoint(run_dir: Path, recipe, purpose: str = "predict with") -> Path:
     """The checkpoint the run keeps (the rule the test score uses: train/final_score.py)."""
     from cnn_tui.record.rundir import read_summary
     from cnn_tui.train.final_score import kept_checkpoint
@@ -63,7 +63,7 @@ def from_run(run_dir: Path, purpose: str = "predict with", trust: bool = False,
     from cnn_tui.train.checkpoint import CheckpointError, load_checkpoint
 
     recipe = classifier_run_recipe(run_dir, purpose, trust, say)
-    path = _kept_checkpoint(run_dir, recipe, purpose)
+    path = kept_run_checkpoint(run_dir, recipe, purpose)
     try:
         state = load_checkpoint(path)
     except CheckpointError as exc:
@@ -99,7 +99,7 @@ def from_backbone(name: str) -> Classifier:
     """An ImageNet classifier with its 1,000 labels, from weights already cached or shipped."""
     import torchvision.models as tvm
 
-    from cnn_tui.models.backbones.registry import TORCHVISION
+    from cnn_tui.models.backbones.registry import TORCHVISION, build_kwargs
     from cnn_tui.models.backbones.weights import IMAGENET_MEAN, IMAGENET_STD, torchvision_net
     from cnn_tui.recipes.weights import IMAGENET
 
@@ -112,7 +112,7 @@ def from_backbone(name: str) -> Classifier:
         mean, std, crop, resize = IMAGENET_MEAN, IMAGENET_STD, 224, 256
     elif name in TORCHVISION:
         builder, weights_name = TORCHVISION[name]
-        net, enum = torchvision_net(builder, weights_name, IMAGENET, name, "--backbone")
+        net, enum = torchvision_net(builder, weights_name, IMAGENET, name, "--backbone", **build_kwargs(name))
         transforms = enum.transforms()
         mean, std = tuple(transforms.mean), tuple(transforms.std)
         crop, resize = transforms.crop_size[0], transforms.resize_size[0]

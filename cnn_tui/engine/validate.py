@@ -98,4 +98,18 @@ def check_classifier(recipe, path: Path, classes: int | None = None) -> str:
     data = "\n".join(f"data: {line}" for line in preview(recipe.data, recipe.seed).splitlines())
     sized = f", sized for {classes:,} classes (--classes)" if classes else ""
     table = format_table(rows, total, trainable)
-    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset}{sized})\n{data}\n{table}"
+    init = _init_from(recipe, classes)
+    return f"ok: {path} ({recipe.kind}, {name} on {recipe.data.dataset}{sized})\n{data}{init}\n{table}"
+
+
+def _init_from(recipe, classes: int | None) -> str:
+    """model.init_from: what a run would copy from the other run (a bad run directory fails here)."""
+    init_from = getattr(getattr(recipe, "model", None), "init_from", None)
+    if not init_from:
+        return ""
+    from cnn_tui.models.build import build_model
+    from cnn_tui.models.init_from import copy_matching
+
+    channels, size, data_classes = expected_input(recipe)
+    model = build_model(recipe.model, channels, size, classes or data_classes)
+    return "\n" + copy_matching(model, init_from).in_words()

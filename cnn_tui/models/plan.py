@@ -63,6 +63,10 @@ def plan_model(recipe: ClassifierRecipe, bundle: DataBundle, device: torch.devic
     built = build_classifier(recipe, bundle.channels, bundle.image_size, num_classes,
                              base_weights="none" if isinstance(recipe, Recipe) else recipe.backbone.weights)
     net = built.model
+    if isinstance(recipe, Recipe) and recipe.model.init_from:  # VGG's progressive training: another run's layers
+        from cnn_tui.models.init_from import copy_matching
+
+        log(copy_matching(net, recipe.model.init_from).in_words())
     table = layer_table(net, shape)
     total, trainable = count_params(net)
     if built.normalisation is None:  # scratch: the data's own statistics

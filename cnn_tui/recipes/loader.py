@@ -214,6 +214,8 @@ def resolve_paths(recipe: Any, base: Path) -> Any:
     model = getattr(recipe, "model", None)
     if model is not None and model.path:
         model.path = _absolute(model.path, base)
+    if model is not None and model.init_from:
+        model.init_from = _absolute(model.init_from, base)
     backbone = getattr(recipe, "backbone", None)
     if backbone is not None and weights.is_file(backbone.weights):
         backbone.weights = _absolute(backbone.weights, base)

@@ -181,6 +181,10 @@ class Model(Strict):
     compression: float = Field(0.5, gt=0.0, le=1.0)  # densenet: channels kept by each transition
     gate_bias: float = Field(-2.0, ge=-10.0, le=10.0)  # highway: transform gates start mostly closed (carry)
     layers: list[LayerSpec] = Field(default_factory=list)  # arch: layers
+    # another run's directory (relative to the recipe): every layer of this net whose tensors all
+    # match that run's kept checkpoint in name and shape is copied in, the rest start at random (VGG's
+    # progressive training: configuration A first, then the deeper nets from it). None: all random
+    init_from: str | None = None
 
     def label(self) -> str:
         """The model's name in headers: vgg, resnet18 (torchvision), MyNet (my_net.py)."""
@@ -256,8 +260,12 @@ class Recipe(RecipeBase):
 
 # ---------------------------------------------------------------- transfer learning
 
-BackboneName = Literal["efficientnet_lite0", "vgg16", "resnet18", "resnet50",
+BackboneName = Literal["efficientnet_lite0", "vgg16", "vgg19", "resnet18", "resnet50", "inception_v3",
                        "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"]
+# the crop a base's ImageNet weights were trained at (the default image_size; else 224), and the
+# smallest input it takes (Inception v3: 75 px, Keras' documented minimum; Mixed_7a needs room)
+TRAINED_SIZE = {"inception_v3": 299}
+MIN_SIZE = {"inception_v3": 75}
 
 
 class Backbone(Strict):
@@ -293,9 +301,14 @@ class Phase(Strict):
     base_lr_factor: float = Field(1.0, gt=0.0, le=1.0)  # unfrozen base blocks train at lr x this
 
 
-def _transfer_image_size(recipe: RecipeBase) -> None:
+def _transfer_image_size(recipe: RecipeBase, backbone: str) -> None:
     if "image_size" not in recipe.data.model_fields_set:
-        recipe.data.image_size = 224  # the ImageNet backbones' own crop size
+        recipe.data.image_size = TRAINED_SIZE.get(backbone, 224)  # the ImageNet backbones' own crop size
+    smallest = MIN_SIZE.get(backbone, 0)
+    if recipe.data.image_size < smallest:
+        raise ValueError(f"data.image_size: {backbone} takes images of at least {smallest} px (got "
+                         f"{recipe.data.image_size}; its weights were trained at {TRAINED_SIZE[backbone]} px, "
+                         "the default)")
 
 
 class FeatureExtractionRecipe(RecipeBase):
@@ -309,7 +322,7 @@ class FeatureExtractionRecipe(RecipeBase):
 
     @model_validator(mode="after")
     def _checks(self) -> FeatureExtractionRecipe:
-        _transfer_image_size(self)
+        _transfer_image_size(self, self.backbone.name)
         if self.mode == "precompute" and self.data.augment.in_words():
             raise ValueError("data.augment: mode 'precompute' runs the base once, so it cannot augment; "
                              "use mode: end_to_end or remove data.augment")
@@ -333,7 +346,7 @@ class FineTuningRecipe(RecipeBase):
 
     @model_validator(mode="after")
     def _checks(self) -> FineTuningRecipe:
-        _transfer_image_size(self)
+        _transfer_image_size(self, self.backbone.name)
         total = sum(p.epochs for p in self.phases)
         if "epochs" in self.train.model_fields_set and self.train.epochs != total:
             raise ValueError(f"train.epochs: fine-tuning takes its epochs from phases (they add up to {total}); "

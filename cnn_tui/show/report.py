@@ -7,6 +7,7 @@ import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cnn_tui.contract.smoothing import DEFAULT_WEIGHT, debiased_ema
 from cnn_tui.contract.status import Severity
 from cnn_tui.contract.wording import format_duration, format_test_score, global_batch, where_trained
 from cnn_tui.headless.printer import loss_line
@@ -178,12 +179,19 @@ def charts(history: RunHistory, layout: Layout) -> list[str]:
         lines = [line for line in lines if any(line.ys)]  # a term weighted 0 (often tv) is not drawn
         return [chart("style transfer losses", lines, w, h, color, log_y=None)]
     train = _per_step_else_epoch(history, "train/loss")
-    loss = chart("loss", [Line("train", *train), Line("val", *history.epoch_series("val/loss"), marker="dot")],
-                 w, h, color)
-    acc = chart("accuracy (%)", [Line(split, *_percent(history.epoch_series(f"{split}/acc")), marker=marker)
-                                 for split, marker in (("train", "hd"), ("val", "dot"))], w, h, color, log_y=False)
+    loss = chart("loss", [Line("train", *train), *_val_lines(history.epoch_series("val/loss"))], w, h, color)
+    acc = chart("accuracy (%)", [Line("train", *_percent(history.epoch_series("train/acc"))),
+                                 *_val_lines(_percent(history.epoch_series("val/acc")))], w, h, color, log_y=False)
     lr = chart("learning rate", [Line("lr", *_per_step_else_epoch(history, "lr"))], w, h, color)
     return [loss, acc, lr]
+
+
+def _val_lines(series: tuple[list[float], list[float]]) -> list[Line]:
+    """The validation points (one an epoch, the noisiest curve) and, from three epochs on, their
+    debiased EMA at the dashboard's default weight, as the dashboard draws them."""
+    xs, ys = series
+    smoothed = [Line("val smoothed", xs, debiased_ema(ys, DEFAULT_WEIGHT), marker="braille")] if len(ys) >= 3 else []
+    return [Line("val", xs, ys, marker="dot"), *smoothed]
 
 
 def _per_step_else_epoch(history: RunHistory, metric: str) -> tuple[list[float], list[float]]:

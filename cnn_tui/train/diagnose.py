@@ -30,6 +30,9 @@ UNCONVERGED_FALL = 0.02  # the last epoch's validation loss at least 2% below ev
 # a first loss this close to chance (ln C, relative): every logit near 0, the mark of weights too
 # small for the signal to cross the net (a normal init gives random logits, a loss well off ln C)
 CHANCE_EXACT = 1e-3
+UNDERFIT_SHARE = 0.5  # the last epoch's training loss still at least half of chance's (ln C)
+WEAK_EARLY = 0.5  # first quarter of the layers' gradient norms below half of the last quarter's
+CONTRAST_TICKS = 4  # gradient ticks the early/late contrast is taken over (the latest)
 
 
 @dataclass
@@ -52,6 +55,9 @@ class Diagnoser:
     dead_streak: int = 0
     saturated_streak: int = 0
     starved_streak: int = 0
+    # the latest gradient ticks' early/late contrast: mean norm of the first quarter of the weight
+    # layers over that of the last quarter (a plain deep net's fades towards the input)
+    grad_contrast: list[float] = field(default_factory=list)
 
     def _once(self, code: str, severity: str, message: str) -> list[Finding]:
         if code in self.fired:
@@ -80,6 +86,7 @@ class Diagnoser:
             bad = [k for k, v in norms.items() if not math.isfinite(v)]
             return self._once("nan", "error", f"Gradients became NaN/Inf at step {step} in "
                               f"{_names(bad)}: training diverged. Lower the learning rate or clip gradients.")
+        self.grad_contrast = (self.grad_contrast + [_early_late(norms)])[-CONTRAST_TICKS:]
         top_layer = max(norms, key=lambda name: norms[name])
         top = norms[top_layer]
         vanishing = [k for k, v in norms.items() if top > 0 and v < VANISH_RATIO * top]
@@ -171,7 +178,30 @@ class Diagnoser:
         out += self._confident_mistakes()
         if epoch == self.total_epochs:
             out += self._not_converged()
+            out += self._underfitting(chance)
         return out
+
+    def _underfitting(self, chance: float) -> list[Finding]:
+        """At the last planned epoch the net still cannot fit its training data: the degradation of
+        a deep plain net (He et al.'s Fig. 1 is about training error), not overfitting."""
+        last = self.epochs[-1]
+        train, acc = last.get("train/loss", math.nan), last.get("train/acc", math.nan)
+        if len(self.epochs) < 3 or not math.isfinite(train) or train < UNDERFIT_SHARE * chance:
+            return []
+        contrast = sorted(self.grad_contrast)[len(self.grad_contrast) // 2] if self.grad_contrast else math.nan
+        fit = f" and training accuracy {acc:.1%}" if math.isfinite(acc) else ""
+        if 0 < contrast < WEAK_EARLY:
+            why = (f" Its first layers' gradients are {1 / contrast:.1f}x weaker than its last layers' (the "
+                   "gradient pane): the error signal fades on its way down the stacked layers. A deep net "
+                   "without shortcuts trains worse than a shallower one (the degradation problem): residual "
+                   "connections (shortcut: identity) or fewer layers help, and so do more epochs.")
+        else:
+            why = " More epochs, another learning rate, a larger model or less regularisation help."
+        return self._once("underfitting", "warning",
+                          f"Underfitting: after {len(self.epochs)} epochs the training loss is still {train:.3f} "
+                          f"(guessing scores ln {self.num_classes} = {chance:.3f}){fit}. The net cannot fit even "
+                          "its training data, so "
+                          f"this is not overfitting.{why}")
 
     def _not_converged(self) -> list[Finding]:
         """At the last planned epoch, validation loss still falling to a new best: train longer."""
@@ -227,7 +257,7 @@ class Diagnoser:
         return {"fired": sorted(self.fired), "epochs": self.epochs, "first_loss": self.first_loss,
                 "vanish_streak": self.vanish_streak, "explode_streak": self.explode_streak,
                 "dead_streak": self.dead_streak, "saturated_streak": self.saturated_streak,
-                "starved_streak": self.starved_streak}
+                "starved_streak": self.starved_streak, "grad_contrast": self.grad_contrast}
 
     def load_state_dict(self, state: dict) -> None:
         self.fired = set(state["fired"])
@@ -238,7 +268,19 @@ class Diagnoser:
         self.dead_streak = state.get("dead_streak", 0)  # checkpoints from before activation health
         self.saturated_streak = state.get("saturated_streak", 0)
         self.starved_streak = state.get("starved_streak", 0)  # checkpoints from before the system samples
+        self.grad_contrast = list(state.get("grad_contrast", []))  # checkpoints from before the underfitting rule
 
 
 def _names(layers: list[str]) -> str:
     return ", ".join(layers[:4]) + (f" and {len(layers) - 4} more" if len(layers) > 4 else "")
+
+
+def _early_late(norms: dict[str, float]) -> float:
+    """Mean gradient norm of the first quarter of the weight layers (norm layers left out) over the
+    last quarter's, input to output; NaN where it cannot be told (fewer than 4 layers, or zeros)."""
+    layers = [v for k, v in norms.items() if not any(t in k.rsplit(".", 1)[-1] for t in ("bn", "norm"))]
+    quarter = len(layers) // 4
+    if quarter < 1:
+        return math.nan
+    late = sum(layers[-quarter:]) / quarter
+    return sum(layers[:quarter]) / quarter / late if late > 0 else math.nan

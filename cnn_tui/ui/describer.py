@@ -19,20 +19,28 @@ class Describer:
         self.lock = asyncio.Lock()
         self.stops = 0  # how many times stop() was called: an answer cut short by it is no error
 
-    async def describe(self, path: str) -> dict | None:
-        """{"rows", "total", "trainable"} or {"error"} for the recipe at `path`; None when
-        stop() cut the request short (ask again later)."""
+    async def describe(self, path: str, classes: int | None = None) -> dict | None:
+        """{"rows", "total", "trainable"} or {"error"} for the recipe at `path` (its classifier sized
+        for `classes` where given); None when stop() cut the request short (ask again later)."""
+        return await self.request({"path": path, **({"classes": classes} if classes else {})})
+
+    async def augment(self, path: str) -> dict | None:
+        """{"picture": a temporary PNG (the caller deletes it), "what"} or {"error"}: `cnn-tui augment`."""
+        return await self.request({"path": path, "augment": True})
+
+    async def request(self, request: dict) -> dict | None:
+        path = request["path"]
         async with self.lock:
             stops = self.stops
             try:
-                return await self._ask(path)
+                return await self._ask(request)
             except (OSError, ValueError, ConnectionError, asyncio.IncompleteReadError) as exc:
                 if self.stops != stops:
                     return None
                 await self.stop()
                 return {"path": path, "error": f"the layer-table helper failed ({exc})"}
 
-    async def _ask(self, path: str) -> dict:
+    async def _ask(self, request: dict) -> dict:
         if self.proc is None or self.proc.returncode is not None:
             env = dict(os.environ, PYTHONUNBUFFERED="1")
             self.proc = await asyncio.create_subprocess_exec(
@@ -40,14 +48,14 @@ class Describer:
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
                 limit=16 * 1024 * 1024)
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write((path + "\n").encode())
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
         await self.proc.stdin.drain()
         while True:  # answers to requests whose asker was cancelled are skipped
             line = await self.proc.stdout.readline()
             if not line:
                 raise ConnectionError("it exited")
             answer = json.loads(line)
-            if answer.get("path") == path:
+            if answer.get("request") == request:
                 return answer
 
     async def stop(self) -> None:

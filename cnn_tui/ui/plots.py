@@ -4,9 +4,9 @@ validation points, the pinned runs over them. At most two points per dot column 
 
 from __future__ import annotations
 
+from cnn_tui.contract.smoothing import debiased_ema
 from cnn_tui.ui.compared_runs import Compared
 from cnn_tui.ui.plot_data import Line, PlotData
-from cnn_tui.ui.series import debiased_ema
 from cnn_tui.ui.state import RunState
 
 LAYER_COLORS = ["cyan", "magenta", "yellow", "green", "blue", "red", "bright_white", "bright_cyan"]
@@ -20,7 +20,7 @@ def _series(state: RunState, name: str, columns: int) -> tuple[list[float], list
 
 def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
                 pinned: tuple[Compared, ...] = ()) -> PlotData:
-    """train/<metric> raw (dim) and smoothed, val/<metric> per epoch; each pinned run's smoothed
+    """train/<metric> and val/<metric> (per epoch), each raw (dim) and smoothed; each pinned run's smoothed
     training curve (dim) and validation curve in its own colour, named in the legend."""
     xs, ys = _series(state, f"train/{metric}", columns)
     lines = []
@@ -30,7 +30,10 @@ def metric_plot(state: RunState, metric: str, columns: int, smoothing: float,
         lines.append(Line("train" + (" (smoothed)" if smoothing > 0 else ""), xs,
                           debiased_ema(ys, smoothing), "cyan"))
     vx, vy = _series(state, f"val/{metric}", columns)
-    if vx:
+    if vx and smoothing > 0:  # the per-epoch points are the noisiest: smoothed too, raw still shown
+        lines.append(Line("val raw", vx, vy, "dim magenta", legend=False))
+        lines.append(Line("val (smoothed)", vx, debiased_ema(vy, smoothing), "magenta"))
+    elif vx:
         lines.append(Line("val", vx, vy, "magenta"))
     for owner, run in enumerate(pinned, start=1):
         if run.overlaid:

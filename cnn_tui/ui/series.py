@@ -110,15 +110,3 @@ class BucketedSeries:
     @property
     def last(self) -> float | None:
         return self.lasts[-1] if self.lasts else None
-
-
-def debiased_ema(values: list[float], weight: float) -> list[float]:
-    """TensorBoard's smoothing: an EMA whose start-up bias towards 0 is divided out."""
-    if weight <= 0:
-        return list(values)
-    out, last, steps = [], 0.0, 0
-    for v in values:
-        last = last * weight + (1 - weight) * v
-        steps += 1
-        out.append(last / (1 - weight**steps))
-    return out

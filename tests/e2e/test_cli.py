@@ -268,7 +268,7 @@ def test_compare_runs_each_recipe_per_seed_and_tables_the_summaries(tiny_recipe_
     assert all(s["epochs_completed"] == 2 for s in summaries)  # --set reached every run
     lines = result.stdout.strip().splitlines()
     table = {line.split()[0]: line for line in lines[-3:-1]}
-    assert lines[-4].split()[:6] == ["recipe", "kind", "params", "MACs", "best", "val"]
+    assert lines[-4].split()[:8] == ["recipe", "kind", "params", "MACs", "train", "acc", "best", "val"]
     assert set(table) == {"tiny", "tiny_wide"}
     for name, line in table.items():
         (params,) = {s["params"] for s in summaries if s["recipe"] == name}
@@ -277,9 +277,12 @@ def test_compare_runs_each_recipe_per_seed_and_tables_the_summaries(tiny_recipe_
         mean = sum(accs) / 2
         sd = abs(accs[0] - accs[1]) / 2  # population sd of two runs
         assert f"{mean:.1%} ± {sd:.1%}" in line, (line, accs)
+        trained = [s["final"]["train/acc"] for s in summaries if s["recipe"] == name]
+        assert line.split()[4] == f"{sum(trained) / 2:.1%}"  # the last epoch's, mean over the seeds
         walls = [s["wall_seconds"] for s in summaries if s["recipe"] == name]
         assert line.endswith(f"{sum(walls) / 2:.1f}s")
-    assert lines[-1] == "(MACs per image; mean ± sd over 2 seed(s); best epoch of each run by val/acc)"
+    assert lines[-1] == ("(MACs per image; mean ± sd over 2 seed(s); train acc: the last epoch's; "
+                         "best epoch of each run by val/acc)")
     seeds = sorted((s["recipe"], yaml.safe_load((out / s["run_id"] / "recipe.yaml").read_text())["seed"])
                    for s in summaries)
     assert seeds == [("tiny", 3), ("tiny", 4), ("tiny_wide", 3), ("tiny_wide", 4)]

@@ -61,9 +61,10 @@ async def test_select_runs_with_space_and_open_them_compared(tmp_path):
         await pilot.pause()
         assert [p.label for p in screen.pinned] == ["061502", "063010"]
         labels = [line.label for line in screen.query_one("#loss-plot").data.lines]
-        assert labels == ["raw", "train (smoothed)", "val", "train 061502", "061502", "train 063010", "063010"]
+        assert labels == ["raw", "train (smoothed)", "val raw", "val (smoothed)", "train 061502", "061502",
+                          "train 063010", "063010"]
         loss = {line.label: line.ys for line in screen.query_one("#loss-plot").data.lines}
-        assert loss["061502"][-1] == pytest.approx(loss["val"][-1] * 1.4)  # each run's own numbers
+        assert loss["061502"][-1] == pytest.approx(loss["val raw"][-1] * 1.4)  # each run's own numbers
         table = str(screen.query_one("#comparison").render())
         assert "train.optimizer.lr" in table and "0.003" in table and "0.03" in table
         assert "Recipe fields that differ (1)" in table

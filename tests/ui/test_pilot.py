@@ -39,7 +39,7 @@ async def test_pick_start_watch_pause_resume_stop_and_reopen(recipes_dir, tmp_pa
                          what="step and gradient events")
         loss = screen.query_one("#loss-plot")
         await wait_until(pilot, lambda: loss.data.lines, what="the curves drawn (at most once a second while live)")
-        assert loss.data.lines[-1].label in ("train (smoothed)", "val")
+        assert loss.data.lines[-1].label in ("train (smoothed)", "val (smoothed)")
         grads = screen.query_one("#grad-plot")  # redrawn on its own timer, like the loss chart
         await wait_until(pilot, lambda: grads.data.lines, what="the gradient chart drawn")
         await pilot.press("p")

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from cnn_tui.contract.events import EpochEnd, Gradients, RunFinished, Step
-from cnn_tui.ui.series import BucketedSeries, debiased_ema
+from cnn_tui.contract.smoothing import debiased_ema
+from cnn_tui.ui.series import BucketedSeries
 from cnn_tui.ui.sources import FollowRunDir
 from cnn_tui.ui.state import RunState
 from tests.ui.conftest import recorded

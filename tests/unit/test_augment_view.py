@@ -65,7 +65,7 @@ def test_augment_writes_a_grid_of_the_image_and_its_draws(augment_cli, tmp_path)
     import numpy as np
     from PIL import Image
 
-    from cnn_tui.commands.augment import FRAME_PX, MIN_TILE_PX
+    from cnn_tui.data.augment_grid import FRAME_PX, MIN_TILE_PX
 
     target = tmp_path / "grid.png"
     code, out, err = augment_cli("--out", str(target), "--set", "data.augment.vflip=true",

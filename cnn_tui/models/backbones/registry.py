@@ -30,6 +30,8 @@ class BaseNet:
 
 TORCHVISION = {
     "vgg16": ("vgg16", "VGG16_Weights"),
+    "vgg19": ("vgg19", "VGG19_Weights"),
+    "inception_v3": ("inception_v3", "Inception_V3_Weights"),
     "resnet18": ("resnet18", "ResNet18_Weights"),
     "resnet50": ("resnet50", "ResNet50_Weights"),
     "mobilenet_v3_small": ("mobilenet_v3_small", "MobileNet_V3_Small_Weights"),
@@ -43,15 +45,26 @@ def build_base(name: str, weights: str, field: str = "backbone.weights") -> Base
     if name == "efficientnet_lite0":
         return _lite0(weights, field)
     builder_name, weights_name = TORCHVISION[name]
-    net, enum = torchvision_net(builder_name, weights_name, weights, name, field)
+    net, enum = torchvision_net(builder_name, weights_name, weights, name, field, **build_kwargs(name))
     transforms = enum.transforms()
     return BaseNet(_split(name, net), _features(name, net), tuple(transforms.mean), tuple(transforms.std))
 
 
+def build_kwargs(name: str) -> dict[str, Any]:
+    """What torchvision's builder needs beyond weights=None to take the ImageNet state dict."""
+    if name == "inception_v3":
+        from cnn_tui.models.backbones.inception_v3 import BUILD_KWARGS
+
+        return BUILD_KWARGS
+    return {}
+
+
 # torchvision's nets: their submodules are reached by name, which nn.Module types as Tensor | Module
 def _features(name: str, net: Any) -> int:
-    if name == "vgg16":
+    if name in ("vgg16", "vgg19"):
         return 512
+    if name == "inception_v3":
+        return int(net.fc.in_features)
     if name.startswith("resnet"):
         return int(net.fc.in_features)
     if name.startswith("mobilenet"):
@@ -60,8 +73,13 @@ def _features(name: str, net: Any) -> int:
 
 
 def _split(name: str, net: Any) -> nn.Sequential:
-    """Named blocks: VGG16 block1..block5, ResNet stem+layer1..4, MobileNet/EfficientNet stages."""
-    if name == "vgg16":
+    """Named blocks: VGG16/19 block1..block5, ResNet stem+layer1..4, Inception v3 stem+mixed_5b..7c,
+    MobileNet/EfficientNet stages."""
+    if name == "inception_v3":
+        from cnn_tui.models.backbones.inception_v3 import split
+
+        return split(net)
+    if name in ("vgg16", "vgg19"):
         blocks: OrderedDict[str, nn.Module] = OrderedDict()
         feats, start, index = net.features, 0, 1
         for i, module in enumerate(feats):

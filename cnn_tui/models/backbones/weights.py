@@ -19,13 +19,15 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def torchvision_net(builder: str, weights_enum: str, weights: str, name: str, field: str) -> tuple[nn.Module, Any]:
+def torchvision_net(builder: str, weights_enum: str, weights: str, name: str, field: str,
+                    **build: Any) -> tuple[nn.Module, Any]:
     """torchvision's `builder` with `weights` (imagenet, none or a file) and its weights enum
-    (whose transforms() say the preprocessing and whose meta the labels)."""
+    (whose transforms() say the preprocessing and whose meta the labels); `build`: the builder's
+    own arguments that its ImageNet weights need (Inception v3's transform_input, aux_logits)."""
     import torchvision.models as tvm
 
     enum = getattr(tvm, weights_enum).DEFAULT
-    net = getattr(tvm, builder)(weights=None)
+    net = getattr(tvm, builder)(weights=None, **build)
     if weights == IMAGENET:
         net.load_state_dict(download_imagenet(enum, name, field))
     elif is_file(weights):

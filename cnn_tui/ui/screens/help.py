@@ -13,6 +13,8 @@ HELP = """\
   ↑ ↓ / j k   move            enter   start the recipe
   /           filter          e       edit in $EDITOR (built-ins are copied to ./recipes first)
   r           past runs       q       quit
+  a           the augmentation grid (cnn-tui augment: one image and what data.augment makes of it)
+  i           layer table sized for 1,000 classes, as in the papers (again: the data's classes)
 
 [b]Run screen[/b]
   p           pause / resume  s       stop (saves a checkpoint)

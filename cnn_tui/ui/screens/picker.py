@@ -30,6 +30,7 @@ from cnn_tui.ui.widgets.model_table import layer_table_text
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25
+PAPER_CLASSES = 1000  # `i`: the layer table sized as the papers' ImageNet tables (validate --classes 1000)
 
 
 class PickerScreen(Screen):
@@ -44,6 +45,8 @@ class PickerScreen(Screen):
         Binding("n", "processes", "Processes"),
         Binding("r", "runs", "Runs"),
         Binding("t", "run_model_file", "Run your .py for its table"),
+        Binding("a", "augment", "Augmentation grid", show=False),
+        Binding("i", "classes", "Table at 1,000 classes", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -53,7 +56,8 @@ class PickerScreen(Screen):
         self.extra_dirs = extra_dirs
         self.describer = describer  # the layer tables come from its helper process
         self.recipes = discover(extra_dirs)
-        self.tables: dict[tuple[str, float], tuple[Any, ...] | Text] = {}  # a layer table, or why not
+        self.tables: dict[tuple[str, float, int | None], tuple[Any, ...] | Text] = {}  # a layer table, or why not
+        self.table_classes: int | None = None  # i: tables sized for PAPER_CLASSES classes instead of the data's
         self.chosen: dict[str, dict[str, Path]] = {}  # recipe path -> {"content": file, "style": file}
         self.processes: dict[str, int] = {}  # recipe path -> processes chosen with n (data-parallel)
         self.allowed_code: set[str] = set()  # recipe paths whose own .py file the user chose to run (t)
@@ -157,7 +161,10 @@ class PickerScreen(Screen):
                         "c and s choose the content and style images\n", style="dim")
         text.append("\n")
         waiting = None
-        key = (r["path"], os.path.getmtime(r["path"]))
+        key = (r["path"], os.path.getmtime(r["path"]), self.table_classes)
+        if self.table_classes:
+            text.append(f"sized for {self.table_classes:,} classes (validate --classes {self.table_classes}; "
+                        "i: the data's)\n", style="dim")
         if key in self.tables:
             table = self.tables[key]
             width = max(30, self.query_one("#preview", Static).size.width)
@@ -192,7 +199,7 @@ class PickerScreen(Screen):
         await asyncio.sleep(PREVIEW_DEBOUNCE_SECONDS)
         if self.app.screen is not self:
             return
-        answer = await self.describer.describe(key[0])
+        answer = await self.describer.describe(key[0], key[2])
         if answer is None:  # a run started meanwhile; the preview is redone on return
             return
         if "error" in answer:
@@ -200,6 +207,33 @@ class PickerScreen(Screen):
         else:
             self.tables[key] = (answer["rows"], answer["total"], answer["trainable"])
         self.show_preview()
+
+    def action_classes(self) -> None:
+        """Toggle the preview's classifier between the data's classes and the papers' 1,000."""
+        self.table_classes = None if self.table_classes else PAPER_CLASSES
+        self.show_preview()
+
+    def action_augment(self) -> None:
+        r = self.selected()
+        if r is not None:
+            self.notify(f"Drawing {r['name']}'s augmentations...", timeout=2)
+            self.show_augmentations(r)
+
+    @work(exclusive=True, group="augment")
+    async def show_augmentations(self, r: dict) -> None:
+        """`cnn-tui augment` in the helper process (it loads the data with torch), then the grid."""
+        from cnn_tui.ui.screens.augment_grid import AugmentGrid
+
+        answer = await self.describer.augment(r["path"])
+        if answer is not None and "picture" in answer and self.app.screen is not self:
+            shutil.rmtree(Path(answer["picture"]).parent, ignore_errors=True)  # a run started meanwhile
+            return
+        if answer is None or self.app.screen is not self:
+            return
+        if "error" in answer:
+            self.notify(answer["error"], severity="error", timeout=8)
+            return
+        self.app.push_screen(AugmentGrid(r["name"], Path(answer["picture"]), answer.get("what", "")))
 
     # ------------------------------------------------------------------ keys
     def action_move(self, delta: int) -> None:

@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from cnn_tui.contract.smoothing import DEFAULT_WEIGHT
 from cnn_tui.ui.compared_runs import MAX_RUNS, Compared, label_runs
 from cnn_tui.ui.messages import ShowRuns
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
@@ -83,7 +84,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         self.source = source
         self.state = RunState()
         self.pinned: list[Compared] = []  # other runs overlaid on the curves (o), followed if live
-        self.smoothing = 0.6
+        self.smoothing = DEFAULT_WEIGHT
         self.current = 0
         self._drawn = -1  # state version the screen last showed
         self._plots_drawn = -1  # ... and the curves
