@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the final line and errors")
     run.add_argument("--dry-run", action="store_true",
                      help="two batches of training and validation, write nothing, exit 0")
+    run.add_argument("--overfit-batch", action="store_true",
+                     help="sanity check instead of the run: train one fixed batch until its loss is near zero, "
+                          "and say whether the model can fit it (and if not, why); writes nothing")
     run.add_argument("--events", metavar="PATH",
                      help="also write the event stream as JSON lines to PATH ('-': stdout, and the "
                           "human-readable output moves to stderr)")
@@ -144,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
 
+    from cnn_tui.commands.lr_find import add_parser as add_lr_find
+
+    add_lr_find(sub)
     from cnn_tui.control_command import HELP as CONTROL_HELP
 
     for name, text in CONTROL_HELP.items():
@@ -191,6 +197,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_run(args)
     if args.command == "list":
         return cmd_list(args)
+    if args.command == "lr-find":
+        from cnn_tui.commands.lr_find import cmd_lr_find
+
+        return cmd_lr_find(args)
     if args.command == "validate":
         return cmd_validate(args)
     if args.command == "compare":
