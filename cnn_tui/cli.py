@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     validate.add_argument("--classes", type=int, metavar="N",
                           help="size the classifier for N classes (1000: the papers' ImageNet tables)")
+    validate.add_argument("--data", action="store_true",
+                          help="also load the data and report it: images per class and split, skipped files, and "
+                               "images that val/test share with train (exact and near copies)")
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
     comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
@@ -255,6 +258,17 @@ def cmd_validate(args) -> int:
     with naming_the_file(path):
         report = check_recipe(recipe, path, args.classes)
     print(report)
+    if args.data:
+        from cnn_tui.preflight.data_report import data_report
+        from cnn_tui.preflight.session import refuse_image_kinds
+
+        refuse_image_kinds(recipe, "validate --data")
+        with naming_the_file(path):
+            text, leaked = data_report(recipe)
+        print(text)
+        if leaked:
+            print(f"cnn-tui: warning: {path}: validation or test images are copies of training images "
+                  "(see leakage above)", file=sys.stderr)
     return 0
 
 

@@ -35,6 +35,8 @@ def add_parser(sub: Any) -> None:
                         help=f"first lr (default {DEFAULT_START:g})")
     parser.add_argument("--end-lr", type=float, default=DEFAULT_END, metavar="LR",
                         help=f"last lr (default {DEFAULT_END:g}); the test stops sooner once the loss diverges")
+    parser.add_argument("--pick", choices=["valley", "steepest"], default="valley",
+                        help="which suggestion to report and --write (default valley, fastai's; see docs/preflight.md)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override recipe.device")
     parser.add_argument("--out", type=Path, default=Path("runs"), metavar="DIR",
                         help="parent folder of the run folder it writes (default: ./runs)")
@@ -101,12 +103,14 @@ def _find(recipe: Any, path: Path, args: argparse.Namespace) -> int:
     snapshot = session.snapshot()
     batches = session.batches()
     started = time.time()
+    optimizer = phase.optimizer
+    assert optimizer is not None  # some parameter trains (checked above)
 
     def step(lr: float) -> float:
-        for group in phase.optimizer.param_groups:  # every group keeps its ratio to the head's lr
+        for group in optimizer.param_groups:  # every group keeps its ratio to the head's lr
             group["lr"] = group["base_lr"] * lr / phase.lr
         x, y = next(batches)
-        return session.step(phase.optimizer, criterion, x, y)[0]
+        return session.step(optimizer, criterion, x, y)[0]
 
     result = run_range_test(step, args.steps, args.start_lr, args.end_lr)
     seconds = time.time() - started
@@ -126,9 +130,14 @@ def _report(recipe: Any, path: Path, args: argparse.Namespace, phase: Any, resul
     lowest = result.lrs[result.losses.index(min(result.losses))] if result.losses else None
     code = 0
     if result.suggestion is not None:
-        print(f"suggested lr: {result.suggestion:.3g} (valley: half-way down the longest stretch where the loss keeps "
-              f"falling; more stable than the steepest point, {result.steepest:.3g}, which rests on one noisy "
-              f"difference){_compared(result.suggestion, phase.lr)}")
+        if args.pick == "steepest":
+            result.picked = "steepest"
+            print(f"suggested lr: {result.suggestion:.3g} (steepest descent, as --pick asks; the valley is "
+                  f"{result.valley:.3g}){_compared(result.suggestion, phase.lr)}")
+        else:
+            print(f"suggested lr: {result.suggestion:.3g} (valley: half-way down the longest stretch where the loss "
+                  f"keeps falling; steadier than the steepest point, {result.steepest:.3g}, which rests on one noisy "
+                  f"difference){_compared(result.suggestion, phase.lr)}")
     elif result.diverged_at_once:
         code = 1
         print(f"the loss never fell: it rose from the first steps (lowest at lr {lowest or args.start_lr:.3g}, the "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from cnn_tui.errors import UsageError, naming_the_file
 
@@ -22,6 +23,7 @@ def cmd_overfit_batch(args: argparse.Namespace, overrides: list[str]) -> int:
             raise UsageError(f"--overfit-batch: not with {flag} (the check trains one batch and writes nothing)")
     if not args.recipe:
         raise UsageError("run --overfit-batch: give a recipe file or built-in name (see 'cnn-tui list')")
+    recipe: Any
     recipe, path = load_recipe(args.recipe, overrides)
     refuse_image_kinds(recipe, "--overfit-batch")
     with naming_the_file(path):

@@ -13,7 +13,8 @@ from cnn_tui.events import Event, Log, RunFinished, RunStarted, Step
 def outcome(result: Any) -> tuple[str, str]:
     """(status, reason) of the test as a run: completed with a suggestion, else diverged."""
     if result.suggestion is not None:
-        return "completed", f"lr-find suggests lr {result.suggestion:.3g} (valley; steepest {result.steepest:.3g})"
+        return "completed", (f"lr-find suggests lr {result.suggestion:.3g} ({result.picked}; valley "
+                             f"{result.valley:.3g}, steepest {result.steepest:.3g})")
     if result.diverged_at_once:
         return "diverged", "lr-find: the loss rose from the first steps; start lower (--start-lr)"
     return "diverged", "lr-find: the loss did not fall over the range; nothing to suggest"
@@ -49,6 +50,6 @@ def summary_of(recipe: Any, phase: Any, result: Any, seconds: float, device: Any
     return summary_fields(recipe, status, reason, device, None, time.time() - seconds, seconds,
                           steps=len(result.lrs), epochs_completed=0, lr_find={
                               "phase": phase.index + 1, "phase_name": phase.name, "recipe_lr": phase.lr,
-                              "field": phase.lr_field, "suggestion": result.suggestion, "picked": "valley",
+                              "field": phase.lr_field, "suggestion": result.suggestion, "picked": result.picked,
                               "valley": result.valley, "steepest": result.steepest, "stopped": result.stopped,
                               "lrs": result.lrs, "losses": result.losses})

@@ -7,10 +7,11 @@ afterwards, so the test leaves the model as it found it.
 
 Two suggestions are computed, as fastai does:
 - steepest: the lr where the smoothed loss falls fastest against log(lr);
-- valley: the middle of the longest stretch over which the loss keeps falling.
-The valley is the one suggested: the steepest point is one difference between neighbouring,
-noisy losses, so it jumps about between runs and often sits early in the descent (too low to
-train fast); the valley uses the shape of the whole descent (fastai's default since 2.5).
+- valley: half-way into the longest stretch over which the loss keeps falling.
+Both read the curve smoothed by a centred mean (no lag). The valley is the one suggested: the
+steepest point rests on one difference between neighbouring, noisy losses, so it jumps about
+between runs (on scratch_cnn it lands on the recovery after a transient spike, near the
+blow-up); the valley uses the shape of the whole descent (fastai's default since 2.5).
 """
 
 from __future__ import annotations
@@ -21,20 +22,24 @@ from dataclasses import dataclass, field
 
 SMOOTHING = 0.98  # fastai's: an exponential moving average over ~50 steps, bias-corrected
 DIVERGED = 4.0  # stop once the smoothed loss is this many times the best
+WINDOW_DECADES = 0.15  # the curve the suggestions read: a centred mean over +-0.15 decade of lr
 
 
 @dataclass
 class RangeResult:
     lrs: list[float] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)  # smoothed
+    losses: list[float] = field(default_factory=list)  # smoothed, centred (no lag): what is drawn and read
     raw: list[float] = field(default_factory=list)
     stopped: str = ""  # why the test ended before its last step ("" when it ran them all)
     steepest: float | None = None
     valley: float | None = None
     diverged_at_once: bool = False
+    picked: str = "valley"  # or "steepest" (lr-find --pick)
 
     @property
     def suggestion(self) -> float | None:
+        if self.picked == "steepest" and self.steepest is not None:
+            return self.steepest
         return self.valley if self.valley is not None else self.steepest
 
 
@@ -58,7 +63,6 @@ def run_range_test(step: Callable[[float], float], steps: int, start: float, end
         average = SMOOTHING * average + (1 - SMOOTHING) * loss
         smoothed = average / (1 - SMOOTHING ** (i + 1))
         result.lrs.append(lr)
-        result.losses.append(smoothed)
         result.raw.append(loss)
         if on_point is not None:
             on_point(i, lr, smoothed, loss)
@@ -66,8 +70,22 @@ def run_range_test(step: Callable[[float], float], steps: int, start: float, end
         if i > 0 and smoothed > DIVERGED * best:
             result.stopped = f"the loss passed {DIVERGED:g}x its best at lr {lr:.3g}"
             break
+    result.losses = centred(result.raw, _points_per_decade(steps, start, end))
     suggest(result)
     return result
+
+
+def _points_per_decade(steps: int, start: float, end: float) -> float:
+    return (steps - 1) / max(1e-9, math.log10(end / start))
+
+
+def centred(raw: list[float], per_decade: float) -> list[float]:
+    """A centred moving mean over +-WINDOW_DECADES of lr. The running average that decides when
+    to stop lags ~50 steps (two decades at 25 steps a decade), which would place every feature of
+    the curve at too high an lr; a centred window has no lag, once the test is over."""
+    half = max(2, round(WINDOW_DECADES * per_decade))
+    return [sum(raw[max(0, i - half):i + half + 1]) / len(raw[max(0, i - half):i + half + 1])
+            for i in range(len(raw))]
 
 
 def suggest(result: RangeResult) -> None:

@@ -77,9 +77,10 @@ def verdict(t: FitTrace) -> Verdict:
                                             "(shuffled, or the wrong labels)")
         return Verdict(True, "", f"fits one batch: loss {start:.3g} -> {final:.3g} in {steps} steps; the model, "
                                  "the labels and the lr can learn")
-    if t.probe_acc and not general and final > 0.5 * t.chance_loss:
-        return Verdict(False, "labels", f"cannot fit one batch: the loss is still {final:.3g} after {steps} steps "
-                                        f"(chance {t.chance_loss:.3g}), and other training images stay at chance "
+    if t.probe_acc and not general and final < 0.5 * t.chance_loss:
+        return Verdict(False, "labels", f"cannot fit one batch in {steps} steps, and what it learns of it is "
+                                        f"memorised (loss {final:.3g}, chance {t.chance_loss:.3g}): other training "
+                                        "images stay at chance "
                                         f"({max(t.probe_acc):.0%} at best, chance {chance_acc:.0%}): the labels do "
                                         "not follow the images (shuffled, or the wrong labels)")
     if final < start * 0.9 and t.update_ratio < 0.05:
@@ -109,14 +110,15 @@ def fit_one_batch(session: Any, max_steps: int = MAX_STEPS, say=print) -> FitTra
     trace = FitTrace(classes=classes, lr=phase.lr, trainable=phase.trainable,
                      probe_images=sum(len(py) for _, py in probe))
     criterion = torch.nn.CrossEntropyLoss()
-    if phase.trainable == 0:
+    optimizer = phase.optimizer
+    if phase.trainable == 0 or optimizer is None:
         return trace
     weights = [p for p in session.model.parameters() if p.requires_grad]
     start = torch.cat([p.detach().flatten() for p in weights]).clone()
     for step in range(max_steps):
         if step % PROBE_EVERY == 0:
             _measure(session, criterion, probe, trace)
-        loss, norm = session.step(phase.optimizer, criterion, x, y)
+        loss, norm = session.step(optimizer, criterion, x, y)
         trace.losses.append(loss)
         trace.grad_norms.append(norm)
         if not math.isfinite(loss) or loss <= NEAR_ZERO * 0.5:
@@ -128,7 +130,7 @@ def fit_one_batch(session: Any, max_steps: int = MAX_STEPS, say=print) -> FitTra
     return trace
 
 
-def _probe(session: Any, images: int = 256) -> list:
+def _probe(session: Any, images: int = 128) -> list:
     """Up to `images` other training images: the first epoch's batches after the fixed one (none
     when the split is one batch: then the labels are not checked)."""
     probe, count = [], 0
