@@ -11,9 +11,13 @@ from cnn_tui.show.charts import MIN_HEIGHT
 
 def lr_chart(lrs: list[float], losses: list[float], marks: dict[str, float], width: int, height: int,
              color: bool) -> str:
-    """`marks`: label -> lr, each drawn as a vertical line and named in the title."""
+    """`marks`: label -> lr, each drawn as a vertical line and named in the title. Losses above twice
+    the start (the divergence that ended the test) are left off, so the descent fills the chart."""
     if not lrs:
         return ""
+    cap = 2 * max(losses[0], min(losses))  # the blow-up at the end would flatten the curve that matters
+    kept = [(lr, loss) for lr, loss in zip(lrs, losses) if loss <= cap]
+    lrs, losses = [lr for lr, _ in kept], [loss for _, loss in kept]
     figure = plt.figure  # plotext's one master figure: reset for each chart
     figure.clear()
     figure.plot_size(width, max(height, MIN_HEIGHT))

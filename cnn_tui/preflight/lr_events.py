@@ -13,8 +13,9 @@ from cnn_tui.events import Event, Log, RunFinished, RunStarted, Step
 def outcome(result: Any) -> tuple[str, str]:
     """(status, reason) of the test as a run: completed with a suggestion, else diverged."""
     if result.suggestion is not None:
-        return "completed", (f"lr-find suggests lr {result.suggestion:.3g} ({result.picked}; valley "
-                             f"{result.valley:.3g}, steepest {result.steepest:.3g})")
+        other = "steepest" if result.picked == "valley" else "valley"
+        return "completed", (f"lr-find suggests lr {result.suggestion:.3g} ({result.picked}; {other} "
+                             f"{getattr(result, other):.3g})")
     if result.diverged_at_once:
         return "diverged", "lr-find: the loss rose from the first steps; start lower (--start-lr)"
     return "diverged", "lr-find: the loss did not fall over the range; nothing to suggest"
