@@ -255,14 +255,16 @@ def cmd_validate(args) -> int:
     from cnn_tui.validate import check_recipe
 
     recipe, path = load_recipe(args.recipe, args.overrides)
+    if args.data:
+        from cnn_tui.preflight.session import refuse_image_kinds
+
+        refuse_image_kinds(recipe, "validate --data")
     with naming_the_file(path):
         report = check_recipe(recipe, path, args.classes)
     print(report)
     if args.data:
         from cnn_tui.preflight.data_report import data_report
-        from cnn_tui.preflight.session import refuse_image_kinds
 
-        refuse_image_kinds(recipe, "validate --data")
         with naming_the_file(path):
             text, leaked = data_report(recipe)
         print(text)

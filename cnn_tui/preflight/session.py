@@ -37,8 +37,9 @@ class PhaseSetup:
 def refuse_image_kinds(recipe: Any, command: str) -> None:
     """Style transfer optimises the pixels of one image: no batches, no classifier, no lr to find."""
     if optimises_an_image(recipe.kind):
-        raise UsageError(f"{command}: a {recipe.kind} recipe optimises one image (L-BFGS or Adam on pixels), "
-                         "not a classifier over batches; it has no learning rate to find or batch to fit")
+        raise UsageError(f"{command}: a {recipe.kind} recipe optimises the pixels of one image, not a classifier "
+                         "over batches of a dataset, so there is nothing here to check; use it on a scratch, "
+                         "feature_extraction or fine_tuning recipe")
 
 
 class Session:

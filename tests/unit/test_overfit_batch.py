@@ -123,4 +123,4 @@ def test_bad_combinations_are_one_line_and_exit_2(capsys, tiny_recipe_path, extr
 
 def test_style_transfer_is_refused(capsys):
     done = run_here(capsys, "run", "style_transfer_random_net", "--overfit-batch")
-    assert done.returncode == 2 and "optimises one image" in done.stderr and done.stderr.count("\n") == 1
+    assert done.returncode == 2 and "optimises the pixels of one image" in done.stderr and done.stderr.count("\n") == 1

@@ -89,7 +89,7 @@ def test_a_training_split_smaller_than_one_batch_still_runs(capsys, tiny_recipe_
 
 
 @pytest.mark.parametrize("args, message", [
-    (["style_transfer_random_net"], "optimises one image"),
+    (["style_transfer_random_net"], "optimises the pixels of one image"),
     (["TINY", "--steps", "3"], "--steps 3: allowed 10..10000"),
     (["TINY", "--start-lr", "1", "--end-lr", "0.1"], "needs 0 < start < end"),
     (["TINY", "--phase", "2"], "--phase 2: the recipe has 1 phase(s)"),
