@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--data", action="store_true",
                           help="also load the data and report it: images per class and split, skipped files, and "
                                "images that val/test share with train (exact and near copies)")
+    validate.add_argument("--estimate", action="store_true",
+                          help="also time a few training steps: memory per batch, peak memory, time per epoch")
+    validate.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="--estimate: override recipe.device")
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
     comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
@@ -255,10 +258,10 @@ def cmd_validate(args) -> int:
     from cnn_tui.validate import check_recipe
 
     recipe, path = load_recipe(args.recipe, args.overrides)
-    if args.data:
+    if args.data or args.estimate:
         from cnn_tui.preflight.session import refuse_image_kinds
 
-        refuse_image_kinds(recipe, "validate --data")
+        refuse_image_kinds(recipe, "validate --data" if args.data else "validate --estimate")
     with naming_the_file(path):
         report = check_recipe(recipe, path, args.classes)
     print(report)
@@ -271,6 +274,13 @@ def cmd_validate(args) -> int:
         if leaked:
             print(f"cnn-tui: warning: {path}: validation or test images are copies of training images "
                   "(see leakage above)", file=sys.stderr)
+    if args.estimate:
+        from cnn_tui.preflight.estimate import estimate, format_estimate
+        from cnn_tui.train.device import pick_device
+
+        device = pick_device(args.device or recipe.device)
+        with naming_the_file(path):
+            print(format_estimate(estimate(recipe, device), device.type))
     return 0
 
 
