@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the final line and errors")
     run.add_argument("--dry-run", action="store_true",
                      help="two batches of training and validation, write nothing, exit 0")
+    run.add_argument("--overfit-batch", action="store_true",
+                     help="sanity check instead of the run: train one fixed batch until its loss is near zero, "
+                          "and say whether the model can fit it (and if not, why); writes nothing")
     run.add_argument("--events", metavar="PATH",
                      help="also write the event stream as JSON lines to PATH ('-': stdout, and the "
                           "human-readable output moves to stderr)")
@@ -82,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     validate.add_argument("--classes", type=int, metavar="N",
                           help="size the classifier for N classes (1000: the papers' ImageNet tables)")
+    validate.add_argument("--data", action="store_true",
+                          help="also load the data and report it: images per class and split, skipped files, and "
+                               "images that val/test share with train (exact and near copies)")
+    validate.add_argument("--estimate", action="store_true",
+                          help="also time a few training steps: memory per batch, peak memory, time per epoch")
+    validate.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="--estimate: override recipe.device")
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")
     comparer.add_argument("recipes", nargs="+", metavar="RECIPE")
@@ -158,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     server.add_argument("--recipes", type=Path, metavar="DIR", help="also list the recipes in DIR")
 
+    from cnn_tui.commands.lr_find import add_parser as add_lr_find
+
+    add_lr_find(sub)
     from cnn_tui.commands.control import HELP as CONTROL_HELP
 
     for name, text in CONTROL_HELP.items():
@@ -207,6 +219,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cnn_tui.commands.listing import cmd_list
 
         return cmd_list(args)
+    if args.command == "lr-find":
+        from cnn_tui.commands.lr_find import cmd_lr_find
+
+        return cmd_lr_find(args)
     if args.command == "validate":
         from cnn_tui.commands.validate import cmd_validate
 

@@ -34,6 +34,10 @@ def cmd_run(args) -> int:
     from cnn_tui.record.rundir import RECIPE
     from cnn_tui.train.control import RunControl
 
+    if getattr(args, "overfit_batch", False):  # the one-batch sanity check instead of the run (preflight)
+        from cnn_tui.commands.overfit_batch import cmd_overfit_batch
+
+        return cmd_overfit_batch(args, _overrides(args))
     rank = int(os.environ["RANK"]) if launched_by_torchrun() else 0
     if rank > 0:
         from cnn_tui.parallel.rank_logs import hold_output

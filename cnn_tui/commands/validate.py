@@ -1,7 +1,9 @@
-"""`cnn-tui validate RECIPE`: the recipe checked beyond its schema, and its layer table."""
+"""`cnn-tui validate RECIPE [--data] [--estimate]`: the recipe checked beyond its schema, its layer
+table, and on request a report of its data (leakage included) and what a run will cost."""
 
 from __future__ import annotations
 
+import sys
 from argparse import Namespace
 
 from cnn_tui.contract.errors import naming_the_file
@@ -12,7 +14,27 @@ def cmd_validate(args: Namespace) -> int:
     from cnn_tui.recipes.loader import load_recipe
 
     recipe, path = load_recipe(args.recipe, args.overrides)
+    if args.data or args.estimate:
+        from cnn_tui.preflight.session import refuse_image_kinds
+
+        refuse_image_kinds(recipe, "validate --data" if args.data else "validate --estimate")
     with naming_the_file(path):
         report = check_recipe(recipe, path, args.classes)
     print(report)
+    if args.data:
+        from cnn_tui.preflight.data_report import data_report
+
+        with naming_the_file(path):
+            text, leaked = data_report(recipe)
+        print(text)
+        if leaked:
+            print(f"cnn-tui: warning: {path}: validation or test images are copies of training images "
+                  "(see leakage above)", file=sys.stderr)
+    if args.estimate:
+        from cnn_tui.preflight.estimate import estimate, format_estimate
+        from cnn_tui.train.device import pick_device
+
+        device = pick_device(args.device or recipe.device)
+        with naming_the_file(path):
+            print(format_estimate(estimate(recipe, device), device.type))
     return 0

@@ -1,0 +1,70 @@
+"""`cnn-tui validate RECIPE --data`: what the recipe's data are, once loaded: images per class
+and split with the imbalance, the files skipped and why (as loading logs them), and the images
+that validation or test share with training (preflight/leakage.py), since every score measured
+on a shared image is inflated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EXAMPLES = 3
+
+
+def data_report(recipe: Any) -> tuple[str, bool]:
+    """(the report's lines, whether an evaluation split shares images with training)."""
+    from cnn_tui.contract.kinds import kind_spec
+    from cnn_tui.data.expected import PRETRAINED_CHANNELS
+    from cnn_tui.data.sources import load_data
+    from cnn_tui.data.stream import uint8_batches
+    from cnn_tui.preflight.leakage import fingerprint, shared
+
+    notes: list[str] = []
+    data = load_data(recipe.data, recipe.seed, log=notes.append,
+                     channels=PRETRAINED_CHANNELS if kind_spec(recipe.kind).pretrained_base else None)
+    splits = {name: s for name, s in (("train", data.train), ("val", data.val), ("test", data.test)) if s is not None}
+    lines = [f"data report: {data.description}"]
+    for name, images in splits.items():
+        lines.append(_counts(name, images.y, data.class_names))
+    lines += [f"skipped: {note}" for note in notes] or ["skipped: no unreadable file"]
+    prints = {name: fingerprint(uint8_batches(images, 256, recipe.data.workers)) for name, images in splits.items()}
+    leaked = False
+    names = list(splits)
+    for a_index, a in enumerate(names):
+        for b in names[a_index + 1:]:
+            found = shared(a, prints[a], b, prints[b])
+            if found.exact or found.near:
+                leaked = leaked or a == "train"
+                lines.append(f"leakage: {b} shares {len(found.exact)} exact and {len(found.near)} near copies "
+                             f"(resized or re-encoded) with {a}; e.g. " + _examples(found, splits, data.class_names))
+            else:
+                lines.append(f"leakage: none between {a} and {b} (exact and near copies checked)")
+    if leaked:
+        lines.append("diagnosis: validation/test images that are copies of training images score as if seen: "
+                     "every val/test number this recipe reports is inflated; remove the copies from one side")
+    return "\n".join(lines), leaked
+
+
+def _counts(name: str, y: Any, classes: list[str]) -> str:
+    import torch
+
+    counts = torch.bincount(y, minlength=len(classes)).tolist()
+    present = [c for c in counts if c]
+    ratio = max(present) / min(present) if present else 0.0
+    shown = ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
+    flag = f"; imbalance {ratio:.1f}x (largest/smallest class)" + (" - consider per-class weights or balanced "
+                                                                   "sampling" if ratio >= 3 else "")
+    missing = [c for c, n in zip(classes, counts) if n == 0]
+    return f"{name}: {len(y):,} images: {shown}{flag}" + (f"; no images of {', '.join(missing)}" if missing else "")
+
+
+def _examples(found: Any, splits: dict[str, Any], classes: list[str]) -> str:
+    pairs = [("exact", p) for p in found.exact[:EXAMPLES]] + [("near", p) for p in found.near[:EXAMPLES]]
+    return "; ".join(f"{_name(splits[found.a], i, found.a, classes)} = {_name(splits[found.b], j, found.b, classes)} "
+                     f"({kind})" for kind, (i, j) in pairs[:EXAMPLES])
+
+
+def _name(images: Any, index: int, split: str, classes: list[str]) -> str:
+    if images.files is not None:
+        return images.files[index]
+    return f"{split} #{index} ({classes[int(images.y[index])]})"

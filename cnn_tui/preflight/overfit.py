@@ -1,0 +1,169 @@
+"""The one-batch sanity check (`cnn-tui run RECIPE --overfit-batch`; Karpathy's "overfit one
+batch", Lightning's `overfit_batches`): train on one fixed batch until its loss is near zero.
+
+A model that cannot fit 32 images has a bug, and the numbers say which:
+- frozen: nothing trains (no trainable parameter), or the gradients are zero;
+- too small an lr: the loss falls, but slowly, and the weights barely move;
+- labels that do not follow the images (shuffled, or the wrong column): the batch is only
+  memorised, and other images of the training split stay at chance the whole time (with real
+  labels they are learned a little from the first steps);
+- too large an lr: the loss is not finite, or ends above where it started.
+The verdict is a pure function of those numbers (`verdict`), so each case is testable alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+NEAR_ZERO = 0.05  # mean cross-entropy on the batch: every image classified with p > 0.95
+MAX_STEPS = 400
+PROBE_EVERY = 5
+FIT_IMAGES = 32  # the fixed batch: at most this many images (enough to show a bug, quick on a CPU)
+
+
+@dataclass
+class FitTrace:
+    """What the check measured, for the verdict."""
+
+    classes: int
+    lr: float
+    trainable: int
+    losses: list[float] = field(default_factory=list)  # the fixed batch, before each step
+    grad_norms: list[float] = field(default_factory=list)
+    update_ratio: float = 0.0  # |w_end - w_start| / |w_start| over the trainable weights
+    probe_acc: list[float] = field(default_factory=list)  # other training images, every PROBE_EVERY steps
+    probe_loss: list[float] = field(default_factory=list)
+    probe_images: int = 0
+
+    @property
+    def chance_loss(self) -> float:
+        return math.log(self.classes)
+
+
+@dataclass
+class Verdict:
+    fits: bool
+    cause: str  # "", "frozen", "zero_grads", "labels", "lr_too_small", "lr_too_large", "capacity"
+    message: str
+
+
+def verdict(t: FitTrace) -> Verdict:
+    chance_acc = 1 / t.classes
+    # learned beyond the batch: other images' accuracy above chance by 2 standard deviations (binomial),
+    # or their loss clearly below chance's (a net that only memorises cannot beat log(classes) on them)
+    margin = 2 * math.sqrt(chance_acc * (1 - chance_acc) / max(1, t.probe_images))
+    general = bool(t.probe_acc) and (max(t.probe_acc) > chance_acc + margin
+                                     or min(t.probe_loss) < 0.85 * t.chance_loss)
+    steps = len(t.losses)
+    final = t.losses[-1] if t.losses else math.nan
+    start = t.losses[0] if t.losses else math.nan
+    if t.trainable == 0:
+        return Verdict(False, "frozen", "cannot fit one batch: the net is frozen (0 trainable parameters); "
+                                        "unfreeze some layers (phases[].unfreeze) or check requires_grad")
+    if not math.isfinite(final) or (steps > 20 and final > start * 1.5):
+        return Verdict(False, "lr_too_large", f"cannot fit one batch: the loss went from {start:.3g} to {final:.3g}"
+                                              f" (diverged) at lr {t.lr:g}; lower the lr (try {t.lr / 10:g})")
+    if t.grad_norms and max(t.grad_norms) < 1e-8:
+        return Verdict(False, "zero_grads", "cannot fit one batch: the gradients are zero at every step, so no "
+                                            "weight moves: a frozen net (frozen layers, a detached output, or units "
+                                            "that are all dead)")
+    if final <= NEAR_ZERO:
+        if t.probe_acc and not general:
+            return Verdict(False, "labels", f"fits the batch (loss {final:.3g} in {steps} steps) only by memorising "
+                                            f"it: other training images stay at chance ({max(t.probe_acc):.0%} at "
+                                            f"best, chance {chance_acc:.0%}); the labels do not follow the images "
+                                            "(shuffled, or the wrong labels)")
+        return Verdict(True, "", f"fits one batch: loss {start:.3g} -> {final:.3g} in {steps} steps; the model, "
+                                 "the labels and the lr can learn")
+    if t.probe_acc and not general and final < 0.5 * t.chance_loss:
+        return Verdict(False, "labels", f"cannot fit one batch in {steps} steps, and what it learns of it is "
+                                        f"memorised (loss {final:.3g}, chance {t.chance_loss:.3g}): other training "
+                                        "images stay at chance "
+                                        f"({max(t.probe_acc):.0%} at best, chance {chance_acc:.0%}): the labels do "
+                                        "not follow the images (shuffled, or the wrong labels)")
+    if final < start * 0.9 and t.update_ratio < 0.05:
+        return Verdict(False, "lr_too_small", f"cannot fit one batch in {steps} steps: the loss falls but slowly "
+                                              f"({start:.3g} -> {final:.3g}) and the weights moved only "
+                                              f"{t.update_ratio:.1%}: the lr {t.lr:g} is too small (try "
+                                              f"{t.lr * 10:g}, or `cnn-tui lr-find`)")
+    if final >= start * 0.9:
+        return Verdict(False, "lr_too_small", f"cannot fit one batch: the loss stays at {final:.3g} (from "
+                                              f"{start:.3g}) though gradients flow; the lr {t.lr:g} is too small "
+                                              "or the net is nearly frozen (try a larger lr, `cnn-tui lr-find`)")
+    return Verdict(False, "capacity", f"cannot fit one batch in {steps} steps: the loss fell from {start:.3g} to "
+                                      f"{final:.3g}, not near zero; the model may be too small or too regularised "
+                                      "(dropout, weight decay) for it, or needs more steps")
+
+
+def fit_one_batch(session: Any, max_steps: int = MAX_STEPS, say=print) -> FitTrace:
+    """Train the recipe's model (phase 1, its optimizer at its lr, no schedule) on one fixed batch.
+    Label smoothing is left out: it keeps the loss away from zero by design."""
+    import torch
+
+    phase = session.phase(0)
+    x, y = next(session.batches())
+    x, y = x[:FIT_IMAGES], y[:FIT_IMAGES]
+    probe = _probe(session)
+    classes = len(session.prepared.data.class_names)
+    trace = FitTrace(classes=classes, lr=phase.lr, trainable=phase.trainable,
+                     probe_images=sum(len(py) for _, py in probe))
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = phase.optimizer
+    if phase.trainable == 0 or optimizer is None:
+        return trace
+    weights = [p for p in session.model.parameters() if p.requires_grad]
+    start = torch.cat([p.detach().flatten() for p in weights]).clone()
+    for step in range(max_steps):
+        if step % PROBE_EVERY == 0:
+            _measure(session, criterion, probe, trace)
+        loss, norm = session.step(optimizer, criterion, x, y)
+        trace.losses.append(loss)
+        trace.grad_norms.append(norm)
+        if not math.isfinite(loss) or loss <= NEAR_ZERO * 0.5:
+            break
+    trace.losses.append(_loss(session, criterion, x, y))
+    _measure(session, criterion, probe, trace)
+    end = torch.cat([p.detach().flatten() for p in weights])
+    trace.update_ratio = float((end - start).norm() / start.norm().clamp_min(1e-12))
+    return trace
+
+
+def _probe(session: Any, images: int = 128) -> list:
+    """Up to `images` other training images: the first epoch's batches after the fixed one (none
+    when the split is one batch: then the labels are not checked)."""
+    probe, count = [], 0
+    for index, (x, y) in enumerate(session.train.epoch(0)):
+        if index == 0 or not len(y):
+            continue
+        probe.append((x, y))
+        count += len(y)
+        if count >= images:
+            break
+    return probe
+
+
+def _measure(session: Any, criterion: Any, batches: list, trace: FitTrace) -> None:
+    """The probe images' accuracy and loss (evaluation mode: what the net has learned, not dropout's noise)."""
+    import torch
+
+    session.model.eval()
+    correct, loss, count = 0, 0.0, 0
+    with torch.no_grad():
+        for x, y in batches:
+            logits = session.model(x)
+            correct += int((logits.argmax(1) == y).sum())
+            loss += float(criterion(logits, y)) * len(y)
+            count += len(y)
+    trace.probe_acc.append(correct / max(1, count))
+    trace.probe_loss.append(loss / max(1, count))
+
+
+def _loss(session: Any, criterion: Any, x: Any, y: Any) -> float:
+    """The batch's loss after the last step, in training mode (as the steps measured it)."""
+    import torch
+
+    session.model.train()
+    with torch.no_grad():
+        return float(criterion(session.model(x), y))
