@@ -83,6 +83,10 @@ class Prepared(Protocol):
         """What follows `run_started` before the loop runs (log lines, the source images)."""
         ...
 
+    def finish(self, outcome: Any, loop: Any) -> None:
+        """The kind's step after its loop has ended (the test score of a classifier), before the summary."""
+        ...
+
     def summary(self, outcome: Any, loop: Any) -> dict[str, Any]:
         """The kind's fields of summary.json."""
         ...
@@ -169,6 +173,7 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
                                                   "recipe.yaml records it"))
         prepared.after_started(fan, run_dir, loop)
         outcome: Any = loop.run()
+        prepared.finish(outcome, loop)
         summary = summary_fields(recipe, outcome.status, outcome.reason, device, run_dir, started_at,
                                  loop.clock.seconds, **prepared.summary(outcome, loop),
                                  **_world_fields(world, devices))

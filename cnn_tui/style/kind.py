@@ -108,6 +108,9 @@ class PreparedStyle:
             save_png(picture, run_dir / "images" / f"{tag}.png")
             sink.emit(Image(step=loop.step, path=f"images/{tag}.png", tag=tag))
 
+    def finish(self, outcome: StyleOutcome, loop: StyleTransfer) -> None:
+        """Nothing after the loop: its own closing diagnoses are the loop's (style/optimize.py)."""
+
     def summary(self, outcome: StyleOutcome, loop: StyleTransfer) -> dict[str, Any]:
         final_png = loop.run_dir is not None and (loop.run_dir / "images" / "final.png").exists()
         return dict(steps=loop.step, steps_planned=loop.total_steps, params=self.total_params, best={},

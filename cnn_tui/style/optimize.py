@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +28,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnn_tui.errors import WriteError
 from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
 from cnn_tui.sinks import EventSink
 from cnn_tui.style.images import save_png
 from cnn_tui.style.levels import Level, level_at
 from cnn_tui.style.losses import Losses, StyleObjective
-from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
+from cnn_tui.train.checkpoint import save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import memory_in_use
+from cnn_tui.train.guard import Ending, Guard
 from cnn_tui.train.wall_clock import WallClock
 
 PIXEL_MARGIN = 1e-3  # the start image is kept this far inside (0, 1): the reflection's kink at 1 has no slope
@@ -56,9 +55,7 @@ def to_pixels(latent: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class StyleOutcome:
-    status: str  # completed, interrupted, diverged, failed
-    reason: str = ""
+class StyleOutcome(Ending):  # completed, interrupted, diverged, failed
     first: dict[str, float] = field(default_factory=dict)  # losses at step 0
     final: dict[str, float] = field(default_factory=dict)
     rises: int = 0  # logged steps whose total loss rose by more than RISE_TOLERANCE
@@ -99,6 +96,7 @@ class StyleTransfer:
         self._evaluations: list[Losses] = []  # this step's (L-BFGS may evaluate several times)
         self.evaluations = 0  # loss evaluations in this segment, for s/evaluation in the summary
         self._checkpointed_at = time.time()
+        self.guard = Guard(sink.emit, control)
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         opt = self.recipe.optimizer
@@ -153,17 +151,9 @@ class StyleTransfer:
     # ------------------------------------------------------------------ loop
     def run(self) -> StyleOutcome:
         self.clock.start_segment()
-        try:
-            outcome = self._loop()
-        except torch.cuda.OutOfMemoryError:
-            outcome = StyleOutcome("failed", f"CUDA out of memory at {self.recipe.image_size} px; "
-                                             "try a smaller image_size")
-        except (CheckpointError, WriteError) as exc:  # WriteError: events.jsonl, a full disk
-            outcome = StyleOutcome("failed", str(exc))
-        except Exception as exc:  # a crash still ends with a summary and an exit code
-            self.sink.emit(Log(level="error", message=traceback.format_exc()))
-            outcome = StyleOutcome("failed", f"{type(exc).__name__}: {exc}")
-        outcome.first, outcome.final, outcome.rises = dict(self.first), dict(self.latest), len(self.rises)
+        ending = self.guard.run(self._loop, f"CUDA out of memory at {self.recipe.image_size} px; "
+                                            "try a smaller image_size")
+        outcome = StyleOutcome(ending.status, ending.reason, dict(self.first), dict(self.latest), len(self.rises))
         self._finish(outcome)
         return outcome
 
@@ -187,7 +177,7 @@ class StyleTransfer:
             return self._evaluations[totals.index(min(totals))]
         return self._evaluations[-1]
 
-    def _loop(self) -> StyleOutcome:
+    def _loop(self) -> Ending:
         every, snap_every, steps = self.recipe.log.every_steps, self.recipe.log.snapshot_every, self.total_steps
         if self.step == 0:
             with torch.no_grad():
@@ -230,9 +220,9 @@ class StyleTransfer:
         self._snapshot("final")
         self._save_checkpoint("final")
         if self.rises:
-            return StyleOutcome("completed", f"optimised the image for {self.step} steps, but the loss went "
-                                             f"up {len(self.rises)} times (see the diagnosis)")
-        return StyleOutcome("completed", f"optimised the image for {self.step} steps")
+            return Ending("completed", f"optimised the image for {self.step} steps, but the loss went "
+                                       f"up {len(self.rises)} times (see the diagnosis)")
+        return Ending("completed", f"optimised the image for {self.step} steps")
 
     def _check_rise(self, total: float) -> None:
         before = self.latest.get("loss/total")
@@ -256,17 +246,17 @@ class StyleTransfer:
         self._checkpointed_at = time.time()
         self.sink.emit(CheckpointSaved(path=str(path), step=self.step, epoch=0, reason=reason))
 
-    def _interrupt(self) -> StyleOutcome:
+    def _interrupt(self) -> Ending:
         self._snapshot("final")
-        self._save_checkpoint("interrupt")
-        return StyleOutcome("interrupted", self.control.stop_reason)
+        return self.guard.interrupted(self._save_checkpoint)
 
-    def _diverged(self) -> StyleOutcome:
+    def _diverged(self) -> Ending:
         message = (f"the loss became NaN or Inf at step {self.step}: lower style_weight or optimizer.lr; "
                    "final.png is the last good image")
-        self.sink.emit(Diagnosis(code="nan", severity="error", message=message, step=self.step, epoch=0))
+        nan = Diagnosis(code="nan", severity="error", message=message, step=self.step, epoch=0)
+        ending = self.guard.diverged(f"the loss became NaN or Inf at step {self.step}", [nan])
         self._snapshot("final", self.last_good)
-        return StyleOutcome("diverged", f"the loss became NaN or Inf at step {self.step}")
+        return ending
 
     def _finish(self, outcome: StyleOutcome) -> None:
         diagnoses = read_losses(outcome.first, outcome.final, self.step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 
@@ -40,6 +41,13 @@ def amp_dtype(device: torch.device, setting: str) -> torch.dtype | None:
     if setting == "bf16" or (setting == "auto" and torch.cuda.is_bf16_supported()):
         return torch.bfloat16
     return torch.float16
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[object]:
+    """Mixed precision in `dtype` on the device's own autocast; nothing for None (full precision)."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def memory_in_use(device: torch.device) -> int:

@@ -16,11 +16,12 @@ from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
 from cnn_tui.errors import UsageError
-from cnn_tui.events import Log, RunStarted
+from cnn_tui.events import FINISHED_OK, Log, RunStarted
 from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
+from cnn_tui.train.final_score import score_test_split
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
 from cnn_tui.validate import check_view_layers
 
@@ -132,12 +133,25 @@ class PreparedClassification:
         if loop.resume_note:
             sink.emit(Log(level="warning", message=loop.resume_note))
 
+    def finish(self, outcome: Outcome, loop: Trainer) -> None:
+        """After training: the test split, scored whole by rank 0 alone (it reads best.pt, which only its
+        node may have), into `outcome.test`. A failure here leaves the training result standing."""
+        if outcome.status not in FINISHED_OK or self.test is None or not self.world.writes:
+            return
+        test = self.test
+        try:
+            outcome.test = score_test_split(loop.model, lambda: loop.score(test), loop.checkpoint_dir, outcome.status,
+                                            loop.keeper.restored_epoch(outcome.status), loop.epoch,
+                                            self.recipe.train.checkpoint.monitor, loop.class_names, loop.emit)
+        except Exception as exc:  # the training result stands; only its test score is missing
+            loop.emit(Log(level="error", message=f"the test set could not be scored: {type(exc).__name__}: {exc}"))
+
     def summary(self, outcome: Outcome, loop: Trainer) -> dict[str, Any]:
         return dict(epochs_completed=loop.epoch, epochs_planned=self.recipe.train.epochs, steps=loop.step,
                     params=self.plan.total_params, macs=sum(r.get("macs", 0) for r in self.plan.layers),
                     best_epoch=outcome.best_epoch, best=outcome.best,
                     final=outcome.final, **({"test": outcome.test} if outcome.test else {}),
-                    **loop.views.summary())
+                    **loop.health.views.summary())
 
 
 def _for_the_world(model: torch.nn.Module, recipe: Any, device: torch.device, world: World) -> torch.nn.Module:

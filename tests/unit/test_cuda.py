@@ -64,7 +64,7 @@ def test_an_amp_step_is_finite_and_close_to_fp32(load_tiny, tmp_path, on, device
     # bf16 keeps 8 bits of mantissa, fp16 10: the first losses agree to a few percent, and differ
     assert losses == pytest.approx(reference, rel=0.05) and losses != reference
     if amp == "fp16":
-        scaler = load_checkpoint(result.run_dir / "checkpoints" / "last.pt")["scaler"]
+        scaler = load_checkpoint(result.run_dir / "checkpoints" / "last.pt")["phases"]["scaler"]
         assert scaler and scaler["scale"] > 0  # GradScaler ran and its state is saved
 
 
@@ -100,8 +100,8 @@ def test_interrupted_and_resumed_matches_uninterrupted(load_tiny, tmp_path, devi
     control = RunControl()
     part, _ = run_collect(recipe, tmp_path / "b", control=control, on_event=stop_at(8, control))
     state = load_checkpoint(part.run_dir / "checkpoints" / "last.pt")
-    assert part.status == "interrupted" and "rng_cpu" in state
-    assert ("rng_cuda" in state) == (device == "cuda")  # dropout's CUDA RNG travels with it
+    assert part.status == "interrupted" and "rng_cpu" in state["ranks"][0]
+    assert ("rng_cuda" in state["ranks"][0]) == (device == "cuda")  # dropout's CUDA RNG travels with it
     resumed, resumed_events = run_collect(recipe, tmp_path / "b", resume=part.run_dir)
     assert resumed.status == "completed"
     end = lambda evs: of_type(evs, "epoch")[-1].metrics  # noqa: E731
