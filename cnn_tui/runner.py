@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import torch
 
 from cnn_tui import rundir, stopping
+from cnn_tui.data.streams import CURRENT, LEGACY, Streams
 from cnn_tui.errors import UsageError, WriteError, write_failed
 from cnn_tui.events import FINISHED_OK, Log, RunFinished, Started
 from cnn_tui.kinds import engine_for
@@ -97,7 +98,10 @@ class KindEngine(Protocol):
         """A copy of the recipe cut down to a couple of steps."""
         ...
 
-    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool, world: World) -> Prepared: ...
+    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool, world: World,
+                streams: Streams | None = None) -> Prepared:
+        """`streams`: the run's random streams (None: the recipe seed's, current scheme)."""
+        ...
 
     def describe(self, recipe: RecipeCommon) -> tuple[list[dict[str, Any]], int, int, str]:
         """(layer rows, total params, trainable params, model name), without data or downloads."""
@@ -138,14 +142,15 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
     if options.resume and world.writes and not options.dry_run:
         held.take(_existing_run_dir(options.resume))  # before reading its checkpoint: one writer at a time
     state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
-    torch.manual_seed(recipe.seed)  # the same initial weights on every rank
+    streams = Streams(recipe.seed, state.get("streams", LEGACY) if state is not None else CURRENT)  # a resumed
+    torch.manual_seed(streams.seed_for("init"))  # run keeps its own; the same initial weights on every rank
     if world.rank > 0:
         world.barrier()  # rank 0 prepares first: downloads and caches are written once, then read
-    prepared = kind.prepare(recipe, device, options.dry_run, world)
+    prepared = kind.prepare(recipe, device, options.dry_run, world, streams)
     if world.rank == 0:
         world.barrier()
-    if world.distributed:
-        torch.manual_seed(recipe.seed + world.rank)  # each rank's own dropout stream
+    if (dropout := streams.dropout_seed(world.rank, world.distributed)) is not None:
+        torch.manual_seed(dropout)  # each rank's own dropout stream, apart from the init's
     devices = world.gather(device_name(device))
     stopping.prepared(control)  # from here a signal stops the run after a step, saving
     # ---- the run starts: from here on, everything is recorded (by rank 0)

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from cnn_tui.data.batches import WHOLE, BatchPrep, Shard, batches_per_epoch, epoch_order
 from cnn_tui.data.images import load_image
+from cnn_tui.data.streams import Streams
 from cnn_tui.errors import DataError
 
 if TYPE_CHECKING:  # bundle.py imports this module for decoding: types only, no cycle
@@ -86,7 +87,7 @@ class StreamBatches:
     """The TensorBatches contract (len, num_samples, order, epoch) over files on disk."""
 
     def __init__(self, images: ImageSet, batch_size: int, mean: torch.Tensor, std: torch.Tensor,
-                 device: torch.device, *, train: bool, augment=None, seed: int = 0,
+                 device: torch.device, *, train: bool, augment=None, seed: int | Streams = 0,
                  max_batches: int | None = None, channels_last: bool = False, channels: int | None = None,
                  workers: int = 2, on_skipped: Callable[[str], None] = lambda _m: None,
                  shard: Shard = WHOLE) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from cnn_tui.data.streams import Streams
 from cnn_tui.errors import RecipeError
 from cnn_tui.events import Image, StyleStarted
 from cnn_tui.models.summary import count_params, layer_table
@@ -40,13 +41,15 @@ class StyleKind:
         recipe.multiscale.coarse_steps = 1
         return recipe
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedStyle:
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World,
+                streams: Streams | None = None) -> PreparedStyle:
+        streams = streams or Streams(recipe.seed)
         levels = plan_levels(recipe.image_size, recipe.steps, recipe.multiscale.levels,
                              recipe.multiscale.coarse_steps)
         content = load_image(recipe.content_image, recipe.image_size, "content_image")
         style = load_image(recipe.style_image, recipe.style_size or recipe.image_size, "style_image")
         net = build_feature_net(recipe.feature_net.name, recipe.feature_net.weights, recipe.feature_net.pooling,
-                                recipe.seed)
+                                streams.seed_for("style_net"))
         wanted = list(dict.fromkeys(recipe.content_layers + recipe.style_layers))
         extractor = FeatureExtractor(net, wanted)
         layers = _layer_rows(recipe, extractor, tuple(content.shape[1:]))
@@ -54,10 +57,10 @@ class StyleKind:
         extractor = extractor.to(device)
         first_content = _resized(content, levels[0].size / recipe.image_size)
         first_style = _resized(style, levels[0].size / recipe.image_size)
-        image = initial_image(recipe.init, first_content, first_style, recipe.seed).to(device)
+        image = initial_image(recipe.init, first_content, first_style, streams.seed_for("style_init")).to(device)
         model_name = f"{net.name} to {next(reversed(extractor.layers._modules))}"
         return PreparedStyle(recipe, device, levels, content.to(device), style.to(device), extractor, image,
-                             layers, total, model_name)
+                             layers, total, model_name, streams.scheme)
 
     def describe(self, recipe: Any) -> tuple[list[dict[str, Any]], int, int, str]:
         from cnn_tui.validate import describe_feature_net
@@ -82,6 +85,7 @@ class PreparedStyle:
     layers: list[dict[str, Any]]
     total_params: int
     model_name: str
+    streams: int  # the scheme of random streams (data/streams.py), saved with the checkpoint
 
     def build(self, size: int) -> StyleObjective:
         """The objective at one level's size: both images scaled by the same factor."""
@@ -92,7 +96,8 @@ class PreparedStyle:
                               recipe.content_weight, recipe.style_weight, recipe.tv_weight)
 
     def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> StyleTransfer:
-        return StyleTransfer(self.recipe, self.levels, self.build, self.image, self.device, sink, control, run_dir)
+        return StyleTransfer(self.recipe, self.levels, self.build, self.image, self.device, sink, control, run_dir,
+                             self.streams)
 
     def started(self, loop: StyleTransfer, **common: Any) -> StyleStarted:
         height, width = self.content.shape[-2:]

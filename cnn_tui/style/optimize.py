@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from cnn_tui.data.streams import CURRENT
 from cnn_tui.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
 from cnn_tui.sinks import EventSink
 from cnn_tui.style.images import save_png
@@ -75,8 +76,9 @@ class StyleTransfer:
     makes the objective for a level's size; `image` is the first level's start image."""
 
     def __init__(self, recipe, levels: list[Level], build: Callable[[int], StyleObjective], image: torch.Tensor,
-                 device: torch.device, sink: EventSink, control: RunControl, run_dir: Path | None) -> None:
-        self.recipe = recipe
+                 device: torch.device, sink: EventSink, control: RunControl, run_dir: Path | None,
+                 streams: int = CURRENT) -> None:
+        self.recipe, self.streams = recipe, streams
         self.levels, self.build = levels, build
         self.total_steps = levels[-1].end
         self.level = 0
@@ -129,7 +131,7 @@ class StyleTransfer:
     def state_dict(self) -> dict:
         return {"kind": "style_transfer", "step": self.step, "level": self.level, "latent": self.latent.detach().cpu(),
                 "image": self.image.cpu(), "optimizer": self.optimizer.state_dict(), "first": self.first,
-                "elapsed": self.clock.seconds}
+                "elapsed": self.clock.seconds, "streams": self.streams}
 
     def load_state_dict(self, state: dict) -> None:
         if "latent" in state:

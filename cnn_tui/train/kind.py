@@ -15,6 +15,7 @@ from cnn_tui.data.bundle import DataBundle
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
+from cnn_tui.data.streams import Streams
 from cnn_tui.errors import UsageError
 from cnn_tui.events import FINISHED_OK, Log, RunStarted
 from cnn_tui.models.plan import ModelPlan, plan_model
@@ -33,10 +34,12 @@ class ClassificationKind:
         recipe.train.max_steps_per_epoch = 2
         return recipe
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedClassification:
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World,
+                streams: Streams | None = None) -> PreparedClassification:
         notes: list[str] = []
         infos: list[str] = []
-        data = load_data(recipe.data, recipe.seed, log=notes.append,
+        streams = streams or Streams(recipe.seed)
+        data = load_data(recipe.data, streams, log=notes.append,
                          channels=None if recipe.kind == "scratch" else PRETRAINED_CHANNELS, info=infos.append)
         infos.insert(0, data.description)
         if world.distributed:
@@ -67,7 +70,7 @@ class ClassificationKind:
         # is also decoded and prefetched by every worker, so streams evaluate at the training size
         eval_size = recipe.train.batch_size if data.streamed else max(recipe.train.batch_size, 256)
         eval_cap = 2 if dry_run else None
-        prepared.train = batches("train", per_rank, augment=recipe.data.augment, seed=recipe.seed,
+        prepared.train = batches("train", per_rank, augment=recipe.data.augment, seed=streams,
                                  max_batches=recipe.train.max_steps_per_epoch)
         prepared.val = batches("val", eval_size, max_batches=eval_cap)
         prepared.test = batches("test", eval_size, max_batches=eval_cap)
@@ -112,7 +115,8 @@ class PreparedClassification:
                        inference={"class_names": data.class_names, "image_size": data.image_size,
                                   "channels": data.channels, "grayscale": self.recipe.data.grayscale,
                                   "mean": plan.mean.tolist(), "std": plan.std.tolist(),
-                                  "head_only": plan.inputs is not None}, world=self.world)
+                                  "head_only": plan.inputs is not None}, world=self.world,
+                       streams=data.streams)
 
     def started(self, loop: Trainer, **common: Any) -> RunStarted:
         train, recipe = self.train, self.recipe

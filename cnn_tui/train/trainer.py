@@ -33,6 +33,7 @@ import torch.nn as nn
 
 from cnn_tui.data.batches import TensorBatches
 from cnn_tui.data.stream import StreamBatches
+from cnn_tui.data.streams import CURRENT
 from cnn_tui.events import EpochEnd, Event, StateChanged, Step
 from cnn_tui.insight.validation import ValidationCollector
 from cnn_tui.models.inception import auxiliary_loss
@@ -70,7 +71,7 @@ class Trainer:
     def __init__(self, recipe: Any, model: nn.Module, train: Batches, val: Batches, device: torch.device,
                  sink: EventSink, control: RunControl, checkpoint_dir: Path | None, class_names: list[str] | int,
                  phases: list[PhasePlan] | None = None, test: Batches | None = None,
-                 inference: dict[str, Any] | None = None, world: World | None = None, streams: int = 1) -> None:
+                 inference: dict[str, Any] | None = None, world: World | None = None, streams: int = CURRENT) -> None:
         self.recipe, self.cfg = recipe, recipe.train
         self.model, self.train_batches, self.val_batches, self.test_batches = model, train, val, test
         self.class_names = [str(i) for i in range(class_names)] if isinstance(class_names, int) else class_names
