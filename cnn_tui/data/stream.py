@@ -10,7 +10,7 @@ resumed run reads exactly the batches an uninterrupted one would.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -22,8 +22,18 @@ from cnn_tui.data.images import load_image
 from cnn_tui.data.streams import Streams
 from cnn_tui.errors import DataError
 
-if TYPE_CHECKING:  # bundle.py imports this module for decoding: types only, no cycle
-    from cnn_tui.data.bundle import ImageSet
+
+class ImageSet(Protocol):
+    """What streaming reads of a split (data/bundle.py's ImageSet, which imports this module to
+    decode: described here rather than imported, so the two modules form no import cycle)."""
+
+    y: torch.Tensor
+    x: torch.Tensor | None
+    files: list[str] | None
+    image_size: int
+    grayscale: bool
+
+    def __len__(self) -> int: ...
 
 UNREADABLE = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 

@@ -133,7 +133,7 @@ def _resized(image: torch.Tensor, scale: float) -> torch.Tensor:
                                            antialias=True).clamp(0, 1)
 
 
-def _layer_rows(recipe, extractor: FeatureExtractor, shape: tuple[int, ...]) -> list[dict]:
+def _layer_rows(recipe: Any, extractor: FeatureExtractor, shape: tuple[int, ...]) -> list[dict[str, Any]]:
     """The layer table, run once on a blank image: it also proves the image is big enough."""
     try:
         return layer_table(extractor.layers, shape)
@@ -149,5 +149,5 @@ def _drop(first: dict[str, Any], final: dict[str, Any]) -> float | None:
     before, after = first.get("loss/style"), final.get("loss/style")
     if not before or not after:
         return None
-    return round(before / after, 3)
+    return round(float(before) / float(after), 3)
 

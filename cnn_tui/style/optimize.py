@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -75,7 +76,7 @@ class StyleTransfer:
     """The loop over `levels` (one for a plain run; coarse to fine for multi-scale). `build`
     makes the objective for a level's size; `image` is the first level's start image."""
 
-    def __init__(self, recipe, levels: list[Level], build: Callable[[int], StyleObjective], image: torch.Tensor,
+    def __init__(self, recipe: Any, levels: list[Level], build: Callable[[int], StyleObjective], image: torch.Tensor,
                  device: torch.device, sink: EventSink, control: RunControl, run_dir: Path | None,
                  streams: int = CURRENT) -> None:
         self.recipe, self.streams = recipe, streams
@@ -128,12 +129,12 @@ class StyleTransfer:
             return to_pixels(self.latent)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"kind": "style_transfer", "step": self.step, "level": self.level, "latent": self.latent.detach().cpu(),
                 "image": self.image.cpu(), "optimizer": self.optimizer.state_dict(), "first": self.first,
                 "elapsed": self.clock.seconds, "streams": self.streams}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         if "latent" in state:
             level = state.get("level", 0)
             if level != self.level:
@@ -162,7 +163,7 @@ class StyleTransfer:
     def _closure(self) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
         losses = self.objective(to_pixels(self.latent))
-        losses.total.backward()
+        losses.total.backward()  # type: ignore[no-untyped-call]  # torch's own stub is untyped
         self._evaluations.append(losses.detached())
         self.evaluations += 1
         return losses.total

@@ -22,6 +22,7 @@ from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.parallel.world import World
 from cnn_tui.sinks import EventSink
 from cnn_tui.train.control import RunControl
+from cnn_tui.train.device import uses_channels_last
 from cnn_tui.train.final_score import score_test_split
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
 from cnn_tui.validate import check_view_layers
@@ -46,7 +47,7 @@ class ClassificationKind:
             infos.append(_global_batch_note(recipe, world))
         plan = plan_model(recipe, data, device, infos.append)
         check_view_layers(plan.model, recipe.views)  # before the run directory exists
-        channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
+        channels_last = uses_channels_last(device, recipe.train.channels_last) and plan.inputs is None
         model = _for_the_world(plan.model, recipe, device, world).to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -61,10 +62,11 @@ class ClassificationKind:
             images = sets.get(split)
             if images is None:
                 return None
-            return make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
-                                channels=data.channels, workers=recipe.data.workers, channels_last=channels_last,
-                                on_skipped=prepared.warn_later, shard=WHOLE if split == "test" else shard,
-                                **extra)
+            made: Batches = make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
+                                         channels=data.channels, workers=recipe.data.workers,
+                                         channels_last=channels_last, on_skipped=prepared.warn_later,
+                                         shard=WHOLE if split == "test" else shard, **extra)
+            return made
 
         # evaluation needs no gradients, so larger batches are cheap in memory: but a streamed batch
         # is also decoded and prefetched by every worker, so streams evaluate at the training size
@@ -165,7 +167,8 @@ def _for_the_world(model: torch.nn.Module, recipe: Any, device: torch.device, wo
     if device.type != "cuda":
         raise UsageError(f"train.distributed.sync_batchnorm: torch's SyncBatchNorm runs on CUDA only, and this run "
                          f"is on {device.type}; set it to false (each process then normalises its own batch)")
-    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    synced: torch.nn.Module = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # type: ignore[no-untyped-call]
+    return synced
 
 
 def _global_batch_note(recipe: Any, world: World) -> str:
