@@ -26,6 +26,7 @@ import torch
 from cnn_tui.events import CheckpointSaved, Event
 from cnn_tui.parallel.world import World
 from cnn_tui.train.checkpoint import save_checkpoint
+from cnn_tui.train.totals import Totals
 
 
 class Part(Protocol):
@@ -36,18 +37,27 @@ class Part(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
-def random_state(device: torch.device) -> dict[str, Any]:
-    """This process's global random state (dropout, and init where a recipe draws it)."""
-    state = {"rng_cpu": torch.get_rng_state()}
+def rank_state(device: torch.device, totals: Totals) -> dict[str, Any]:
+    """What is this process's own: its global random state (dropout) and its running sums."""
+    state = {"rng_cpu": torch.get_rng_state(), **totals.rank_state()}
     if device.type == "cuda":
         state["rng_cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def set_random_state(state: dict[str, Any], device: torch.device) -> None:
-    torch.set_rng_state(state["rng_cpu"])
-    if "rng_cuda" in state and device.type == "cuda":
-        torch.cuda.set_rng_state(state["rng_cuda"], device)
+def restore_ranks(ranks: list[dict[str, Any]], world: World, device: torch.device, totals: Totals) -> str:
+    """Put back this process's own state; resumed on another number of processes, what cannot be
+    exact is said (the returned note; "" where the resume is exact)."""
+    totals.load_rank_states(ranks, world)
+    if len(ranks) != world.size:
+        return (f"resumed on {world.size} process(es); the run trained on {len(ranks)}: the same steps and "
+                "batches go on, but each process's random stream (dropout) starts afresh, so the result is not "
+                "bit for bit what an uninterrupted run would give")
+    own = ranks[world.rank]
+    torch.set_rng_state(own["rng_cpu"])
+    if "rng_cuda" in own and device.type == "cuda":
+        torch.cuda.set_rng_state(own["rng_cuda"], device)
+    return ""
 
 
 class Checkpoints:

@@ -49,7 +49,7 @@ from cnn_tui.train.guard import Ending, Guard
 from cnn_tui.train.health import Health
 from cnn_tui.train.keeper import BestKeeper
 from cnn_tui.train.phases import Phases
-from cnn_tui.train.saver import Checkpoints, Part, random_state, set_random_state
+from cnn_tui.train.saver import Checkpoints, Part, rank_state, restore_ranks
 from cnn_tui.train.scoring import score
 from cnn_tui.train.system import SystemSampler
 from cnn_tui.train.totals import Totals
@@ -266,28 +266,20 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, name: str, reason: str | None = None) -> None:
-        self.checkpoints.save(name, self.state_dict, self._rank_state, self.step, self.epoch, reason)
-
-    def _rank_state(self) -> dict[str, Any]:
-        return {**random_state(self.device), **self.totals.rank_state()}
+        self.checkpoints.save(name, self.state_dict, lambda: rank_state(self.device, self.totals), self.step,
+                              self.epoch, reason)
 
     def state_dict(self, ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The checkpoint (train/saver.py): one entry per part; `ranks` every rank's own (else this one's)."""
         return {"format": FORMAT, "model": self.model.state_dict(), "inference": self.inference,
                 **{name: part.state_dict() for name, part in self.parts.items()},
-                "streams": self.streams, "ranks": ranks or [self._rank_state()], "world_size": self.world.size}
+                "streams": self.streams, "ranks": ranks or [rank_state(self.device, self.totals)],
+                "world_size": self.world.size}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         state = upgrade(state)  # a checkpoint of an earlier cnn-tui: train/checkpoint_format.py
         self.model.load_state_dict(state["model"])
         for name, part in self.parts.items():
             part.load_state_dict(state.get(name, {}))  # {}: "system", from a run that did not sample
-        ranks, world = state["ranks"], self.world
-        self.totals.load_rank_states(ranks, world)
-        if len(ranks) == world.size:
-            set_random_state(ranks[world.rank], self.device)
-        else:
-            self.resume_note = (f"resumed on {world.size} process(es); the run trained on {len(ranks)}: the same "
-                                "steps and batches go on, but each process's random stream (dropout) starts "
-                                "afresh, so the result is not bit for bit what an uninterrupted run would give")
+        self.resume_note = restore_ranks(state["ranks"], self.world, self.device, self.totals)
         self.lr = self.phases.lr
