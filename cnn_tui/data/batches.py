@@ -2,8 +2,8 @@
 
 For data that fits in memory (data/stream.py streams the rest): no worker processes, no
 per-image Python work.
-Shuffling and augmentation draw from generators seeded by (seed, epoch, batch), so any
-batch can be reproduced exactly after a resume without saving loader state.
+Shuffling and augmentation draw from the recipe seed's streams for (epoch) and (epoch, batch)
+(data/streams.py), so any batch can be reproduced exactly after a resume without saving loader state.
 """
 
 from __future__ import annotations
@@ -14,16 +14,14 @@ from dataclasses import dataclass
 import torch
 
 from cnn_tui.data.augment import augment_batch
+from cnn_tui.data.streams import Streams, streams_of
 
-_EPOCH_STRIDE = 1_000_003
 
-
-def epoch_order(count: int, seed: int, epoch: int, train: bool) -> torch.Tensor:
+def epoch_order(count: int, seed: int | Streams, epoch: int, train: bool) -> torch.Tensor:
     """The order of an epoch's examples: a function of (seed, epoch) only, so resume is exact."""
     if not train:
         return torch.arange(count)
-    generator = torch.Generator().manual_seed(seed * 7919 + epoch)
-    return torch.randperm(count, generator=generator)
+    return torch.randperm(count, generator=streams_of(seed).generator("shuffle", epoch))
 
 
 @dataclass(frozen=True)
@@ -69,12 +67,12 @@ class BatchPrep:
     """uint8 batch on the device -> scaled, augmented (training), normalised float batch."""
 
     def __init__(self, mean: torch.Tensor, std: torch.Tensor, device: torch.device, *, train: bool,
-                 augment=None, seed: int = 0, channels_last: bool = False, channels: int | None = None,
+                 augment=None, seed: int | Streams = 0, channels_last: bool = False, channels: int | None = None,
                  shard: Shard = WHOLE, batch_size: int = 0, count: int = 0):
         self.mean = mean.to(device).view(1, -1, 1, 1)
         self.std = std.to(device).view(1, -1, 1, 1)
         self.augment = augment if train and _any_augment(augment) else None
-        self.seed = seed
+        self.streams = streams_of(seed)
         self.channels_last = channels_last
         self.channels = channels  # grayscale batches are repeated to this many channels
         self.shard, self.batch_size, self.count = shard, batch_size, count  # for the augmentation window
@@ -84,7 +82,7 @@ class BatchPrep:
         if self.channels is not None and x.shape[1] != self.channels:
             x = x.expand(-1, self.channels, -1, -1)
         if self.augment is not None:
-            generator = torch.Generator(device="cpu").manual_seed(self.seed + epoch * _EPOCH_STRIDE + index + 1)
+            generator = self.streams.generator("augment", epoch, index)
             x = augment_batch(x, self.augment, generator, self.shard.window(index, self.batch_size, self.count))
         x = x.sub(self.mean).div_(self.std)  # one temporary, not two: batches can be large
         if self.channels_last:
@@ -104,7 +102,7 @@ class TensorBatches:
         *,
         train: bool,
         augment=None,
-        seed: int = 0,
+        seed: int | Streams = 0,
         max_batches: int | None = None,
         channels_last: bool = False,
         shard: Shard = WHOLE,

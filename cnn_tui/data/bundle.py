@@ -54,6 +54,7 @@ class DataBundle:
     channels: int
     image_size: int
     description: str = ""  # what was found: the splits, their sizes, the classes, where the test set is
+    streams: int = 2  # the scheme of random streams its splits were drawn with (data/streams.py)
 
     @property
     def streamed(self) -> bool:

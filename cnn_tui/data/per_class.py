@@ -22,8 +22,8 @@ Plan = dict[str, tuple[str, list[int]] | None]  # split -> (the pool it is drawn
 
 def _draw(labels: Sequence[int], wants: dict[str, int], classes: list[str], seed: int,
           pool: str) -> dict[str, list[int]]:
-    """Disjoint indices into `labels`, wants[split] per class for each split, by the seed."""
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed + 4)).tolist()
+    """Disjoint indices into `labels`, wants[split] per class for each split, by `seed` (the draw's stream)."""
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed)).tolist()
     by_class: list[list[int]] = [[] for _ in classes]
     for i in order:
         by_class[labels[i]].append(i)

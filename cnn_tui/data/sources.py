@@ -22,6 +22,7 @@ from cnn_tui.data.bundle import DataBundle, ImageSet
 from cnn_tui.data.decode_cache import load_images_cached
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.split import split_indices
+from cnn_tui.data.streams import Streams, streams_of
 from cnn_tui.recipes.schema import Data, PerClassSplits
 
 TORCHVISION_SETS = {
@@ -48,25 +49,27 @@ class Pools:
     drawn: bool = False  # data.per_class {train, val, test} is applied already (to the file lists)
 
 
-def load_data(data: Data, seed: int, log: Log = lambda _: None, channels: int | None = None,
+def load_data(data: Data, seed: int | Streams, log: Log = lambda _: None, channels: int | None = None,
               info: Log = lambda _: None) -> DataBundle:
     """The train/val/test splits a recipe's `data:` section describes.
 
     `channels=3` makes grayscale images RGB (pretrained backbones expect three channels).
     `log` gets warnings (skipped files), `info` what was found and how it is loaded.
     """
-    pools = _pools(data, seed, log, info)
+    streams = streams_of(seed)  # a stream per purpose (data/streams.py)
+    pools = _pools(data, streams, log, info)
     if isinstance(data.per_class, PerClassSplits) and not pools.drawn:
-        _draw_pools(pools, data.per_class, seed)
-    train, val, test, split_note = _split(pools, data, seed)
+        _draw_pools(pools, data.per_class, streams)
+    train, val, test, split_note = _split(pools, data, streams)
     if isinstance(data.per_class, int):
-        train = train.subset(_per_class(train.y, data.per_class, len(pools.classes), seed))
+        chosen = _per_class(train.y, data.per_class, len(pools.classes), streams.seed_for("per_class"))
+        train = train.subset(chosen)
     image_channels = 1 if data.grayscale else (3 if train.x is None else int(train.x.shape[1]))
     out_channels = PRETRAINED_CHANNELS if channels == PRETRAINED_CHANNELS else image_channels
     if channels == PRETRAINED_CHANNELS and not train.streamed:
         train, val = _rgb(train), _rgb(val)
         test = _rgb(test) if test is not None else None
-    bundle = DataBundle(train, val, test, pools.classes, out_channels, data.image_size)
+    bundle = DataBundle(train, val, test, pools.classes, out_channels, data.image_size, streams=streams.scheme)
     bundle.description = describe(pools, bundle, split_note, data, bundle.streamed)
     return bundle
 
@@ -78,18 +81,20 @@ def _rgb(images: ImageSet) -> ImageSet:
 
 
 def _per_class(y: torch.Tensor, count: int, classes: int, seed: int) -> torch.Tensor:
-    """Indices of `count` labelled training images per class (the small-data case), by the seed."""
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + 1))
+    """Indices of `count` labelled training images per class (the small-data case), by `seed` (its stream)."""
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     keep = torch.cat([order[y[order] == c][:count] for c in range(classes)])
     return keep.sort().values
 
 
-def _draw_pools(pools: Pools, spec: PerClassSplits, seed: int) -> None:
+def _draw_pools(pools: Pools, spec: PerClassSplits, streams: Streams) -> None:
     """data.per_class {train, val, test} on decoded sets, in place."""
     from cnn_tui.data.per_class import draw_sets
 
     names = {"train": "the training set", "val": "the validation set", "test": "the test set"}
-    drawn = draw_sets({"train": pools.train, "val": pools.val, "test": pools.test}, spec, pools.classes, seed, names)
+    seed = streams.seed
+    drawn = draw_sets({"train": pools.train, "val": pools.val, "test": pools.test}, spec, pools.classes,
+                      streams.seed_for("per_class_draw"), names)
     train = drawn["train"]
     assert train is not None
     if pools.test is None and drawn["test"] is not None:
@@ -99,35 +104,35 @@ def _draw_pools(pools: Pools, spec: PerClassSplits, seed: int) -> None:
     pools.drawn = True
 
 
-def _drawn_files(parts: dict[str, tuple[list[str], list[int]] | None], data, classes: list[str], seed: int,
+def _drawn_files(parts: dict[str, tuple[list[str], list[int]] | None], data, classes: list[str], streams: Streams,
                  folders: dict[str, str]) -> tuple[dict[str, tuple[list[str], list[int]] | None], str, str]:
     """data.per_class {train, val, test} on file lists: (parts, origin note, test origin)."""
     from cnn_tui.data.per_class import draw_files
 
     if not isinstance(data.per_class, PerClassSplits):
         return parts, "", ""
-    drawn = draw_files(parts, data.per_class, classes, seed, folders)
-    test_origin = f"drawn per class from the training data with the seed ({seed})" \
+    drawn = draw_files(parts, data.per_class, classes, streams.seed_for("per_class_draw"), folders)
+    test_origin = f"drawn per class from the training data with the seed ({streams.seed})" \
         if parts.get("test") is None and drawn["test"] is not None else ""
     return drawn, f", {data.per_class} per class drawn with the seed", test_origin
 
 
-def _split(pools: Pools, data, seed: int) -> tuple[ImageSet, ImageSet, ImageSet | None, str]:
+def _split(pools: Pools, data, streams: Streams) -> tuple[ImageSet, ImageSet, ImageSet | None, str]:
     """Carve val (and test, with data.test_split) out of the training pool where no folder gives them."""
     train, val, test, notes = pools.train, pools.val, pools.test, []
     if test is None and data.test_split is not None:
-        rest, held = split_indices(len(train), data.test_split, seed + 2)
+        rest, held = split_indices(len(train), data.test_split, streams.seed_for("test_split"))
         train, test = train.subset(rest.sort().values), train.subset(held.sort().values)
         notes.append(f"test_split {data.test_split:g}")
-        pools.test_origin = f"held out from the training data with the seed ({seed})"
+        pools.test_origin = f"held out from the training data with the seed ({streams.seed})"
     if val is None:
-        train_idx, val_idx = split_indices(len(train), data.val_split, seed)
+        train_idx, val_idx = split_indices(len(train), data.val_split, streams.seed_for("split"))
         train, val = train.subset(train_idx), train.subset(val_idx)
         notes.append(f"val_split {data.val_split:g}")
     if data.limit is not None:
         train = train.subset(torch.arange(min(len(train), data.limit)))
         if test is not None and len(test) > data.limit:
-            keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed + 3))[: data.limit]
+            keep = torch.randperm(len(test), generator=streams.generator("test_limit"))[: data.limit]
             test = test.subset(keep.sort().values)
     return train, val, test, ", ".join(notes)
 
@@ -153,7 +158,7 @@ def describe(pools: Pools, bundle: DataBundle, split_note: str, data, streamed: 
 
 # ------------------------------------------------------------------ sources
 
-def _pools(data, seed: int, log: Log, info: Log) -> Pools:
+def _pools(data, seed: Streams, log: Log, info: Log) -> Pools:
     if data.dataset == "shapes":
         return _shapes(data, seed)
     if data.dataset == "lfw_faces":
@@ -166,9 +171,10 @@ def _pools(data, seed: int, log: Log, info: Log) -> Pools:
     return _image_folder(data, seed, log, info)
 
 
-def _shapes(data, seed: int) -> Pools:
+def _shapes(data, seed: Streams) -> Pools:
     cfg = data.shapes
-    pixels, labels = shapes.generate(cfg.num_train + cfg.num_val, data.image_size, cfg.classes, cfg.noise, seed)
+    pixels, labels = shapes.generate(cfg.num_train + cfg.num_val, data.image_size, cfg.classes, cfg.noise,
+                                     seed.seed_for("shapes"))
     x, y = torch.from_numpy(pixels), torch.from_numpy(labels)
     if data.grayscale:
         x = _fit(x, data)
@@ -314,7 +320,7 @@ def _file_sets(parts: dict[str, tuple[list[str], list[int]]], data) -> dict[str,
             for name, (files, labels) in parts.items()}
 
 
-def preview(data, seed: int) -> str:
+def preview(data, seed: int | Streams) -> str:
     """What a run would find, without decoding an image: the description line of `load_data`
     (for image folders, from file names; counts before unreadable files are skipped), and a
     second line with what the folder scan skipped, if anything."""
@@ -326,15 +332,16 @@ def preview(data, seed: int) -> str:
                   else "a final test score with data.test_split" if data.test_split is None
                   else f"test_split {data.test_split:g} held out for the final test score")
         return f"{where}; {scored}"
-    pools = _image_folder(data, seed, lambda _m: None, lambda _m: None, decode=False)
-    train, val, test, note = _split(pools, data, seed)
+    streams = streams_of(seed)
+    pools = _image_folder(data, streams, lambda _m: None, lambda _m: None, decode=False)
+    train, val, test, note = _split(pools, data, streams)
     bundle = DataBundle(train, val, test, pools.classes, 0, data.image_size)
     total = len(pools.train) + sum(len(s) for s in (pools.val, pools.test) if s is not None)
     line = describe(pools, bundle, note, data, _streaming(total, data))
     return f"{line}\n{pools.scan_note}" if pools.scan_note else line
 
 
-def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
+def _oxford_pet(data, seed: Streams, log: Log, info: Log) -> Pools:
     """Oxford-IIIT Pet with its binary cats-vs-dogs target; its official test split is the test set."""
     import torchvision.datasets as tvd
 
@@ -359,7 +366,7 @@ def _oxford_pet(data, seed: int, log: Log, info: Log) -> Pools:
                        drawn=bool(note))
 
 
-def _image_folder(data, seed: int, log: Log, info: Log, decode: bool = True) -> Pools:
+def _image_folder(data, seed: Streams, log: Log, info: Log, decode: bool = True) -> Pools:
     """ROOT/<class>/<image>, ROOT/{train,val,test}/<class>/<image>, or explicit split folders."""
     from cnn_tui.data.folder_scan import scan
 

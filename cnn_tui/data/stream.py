@@ -10,6 +10,7 @@ resumed run reads exactly the batches an uninterrupted one would.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -18,8 +19,21 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from cnn_tui.contract.errors import DataError
 from cnn_tui.data.batches import WHOLE, BatchPrep, Shard, batches_per_epoch, epoch_order
-from cnn_tui.data.bundle import ImageSet
 from cnn_tui.data.images import load_image
+from cnn_tui.data.streams import Streams
+
+
+class ImageSet(Protocol):
+    """What streaming reads of a split (data/bundle.py's ImageSet, which imports this module to
+    decode: described here rather than imported, so the two modules form no import cycle)."""
+
+    y: torch.Tensor
+    x: torch.Tensor | None
+    files: list[str] | None
+    image_size: int
+    grayscale: bool
+
+    def __len__(self) -> int: ...
 
 UNREADABLE = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 
@@ -83,7 +97,7 @@ class StreamBatches:
     """The TensorBatches contract (len, num_samples, order, epoch) over files on disk."""
 
     def __init__(self, images: ImageSet, batch_size: int, mean: torch.Tensor, std: torch.Tensor,
-                 device: torch.device, *, train: bool, augment=None, seed: int = 0,
+                 device: torch.device, *, train: bool, augment=None, seed: int | Streams = 0,
                  max_batches: int | None = None, channels_last: bool = False, channels: int | None = None,
                  workers: int = 2, on_skipped: Callable[[str], None] = lambda _m: None,
                  shard: Shard = WHOLE) -> None:

@@ -17,6 +17,7 @@ import torch
 from cnn_tui.contract.events import Started
 from cnn_tui.contract.kinds import known_spec
 from cnn_tui.contract.sinks import EventSink
+from cnn_tui.data.streams import Streams
 from cnn_tui.engine.world import World
 from cnn_tui.recipes.schema import RecipeCommon
 from cnn_tui.train.control import RunControl
@@ -55,6 +56,10 @@ class Prepared(Protocol[L]):
         """What follows `run_started` before the loop runs (log lines, the source images)."""
         ...
 
+    def finish(self, outcome: Any, loop: L) -> None:
+        """The kind's step after its loop has ended (the test score of a classifier), before the summary."""
+        ...
+
     def summary(self, outcome: Any, loop: L) -> dict[str, Any]:
         """The kind's fields of summary.json."""
         ...
@@ -68,7 +73,10 @@ class KindEngine(Protocol):
         """A copy of the recipe cut down to a couple of steps."""
         ...
 
-    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool, world: World) -> Prepared[Any]: ...
+    def prepare(self, recipe: RecipeCommon, device: torch.device, dry_run: bool, world: World,
+                streams: Streams | None = None) -> Prepared[Any]:
+        """`streams`: the run's random streams (None: the recipe seed's, current scheme)."""
+        ...
 
     def describe(self, recipe: RecipeCommon) -> tuple[list[dict[str, Any]], int, int, str]:
         """(layer rows, total params, trainable params, model name), without data or downloads."""

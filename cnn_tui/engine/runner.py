@@ -20,6 +20,7 @@ from cnn_tui.contract.events import Log, RunFinished
 from cnn_tui.contract.sinks import EventSink, FanOut
 from cnn_tui.contract.status import Status
 from cnn_tui.contract.writable import check_folder
+from cnn_tui.data.streams import CURRENT, LEGACY, Streams
 from cnn_tui.engine import stopping
 from cnn_tui.engine.plugins import KindEngine, engine_for
 from cnn_tui.engine.world import World, join_if_launched
@@ -81,14 +82,15 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
     if options.resume and world.writes and not options.dry_run:
         held.take(_existing_run_dir(options.resume))  # before reading its checkpoint: one writer at a time
     state = world.broadcast(_load_resume_state(options.resume) if options.resume and world.writes else None)
-    torch.manual_seed(recipe.seed)  # the same initial weights on every rank
+    streams = Streams(recipe.seed, state.get("streams", LEGACY) if state is not None else CURRENT)  # a resumed
+    torch.manual_seed(streams.seed_for("init"))  # run keeps its own; the same initial weights on every rank
     if world.rank > 0:
         world.barrier()  # rank 0 prepares first: downloads and caches are written once, then read
-    prepared = kind.prepare(recipe, device, options.dry_run, world)
+    prepared = kind.prepare(recipe, device, options.dry_run, world, streams)
     if world.rank == 0:
         world.barrier()
-    if world.distributed:
-        torch.manual_seed(recipe.seed + world.rank)  # each rank's own dropout stream
+    if (dropout := streams.dropout_seed(world.rank, world.distributed)) is not None:
+        torch.manual_seed(dropout)  # each rank's own dropout stream, apart from the init's
     devices = world.gather(device_name(device))
     stopping.prepared(control)  # from here a signal stops the run after a step, saving
     # ---- the run starts: from here on, everything is recorded (by rank 0)
@@ -116,6 +118,7 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
                                                   "recipe.yaml records it"))
         prepared.after_started(fan, run_dir, loop)
         outcome: Any = loop.run()
+        prepared.finish(outcome, loop)
         summary = summary_fields(recipe, Status(outcome.status), outcome.reason, device, run_dir, started_at,
                                  loop.clock.seconds, **prepared.summary(outcome, loop),
                                  **_world_fields(world, devices))

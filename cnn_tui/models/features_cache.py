@@ -17,6 +17,7 @@ import torch.nn as nn
 from cnn_tui.contract.atomic import STALE_SECONDS, atomic_write, remove_stale_temps
 from cnn_tui.data.bundle import ImageSet
 from cnn_tui.data.stream import uint8_batches
+from cnn_tui.data.streams import LEGACY
 from cnn_tui.recipes.weights import is_file as is_weights_file
 
 CACHE_VERSION = 2  # 2: splits are train/val/test, each stored with its labels
@@ -24,7 +25,7 @@ CACHE_VERSION = 2  # 2: splits are train/val/test, each stored with its labels
 SPLITS = ("train", "val", "test")
 
 
-def cache_key(recipe, sizes: list[int]) -> str:
+def cache_key(recipe, sizes: list[int], streams: int = LEGACY) -> str:
     data = recipe.data.model_dump(mode="json")
     for how_not_what in ("augment", "loader", "workers", "decode_cache"):
         data.pop(how_not_what, None)
@@ -34,6 +35,8 @@ def cache_key(recipe, sizes: list[int]) -> str:
         weights = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}"
     identity = {"v": CACHE_VERSION, "data": data, "seed": recipe.seed, "backbone": recipe.backbone.name,
                 "weights": weights, "n": sizes}
+    if streams != LEGACY:  # splits drawn from the per-purpose streams (the keys of earlier caches unchanged)
+        identity["streams"] = streams
     if recipe.backbone.until or recipe.head.pool != "avg":  # other features (keys of earlier caches unchanged)
         identity.update(until=recipe.backbone.until, pool=recipe.head.pool)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
@@ -65,7 +68,7 @@ def cached_features(recipe, base: nn.Module, bundle, mean, std, device,
     sets = {name: getattr(bundle, name) for name in SPLITS if getattr(bundle, name) is not None}
     folder = Path(recipe.cache_dir).expanduser()
     remove_stale_temps(folder, older_than=STALE_SECONDS)  # a killed run's half-written cache
-    key = cache_key(recipe, [len(s) for s in sets.values()])
+    key = cache_key(recipe, [len(s) for s in sets.values()], bundle.streams)
     path = folder / f"{recipe.backbone.name}-{key}.pt"
     if path.is_file():
         try:

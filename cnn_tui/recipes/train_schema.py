@@ -87,7 +87,7 @@ class Train(Strict):
     max_steps_per_epoch: int | None = Field(None, ge=1)  # cap batches per epoch (quick runs)
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     grad_clip: float | None = Field(None, gt=0.0)  # max global grad norm
-    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"  # mixed precision, CUDA only
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"  # mixed precision: auto on CUDA; bf16/fp16 on CPU too
     channels_last: bool = True  # memory format on CUDA
     optimizer: Optimizer = Field(default_factory=Optimizer)
     schedule: Schedule = Field(default_factory=Schedule)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,9 @@ from cnn_tui.contract.atomic import atomic_write
 from cnn_tui.contract.errors import DataError, RecipeError, write_failed
 from cnn_tui.data.image_modes import to_mode
 from cnn_tui.style.samples import SAMPLE_PREFIX, SAMPLES, SKIMAGE_SAMPLES
+
+if TYPE_CHECKING:  # PIL is imported where an image is made: not on every import of the engine
+    from PIL import Image
 
 
 def load_image(ref: str, longest_side: int, field: str) -> torch.Tensor:
@@ -44,7 +48,7 @@ def load_image(ref: str, longest_side: int, field: str) -> torch.Tensor:
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
-def sample_image(name: str, field: str):
+def sample_image(name: str, field: str) -> Image.Image:
     from PIL import Image
 
     if name in SKIMAGE_SAMPLES:
@@ -58,7 +62,7 @@ def sample_image(name: str, field: str):
                       f"{', '.join(SAMPLE_PREFIX + s for s in SAMPLES)})")
 
 
-def mosaic(size: int = 384, cells: int = 90, seed: int = 7):
+def mosaic(size: int = 384, cells: int = 90, seed: int = 7) -> Image.Image:
     """A stained-glass picture: Voronoi cells in a bold palette with dark lead lines."""
     from PIL import Image
 
@@ -87,7 +91,7 @@ def _mosaic_pixels(size: int, cells: int, seed: int) -> np.ndarray:
     return pixels
 
 
-def to_pil(image: torch.Tensor):
+def to_pil(image: torch.Tensor) -> Image.Image:
     from PIL import Image
 
     array = (image.detach().float().clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)

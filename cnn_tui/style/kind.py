@@ -14,6 +14,7 @@ import torch
 from cnn_tui.contract.errors import RecipeError
 from cnn_tui.contract.events import Image, StyleStarted
 from cnn_tui.contract.sinks import EventSink
+from cnn_tui.data.streams import Streams
 from cnn_tui.engine.world import World
 from cnn_tui.models.summary import count_params, layer_table
 from cnn_tui.style.feature_nets import FeatureExtractor, build_feature_net
@@ -40,13 +41,15 @@ class StyleKind:
         recipe.multiscale.coarse_steps = 1
         return recipe
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedStyle:
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World,
+                streams: Streams | None = None) -> PreparedStyle:
+        streams = streams or Streams(recipe.seed)
         levels = plan_levels(recipe.image_size, recipe.steps, recipe.multiscale.levels,
                              recipe.multiscale.coarse_steps)
         content = load_image(recipe.content_image, recipe.image_size, "content_image")
         style = load_image(recipe.style_image, recipe.style_size or recipe.image_size, "style_image")
         net = build_feature_net(recipe.feature_net.name, recipe.feature_net.weights, recipe.feature_net.pooling,
-                                recipe.seed)
+                                streams.seed_for("style_net"))
         wanted = list(dict.fromkeys(recipe.content_layers + recipe.style_layers))
         extractor = FeatureExtractor(net, wanted)
         layers = _layer_rows(recipe, extractor, tuple(content.shape[1:]))
@@ -54,10 +57,10 @@ class StyleKind:
         extractor = extractor.to(device)
         first_content = _resized(content, levels[0].size / recipe.image_size)
         first_style = _resized(style, levels[0].size / recipe.image_size)
-        image = initial_image(recipe.init, first_content, first_style, recipe.seed).to(device)
+        image = initial_image(recipe.init, first_content, first_style, streams.seed_for("style_init")).to(device)
         model_name = f"{net.name} to {next(reversed(extractor.layers._modules))}"
         return PreparedStyle(recipe, device, levels, content.to(device), style.to(device), extractor, image,
-                             layers, total, model_name)
+                             layers, total, model_name, streams.scheme)
 
     def describe(self, recipe: Any) -> tuple[list[dict[str, Any]], int, int, str]:
         from cnn_tui.engine.validate import describe_feature_net
@@ -82,6 +85,7 @@ class PreparedStyle:
     layers: list[dict[str, Any]]
     total_params: int
     model_name: str
+    streams: int  # the scheme of random streams (data/streams.py), saved with the checkpoint
 
     def build(self, size: int) -> StyleObjective:
         """The objective at one level's size: both images scaled by the same factor."""
@@ -92,7 +96,8 @@ class PreparedStyle:
                               recipe.content_weight, recipe.style_weight, recipe.tv_weight)
 
     def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> StyleTransfer:
-        return StyleTransfer(self.recipe, self.levels, self.build, self.image, self.device, sink, control, run_dir)
+        return StyleTransfer(self.recipe, self.levels, self.build, self.image, self.device, sink, control, run_dir,
+                             self.streams)
 
     def started(self, loop: StyleTransfer, **common: Any) -> StyleStarted:
         height, width = self.content.shape[-2:]
@@ -107,6 +112,9 @@ class PreparedStyle:
         for tag, picture in (("content", self.content), ("style", self.style)):
             save_png(picture, run_dir / "images" / f"{tag}.png")
             sink.emit(Image(step=loop.step, path=f"images/{tag}.png", tag=tag))
+
+    def finish(self, outcome: StyleOutcome, loop: StyleTransfer) -> None:
+        """Nothing after the loop: its own closing diagnoses are the loop's (style/optimize.py)."""
 
     def summary(self, outcome: StyleOutcome, loop: StyleTransfer) -> dict[str, Any]:
         final_png = loop.run_dir is not None and (loop.run_dir / "images" / "final.png").exists()
@@ -125,7 +133,7 @@ def _resized(image: torch.Tensor, scale: float) -> torch.Tensor:
                                            antialias=True).clamp(0, 1)
 
 
-def _layer_rows(recipe, extractor: FeatureExtractor, shape: tuple[int, ...]) -> list[dict]:
+def _layer_rows(recipe: Any, extractor: FeatureExtractor, shape: tuple[int, ...]) -> list[dict[str, Any]]:
     """The layer table, run once on a blank image: it also proves the image is big enough."""
     try:
         return layer_table(extractor.layers, shape)
@@ -141,5 +149,5 @@ def _drop(first: dict[str, Any], final: dict[str, Any]) -> float | None:
     before, after = first.get("loss/style"), final.get("loss/style")
     if not before or not after:
         return None
-    return round(before / after, 3)
+    return round(float(before) / float(after), 3)
 

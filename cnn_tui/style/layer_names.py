@@ -8,6 +8,8 @@ ReLU actually handed the paper's authors under the conv name).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 VGG_CONFIGS = {
     "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
     "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
@@ -30,7 +32,7 @@ DEFAULT_LAYERS = {  # (content, style)
 }
 
 
-def vgg_layer_names(config: list) -> list[str]:
+def vgg_layer_names(config: Sequence[object]) -> list[str]:
     names, block, index = [], 1, 1
     for item in config:
         if item == "M":

@@ -21,24 +21,25 @@ from __future__ import annotations
 
 import math
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from cnn_tui.contract.errors import WriteError
 from cnn_tui.contract.events import CheckpointSaved, Diagnosis, Image, Log, StateChanged, StyleStep
 from cnn_tui.contract.sinks import EventSink
 from cnn_tui.contract.status import Severity
+from cnn_tui.data.streams import CURRENT
 from cnn_tui.style.images import save_png
 from cnn_tui.style.levels import Level, level_at
 from cnn_tui.style.losses import Losses, StyleObjective
-from cnn_tui.train.checkpoint import CheckpointError, save_checkpoint
+from cnn_tui.train.checkpoint import save_checkpoint
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import memory_in_use
+from cnn_tui.train.guard import Ending, Guard
 from cnn_tui.train.wall_clock import WallClock
 
 PIXEL_MARGIN = 1e-3  # the start image is kept this far inside (0, 1): the reflection's kink at 1 has no slope
@@ -57,9 +58,7 @@ def to_pixels(latent: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class StyleOutcome:
-    status: str  # completed, interrupted, diverged, failed
-    reason: str = ""
+class StyleOutcome(Ending):  # completed, interrupted, diverged, failed
     first: dict[str, float] = field(default_factory=dict)  # losses at step 0
     final: dict[str, float] = field(default_factory=dict)
     rises: int = 0  # logged steps whose total loss rose by more than RISE_TOLERANCE
@@ -78,9 +77,10 @@ class StyleTransfer:
     """The loop over `levels` (one for a plain run; coarse to fine for multi-scale). `build`
     makes the objective for a level's size; `image` is the first level's start image."""
 
-    def __init__(self, recipe, levels: list[Level], build: Callable[[int], StyleObjective], image: torch.Tensor,
-                 device: torch.device, sink: EventSink, control: RunControl, run_dir: Path | None) -> None:
-        self.recipe = recipe
+    def __init__(self, recipe: Any, levels: list[Level], build: Callable[[int], StyleObjective], image: torch.Tensor,
+                 device: torch.device, sink: EventSink, control: RunControl, run_dir: Path | None,
+                 streams: int = CURRENT) -> None:
+        self.recipe, self.streams = recipe, streams
         self.levels, self.build = levels, build
         self.total_steps = levels[-1].end
         self.level = 0
@@ -100,6 +100,7 @@ class StyleTransfer:
         self._evaluations: list[Losses] = []  # this step's (L-BFGS may evaluate several times)
         self.evaluations = 0  # loss evaluations in this segment, for s/evaluation in the summary
         self._checkpointed_at = time.time()
+        self.guard = Guard(sink.emit, control)
 
     def _new_optimizer(self) -> torch.optim.Optimizer:
         opt = self.recipe.optimizer
@@ -129,12 +130,12 @@ class StyleTransfer:
             return to_pixels(self.latent)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"kind": "style_transfer", "step": self.step, "level": self.level, "latent": self.latent.detach().cpu(),
                 "image": self.image.cpu(), "optimizer": self.optimizer.state_dict(), "first": self.first,
-                "elapsed": self.clock.seconds}
+                "elapsed": self.clock.seconds, "streams": self.streams}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         if "latent" in state:
             level = state.get("level", 0)
             if level != self.level:
@@ -154,24 +155,16 @@ class StyleTransfer:
     # ------------------------------------------------------------------ loop
     def run(self) -> StyleOutcome:
         self.clock.start_segment()
-        try:
-            outcome = self._loop()
-        except torch.cuda.OutOfMemoryError:
-            outcome = StyleOutcome("failed", f"CUDA out of memory at {self.recipe.image_size} px; "
-                                             "try a smaller image_size")
-        except (CheckpointError, WriteError) as exc:  # WriteError: events.jsonl, a full disk
-            outcome = StyleOutcome("failed", str(exc))
-        except Exception as exc:  # a crash still ends with a summary and an exit code
-            self.sink.emit(Log(level="error", message=traceback.format_exc()))
-            outcome = StyleOutcome("failed", f"{type(exc).__name__}: {exc}")
-        outcome.first, outcome.final, outcome.rises = dict(self.first), dict(self.latest), len(self.rises)
+        ending = self.guard.run(self._loop, f"CUDA out of memory at {self.recipe.image_size} px; "
+                                            "try a smaller image_size")
+        outcome = StyleOutcome(ending.status, ending.reason, dict(self.first), dict(self.latest), len(self.rises))
         self._finish(outcome)
         return outcome
 
     def _closure(self) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
         losses = self.objective(to_pixels(self.latent))
-        losses.total.backward()
+        losses.total.backward()  # type: ignore[no-untyped-call]  # torch's own stub is untyped
         self._evaluations.append(losses.detached())
         self.evaluations += 1
         return losses.total
@@ -188,7 +181,7 @@ class StyleTransfer:
             return self._evaluations[totals.index(min(totals))]
         return self._evaluations[-1]
 
-    def _loop(self) -> StyleOutcome:
+    def _loop(self) -> Ending:
         every, snap_every, steps = self.recipe.log.every_steps, self.recipe.log.snapshot_every, self.total_steps
         if self.step == 0:
             with torch.no_grad():
@@ -231,9 +224,9 @@ class StyleTransfer:
         self._snapshot("final")
         self._save_checkpoint("final")
         if self.rises:
-            return StyleOutcome("completed", f"optimised the image for {self.step} steps, but the loss went "
-                                             f"up {len(self.rises)} times (see the diagnosis)")
-        return StyleOutcome("completed", f"optimised the image for {self.step} steps")
+            return Ending("completed", f"optimised the image for {self.step} steps, but the loss went "
+                                       f"up {len(self.rises)} times (see the diagnosis)")
+        return Ending("completed", f"optimised the image for {self.step} steps")
 
     def _check_rise(self, total: float) -> None:
         before = self.latest.get("loss/total")
@@ -257,17 +250,17 @@ class StyleTransfer:
         self._checkpointed_at = time.time()
         self.sink.emit(CheckpointSaved(path=str(path), step=self.step, epoch=0, reason=reason))
 
-    def _interrupt(self) -> StyleOutcome:
+    def _interrupt(self) -> Ending:
         self._snapshot("final")
-        self._save_checkpoint("interrupt")
-        return StyleOutcome("interrupted", self.control.stop_reason)
+        return self.guard.interrupted(self._save_checkpoint)
 
-    def _diverged(self) -> StyleOutcome:
+    def _diverged(self) -> Ending:
         message = (f"the loss became NaN or Inf at step {self.step}: lower style_weight or optimizer.lr; "
                    "final.png is the last good image")
-        self.sink.emit(Diagnosis(code="nan", severity=Severity.ERROR, message=message, step=self.step, epoch=0))
+        nan = Diagnosis(code="nan", severity=Severity.ERROR, message=message, step=self.step, epoch=0)
+        ending = self.guard.diverged(f"the loss became NaN or Inf at step {self.step}", [nan])
         self._snapshot("final", self.last_good)
-        return StyleOutcome("diverged", f"the loss became NaN or Inf at step {self.step}")
+        return ending
 
     def _finish(self, outcome: StyleOutcome) -> None:
         diagnoses = read_losses(outcome.first, outcome.final, self.step)

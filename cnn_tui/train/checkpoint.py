@@ -59,7 +59,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+        return state
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no checkpoint here") from None
     except Exception as exc:  # unpickling errors come in many types

@@ -1,7 +1,11 @@
-"""Pick the device (cuda, then mps, then cpu) and the mixed-precision settings for it."""
+"""Pick the device (cuda, then mps, then cpu), and the mixed-precision and memory-format settings for it.
+
+The mixed-precision and channels-last code is device-generic (torch's autocast and GradScaler take
+the device type): the normal test suite runs it on the CPU, so the CUDA tests add only the device."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 
@@ -33,13 +37,32 @@ def device_name(device: torch.device) -> str:
     return f"CPU {cpu} ({torch.get_num_threads()} threads of {os.cpu_count()})"
 
 
+CHANNELS_LAST_DEVICES = ("cuda",)  # where it pays (cuDNN's NHWC kernels); small CPU convs run slower in it
+
+
 def amp_dtype(device: torch.device, setting: str) -> torch.dtype | None:
-    """Mixed precision on CUDA only: bf16 where supported (no loss scaling), else fp16."""
-    if device.type != "cuda" or setting == "off":
+    """`auto`: mixed precision on CUDA, bf16 where supported (no loss scaling), else fp16 (GradScaler).
+    `bf16`/`fp16` asked for by name: on CUDA and on the CPU alike (slower there than fp32 on most
+    CPUs, but the same code as on a GPU). MPS trains in full precision."""
+    if setting == "off" or device.type not in ("cuda", "cpu"):
         return None
+    if device.type == "cpu":
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(setting)
     if setting == "bf16" or (setting == "auto" and torch.cuda.is_bf16_supported()):
         return torch.bfloat16
     return torch.float16
+
+
+def uses_channels_last(device: torch.device, asked: bool) -> bool:
+    """`train.channels_last` on a device where the format pays (CHANNELS_LAST_DEVICES)."""
+    return asked and device.type in CHANNELS_LAST_DEVICES
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[object]:
+    """Mixed precision in `dtype` on the device's own autocast; nothing for None (full precision)."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def memory_in_use(device: torch.device) -> int:

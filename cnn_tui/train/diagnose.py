@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from cnn_tui.contract.readings import (
     DEAD_SHARE,
@@ -253,13 +254,13 @@ class Diagnoser:
                           f"{train[best]:.3f} to {train[-1]:.3f}. More data, augmentation, dropout, "
                           "weight decay or early stopping would help.")
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"fired": sorted(self.fired), "epochs": self.epochs, "first_loss": self.first_loss,
                 "vanish_streak": self.vanish_streak, "explode_streak": self.explode_streak,
                 "dead_streak": self.dead_streak, "saturated_streak": self.saturated_streak,
                 "starved_streak": self.starved_streak, "grad_contrast": self.grad_contrast}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.fired = set(state["fired"])
         self.epochs = [dict(e) for e in state["epochs"]]
         self.first_loss = state["first_loss"]

@@ -14,15 +14,19 @@ from cnn_tui.contract.errors import UsageError
 from cnn_tui.contract.events import Log, RunStarted
 from cnn_tui.contract.kinds import kind_spec
 from cnn_tui.contract.sinks import EventSink
+from cnn_tui.contract.status import FINISHED_OK
 from cnn_tui.data.batches import WHOLE, Shard
 from cnn_tui.data.bundle import DataBundle
 from cnn_tui.data.expected import PRETRAINED_CHANNELS
 from cnn_tui.data.sources import load_data
 from cnn_tui.data.stream import make_batches
+from cnn_tui.data.streams import Streams
 from cnn_tui.engine.validate import check_view_layers
 from cnn_tui.engine.world import World
 from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.train.control import RunControl
+from cnn_tui.train.device import uses_channels_last
+from cnn_tui.train.final_score import score_test_split
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
 
 
@@ -33,17 +37,19 @@ class ClassificationKind:
         recipe.train.max_steps_per_epoch = 2
         return recipe
 
-    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World) -> PreparedClassification:
+    def prepare(self, recipe: Any, device: torch.device, dry_run: bool, world: World,
+                streams: Streams | None = None) -> PreparedClassification:
         notes: list[str] = []
         infos: list[str] = []
+        streams = streams or Streams(recipe.seed)
         channels = PRETRAINED_CHANNELS if kind_spec(recipe.kind).pretrained_base else None
-        data = load_data(recipe.data, recipe.seed, log=notes.append, channels=channels, info=infos.append)
+        data = load_data(recipe.data, streams, log=notes.append, channels=channels, info=infos.append)
         infos.insert(0, data.description)
         if world.distributed:
             infos.append(_global_batch_note(recipe, world))
         plan = plan_model(recipe, data, device, infos.append)
         check_view_layers(plan.model, recipe.views)  # before the run directory exists
-        channels_last = device.type == "cuda" and recipe.train.channels_last and plan.inputs is None
+        channels_last = uses_channels_last(device, recipe.train.channels_last) and plan.inputs is None
         model = _for_the_world(plan.model, recipe, device, world).to(device)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -58,16 +64,17 @@ class ClassificationKind:
             images = sets.get(split)
             if images is None:
                 return None
-            return make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
-                                channels=data.channels, workers=recipe.data.workers, channels_last=channels_last,
-                                on_skipped=prepared.warn_later, shard=WHOLE if split == "test" else shard,
-                                **extra)
+            made: Batches = make_batches(images, batch_size, plan.mean, plan.std, device, train=split == "train",
+                                         channels=data.channels, workers=recipe.data.workers,
+                                         channels_last=channels_last, on_skipped=prepared.warn_later,
+                                         shard=WHOLE if split == "test" else shard, **extra)
+            return made
 
         # evaluation needs no gradients, so larger batches are cheap in memory: but a streamed batch
         # is also decoded and prefetched by every worker, so streams evaluate at the training size
         eval_size = recipe.train.batch_size if data.streamed else max(recipe.train.batch_size, 256)
         eval_cap = 2 if dry_run else None
-        prepared.train = batches("train", per_rank, augment=recipe.data.augment, seed=recipe.seed,
+        prepared.train = batches("train", per_rank, augment=recipe.data.augment, seed=streams,
                                  max_batches=recipe.train.max_steps_per_epoch)
         prepared.val = batches("val", eval_size, max_batches=eval_cap)
         prepared.test = batches("test", eval_size, max_batches=eval_cap)
@@ -112,7 +119,8 @@ class PreparedClassification:
                        inference={"class_names": data.class_names, "image_size": data.image_size,
                                   "channels": data.channels, "grayscale": self.recipe.data.grayscale,
                                   "mean": plan.mean.tolist(), "std": plan.std.tolist(),
-                                  "head_only": plan.inputs is not None}, world=self.world)
+                                  "head_only": plan.inputs is not None}, world=self.world,
+                       streams=data.streams)
 
     def started(self, loop: Trainer, **common: Any) -> RunStarted:
         train, recipe = self.train, self.recipe
@@ -133,12 +141,25 @@ class PreparedClassification:
         if loop.resume_note:
             sink.emit(Log(level="warning", message=loop.resume_note))
 
+    def finish(self, outcome: Outcome, loop: Trainer) -> None:
+        """After training: the test split, scored whole by rank 0 alone (it reads best.pt, which only its
+        node may have), into `outcome.test`. A failure here leaves the training result standing."""
+        if outcome.status not in FINISHED_OK or self.test is None or not self.world.writes:
+            return
+        test = self.test
+        try:
+            outcome.test = score_test_split(loop.model, lambda: loop.score(test), loop.checkpoint_dir, outcome.status,
+                                            loop.keeper.restored_epoch(outcome.status), loop.epoch,
+                                            self.recipe.train.checkpoint.monitor, loop.class_names, loop.emit)
+        except Exception as exc:  # the training result stands; only its test score is missing
+            loop.emit(Log(level="error", message=f"the test set could not be scored: {type(exc).__name__}: {exc}"))
+
     def summary(self, outcome: Outcome, loop: Trainer) -> dict[str, Any]:
         return dict(epochs_completed=loop.epoch, epochs_planned=self.recipe.train.epochs, steps=loop.step,
                     params=self.plan.total_params, macs=sum(r.get("macs", 0) for r in self.plan.layers),
                     best_epoch=outcome.best_epoch, best=outcome.best,
                     final=outcome.final, **({"test": outcome.test} if outcome.test else {}),
-                    **loop.views.summary())
+                    **loop.health.views.summary())
 
 
 def _for_the_world(model: torch.nn.Module, recipe: Any, device: torch.device, world: World) -> torch.nn.Module:
@@ -148,7 +169,8 @@ def _for_the_world(model: torch.nn.Module, recipe: Any, device: torch.device, wo
     if device.type != "cuda":
         raise UsageError(f"train.distributed.sync_batchnorm: torch's SyncBatchNorm runs on CUDA only, and this run "
                          f"is on {device.type}; set it to false (each process then normalises its own batch)")
-    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    synced: torch.nn.Module = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # type: ignore[no-untyped-call]
+    return synced
 
 
 def _global_batch_note(recipe: Any, world: World) -> str:

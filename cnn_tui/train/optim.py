@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
-def build_optimizer(cfg, params) -> torch.optim.Optimizer:
+def build_optimizer(cfg: Any, params: Any) -> torch.optim.Optimizer:
     """`params`: parameters, or param groups (dicts with their own "lr") for per-group rates."""
     params = list(params)
     if params and isinstance(params[0], dict):

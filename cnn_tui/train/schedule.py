@@ -8,12 +8,13 @@ state is three numbers that a checkpoint restores exactly.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
 
 class LRSchedule:
-    def __init__(self, cfg, steps_per_epoch: int, epochs: int) -> None:
+    def __init__(self, cfg: Any, steps_per_epoch: int, epochs: int) -> None:
         self.cfg = cfg
         self.steps_per_epoch = max(1, steps_per_epoch)
         self.total = max(1, steps_per_epoch * epochs)
@@ -31,10 +32,10 @@ class LRSchedule:
             return start + (1 - start) * step / self.warmup
         progress = min(1.0, (step - self.warmup) / max(1, self.total - self.warmup))
         if cfg.name in ("cosine", "onecycle"):
-            low = cfg.min_lr_ratio
+            low = float(cfg.min_lr_ratio)
             return low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
         if cfg.name == "step":
-            return cfg.gamma ** ((step // self.steps_per_epoch) // cfg.step_epochs)
+            return float(cfg.gamma ** ((step // self.steps_per_epoch) // cfg.step_epochs))
         return 1.0  # constant, plateau
 
     def apply(self, optimizer: torch.optim.Optimizer, step: int) -> float:
@@ -42,7 +43,7 @@ class LRSchedule:
         scale = self.factor(step) * self.plateau_scale
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * scale
-        return optimizer.param_groups[0]["lr"]
+        return float(optimizer.param_groups[0]["lr"])
 
     def epoch_end(self, val_loss: float) -> bool:
         """Reduce-on-plateau bookkeeping; True when the lr was just reduced."""
@@ -58,11 +59,11 @@ class LRSchedule:
             return True
         return False
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"plateau_scale": self.plateau_scale, "plateau_best": self.plateau_best,
                 "plateau_bad": self.plateau_bad}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.plateau_scale = state["plateau_scale"]
         self.plateau_best = state["plateau_best"]
         self.plateau_bad = state["plateau_bad"]

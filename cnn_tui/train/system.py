@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import psutil
 import torch
@@ -19,6 +20,7 @@ import torch
 from cnn_tui.contract.events import System
 
 MB = 2**20
+T = TypeVar("T")
 
 
 class SystemSampler:
@@ -51,6 +53,27 @@ class SystemSampler:
 
     def due(self) -> bool:
         return self.every_s > 0 and time.perf_counter() - self.since >= self.every_s
+
+    def timed(self, batches: Iterator[T]) -> Iterator[T]:
+        """`batches`, with each wait for the next one timed (the data-wait share)."""
+        while True:
+            self.asking()
+            batch = next(batches, None)
+            if batch is None:
+                self.epoch_ended()
+                return
+            self.got()
+            yield batch
+
+    def sample_if_due(self, step: int, epoch: int) -> System | None:
+        return self.sample(step, epoch) if self.due() else None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Nothing to resume: a resumed run samples afresh (the part is in the checkpoint all the same)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
 
     def sample(self, step: int, epoch: int) -> System:
         now = time.perf_counter()

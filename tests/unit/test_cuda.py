@@ -3,10 +3,11 @@ the CUDA RNG restored on resume, and the stream feeding the GPU from pinned memo
 
 Every test runs twice: on the CPU in the normal suite, and on a CUDA GPU under the `cuda` marker
 (`pytest -m cuda`; skipped without one). The CPU run loads the same recipes (so a recipe error in a
-GPU test shows on CPU CI) and runs the same code: AMP in bf16 through the trainer's own autocast
-(the one CUDA-only gate, `amp_dtype`, lifted), the project's own channels-last decision and
-conversion, the same stream and resume code. fp16 needs GradScaler, which is a CUDA thing here:
-that case is GPU-only. Exact tests pin the CPU elsewhere; here the paths hold within stated tolerances."""
+GPU test shows on CPU CI) and runs the same code, nothing patched but where the project itself
+decides by device: AMP in bf16 and in fp16 with GradScaler (torch's CPU autocast and
+GradScaler('cpu'), which `train.amp: bf16|fp16` asks for on a CPU too), the channels-last conversion
+(on the CPU with the device list that picks it widened), the same stream and resume code. The CUDA
+runs add the device itself. Exact tests pin the CPU elsewhere; here the paths hold within stated tolerances."""
 
 from __future__ import annotations
 
@@ -30,32 +31,16 @@ DEVICES = ["cpu", CUDA]
 FP32 = "train.amp='off'"  # quoted: YAML 1.1 reads a bare off as false
 
 
-@pytest.fixture
-def on(monkeypatch):
-    """`on(device)`: the device; on the CPU, mixed precision is let through as the recipe asks."""
-
-    def choose(device: str) -> str:
-        if device == "cpu":
-            from cnn_tui.train import device as devices
-            from cnn_tui.train import trainer
-
-            monkeypatch.setattr(trainer, "amp_dtype", lambda _, setting: devices.amp_dtype(torch.device("cuda"),
-                                                                                           setting))
-        return device
-
-    return choose
-
-
 def first_losses(events) -> list[float]:
     return [e.metrics["train/loss"] for e in of_type(events, "step")][:3]
 
 
-@pytest.mark.parametrize("device, amp", [("cpu", "bf16"), pytest.param(*CUDA.values, "bf16", marks=CUDA.marks),
+@pytest.mark.parametrize("device, amp", [("cpu", "bf16"), ("cpu", "fp16"),
+                                         pytest.param(*CUDA.values, "bf16", marks=CUDA.marks),
                                          pytest.param(*CUDA.values, "fp16", marks=CUDA.marks)])
-def test_an_amp_step_is_finite_and_close_to_fp32(load_tiny, tmp_path, on, device, amp):
+def test_an_amp_step_is_finite_and_close_to_fp32(load_tiny, tmp_path, device, amp):
     if device == "cuda" and amp == "bf16" and not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bf16")
-    device = on(device)
     _, fp32 = run_collect(load_tiny(f"device={device}", FP32, "train.epochs=1"), tmp_path / "fp32")
     result, mixed = run_collect(load_tiny(f"device={device}", f"train.amp={amp}", "train.epochs=1"), tmp_path / amp)
     assert result.status == "completed" and of_type(mixed, "run_started")[0].device == device
@@ -64,24 +49,29 @@ def test_an_amp_step_is_finite_and_close_to_fp32(load_tiny, tmp_path, on, device
     # bf16 keeps 8 bits of mantissa, fp16 10: the first losses agree to a few percent, and differ
     assert losses == pytest.approx(reference, rel=0.05) and losses != reference
     if amp == "fp16":
-        scaler = load_checkpoint(result.run_dir / "checkpoints" / "last.pt")["scaler"]
+        scaler = load_checkpoint(result.run_dir / "checkpoints" / "last.pt")["phases"]["scaler"]
         assert scaler and scaler["scale"] > 0  # GradScaler ran and its state is saved
 
 
-@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("device", ["cpu", "cpu, as on CUDA", CUDA])
 @pytest.mark.parametrize("asked", [True, False])
-def test_channels_last_is_the_projects_own_doing_and_changes_no_output(load_tiny, device, asked):
+def test_channels_last_is_the_projects_own_doing_and_changes_no_output(load_tiny, monkeypatch, device, asked):
     """The model and the batches in the memory format the project picks (channels-last on CUDA when
     `train.channels_last` says so; contiguous on the CPU, where it is slower for small convs), from
-    the kind's own `prepare`, and the prepared model's outputs equal a contiguous copy's."""
+    the kind's own `prepare`, and the prepared model's outputs equal a contiguous copy's. "cpu, as on
+    CUDA" runs the channels-last conversion on the CPU: the device list that picks it widened."""
     import copy
 
     from cnn_tui.engine.plugins import engine_for
     from cnn_tui.engine.world import World
+    from cnn_tui.train import device as devices
 
+    if device == "cpu, as on CUDA":
+        monkeypatch.setattr(devices, "CHANNELS_LAST_DEVICES", ("cuda", "cpu"))
+        device = "cpu"
     recipe = load_tiny(f"device={device}", f"train.channels_last={str(asked).lower()}")
     prepared = engine_for(recipe.kind).prepare(recipe, torch.device(device), False, World())
-    expected = torch.channels_last if device == "cuda" and asked else torch.contiguous_format
+    expected = torch.channels_last if device in devices.CHANNELS_LAST_DEVICES and asked else torch.contiguous_format
     weights = [m.weight for m in prepared.model.modules() if isinstance(m, torch.nn.Conv2d)]
     assert weights and all(w.is_contiguous(memory_format=expected) for w in weights)
     x, _ = next(iter(prepared.train.epoch(0)))
@@ -100,8 +90,8 @@ def test_interrupted_and_resumed_matches_uninterrupted(load_tiny, tmp_path, devi
     control = RunControl()
     part, _ = run_collect(recipe, tmp_path / "b", control=control, on_event=stop_at(8, control))
     state = load_checkpoint(part.run_dir / "checkpoints" / "last.pt")
-    assert part.status == "interrupted" and "rng_cpu" in state
-    assert ("rng_cuda" in state) == (device == "cuda")  # dropout's CUDA RNG travels with it
+    assert part.status == "interrupted" and "rng_cpu" in state["ranks"][0]
+    assert ("rng_cuda" in state["ranks"][0]) == (device == "cuda")  # dropout's CUDA RNG travels with it
     resumed, resumed_events = run_collect(recipe, tmp_path / "b", resume=part.run_dir)
     assert resumed.status == "completed"
     end = lambda evs: of_type(evs, "epoch")[-1].metrics  # noqa: E731

@@ -46,14 +46,14 @@ def test_gradient_stats_match_a_direct_computation(load_tiny):
     trainer, x, y = make_trainer(recipe)
     stats = GradientStats(trainer.model)
     loss = F.cross_entropy(trainer.model(x.float() / 255), y)
-    trainer.optimizer.zero_grad()
+    trainer.phases.optimizer.zero_grad()
     loss.backward()
     layers = {name: list(m.parameters(recurse=False)) for name, m in trainer.model.named_modules()
               if list(m.parameters(recurse=False))}
     expected_norm = {n: torch.sqrt(sum(p.grad.pow(2).sum() for p in ps)).item() for n, ps in layers.items()}
     before = {n: [p.detach().clone() for p in ps] for n, ps in layers.items()}
     stats.before_step()
-    trainer.optimizer.step()
+    trainer.phases.optimizer.step()
     norms, ratios = stats.after_step()
     assert list(norms) == list(layers) == stats.layers
     for name, params in layers.items():
@@ -84,7 +84,7 @@ def test_early_stopping_stops_and_restores_the_best_weights(load_tiny, tmp_path)
     assert len(of_type(events, "epoch")) == 3
     assert any(d.code == "early_stopped" for d in of_type(events, "diagnosis"))
     state = load_checkpoint(result.run_dir / "checkpoints" / "last.pt")
-    for key, value in state["best_weights"].items():
+    for key, value in state["best"]["weights"].items():
         assert torch.equal(state["model"][key], value)
     assert read_summary(result.run_dir)["status"] == "early_stopped"
 
@@ -99,7 +99,7 @@ def test_checkpoint_round_trip_and_atomic_failure(load_tiny, tmp_path):
     assert clone.step == 1
     for (k, a), (_, b) in zip(trainer.model.state_dict().items(), clone.model.state_dict().items()):
         assert torch.equal(a, b), k
-    assert clone.optimizer.state_dict()["state"].keys() == trainer.optimizer.state_dict()["state"].keys()
+    assert clone.phases.optimizer.state_dict()["state"].keys() == trainer.phases.optimizer.state_dict()["state"].keys()
     good = path.read_bytes()
 
     class Unsaveable:

@@ -50,16 +50,16 @@ def recipe_from(tmp_path, text, *overrides):
 
 
 def test_frozen_weights_stay_and_unfrozen_ones_move_phase_by_phase(tmp_path, monkeypatch):
-    import cnn_tui.train.trainer as trainer_module
+    from cnn_tui.train.phases import Phases
 
     snapshots = []
-    original = trainer_module.Trainer._enter_phase
+    original = Phases.enter
 
-    def spy(self, index, announce=True):
+    def spy(self, index, step, epoch, announce=True):
         snapshots.append((index, {k: v.detach().clone() for k, v in self.model.state_dict().items()}))
-        return original(self, index, announce)
+        return original(self, index, step, epoch, announce)
 
-    monkeypatch.setattr(trainer_module.Trainer, "_enter_phase", spy)
+    monkeypatch.setattr(Phases, "enter", spy)
     result, events = run_collect(recipe_from(tmp_path, FINE_TUNING), tmp_path / "runs")
     assert result.status == "completed"
     final = torch.load(result.run_dir / "checkpoints" / "last.pt", weights_only=True)["model"]
