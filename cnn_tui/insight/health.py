@@ -26,6 +26,7 @@ SATURATED = 0.01  # an output within 1% of the range's ends (sigmoid: < 0.01 or 
 LEVELS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)  # quantiles of the weight/gradient distributions
 SAMPLE = 4096  # values per layer the quantiles are taken over (a fixed stride through the weight)
 SPECTRUM_BINS = 24  # bins of each layer's activation histogram per tick (the "colorful dimension")
+SPECTRUM_SAMPLE = 32768  # outputs per layer the histogram counts (an even stride through the batch's)
 SPECTRUM_TOP = 99  # a bin's level: round(SPECTRUM_TOP * log(1 + count) / log(1 + values)), 0..99
 RELU_HEADROOM = 2.0  # a ReLU layer's bins reach this many times its largest output at the first tick
 
@@ -75,19 +76,22 @@ class ActivationHealth:
         return hook
 
     def _histogram(self, label: str, out: torch.Tensor, relu: bool, tanh: bool) -> torch.Tensor:
-        """Counts of the outputs in SPECTRUM_BINS equal bins of the layer's fixed range; values past
-        the range count in the end bins (a layer whose outputs outgrow its range fills the top bin).
+        """Counts of (an evenly strided sample of) the outputs in SPECTRUM_BINS equal bins of the
+        layer's fixed range; values past the range count in the end bins (a layer whose outputs
+        outgrow its range fills the top bin).
 
         Sigmoid and tanh have their own ranges; a ReLU's is [0, RELU_HEADROOM x its largest output
         at the first tick, rounded up to 1, 2 or 5 x 10^k]: that one host sync per layer per run
         fixes bins every later tick shares, so columns over time compare."""
         if label not in self.ranges:
             if relu:
-                self.ranges[label] = (0.0, _nice(RELU_HEADROOM * float(out.max())))
+                self.ranges[label] = (0.0, _nice(RELU_HEADROOM * float(out.max())))  # the one sync
             else:
                 self.ranges[label] = (-1.0, 1.0) if tanh else (0.0, 1.0)
         low, high = self.ranges[label]
-        return torch.histc(out.float().clamp(low, high), SPECTRUM_BINS, low, high)
+        flat = out.reshape(-1)
+        sample = flat[::max(1, flat.numel() // SPECTRUM_SAMPLE)]  # a fixed stride, as for the quantiles
+        return torch.histc(sample.float().clamp(low, high), SPECTRUM_BINS, low, high)
 
     def collect(self, layers: list[str], weights: list[torch.Tensor],
                 grads: list[torch.Tensor | None]) -> tuple[dict[str, float], dict[str, float],
