@@ -130,7 +130,15 @@ def _progress_lines(history: RunHistory) -> list[str]:
         m = history.epochs[-1].metrics
         lines.append(f"  last      epoch {history.epochs[-1].epoch}: " + ", ".join(
             f"{k} {v:.2%}" if k.endswith("/acc") else f"{k} {v:.4g}" for k, v in m.items()))
-    return lines + views_lines(history.run_dir)
+    return lines + views_lines(history.run_dir) + activation_lines(history)
+
+
+def activation_lines(history: RunHistory) -> list[str]:
+    """One line: the activations over time are recorded (the dashboard draws them; no picture file)."""
+    if not history.spectrum_ticks:
+        return []
+    return [f"  activity  {len(history.spectrum_layers)} layers' activation histograms at {history.spectrum_ticks} "
+            "ticks (the dashboard's page v draws them)"]
 
 
 VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding", "feature space"),

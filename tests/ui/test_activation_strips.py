@@ -9,7 +9,7 @@ from cnn_tui.insight.health import SPECTRUM_BINS, SPECTRUM_TOP
 from cnn_tui.ui.spectrum import CAPACITY, ActivationStrip
 from cnn_tui.ui.widgets.activation_strips import RAMP, colour
 from tests.ui.spectra_run import COLLAPSE_AT, TICKS, make_run
-from tests.ui.test_inside_screen import _text, inside, views_app
+from tests.ui.test_inside_screen import VIEWS_RUN, _text, inside, views_app
 from tests.ui.test_snapshots import SIZES
 
 DARK = colour(0)
@@ -66,3 +66,19 @@ def test_health_pane_with_activation_strips(snap_compare, size, tmp_path):
         await inside(pilot, *(["tab"] * 5 if size == (80, 24) else []))
 
     assert snap_compare(views_app(make_run(tmp_path)), terminal_size=size, run_before=to_health)
+
+
+def test_show_says_in_one_line_that_the_run_has_them(tmp_path):
+    from cnn_tui.contract.events import parse_lines
+    from cnn_tui.record.history import RunHistory
+    from cnn_tui.show.report import activation_lines
+
+    run = make_run(tmp_path)
+    history, old = RunHistory(run_dir=run), RunHistory(run_dir=VIEWS_RUN)
+    for target, folder in ((history, run), (old, VIEWS_RUN)):
+        with open(folder / "events.jsonl", encoding="utf-8") as handle:
+            for event in parse_lines(handle):
+                target.add(event)
+    assert activation_lines(history) == [
+        f"  activity  3 layers' activation histograms at {TICKS} ticks (the dashboard's page v draws them)"]
+    assert activation_lines(old) == []  # a run from before them: no line
