@@ -66,6 +66,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         Binding("v", "other_page", "Curves/inside"),
         Binding("w", "learned_page", "What it learned", show=False),
         Binding("n", "next_probe", "Views for the next image", show=False),
+        Binding("N", "probe_file", "Views for an image file", show=False),
         Binding("l", "next_layer", "Layer", show=False),
         Binding("x", "x_axis", "x: step/epoch/time", show=False),
         Binding("left_square_bracket", "zoom(0.5)", "Zoom in", show=False),
