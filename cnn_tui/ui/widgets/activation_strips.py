@@ -54,7 +54,7 @@ def strips_text(spectra: dict[str, ActivationStrip], width: int) -> Text:
 
 class ActivationStrips(Static, DrawsRun):
     when_shown: ClassVar[bool] = True
-    _shown: tuple | None = None
+    _shown: tuple[tuple[int, ...], int] | None = None
 
     def draw(self, view: RunView) -> None:
         spectra = view.state.spectra
