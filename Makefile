@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup dashboard check test test-slow lint docs screenshot benchmark clean
+.PHONY: setup dashboard check test test-slow experiments lint docs screenshot benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,15 @@ check: lint test test-slow
 
 # Everything but the slow cases, in two processes (pytest-xdist): minutes on 2 cores
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not experiment"
 
 # The style-transfer matrix (24 pairs x 300 steps) and the benchmark smoke run
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m slow
+	$(BIN)/python -m pytest -q -n 2 -m "slow and not experiment"
+
+# Long measurements, opt-in (never in check/CI): the Grad-CAM sweep over every shipped architecture, ...
+experiments: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m experiment
 
 # ruff (a small rule set), mypy (strict on the seams, see pyproject), import-linter (.importlinter), the docs' links
 lint: $(STAMP) docs

@@ -136,6 +136,9 @@ class Health(Event):
     at every position for every image of the batch; saturated: sigmoid/tanh layers -> share of
     outputs within 1% of their limits;
     weights/grads: layer -> the values at `levels` (quantiles of a fixed sample of its weight).
+    spectrum: activation layer -> a histogram of its outputs over `ranges[layer]` = [low, high] in
+    equal bins, bottom bin first, each bin's count log-scaled to 0..99 (99: every output is in this
+    bin); values past the range count in the end bins. Empty in runs written before it existed.
     """
 
     type: ClassVar[str] = "health"
@@ -146,6 +149,8 @@ class Health(Event):
     levels: list[float]
     weights: dict[str, list[float]]
     grads: dict[str, list[float]]
+    spectrum: dict[str, list[int]] = field(default_factory=dict)
+    ranges: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -125,11 +125,14 @@ def picture(coords: torch.Tensor, labels: torch.Tensor, predicted: torch.Tensor,
     pos = ((xy - lo) / span * (SIDE - 7) + 3).round().long()
     canvas = torch.full((3, SIDE, SIDE), 16, dtype=torch.uint8)
     colour_of = {c: PALETTE[i] for i, c in enumerate(shown)}
-    order = sorted(range(len(pos)), key=lambda i: int(labels[i]) in colour_of)  # coloured dots on top
+    other = torch.tensor(OTHER, dtype=torch.uint8)[:, None, None]
+    tiles = {c: torch.tensor(rgb, dtype=torch.uint8)[:, None, None] for c, rgb in colour_of.items()}
+    xs, ys = pos[:, 0].tolist(), pos[:, 1].tolist()  # plain ints: one transfer, not one per dot
+    truth, guess = labels.tolist(), predicted.tolist()
+    order = sorted(range(len(xs)), key=lambda i: truth[i] in colour_of)  # coloured dots on top
     for i in order:
-        col, row = int(pos[i, 0]), SIDE - 1 - int(pos[i, 1])
-        colour = torch.tensor(colour_of.get(int(labels[i]), OTHER), dtype=torch.uint8)[:, None, None]
-        canvas[:, row - 1:row + 2, col - 1:col + 2] = colour
-        if int(predicted[i]) != int(labels[i]):
+        col, row = xs[i], SIDE - 1 - ys[i]
+        canvas[:, row - 1:row + 2, col - 1:col + 2] = tiles.get(truth[i], other)
+        if guess[i] != truth[i]:
             canvas[:, row, col] = 255
     return canvas

@@ -14,6 +14,7 @@ transfer (a sync point, once per gradient tick).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
 import torch
@@ -24,6 +25,10 @@ SQUASHERS = (nn.Sigmoid, nn.Tanh)
 SATURATED = 0.01  # an output within 1% of the range's ends (sigmoid: < 0.01 or > 0.99; tanh: |y| > 0.99)
 LEVELS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)  # quantiles of the weight/gradient distributions
 SAMPLE = 4096  # values per layer the quantiles are taken over (a fixed stride through the weight)
+SPECTRUM_BINS = 24  # bins of each layer's activation histogram per tick (the "colorful dimension")
+SPECTRUM_SAMPLE = 32768  # outputs per layer the histogram counts (an even stride through the batch's)
+SPECTRUM_TOP = 99  # a bin's level: round(SPECTRUM_TOP * log(1 + count) / log(1 + values)), 0..99
+RELU_HEADROOM = 2.0  # a ReLU layer's bins reach this many times its largest output at the first tick
 
 
 def named_activations(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
@@ -44,6 +49,9 @@ class ActivationHealth:
         self.armed = False
         self.dead: dict[str, list[torch.Tensor]] = {}
         self.saturated: dict[str, list[torch.Tensor]] = {}
+        self.histograms: dict[str, list[torch.Tensor]] = {}  # per layer, the tick's bin counts (on the device)
+        self.ranges: dict[str, tuple[float, float]] = {}  # per layer, fixed at its first tick
+        self.spectra: dict[str, list[int]] = {}  # the last collect's levels per bin, bottom bin first
         self.handles = [module.register_forward_hook(self._hook(label, module))
                         for label, module in named_activations(model)]
 
@@ -54,6 +62,9 @@ class ActivationHealth:
             if not self.armed or not isinstance(output, torch.Tensor) or output.dim() < 2:
                 return
             out = output.detach()
+            if out.numel() == 0:
+                return
+            self.histograms.setdefault(label, []).append(self._histogram(label, out, relu, tanh))
             if relu:  # a unit (a conv's channel: its weights are shared) is dead when nothing makes it fire
                 fired = (out.transpose(0, 1).flatten(1) > 0).any(1)
                 self.dead.setdefault(label, []).append(1.0 - fired.float().mean())
@@ -64,6 +75,24 @@ class ActivationHealth:
                 self.saturated.setdefault(label, []).append(stuck.float().mean())
         return hook
 
+    def _histogram(self, label: str, out: torch.Tensor, relu: bool, tanh: bool) -> torch.Tensor:
+        """Counts of (an evenly strided sample of) the outputs in SPECTRUM_BINS equal bins of the
+        layer's fixed range; values past the range count in the end bins (a layer whose outputs
+        outgrow its range fills the top bin).
+
+        Sigmoid and tanh have their own ranges; a ReLU's is [0, RELU_HEADROOM x its largest output
+        at the first tick, rounded up to 1, 2 or 5 x 10^k]: that one host sync per layer per run
+        fixes bins every later tick shares, so columns over time compare."""
+        if label not in self.ranges:
+            if relu:
+                self.ranges[label] = (0.0, _nice(RELU_HEADROOM * float(out.max())))  # the one sync
+            else:
+                self.ranges[label] = (-1.0, 1.0) if tanh else (0.0, 1.0)
+        low, high = self.ranges[label]
+        flat = out.reshape(-1)
+        sample = flat[::max(1, flat.numel() // SPECTRUM_SAMPLE)]  # a fixed stride, as for the quantiles
+        return torch.histc(sample.float().clamp(low, high), SPECTRUM_BINS, low, high)
+
     def collect(self, layers: list[str], weights: list[torch.Tensor],
                 grads: list[torch.Tensor | None]) -> tuple[dict[str, float], dict[str, float],
                                                           dict[str, list[float]], dict[str, list[float]]]:
@@ -73,7 +102,9 @@ class ActivationHealth:
         dead_names, sat_names = list(self.dead), list(self.saturated)
         values = [torch.stack(v).mean() for v in self.dead.values()] + \
                  [torch.stack(v).mean() for v in self.saturated.values()]
-        self.dead, self.saturated = {}, {}
+        spectrum_names = list(self.histograms)
+        counts = [torch.stack(v).sum(0) for v in self.histograms.values()]
+        self.dead, self.saturated, self.histograms = {}, {}, {}
         q = torch.tensor(LEVELS)
         rows, present = [], []
         for w, g in zip(weights, grads):
@@ -84,7 +115,10 @@ class ActivationHealth:
         parts = [torch.stack(values).float().to(device)] if values else []
         if rows:
             parts.append(torch.stack(rows).float().flatten())
+        if counts:
+            parts.append(torch.stack(counts).float().to(device).flatten())
         flat = torch.cat(parts).cpu().tolist() if parts else []  # sync point: one transfer per tick
+        self.spectra = _levels(spectrum_names, flat[len(flat) - len(counts) * SPECTRUM_BINS:]) if counts else {}
         k = len(dead_names) + len(sat_names)
         dead = dict(zip(dead_names, flat[:len(dead_names)]))
         saturated = dict(zip(sat_names, flat[len(dead_names):k]))
@@ -100,6 +134,26 @@ class ActivationHealth:
     def remove(self) -> None:
         for handle in self.handles:
             handle.remove()
+
+
+def _levels(names: list[str], flat: list[float]) -> dict[str, list[int]]:
+    """Bin counts to 0..SPECTRUM_TOP on a log scale: a bin with one value in it still shows, and a
+    layer with every value in one bin reads SPECTRUM_TOP there, whatever the batch size."""
+    levels = {}
+    for i, name in enumerate(names):
+        counts = flat[i * SPECTRUM_BINS:(i + 1) * SPECTRUM_BINS]
+        scale = math.log1p(sum(counts)) or 1.0
+        levels[name] = [round(SPECTRUM_TOP * math.log1p(c) / scale) for c in counts]
+    return levels
+
+
+def _nice(value: float) -> float:
+    """The smallest 1, 2 or 5 x 10^k at or above `value` (a readable range end); 1.0 for a layer
+    that gave no positive output at its first tick."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= value * (1 - 1e-9))
 
 
 def _quantiles(t: torch.Tensor, q: torch.Tensor) -> torch.Tensor:

@@ -183,7 +183,9 @@ class ModelViews:
         dead, saturated, wq, gq = self.health.collect(layers, weights, grads)
         return Health(step=step, epoch=epoch, dead=_rounded(dead), saturated=_rounded(saturated),
                       levels=list(LEVELS), weights={k: [_sig(v) for v in q] for k, q in wq.items()},
-                      grads={k: [_sig(v) for v in q] for k, q in gq.items()})
+                      grads={k: [_sig(v) for v in q] for k, q in gq.items()},
+                      spectrum=self.health.spectra, ranges={k: list(r) for k, r in self.health.ranges.items()
+                                                            if k in self.health.spectra})
 
     def summary(self) -> dict[str, Any]:
         """For summary.json: the kept (best) epoch's per-class scores and confusion matrix."""

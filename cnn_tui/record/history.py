@@ -10,6 +10,7 @@ from typing import Any
 from cnn_tui.contract.events import (
     Diagnosis,
     Event,
+    Health,
     Image,
     RunStarted,
     Step,
@@ -35,6 +36,8 @@ class RunHistory(RunFold):
     images: list[Image] = field(default_factory=list)
     system: System | None = None  # the latest machine sample
     data_waits: list[float] = field(default_factory=list)  # every sample's data-wait share
+    spectrum_ticks: int = 0  # health ticks that carried activation histograms
+    spectrum_layers: list[str] = field(default_factory=list)  # ... and the latest one's layers
 
     @property
     def is_style(self) -> bool:
@@ -59,6 +62,9 @@ class RunHistory(RunFold):
             case System():
                 self.system = event
                 self.data_waits.append(event.data_wait)
+            case Health() if event.spectrum:
+                self.spectrum_ticks += 1
+                self.spectrum_layers = list(event.spectrum)
 
     def step_series(self, metric: str) -> Series:
         return _finite([(e.step, e.metrics.get(metric, math.nan)) for e in self.steps])

@@ -32,7 +32,8 @@ MIN_FIT_ROWS = 9  # a chart squeezed below this is dropped instead (the last one
 
 
 def render(history: RunHistory, scan: Scan, layout: Layout) -> str:
-    parts = [_wrapped(summary_lines(history, scan), layout.width, indent=12)]
+    extra = activation_lines(history) if layout.screen_rows is None else []  # one screen: no room to spare
+    parts = [_wrapped(summary_lines(history, scan) + extra, layout.width, indent=12)]
     diagnoses = diagnosis_lines(history)
     if diagnoses:
         parts.append(_wrapped(diagnoses, layout.width, indent=4))
@@ -131,6 +132,14 @@ def _progress_lines(history: RunHistory) -> list[str]:
         lines.append(f"  last      epoch {history.epochs[-1].epoch}: " + ", ".join(
             f"{k} {v:.2%}" if k.endswith("/acc") else f"{k} {v:.4g}" for k, v in m.items()))
     return lines + views_lines(history.run_dir)
+
+
+def activation_lines(history: RunHistory) -> list[str]:
+    """One line: the activations over time are recorded (the dashboard draws them; no picture file)."""
+    if not history.spectrum_ticks:
+        return []
+    return [f"  activity  {len(history.spectrum_layers)} layers' activation histograms at {history.spectrum_ticks} "
+            "ticks (the dashboard's page v draws them)"]
 
 
 VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding", "feature space"),

@@ -35,6 +35,7 @@ from cnn_tui.contract.status import Severity
 from cnn_tui.contract.wording import where_trained
 from cnn_tui.record.fold import RunFold
 from cnn_tui.ui.series import BucketedSeries
+from cnn_tui.ui.spectrum import ActivationStrip
 
 MAX_GRAD_LAYERS = 64  # per-layer series kept; bars show the latest for every layer
 WALL = "_wall_seconds"  # the series of seconds since the start, by step
@@ -72,6 +73,7 @@ class RunState(RunFold):
     top_patches: TopPatches | None = None
     health: Health | None = None  # the latest tick's; the medians over time are in health_series
     health_series: dict[str, BucketedSeries] = field(default_factory=dict)  # "weight|grad <layer>" -> spread
+    spectra: dict[str, ActivationStrip] = field(default_factory=dict)  # activations over time, per layer
     system: System | None = None  # the latest machine sample (CPU, memory, GPU, data wait)
     system_history: deque[System] = field(default_factory=lambda: deque(maxlen=SYSTEM_SAMPLES))
     first_metrics: dict[str, float] = field(default_factory=dict)  # the run's first step event
@@ -192,6 +194,10 @@ class RunState(RunFold):
                 for i in SPREAD:
                     self.health_series.setdefault(f"w{i}|{layer}", BucketedSeries(capacity=400)).append(
                         e.step, levels[i])
+        for layer, bins in e.spectrum.items():
+            if layer in self.spectra or len(self.spectra) < MAX_GRAD_LAYERS:
+                low, high = e.ranges.get(layer, (0.0, 1.0))
+                self.spectra.setdefault(layer, ActivationStrip()).append(bins, low, high)
 
     def health_layers(self) -> list[str]:
         """Layers with a weight distribution over time, in model order."""

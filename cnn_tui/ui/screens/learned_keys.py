@@ -1,12 +1,14 @@
 """The run screen's third page (w): what the network learned (Grad-CAM, the classes in feature space,
 top patches per unit), and `n`: on a finished run, the views for the next validation image, drawn
 by a `cnn-tui views` process in the background (torch stays out of the dashboard) and read back
-from RUN_DIR/views/chosen/events.jsonl into the panes."""
+from RUN_DIR/views/chosen/events.jsonl into the panes; `N`: the same for an image file chosen in a
+file tree (any image, not only the validation set's)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -41,21 +43,45 @@ class LearnedKeys:
         screen.panes[screen.current].focus()
         screen.invalidate()
 
-    def action_next_probe(self) -> None:
+    def _finished_run_dir(self, key: str) -> Path | None:
         screen: Any = self  # mixed into RunScreen: its panes, state and notify
         run_dir = screen.run_dir()
         if screen.state.live or run_dir is None or screen.state.finished is None:
-            screen.notify("n draws the views for another image once the run has finished", severity="warning")
+            screen.notify(f"{key} draws the views for another image once the run has finished", severity="warning")
+            return None
+        return run_dir
+
+    def action_next_probe(self) -> None:
+        screen: Any = self
+        run_dir = self._finished_run_dir("n")
+        if run_dir is None:
             return
         self.probe_index += 1
         screen.notify(f"drawing the views for validation image {self.probe_index}...", timeout=3)
-        self.draw_probe(run_dir, self.probe_index)
+        self.draw_probe(run_dir, ["--index", str(self.probe_index)])
+
+    def action_probe_file(self) -> None:
+        """Choose any image file (a tree from the current folder); its views are drawn as for `n`."""
+        from cnn_tui.ui.screens.image_chooser import ImageChooser
+
+        screen: Any = self
+        run_dir = self._finished_run_dir("N")
+        if run_dir is None:
+            return
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                screen.notify(f"drawing the views for {path.name}...", timeout=3)
+                self.draw_probe(run_dir, ["--image", str(path)])
+
+        screen.app.push_screen(ImageChooser("probe", Path.cwd(), []), chosen)
 
     @work(exclusive=True, group="probe")
-    async def draw_probe(self, run_dir, index: int) -> None:
+    async def draw_probe(self, run_dir: Path, probe: list[str]) -> None:
+        """probe: the `cnn-tui views` options that choose the image (--index N, or --image PATH)."""
         screen: Any = self  # mixed into RunScreen: its panes, state and notify
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cnn_tui", "views", str(run_dir), "--index", str(index),
+            sys.executable, "-m", "cnn_tui", "views", str(run_dir), *probe,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
         try:
             out, err = await asyncio.wait_for(proc.communicate(), VIEWS_SECONDS)

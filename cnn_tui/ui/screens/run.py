@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -30,6 +30,7 @@ from cnn_tui.ui.screens.learned_keys import LEARNED, LearnedKeys
 from cnn_tui.ui.sources import FollowRunDir, RunSource
 from cnn_tui.ui.state import RunState
 from cnn_tui.ui.view import DrawsRun, RunView
+from cnn_tui.ui.widgets.activation_strips import ActivationStrips
 from cnn_tui.ui.widgets.chart import Chart, share_plotext
 from cnn_tui.ui.widgets.confusion_map import ConfusionMap
 from cnn_tui.ui.widgets.diagnosis import DiagnosisView
@@ -65,6 +66,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         Binding("v", "other_page", "Curves/inside"),
         Binding("w", "learned_page", "What it learned", show=False),
         Binding("n", "next_probe", "Views for the next image", show=False),
+        Binding("N", "probe_file", "Views for an image file", show=False),
         Binding("l", "next_layer", "Layer", show=False),
         Binding("x", "x_axis", "x: step/epoch/time", show=False),
         Binding("left_square_bracket", "zoom(0.5)", "Zoom in", show=False),
@@ -124,7 +126,10 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         yield Pane("Weight distribution (l: next layer)",
                    Chart(lambda v, columns: weight_spread_plot(v.state, columns, v.layer), id="spread-plot"),
                    id="spread-pane")
-        yield Pane("Activation and weight health", VerticalScroll(HealthTable(id="health")), id="health-pane")
+        yield Pane("Activation and weight health",
+                   Horizontal(VerticalScroll(HealthTable(id="health"), id="health-scroll"),
+                              VerticalScroll(ActivationStrips(id="spectra"), id="spectra-scroll"), id="health-row"),
+                   id="health-pane")
         yield Pane("Model", VerticalScroll(ModelTable(id="model")), id="model-pane")
 
     def compose_curve_panes(self) -> ComposeResult:
