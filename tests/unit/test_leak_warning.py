@@ -1,0 +1,56 @@
+"""The leakage check at the start of a run (preflight/leak_warning.py): a recipe whose validation
+split holds a copy of a training image gets a warning line and a diagnosis before training; the
+built-in shapes data get neither; a large streamed folder is skipped with a note, not decoded."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnn_tui.contract.events import Diagnosis, Log
+from tests.e2e.test_cli import run_here
+from tests.unit.test_data_report import RECIPE, _planted
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_a_run_on_planted_copies_warns_before_training(capsys, tmp_path):
+    train, val = _planted(tmp_path)
+    recipe = tmp_path / "leaky.yaml"
+    recipe.write_text(RECIPE.format(train=train, val=val))
+    done = run_here(capsys, "run", str(recipe), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "leakage warning: val shares 1 exact and 2 near copies with train" in out, out
+    assert "! val shares 1 exact and 2 near copies" in out, out  # the diagnosis, as the printer shows it
+    assert out.index("leakage warning") < out.index("epoch  train loss")  # before training
+
+
+def test_the_built_in_data_do_not_warn():
+    from cnn_tui.data.sources import load_data
+    from cnn_tui.preflight.leak_warning import check_before_training
+    from cnn_tui.recipes.loader import load_recipe
+
+    recipe, _ = load_recipe("scratch_cnn")
+    check = check_before_training(load_data(recipe.data, recipe.seed))
+    assert not check.leaked and check.events == []
+
+
+def test_events_and_the_streamed_limit(tmp_path, monkeypatch):
+    from cnn_tui.data.sources import load_data
+    from cnn_tui.preflight import leak_warning
+    from cnn_tui.recipes.loader import load_recipe
+
+    train, val = _planted(tmp_path)
+    recipe_path = tmp_path / "leaky.yaml"
+    recipe_path.write_text(RECIPE.format(train=train, val=val))
+    recipe, _ = load_recipe(recipe_path)
+    data = load_data(recipe.data, recipe.seed)
+    check = leak_warning.check_before_training(data)
+    assert check.leaked
+    assert [type(e) for e in check.events] == [Log, Diagnosis]
+    assert check.events[1].code == "leakage" and check.events[0].level == "warning"
+    # a streamed split above the limit: skipped with a note, nothing decoded again
+    monkeypatch.setattr(type(data.train), "streamed", property(lambda self: True))
+    monkeypatch.setattr(leak_warning, "MAX_STREAMED_FILES", 10)
+    skipped = leak_warning.check_before_training(data)
+    assert not skipped.leaked and "leakage check skipped" in skipped.events[0].message
