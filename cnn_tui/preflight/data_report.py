@@ -27,7 +27,7 @@ def data_report(recipe: Any) -> tuple[str, bool]:
         lines.append(_counts(name, images.y, data.class_names))
     lines += [f"skipped: {note}" for note in notes] or ["skipped: no unreadable file"]
     leaked = False
-    for found in split_leaks(splits, recipe.data.workers):
+    for found in split_leaks(splits, recipe.data.workers, recipe.data.decode_cache):
         a, b = found.a, found.b
         if found.exact or found.near:
             leaked = leaked or a == "train"

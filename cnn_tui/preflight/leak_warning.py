@@ -5,7 +5,8 @@ number it will report is inflated (the same check as `validate --data`, prefligh
 It runs on the data the run has already loaded: images held in memory are hashed and shrunk to
 thumbnails in place (a fraction of a second for tens of thousands of small images). A streamed
 folder would have to be decoded once more just for this, so above MAX_STREAMED_FILES images the
-check is skipped with a note pointing to `validate --data` (which is bounded by its own cache).
+check is skipped with a note pointing to `validate --data`, unless their fingerprints are cached
+beside the decoded images by an earlier check (preflight/print_cache.py).
 """
 
 from __future__ import annotations
@@ -28,31 +29,34 @@ class LeakCheck:
     leaked: bool = False
 
 
-def split_leaks(splits: dict[str, Any], workers: int = 0) -> list[Any]:
+def split_leaks(splits: dict[str, Any], workers: int = 0, cache_dir: str | None = None) -> list[Any]:
     """Every pair of splits (train first), as leakage.Shared: one source for `validate --data` and
-    the run's check."""
-    from cnn_tui.data.stream import uint8_batches
-    from cnn_tui.preflight.leakage import fingerprint, shared
+    the run's check. Streamed splits' fingerprints are cached in `cache_dir` (preflight/print_cache.py)."""
+    from cnn_tui.preflight.leakage import shared
+    from cnn_tui.preflight.print_cache import split_prints
 
-    prints = {name: fingerprint(uint8_batches(images, 256, workers)) for name, images in splits.items()}
+    prints = {name: split_prints(images, workers, cache_dir) for name, images in splits.items()}
     names = list(splits)
     return [shared(a, prints[a], b, prints[b]) for i, a in enumerate(names) for b in names[i + 1:]]
 
 
-def check_before_training(data: Any, workers: int = 0) -> LeakCheck:
-    """The run's leakage check on a loaded DataBundle (train, val and, if any, test)."""
+def check_before_training(data: Any, workers: int = 0, cache_dir: str | None = None) -> LeakCheck:
+    """The run's leakage check on a loaded DataBundle (train, val and, if any, test); streamed
+    splits whose fingerprints are cached in `cache_dir` (the decode cache) do not count to the limit."""
+    from cnn_tui.preflight.print_cache import is_cached
+
     splits = {name: s for name, s in (("train", data.train), ("val", data.val), ("test", data.test))
               if s is not None}
     check = LeakCheck()
     if "train" not in splits or len(splits) < 2:
         return check
-    streamed = sum(len(s) for s in splits.values() if s.streamed)
+    streamed = sum(len(s) for s in splits.values() if s.streamed and not is_cached(s, cache_dir))
     if streamed > MAX_STREAMED_FILES:
         check.events.append(Log(level="info", message=(
             f"leakage check skipped: {streamed:,} streamed images (more than {MAX_STREAMED_FILES:,} would be decoded "
             "again); `cnn-tui validate RECIPE --data` checks them")))
         return check
-    found = [s for s in split_leaks(splits, workers) if s.a == "train" and (s.exact or s.near)]
+    found = [s for s in split_leaks(splits, workers, cache_dir) if s.a == "train" and (s.exact or s.near)]
     if not found:
         return check
     check.leaked = True

@@ -52,7 +52,8 @@ class ClassificationKind:
             torch.backends.cudnn.benchmark = True
         prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos, world)
         if world.rank == 0:  # preflight (issue 30): val/test copies of training images, said before training
-            prepared.preflight = check_before_training(data, recipe.data.workers).events
+            prepared.preflight = check_before_training(data, recipe.data.workers,
+                                                        recipe.data.decode_cache).events
         sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
         shard = Shard(world.rank, world.size)
         per_rank = _split_the_batch(len(sets["train"].y), recipe.train.batch_size, world)

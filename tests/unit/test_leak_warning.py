@@ -54,3 +54,33 @@ def test_events_and_the_streamed_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(leak_warning, "MAX_STREAMED_FILES", 10)
     skipped = leak_warning.check_before_training(data)
     assert not skipped.leaked and "leakage check skipped" in skipped.events[0].message
+
+
+def test_streamed_fingerprints_are_cached_beside_the_decoded_images(tmp_path, monkeypatch):
+    from cnn_tui.data.sources import load_data
+    from cnn_tui.preflight import leak_warning, print_cache
+    from cnn_tui.preflight.data_report import data_report
+    from cnn_tui.recipes.loader import load_recipe
+
+    train, val = _planted(tmp_path)
+    recipe_path = tmp_path / "leaky.yaml"
+    cache = tmp_path / "decoded"
+    recipe_path.write_text(RECIPE.format(train=train, val=val).replace(
+        "image_size: 32}", f"image_size: 32, loader: stream, workers: 0, decode_cache: {cache}}}"))
+    recipe, _ = load_recipe(recipe_path)
+    first, leaked = data_report(recipe)
+    assert leaked and len(list(cache.glob("*" + print_cache.SUFFIX))) == 2  # train's and val's
+
+    def no_decoding(*_args):
+        raise AssertionError("decoded again although the fingerprints are cached")
+
+    monkeypatch.setattr(print_cache, "fingerprint", no_decoding)
+    again, _ = data_report(recipe)
+    assert again == first
+    # the run's check: over the streamed limit, but cached, so it checks instead of skipping
+    monkeypatch.setattr(leak_warning, "MAX_STREAMED_FILES", 10)
+    check = leak_warning.check_before_training(load_data(recipe.data, recipe.seed), 0, str(cache))
+    assert check.leaked
+    (train / "a" / "extra.png").write_bytes((train / "a" / "5.png").read_bytes())  # a changed folder: a new key
+    skipped = leak_warning.check_before_training(load_data(recipe.data, recipe.seed), 0, str(cache))
+    assert not skipped.leaked and "skipped" in skipped.events[0].message
