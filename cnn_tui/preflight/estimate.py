@@ -4,9 +4,11 @@ time per epoch, timed on the chosen device from the same parts a run's epoch is 
 
 The time of an epoch is the sum of what the training loop does in one, each part timed with the
 component the loop itself uses (so a heavier view or a slower loader shows in the estimate):
-- the training steps: the median of `TIMED` steps after `WARMUP` untimed ones (the first steps pay
-  for allocation, cuDNN's autotuning, lazy imports), each timed from asking the loader for its
-  batch (augmentation and decoding included) to the optimizer's step, times the epoch's batches;
+- the training steps: the mean of `TIMED` steps after `WARMUP` untimed ones (the first steps pay
+  for allocation, cuDNN's autotuning, lazy imports), less the fastest and the slowest, each timed
+  from asking the loader for its batch (augmentation and decoding included) to the optimizer's
+  step, times the epoch's batches (a mean, as an epoch's time is a sum; trimmed, as one step
+  stalled by another process would otherwise decide the estimate alone);
 - the gradient ticks (every `log.grad_every_steps`): per-layer gradient statistics
   (train/gradstats.py) and activation health (the views' `arm`/`health_event`), timed on
   `TICKS` steps, their extra over a plain step times the ticks of an epoch;
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-WARMUP, TIMED, TICKS = 2, 5, 2
+WARMUP, TIMED, TICKS = 2, 8, 2
 STATE_COPIES = {"sgd": 1, "rmsprop": 2, "adam": 2, "adamw": 2}
 
 
@@ -99,7 +101,7 @@ def _timed_epoch(session: Any, optimizer: Any, device: Any) -> dict[str, float]:
             sync()
             if i >= WARMUP:
                 (ticks if tick else plain).append(time.perf_counter() - started)
-        step = statistics.median(plain)
+        step = statistics.fmean(sorted(plain)[1:-1] if len(plain) > 2 else plain)
         parts = {"step_s": step, "tick_extra_s": max(0.0, statistics.median(ticks) - step) if ticks else 0.0}
         if prepared.val is not None:
             collector = views.collector()
@@ -128,7 +130,7 @@ def format_estimate(found: dict[str, float], device: str) -> str:
             f"{found['macs'] / 1e6:.1f} MMACs per image\n"
             f"estimate: activations {found['activation_bytes'] / mb:.1f} MB per batch; peak device memory about "
             f"{found['peak_bytes'] / mb:.1f} MB (weights, gradients, optimizer state, activations)\n"
-            f"estimate: {found['step_s'] * 1000:.0f} ms a step with its batch (median of {TIMED} timed steps) x "
+            f"estimate: {found['step_s'] * 1000:.0f} ms a step with its batch (trimmed mean of {TIMED} timed steps) x "
             f"{found['steps_per_epoch']} steps{ticks}; validation {found['val_s']:.1f} s, views "
             f"{found['views_s']:.1f} s, checkpoints {found['checkpoint_s']:.1f} s: about {found['epoch_s']:.0f} s "
             "an epoch")
