@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from typing import Any
 
 from cnn_tui.contract.errors import naming_the_file
 
@@ -45,5 +46,7 @@ def cmd_validate(args: Namespace) -> int:
         from cnn_tui.preflight.batch_size import find_for_recipe, format_fit
 
         with naming_the_file(path):
-            print(format_fit(find_for_recipe(recipe, device), recipe.train.batch_size))
+            fit = find_for_recipe(recipe, device)
+        classifier: Any = recipe  # a classification kind (refuse_image_kinds above): it has train:
+        print(format_fit(fit, classifier.train.batch_size))
     return 0

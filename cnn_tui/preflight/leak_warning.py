@@ -6,7 +6,9 @@ It runs on the data the run has already loaded: images held in memory are hashed
 thumbnails in place (a fraction of a second for tens of thousands of small images). A streamed
 folder would have to be decoded once more just for this, so above MAX_STREAMED_FILES images the
 check is skipped with a note pointing to `validate --data`, unless their fingerprints are cached
-beside the decoded images by an earlier check (preflight/print_cache.py).
+beside the decoded images by an earlier check (preflight/print_cache.py). Near copies need every
+val/test thumbnail against every training one: above MAX_NEAR_PAIRS pairs (e.g. 20,000 x 10,000)
+the run checks exact copies only, and says so.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from cnn_tui.contract.events import Diagnosis, Event, Log
 from cnn_tui.contract.status import Severity
 
 MAX_STREAMED_FILES = 2_000  # a streamed run decodes at most this many images again for the check
+MAX_NEAR_PAIRS = 2 * 10**8  # train x val thumbnails compared at the start of a run (~100 GFLOP, seconds)
 CODE = "leakage"
 
 
@@ -29,7 +32,8 @@ class LeakCheck:
     leaked: bool = False
 
 
-def split_leaks(splits: dict[str, Any], workers: int = 0, cache_dir: str | None = None) -> list[Any]:
+def split_leaks(splits: dict[str, Any], workers: int = 0, cache_dir: str | None = None,
+                max_pairs: int | None = None) -> list[Any]:
     """Every pair of splits (train first), as leakage.Shared: one source for `validate --data` and
     the run's check. Streamed splits' fingerprints are cached in `cache_dir` (preflight/print_cache.py)."""
     from cnn_tui.preflight.leakage import shared
@@ -37,7 +41,8 @@ def split_leaks(splits: dict[str, Any], workers: int = 0, cache_dir: str | None 
 
     prints = {name: split_prints(images, workers, cache_dir) for name, images in splits.items()}
     names = list(splits)
-    return [shared(a, prints[a], b, prints[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+    return [shared(a, prints[a], b, prints[b], near=max_pairs is None or len(splits[a]) * len(splits[b]) <= max_pairs)
+            for i, a in enumerate(names) for b in names[i + 1:]]
 
 
 def check_before_training(data: Any, workers: int = 0, cache_dir: str | None = None) -> LeakCheck:
@@ -56,7 +61,12 @@ def check_before_training(data: Any, workers: int = 0, cache_dir: str | None = N
             f"leakage check skipped: {streamed:,} streamed images (more than {MAX_STREAMED_FILES:,} would be decoded "
             "again); `cnn-tui validate RECIPE --data` checks them")))
         return check
-    found = [s for s in split_leaks(splits, workers, cache_dir) if s.a == "train" and (s.exact or s.near)]
+    if len(splits["train"]) * max(len(s) for n, s in splits.items() if n != "train") > MAX_NEAR_PAIRS:
+        check.events.append(Log(level="info", message=(
+            "leakage check: exact copies only at the start of a run on splits this large; "
+            "`cnn-tui validate RECIPE --data` also finds resized or re-encoded copies")))
+    found = [s for s in split_leaks(splits, workers, cache_dir, MAX_NEAR_PAIRS)
+             if s.a == "train" and (s.exact or s.near)]
     if not found:
         return check
     check.leaked = True

@@ -49,6 +49,11 @@ def test_events_and_the_streamed_limit(tmp_path, monkeypatch):
     assert check.leaked
     assert [type(e) for e in check.events] == [Log, Diagnosis]
     assert check.events[1].code == "leakage" and check.events[0].level == "warning"
+    assert "1 exact and 2 near" in check.events[0].message
+    monkeypatch.setattr(leak_warning, "MAX_NEAR_PAIRS", 10)  # splits "this large": exact copies only
+    exact_only = leak_warning.check_before_training(data)
+    assert "exact copies only" in exact_only.events[0].message
+    assert "1 exact and 0 near" in exact_only.events[1].message
     # a streamed split above the limit: skipped with a note, nothing decoded again
     monkeypatch.setattr(type(data.train), "streamed", property(lambda self: True))
     monkeypatch.setattr(leak_warning, "MAX_STREAMED_FILES", 10)

@@ -245,7 +245,7 @@ class PickerScreen(Screen):
         self.notify(f"lr-find {r['name']}: started (a few hundred steps); the answer appears here")
         self.run_worker(self._lr_find(r), exclusive=False, group="lr-find")
 
-    async def _lr_find(self, r: dict) -> None:
+    async def _lr_find(self, r: dict[str, Any]) -> None:
         from cnn_tui.ui.lr_find_child import run_lr_find
 
         answer = await run_lr_find(Path(r["path"]), Path(getattr(self.app, "runs_dir", "runs")),
