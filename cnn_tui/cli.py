@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "images that val/test share with train (exact and near copies)")
     validate.add_argument("--estimate", action="store_true",
                           help="also time a few training steps: memory per batch, peak memory, time per epoch")
+    validate.add_argument("--find-batch-size", action="store_true",
+                          help="the largest power-of-two batch that fits the device's memory with a 10%% margin")
     validate.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="--estimate: override recipe.device")
 
     comparer = sub.add_parser("compare", help="run recipes side by side and print a comparison table")

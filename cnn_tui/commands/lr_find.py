@@ -35,8 +35,9 @@ def add_parser(sub: Any) -> None:
                         help=f"first lr (default {DEFAULT_START:g})")
     parser.add_argument("--end-lr", type=float, default=DEFAULT_END, metavar="LR",
                         help=f"last lr (default {DEFAULT_END:g}); the test stops sooner once the loss diverges")
-    parser.add_argument("--pick", choices=["valley", "steepest"], default="valley",
-                        help="which suggestion to report and --write (default valley, fastai's; see docs/preflight.md)")
+    parser.add_argument("--pick", choices=["auto", "valley", "steepest"], default="auto",
+                        help="which suggestion to report and --write (default auto: steepest for a one-cycle "
+                             "schedule's peak, else the valley; see docs/preflight.md)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override recipe.device")
     parser.add_argument("--out", type=Path, default=Path("runs"), metavar="DIR",
                         help="parent folder of the run folder it writes (default: ./runs)")
@@ -130,14 +131,13 @@ def _report(recipe: Any, path: Path, args: argparse.Namespace, phase: Any, resul
     lowest = result.lrs[result.losses.index(min(result.losses))] if result.losses else None
     code = 0
     if result.suggestion is not None:
-        if args.pick == "steepest":
-            result.picked = "steepest"
-            print(f"suggested lr: {result.suggestion:.3g} (steepest descent, as --pick asks; the valley is "
-                  f"{result.valley:.3g}){_compared(result.suggestion, phase.lr)}")
-        else:
-            print(f"suggested lr: {result.suggestion:.3g} (valley: half-way down the longest stretch where the loss "
-                  f"keeps falling; steadier than the steepest point, {result.steepest:.3g}, which rests on one noisy "
-                  f"difference){_compared(result.suggestion, phase.lr)}")
+        from cnn_tui.preflight.lr_range import pick_for
+
+        why = pick_for(result, args.pick, session.phases[phase.index].schedule.name)
+        other = "steepest" if result.picked == "valley" else "valley"
+        other_lr = result.steepest if other == "steepest" else result.valley
+        print(f"suggested lr: {result.suggestion:.3g} ({why}; the {other} is "
+              f"{'none' if other_lr is None else f'{other_lr:.3g}'}){_compared(result.suggestion, phase.lr)}")
     elif result.diverged_at_once:
         code = 1
         print(f"the loss never fell: it rose from the first steps (lowest at lr {lowest or args.start_lr:.3g}, the "

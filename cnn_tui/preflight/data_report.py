@@ -16,8 +16,7 @@ def data_report(recipe: Any) -> tuple[str, bool]:
     from cnn_tui.contract.kinds import kind_spec
     from cnn_tui.data.expected import PRETRAINED_CHANNELS
     from cnn_tui.data.sources import load_data
-    from cnn_tui.data.stream import uint8_batches
-    from cnn_tui.preflight.leakage import fingerprint, shared
+    from cnn_tui.preflight.leak_warning import split_leaks
 
     notes: list[str] = []
     data = load_data(recipe.data, recipe.seed, log=notes.append,
@@ -27,18 +26,15 @@ def data_report(recipe: Any) -> tuple[str, bool]:
     for name, images in splits.items():
         lines.append(_counts(name, images.y, data.class_names))
     lines += [f"skipped: {note}" for note in notes] or ["skipped: no unreadable file"]
-    prints = {name: fingerprint(uint8_batches(images, 256, recipe.data.workers)) for name, images in splits.items()}
     leaked = False
-    names = list(splits)
-    for a_index, a in enumerate(names):
-        for b in names[a_index + 1:]:
-            found = shared(a, prints[a], b, prints[b])
-            if found.exact or found.near:
-                leaked = leaked or a == "train"
-                lines.append(f"leakage: {b} shares {len(found.exact)} exact and {len(found.near)} near copies "
-                             f"(resized or re-encoded) with {a}; e.g. " + _examples(found, splits, data.class_names))
-            else:
-                lines.append(f"leakage: none between {a} and {b} (exact and near copies checked)")
+    for found in split_leaks(splits, recipe.data.workers, recipe.data.decode_cache):
+        a, b = found.a, found.b
+        if found.exact or found.near:
+            leaked = leaked or a == "train"
+            lines.append(f"leakage: {b} shares {len(found.exact)} exact and {len(found.near)} near copies "
+                         f"(resized or re-encoded) with {a}; e.g. " + _examples(found, splits, data.class_names))
+        else:
+            lines.append(f"leakage: none between {a} and {b} (exact and near copies checked)")
     if leaked:
         lines.append("diagnosis: validation/test images that are copies of training images score as if seen: "
                      "every val/test number this recipe reports is inflated; remove the copies from one side")

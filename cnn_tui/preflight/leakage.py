@@ -63,7 +63,8 @@ def fingerprint(batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> Fingerp
     return prints
 
 
-def shared(a_name: str, a: Fingerprints, b_name: str, b: Fingerprints) -> Shared:
+def shared(a_name: str, a: Fingerprints, b_name: str, b: Fingerprints, near: bool = True) -> Shared:
+    """Exact copies always; near copies unless `near` is False (the run's check on very large splits)."""
     found = Shared(a_name, b_name)
     exact_a: dict[bytes, int] = {}
     for i, digest in enumerate(a.digests):
@@ -74,7 +75,7 @@ def shared(a_name: str, a: Fingerprints, b_name: str, b: Fingerprints) -> Shared
             found.exact.append((exact_a[digest], j))
             exact_b.add(j)
     ta, tb = a.matrix(), b.matrix()
-    if not len(ta) or not len(tb):
+    if not near or not len(ta) or not len(tb):
         return found
     norms_a = ta.square().sum(1)
     for start in range(0, len(tb), CHUNK):

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from cnn_tui.contract.errors import UsageError
-from cnn_tui.contract.events import Log, RunStarted
+from cnn_tui.contract.events import Event, Log, RunStarted
 from cnn_tui.contract.kinds import kind_spec
 from cnn_tui.contract.sinks import EventSink
 from cnn_tui.contract.status import FINISHED_OK
@@ -24,6 +24,7 @@ from cnn_tui.data.streams import Streams
 from cnn_tui.engine.validate import check_view_layers
 from cnn_tui.engine.world import World
 from cnn_tui.models.plan import ModelPlan, plan_model
+from cnn_tui.preflight.leak_warning import check_before_training  # preflight (issue 30)
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import uses_channels_last
 from cnn_tui.train.final_score import score_test_split
@@ -56,6 +57,9 @@ class ClassificationKind:
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         prepared = PreparedClassification(recipe, device, data, plan, model, notes, infos, world)
+        if world.rank == 0:  # preflight (issue 30): val/test copies of training images, said before training
+            prepared.preflight = check_before_training(data, recipe.data.workers,
+                                                        recipe.data.decode_cache).events
         sets = plan.inputs or {"train": data.train, "val": data.val, "test": data.test}
         shard = Shard(world.rank, world.size)
         per_rank = _split_the_batch(len(sets["train"].y), recipe.train.batch_size, world)
@@ -105,6 +109,7 @@ class PreparedClassification:
     val: Any = None
     test: Any = None
     sinks: list[EventSink] = field(default_factory=list)  # the run's, once it has started
+    preflight: list[Event] = field(default_factory=list)  # preflight (issue 30): the leakage check's events
 
     def warn_later(self, message: str) -> None:
         """Streaming reports skipped files while the run goes on: into the run's sinks."""
@@ -140,6 +145,8 @@ class PreparedClassification:
             sink.emit(Log(level="info", message=info))
         if loop.resume_note:
             sink.emit(Log(level="warning", message=loop.resume_note))
+        for event in self.preflight:  # preflight (issue 30)
+            sink.emit(event)
 
     def finish(self, outcome: Outcome, loop: Trainer) -> None:
         """After training: the test split, scored whole by rank 0 alone (it reads best.pt, which only its

@@ -149,3 +149,17 @@ def test_nothing_is_written_when_the_write_target_is_refused(capsys, tiny_recipe
                     "--out", str(tmp_path / "runs"))
     assert done.returncode == 2 and not (tmp_path / "runs").exists()
     assert "training" not in done.stdout  # refused before training, not after
+
+
+def test_auto_picks_the_steepest_point_for_a_one_cycle_peak_and_the_valley_otherwise():
+    from cnn_tui.preflight.lr_range import RangeResult, pick_for
+
+    result = RangeResult(steepest=0.098, valley=0.0116)
+    assert "onecycle" in pick_for(result, "auto", "onecycle") and result.suggestion == 0.098
+    pick_for(result, "auto", "cosine")
+    assert result.suggestion == 0.0116
+    pick_for(result, "valley", "onecycle")
+    assert result.suggestion == 0.0116  # --pick overrides the schedule
+    low = RangeResult(steepest=0.001, valley=0.0116)  # a steepest point below the valley: the valley
+    pick_for(low, "auto", "onecycle")
+    assert low.suggestion == 0.0116

@@ -47,6 +47,7 @@ class PickerScreen(Screen):
         Binding("t", "run_model_file", "Run your .py for its table"),
         Binding("a", "augment", "Augmentation grid", show=False),
         Binding("i", "classes", "Table at 1,000 classes", show=False),
+        Binding("f", "lr_find", "lr-find", show=False),  # preflight (issue 30)
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -236,6 +237,24 @@ class PickerScreen(Screen):
         self.app.push_screen(AugmentGrid(r["name"], Path(answer["picture"]), answer.get("what", "")))
 
     # ------------------------------------------------------------------ keys
+    def action_lr_find(self) -> None:  # preflight (issue 30): the range test in a child process
+        r = self.selected()
+        if r is None or optimises_an_image(r["kind"]):
+            self.notify("lr-find: highlight a scratch, feature-extraction or fine-tuning recipe", severity="warning")
+            return
+        self.notify(f"lr-find {r['name']}: started (a few hundred steps); the answer appears here")
+        self.run_worker(self._lr_find(r), exclusive=False, group="lr-find")
+
+    async def _lr_find(self, r: dict[str, Any]) -> None:
+        from cnn_tui.ui.lr_find_child import run_lr_find
+
+        answer = await run_lr_find(Path(r["path"]), Path(getattr(self.app, "runs_dir", "runs")),
+                                   tuple(self.overrides(r)))
+        where = f"; run folder {answer.run_dir} (r: runs)" if answer.run_dir else ""
+        self.notify(f"lr-find {r['name']}: " + (f"suggested lr {answer.suggestion}" if answer.ok
+                                                 else f"no suggestion: {answer.suggestion}") + where,
+                    severity="information" if answer.ok else "warning", timeout=30)
+
     def action_move(self, delta: int) -> None:
         options = self.query_one(OptionList)
         (options.action_cursor_down if delta > 0 else options.action_cursor_up)()
