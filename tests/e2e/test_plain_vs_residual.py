@@ -23,7 +23,7 @@ def test_the_twins_differ_only_in_their_shortcuts():
     assert plain.model == residual.model and plain.train == residual.train and plain.data == residual.data
 
 
-@pytest.mark.slow
+@pytest.mark.experiment  # 24 epochs of two deep nets: `make experiments`, never in make check
 @pytest.mark.timeout(3600)
 def test_compare_shows_the_plain_net_degrade(tmp_path, capsys):
     result = run_here(capsys, "compare", *PAIR, "--seeds", "2", "--out", str(tmp_path / "runs"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui.preflight.overfit import FitTrace, verdict
+from cnn_tui.preflight.overfit import NEAR_ZERO, FitTrace, verdict
 from tests.dataset_files import image_tree
 from tests.e2e.test_cli import run_here
 
@@ -35,13 +35,14 @@ def _trace(**fields) -> FitTrace:
 ])
 def test_the_verdict_names_the_cause(fields, cause):
     found = verdict(_trace(**fields))
-    assert found.cause == cause and found.fits == (cause == "")
+    fitted = _trace(**fields).losses[-1] <= NEAR_ZERO  # labels on a fitted batch: a warning, it still fits
+    assert found.cause == cause and found.fits == (cause == "" or (cause == "labels" and fitted))
 
 
 def test_a_model_that_can_learn_fits_one_batch(capsys, tiny_recipe_path):
     done = run_here(capsys, "run", str(tiny_recipe_path), "--overfit-batch")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "ok: fits one batch" in done.stdout
+    assert "fits" in done.stdout and "problem:" not in done.stdout  # a warning about the labels may come with it
 
 
 FOLDER_RECIPE = """\
@@ -70,8 +71,8 @@ def test_shuffled_labels_are_found(capsys, tmp_path):
     recipe.write_text(FOLDER_RECIPE.format(path=_folder(tmp_path, True), arch="vgg",
                                            model="vgg_config: [8, M, 16, M]"))
     done = run_here(capsys, "run", str(recipe), "--overfit-batch")
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "problem:" in done.stdout and "labels do not follow the images" in done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr  # it fits: the labels are a warning, not a failure
+    assert "warning:" in done.stdout and "the labels do not follow the images" in done.stdout
 
 
 FROZEN_NET = """\
