@@ -71,7 +71,7 @@ def _check(classifier, recipe) -> None:
 
 @pytest.mark.timeout(180)
 def test_gradcam_of_a_briefly_trained_scratch_cnn_is_on_the_shape(tmp_path):
-    classifier, recipe = _trained(tmp_path, "scratch_cnn", "train.epochs=4", "data.shapes.num_train=1600",
+    classifier, recipe = _trained(tmp_path, "scratch_cnn", "train.epochs=6", "data.shapes.num_train=1600",
                                   "data.shapes.num_val=100", "data.shapes.classes=[circle,square,cross,triangle]",
                                   "train.early_stopping.enabled=false")
     _check(classifier, recipe)
