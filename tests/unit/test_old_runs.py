@@ -44,7 +44,10 @@ def test_an_old_interrupted_run_resumes_to_what_the_old_code_reached(tmp_path):
         assert new_metrics == pytest.approx(old_metrics, rel=1e-5)  # its order of additions may differ (1e-7)
     new = load_checkpoint(run_dir / "checkpoints" / "last.pt")
     old = load_checkpoint(OLD / "finished" / "checkpoints" / "last.pt")
-    assert all(torch.equal(new["model"][k], old["model"][k]) for k in old["model"])
+    # the same draws give the same weights up to float summation order (the thread count of the machine
+    # that resumes: seen 1e-7 apart in CI); a different data order or init would be far outside this
+    assert all(torch.allclose(new["model"][k].float(), old["model"][k].float(), rtol=1e-4, atol=1e-5)
+               for k in old["model"])
     assert new["position"]["epoch"] == old["position"]["epoch"] == 3
     assert new["position"]["step"] == old["position"]["step"] == 12
     assert result.summary["test"] == read_summary(OLD / "finished")["test"]
