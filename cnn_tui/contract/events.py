@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from cnn_tui.contract.kinds import Kind
 from cnn_tui.contract.status import Severity, Status
 
 WIRE_VERSION = 2  # 2: style transfer has StyleStarted/StyleStep of its own (1 borrowed RunStarted/Step)
@@ -372,61 +369,3 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
         return cls(**{k: v for k, v in data.items() if k in names})
     except (TypeError, ValueError):  # missing fields, or a status/severity this version does not know
         return None
-
-
-V1_STYLE_KIND = Kind.STYLE_TRANSFER  # the one kind version 1 wrote through classification events
-_PIXELS = re.compile(r"\((\d+)x(\d+) px\)$")
-
-
-class EventReader:
-    """Parses one stream's lines in order, upgrading version 1 events to today's shapes.
-
-    Stateful because a v1 step does not say which kind wrote it: the run_started before it does.
-    """
-
-    def __init__(self) -> None:
-        self.v1_style = False
-        self.newer_version: int | None = None  # the newest wire version seen that this reader cannot read
-
-    def parse_line(self, line: str) -> Event | None:
-        """One JSON line to an event; None for blank, torn or foreign lines."""
-        line = line.strip()
-        if not line:
-            return None
-        try:
-            data = json.loads(line)
-        except (ValueError, RecursionError):  # a torn, foreign or absurdly nested line
-            return None
-        if not isinstance(data, dict):
-            return None
-        version = data.get("v", WIRE_VERSION)
-        if isinstance(version, int) and version > WIRE_VERSION:
-            self.newer_version = max(version, self.newer_version or 0)
-        if version == 1:
-            data = self._upgrade_v1(data)
-        return event_from_dict(data)
-
-    def _upgrade_v1(self, data: dict[str, Any]) -> dict[str, Any]:
-        kind = data.get("type")
-        if kind == "run_started":
-            self.v1_style = data.get("kind") == V1_STYLE_KIND
-            if self.v1_style:  # epochs=1, num_train=1...: dropped; the size was only in the model name
-                size = _PIXELS.search(str(data.get("model_name", "")))
-                width, height = (int(size[1]), int(size[2])) if size else (0, 0)
-                return {**data, "type": StyleStarted.type, "width": width, "height": height}
-        elif kind == "step" and self.v1_style:  # images_per_sec carried steps per second
-            return {**data, "type": StyleStep.type, "steps_per_sec": data.get("images_per_sec", 0.0)}
-        return data
-
-
-def parse_line(line: str) -> Event | None:
-    """One line on its own (no upgrade of a v1 style step: use EventReader for a stream)."""
-    return EventReader().parse_line(line)
-
-
-def parse_lines(lines: Iterable[str]) -> Iterator[Event]:
-    reader = EventReader()
-    for line in lines:
-        event = reader.parse_line(line)
-        if event is not None:
-            yield event

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn_tui.contract.events import EpochEnd, Event, EventReader, Gradients, Image, Step, StyleStep, TestScore
+from cnn_tui.contract.events import EpochEnd, Event, Gradients, Image, Step, StyleStep, TestScore
+from cnn_tui.contract.wire_reader import EventReader
 from cnn_tui.record.run_files import check_run_dir, refuse_newer
 from cnn_tui.record.rundir import EVENTS
 

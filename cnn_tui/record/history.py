@@ -7,17 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.contract.events import (
-    Diagnosis,
-    Event,
-    Health,
-    Image,
-    RunStarted,
-    Step,
-    StyleStarted,
-    StyleStep,
-    System,
-)
+from cnn_tui.contract.events import Diagnosis, Event, Health, Image, RunStarted, Step, StyleStarted, StyleStep, System
 from cnn_tui.record.fold import RunFold
 from cnn_tui.record.rundir import read_summary
 

@@ -23,9 +23,10 @@ from typing import Any
 
 from cnn_tui.contract.atomic import DIR_MODE, atomic_write_text, remove_stale_temps
 from cnn_tui.contract.errors import write_failed
-from cnn_tui.contract.events import Event, parse_lines
+from cnn_tui.contract.events import Event
 from cnn_tui.contract.sinks import JsonLinesSink
 from cnn_tui.contract.user_code import record_source
+from cnn_tui.contract.wire_reader import parse_lines
 from cnn_tui.contract.writable import make_folder, open_on_a_fresh_line
 from cnn_tui.recipes.yaml_io import dump_yaml
 

@@ -4,8 +4,8 @@ Every event except the dense per-step ones (step, style_step, gradients) is read
 few of them and each matters (starts, epochs, diagnoses, the test score, the finish). Of the
 dense ones, a file larger than `FULL_READ_BYTES` gives an evenly spaced sample of lines, at
 most `max_dense`: a chart a terminal wide shows no more. Lines are only *located* by pattern;
-each chosen line is parsed by events.EventReader, so the sample reads exactly as the full file
-would. `export` reads every line instead (events.parse_lines).
+each chosen line is parsed by wire_reader.EventReader, so the sample reads exactly as the full file
+would. `export` reads every line instead (wire_reader.parse_lines).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_tui.contract.events import Event, EventReader
+from cnn_tui.contract.events import Event
+from cnn_tui.contract.wire_reader import EventReader
 from cnn_tui.record.run_files import check_run_dir, refuse_newer
 from cnn_tui.record.rundir import EVENTS
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from cnn_tui.contract.events import Event, EventReader, RunFinished
+from cnn_tui.contract.events import Event, RunFinished
 from cnn_tui.contract.status import run_is_over
+from cnn_tui.contract.wire_reader import EventReader
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.record.history import RunHistory
 from cnn_tui.record.liveness import RunState, liveness

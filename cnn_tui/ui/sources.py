@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Protocol
 
 from cnn_tui.contract.errors import UsageError
-from cnn_tui.contract.events import Event, EventReader, RunFinished, Started
+from cnn_tui.contract.events import Event, RunFinished, Started
 from cnn_tui.contract.status import run_is_over
+from cnn_tui.contract.wire_reader import EventReader
 from cnn_tui.record.rundir import EVENTS
 from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnn_tui.contract.events import parse_lines
+from cnn_tui.contract.wire_reader import parse_lines
 from tests.conftest import TINY_RECIPE, cnn_tui_cmd
 
 pytestmark = pytest.mark.timeout(240)

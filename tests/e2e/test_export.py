@@ -11,7 +11,8 @@ import pytest
 
 from benchmarks.long_run import write_long_run
 from cnn_tui.cli import main
-from cnn_tui.contract.events import EpochEnd, Gradients, Step, StyleStep, parse_lines
+from cnn_tui.contract.events import EpochEnd, Gradients, Step, StyleStep
+from cnn_tui.contract.wire_reader import parse_lines
 from tests.runs import train_tiny
 
 pytestmark = pytest.mark.timeout(240)

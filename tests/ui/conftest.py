@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui.contract.events import parse_lines
+from cnn_tui.contract.wire_reader import parse_lines
 
 DATA = Path(__file__).parent / "data"
 

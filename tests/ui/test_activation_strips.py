@@ -69,7 +69,7 @@ def test_health_pane_with_activation_strips(snap_compare, size, tmp_path):
 
 
 def test_show_says_in_one_line_that_the_run_has_them(tmp_path):
-    from cnn_tui.contract.events import parse_lines
+    from cnn_tui.contract.wire_reader import parse_lines
     from cnn_tui.record.history import RunHistory
     from cnn_tui.show.report import activation_lines
 

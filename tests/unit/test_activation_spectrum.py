@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from cnn_tui.contract.events import Health, parse_line
+from cnn_tui.contract.events import Health
+from cnn_tui.contract.wire_reader import parse_line
 from cnn_tui.insight.health import SPECTRUM_BINS, SPECTRUM_TOP, ActivationHealth
 
 

@@ -11,7 +11,6 @@ from cnn_tui.contract.events import (
     Confusion,
     Diagnosis,
     EpochEnd,
-    EventReader,
     FeatureMaps,
     Gradients,
     Health,
@@ -20,9 +19,8 @@ from cnn_tui.contract.events import (
     Step,
     StyleStarted,
     StyleStep,
-    parse_line,
-    parse_lines,
 )
+from cnn_tui.contract.wire_reader import EventReader, parse_line, parse_lines
 from cnn_tui.record.rundir import read_events
 
 RECORDED = Path(__file__).parents[1] / "ui" / "data"  # written by version 1 of the wire format

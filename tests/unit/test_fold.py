@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cnn_tui.contract.events import EpochEnd, PhaseChanged, RunFinished, RunStarted, Step, TestScore, parse_line
+from cnn_tui.contract.events import EpochEnd, PhaseChanged, RunFinished, RunStarted, Step, TestScore
 from cnn_tui.contract.status import EXIT_CODES, FINISHED_OK, Status, run_is_over
+from cnn_tui.contract.wire_reader import parse_line
 from cnn_tui.headless.printer import HeadlessPrinter
 from cnn_tui.record.history import RunHistory
 from cnn_tui.ui.state import RunState

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from cnn_tui.contract.events import parse_lines
+from cnn_tui.contract.wire_reader import parse_lines
 from cnn_tui.data.augment import augment_batch
 from cnn_tui.data.batches import Shard, TensorBatches
 from cnn_tui.parallel.launch import settle

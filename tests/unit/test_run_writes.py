@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cnn_tui.contract.errors import WriteError
-from cnn_tui.contract.events import parse_lines
+from cnn_tui.contract.wire_reader import parse_lines
 from cnn_tui.record import rundir
 from cnn_tui.train.checkpoint import load_checkpoint
 from tests.e2e.test_cli import run_here

@@ -9,7 +9,8 @@ import pytest
 
 from benchmarks.long_run import write_long_run
 from cnn_tui.contract.errors import UsageError
-from cnn_tui.contract.events import WIRE_VERSION, EpochEnd, Step, StyleStarted, StyleStep, parse_lines
+from cnn_tui.contract.events import WIRE_VERSION, EpochEnd, Step, StyleStarted, StyleStep
+from cnn_tui.contract.wire_reader import parse_lines
 from cnn_tui.record import scan as scan_module
 from cnn_tui.record.scan import scan_run
 

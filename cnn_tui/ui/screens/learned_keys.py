@@ -14,7 +14,7 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 
-from cnn_tui.contract.events import parse_lines
+from cnn_tui.contract.wire_reader import parse_lines
 from cnn_tui.ui.widgets.learned_boards import EmbeddingBoard, GradCamBoard, TopPatchesBoard
 from cnn_tui.ui.widgets.pane import Pane
 
