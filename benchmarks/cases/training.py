@@ -30,12 +30,13 @@ def _cnn_tui_run(recipe: Path, out: Path, *overrides: str) -> Path:
     return only_run_dir(out)
 
 
-def _dashboard_run(recipes: Path, name: str, work: Path, charts: str = "auto") -> Path:
-    """The real dashboard at 160x48 (every pane drawn), started from its picker; charts: CNN_TUI_CHARTS."""
+def _dashboard_run(recipes: Path, name: str, work: Path, charts: str = "auto", env: dict | None = None) -> Path:
+    """The real dashboard at 160x48 (every pane drawn), started from its picker; charts: CNN_TUI_CHARTS;
+    env: more environment (CNN_TUI_PRIORITY for benchmarks/priority_probe.py)."""
     import sys
 
     app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(recipes)], 160, 48, work,
-                 python_env() | {"CNN_TUI_CHARTS": charts})
+                 python_env() | {"CNN_TUI_CHARTS": charts} | (env or {}))
     try:
         app.wait_for("pick a recipe", timeout=60)
         app.write(b"/")
