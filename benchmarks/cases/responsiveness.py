@@ -29,13 +29,7 @@ def _latencies(presses: int, charts: str, env: dict | None = None) -> list[float
         app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(work / "recipes")],
                      80, 24, work, python_env() | {"CNN_TUI_CHARTS": charts} | (env or {}))
         try:
-            app.wait_for("pick a recipe", timeout=60)
-            app.write(b"/")
-            time.sleep(0.3)
-            app.write(b"bench_long")
-            time.sleep(0.5)
-            mark = app.mark()
-            app.write(b"\r")
+            mark = app.start_recipe("bench_long")
             app.wait_for("RUNNING", since=mark, timeout=120)
             app.wait_for("img/s", since=mark, timeout=120)  # steps are being trained
             time.sleep(2.0)

@@ -40,13 +40,7 @@ def _bytes_per_second(cols: int, rows: int, window: float) -> dict[str, tuple[fl
         app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(work / "recipes")],
                      cols, rows, work, python_env())
         try:
-            app.wait_for("pick a recipe", timeout=60)
-            app.write(b"/")
-            time.sleep(0.3)
-            app.write(b"bench_wire")
-            time.sleep(0.5)
-            mark = app.mark()
-            app.write(b"\r")
+            mark = app.start_recipe("bench_wire")
             app.wait_for("img/s", since=mark, timeout=120)  # steps are being trained
             time.sleep(3.0)  # past the first full paint of the run screen
             out = {f"{cols}x{rows}": _count(app, window)}
