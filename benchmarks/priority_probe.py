@@ -50,7 +50,8 @@ def main() -> None:
                 ratios[policy].append(rate / base)
             for policy in order:
                 lat[policy] += _latencies(args.presses, "auto", env={SETTING: policy})
-            print(f"rep {rep}: " + "  ".join(f"{p} {ratios[p][-1]:.3f}" for p in policies), flush=True)
+            print(f"rep {rep}: " + "  ".join(f"{p} {ratios[p][-1]:.3f}, tab {median(lat[p]) * 1000:.0f} ms"
+                                             for p in policies), flush=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nbaseline loop {median(base_rates):,.0f} img/s; {args.reps} reps; load average at the end {load}")
     print(f"{'policy':<8} {'dash img/s':>10} {'dash/loop':>9} {'tab median':>10} {'tab p95':>8}")

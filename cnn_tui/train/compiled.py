@@ -33,9 +33,9 @@ CXX = ("c++", "g++", "clang++", "cl")  # what inductor's CPU code is built with
 
 def refusal(device: torch.device) -> str | None:
     """Why `train.compile: true` cannot work here, or None."""
-    import torch._dynamo
+    from torch._dynamo.eval_frame import is_dynamo_supported
 
-    if not torch._dynamo.is_dynamo_supported():
+    if not is_dynamo_supported():
         import sys
 
         return f"torch {torch.__version__} has no torch.compile for Python {sys.version.split()[0]}"

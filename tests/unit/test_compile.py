@@ -98,3 +98,12 @@ def test_a_tiny_run_with_compile_on_trains(tmp_path):
     assert len(notes) == 1 and "first step" in notes[0]
     epochs = of_type(events, "epoch")
     assert len(epochs) == 2 and all(torch.isfinite(torch.tensor(e.metrics["train/loss"])) for e in epochs)
+
+
+def test_a_python_torch_cannot_compile_for_is_named_in_the_refusal(monkeypatch):
+    import torch._dynamo.eval_frame as eval_frame
+
+    from cnn_tui.train.compiled import refusal
+
+    monkeypatch.setattr(eval_frame, "is_dynamo_supported", lambda: False)
+    assert "has no torch.compile for Python" in refusal(torch.device("cpu"))
