@@ -10,6 +10,7 @@ in ABBA order over the reps, so the machine's drift falls on all of them alike.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -27,6 +28,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=20, help="tab presses per policy and rep")
     parser.add_argument("--quick", action="store_true", help="cut-down runs (indicative only)")
     parser.add_argument("--policies", default=",".join(SETTINGS))
+    parser.add_argument("--latency-only", action="store_true", help="only the tab-to-screen side")
     args = parser.parse_args()
     policies = args.policies.split(",")
     ratios: dict[str, list[float]] = {p: [] for p in policies}
@@ -38,10 +40,14 @@ def main() -> None:
         recipe = write_recipe(work / "recipes", "bench_scratch", **scratch_fields(args.quick))
         for rep in range(args.reps):
             order = policies if rep % 2 == 0 else policies[::-1]
-            measured = last_json_line(run_python("-m", "benchmarks.baseline_loop", str(recipe)).stdout)
-            base = median([measured["epoch_images"] / s for s in measured["epoch_seconds"][1:]])
-            base_rates.append(base)
-            for policy in order:
+            if args.latency_only:
+                order_training: list[str] = []
+            else:
+                measured = last_json_line(run_python("-m", "benchmarks.baseline_loop", str(recipe)).stdout)
+                base = median([measured["epoch_images"] / s for s in measured["epoch_seconds"][1:]])
+                base_rates.append(base)
+                order_training = order
+            for policy in order_training:
                 out = work / f"rep{rep}" / policy
                 out.mkdir(parents=True)
                 rate = median(_epoch_rates(_dashboard_run(work / "recipes", "bench_scratch", out,
@@ -50,12 +56,16 @@ def main() -> None:
                 ratios[policy].append(rate / base)
             for policy in order:
                 lat[policy] += _latencies(args.presses, "auto", env={SETTING: policy})
-            print(f"rep {rep}: " + "  ".join(f"{p} {ratios[p][-1]:.3f}, tab {median(lat[p]) * 1000:.0f} ms"
+            print(f"rep {rep}: " + "  ".join(f"{p} {ratios[p][-1] if ratios[p] else math.nan:.3f}, tab "
+                                             f"{median(lat[p]) * 1000:.0f} / {percentile(lat[p], 95) * 1000:.0f} ms"
                                              for p in policies), flush=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nbaseline loop {median(base_rates):,.0f} img/s; {args.reps} reps; load average at the end {load}")
+    base_level = median(base_rates) if base_rates else math.nan
+    print(f"\nbaseline loop {base_level:,.0f} img/s; {args.reps} reps; load average at the end {load}")
     print(f"{'policy':<8} {'dash img/s':>10} {'dash/loop':>9} {'tab median':>10} {'tab p95':>8}")
     for p in policies:
+        if not ratios[p]:
+            rates[p] = ratios[p] = [math.nan]
         print(f"{p:<8} {median(rates[p]):>10,.0f} {median(ratios[p]):>9.3f} {median(lat[p]) * 1000:>8.0f} ms "
               f"{percentile(lat[p], 95) * 1000:>5.0f} ms")
 
