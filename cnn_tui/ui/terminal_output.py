@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from rich.control import Control
 
 ESCAPE = re.compile(r"\x1b\[([0-9;:?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b.")
 MOVES = frozenset("HfABCDGd")  # cursor positioning: paints nothing
@@ -159,9 +161,47 @@ def coalesce_sgr(data: str) -> str:
     return "".join(out)
 
 
+def render_from_the_change(update: Any, console: Any) -> str:
+    """Textual's ChopsUpdate.render_segments (textual 8.2.8), less what did not change: for a span
+    (y, x1, x2) of a line that a widget's piece starts before, Textual writes the piece from its own
+    start, so a chart row changed at column 60 was rewritten from its y label on. Here the piece is
+    cut at x1 (where its cells are one column each: a wide character is never cut in half)."""
+    sequences: list[str] = []
+    append = sequences.append
+    move_to = Control.move_to
+    chops, chop_ends = update.chops, update.chop_ends
+    last_y = update.spans[-1][0]
+    for y, x1, x2 in update.spans:
+        for end, (x, strip) in zip(chop_ends[y], chops[y].items()):
+            if strip is None or x > x2 or end <= x1:
+                continue
+            if not x2 > x >= x1 or end > x2:
+                strip = strip.crop(0, min(end, x2) - x)
+            if x < x1 and strip.cell_length == len(strip.text):  # one cell a character: cut at the change
+                strip, x = strip.crop(x1 - x), x1
+            append(move_to(x, y).segment.text)
+            append(strip.render(console))
+        if y != last_y:
+            append("\n")
+    return "".join(sequences)
+
+
+def _patch_partial_updates() -> None:
+    from textual import _compositor
+
+    update = getattr(_compositor, "ChopsUpdate", None)
+    if update is not None and not getattr(update, "_from_the_change", False) \
+            and {"chops", "spans", "chop_ends"} <= set(update.__init__.__code__.co_varnames):
+        update.textuals_render_segments = update.render_segments  # kept: the tests compare with it
+        update.render_segments = render_from_the_change
+        update._from_the_change = True
+
+
 def install(app: object) -> None:
     """Filter everything the app's driver writes (a headless or web driver too: the output stays
-    valid ANSI). Textual has no hook for this, so its driver's `write` is wrapped."""
+    valid ANSI). Textual has no hook for this, so its driver's `write` is wrapped; and partial
+    updates are written from where they change (render_from_the_change)."""
+    _patch_partial_updates()
     driver = getattr(app, "_driver", None)
     if driver is None or getattr(driver, "_coalesced", False):
         return

@@ -134,3 +134,39 @@ async def test_the_dashboard_writes_through_the_filter():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert getattr(app._driver, "_coalesced", False)
+
+
+def _update(strip: Strip, x1: int, x2: int):
+    from textual._compositor import ChopsUpdate
+
+    return ChopsUpdate([{0: strip}], [(0, x1, x2)], [[strip.cell_length]])
+
+
+def test_a_changed_span_is_written_from_where_it_changes_not_from_the_widgets_left_edge():
+    from rich.console import Console
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+
+    console = Console(color_system="truecolor", force_terminal=True, width=40)
+    old = Strip([Segment("  3.5┤ ", Style(color="grey50")), Segment("⠈⢆   ⠱⡀      ", Style(color="cyan"))])
+    new = Strip([Segment("  3.5┤ ", Style(color="grey50")), Segment("⠈⢆   ⠱⠁⡀     ", Style(color="cyan"))])
+    update = _update(new, 12, 15)
+    textuals = getattr(type(update), "textuals_render_segments", type(update).render_segments)
+    theirs, ours = textuals(update, console), render_from_the_change(update, console)
+    assert ours.startswith("\x1b[1;13H") and "3.5" not in ours and len(ours) < len(theirs)
+    assert screen(coalesce_sgr(str(Strip([*old]).render(console)) + ours)) == screen(
+        coalesce_sgr(str(Strip([*old]).render(console)) + theirs))
+    wide = Strip([Segment("表表表表表表表表", Style(color="cyan"))])  # a wide character is never cut in half
+    assert render_from_the_change(_update(wide, 5, 9), console).startswith("\x1b[1;1H")
+
+
+async def test_the_dashboard_writes_partial_updates_from_where_they_change():
+    from textual._compositor import ChopsUpdate
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+    from tests.ui.conftest import make_app
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert ChopsUpdate.render_segments is render_from_the_change
