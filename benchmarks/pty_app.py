@@ -58,6 +58,21 @@ class PtyApp:
         os.write(self.master, data)
         return time.monotonic()
 
+    def start_recipe(self, name: str, timeout: float = 60.0) -> int:
+        """From the picker: filter the list for `name` and press enter; returns the output's mark
+        from before the enter. Each step waits for the screen's answer: keys sent on a timer (0.3 s
+        after `/`) reached a loaded machine's picker before the filter box had focus, and the `e` in
+        a recipe's name then opened an editor on a recipe (the case hung until its timeout)."""
+        self.wait_for("pick a recipe", timeout=timeout)
+        mark = self.mark()
+        self.write(b"/")
+        self.wait_for("ilter recipes", since=mark, timeout=timeout)  # the box's placeholder: it has focus
+        self.write(name.encode())
+        time.sleep(0.5)
+        mark = self.mark()
+        self.write(b"\r")
+        return mark
+
     def wait_for(self, text: str, since: int = 0, timeout: float = 30.0) -> float:
         """monotonic() when the chunk completing `text` (first after `since`) was read."""
         needle = text.encode()

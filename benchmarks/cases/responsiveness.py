@@ -22,20 +22,14 @@ PANES = ["Loss", "Accuracy", "Learning rate", "Gradient norm per layer", "Latest
          "Activation and weight health", "Model"]  # tab walks the curves page, then the inside page
 
 
-def _latencies(presses: int, charts: str) -> list[float]:
+def _latencies(presses: int, charts: str, env: dict | None = None) -> list[float]:
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
         work = Path(tmp)
         write_recipe(work / "recipes", "bench_long", **{"train__epochs": 1000, "train__early_stopping__enabled": False})
         app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(work / "recipes")],
-                     80, 24, work, python_env() | {"CNN_TUI_CHARTS": charts})
+                     80, 24, work, python_env() | {"CNN_TUI_CHARTS": charts} | (env or {}))
         try:
-            app.wait_for("pick a recipe", timeout=60)
-            app.write(b"/")
-            time.sleep(0.3)
-            app.write(b"bench_long")
-            time.sleep(0.5)
-            mark = app.mark()
-            app.write(b"\r")
+            mark = app.start_recipe("bench_long")
             app.wait_for("RUNNING", since=mark, timeout=120)
             app.wait_for("img/s", since=mark, timeout=120)  # steps are being trained
             time.sleep(2.0)

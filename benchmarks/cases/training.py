@@ -13,7 +13,6 @@ table shows the median of those paired ratios (and, for scale, the pooled median
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 from benchmarks.common import Result, last_json_line, median, only_run_dir, python_env, read_events, run_python
@@ -30,19 +29,15 @@ def _cnn_tui_run(recipe: Path, out: Path, *overrides: str) -> Path:
     return only_run_dir(out)
 
 
-def _dashboard_run(recipes: Path, name: str, work: Path, charts: str = "auto") -> Path:
-    """The real dashboard at 160x48 (every pane drawn), started from its picker; charts: CNN_TUI_CHARTS."""
+def _dashboard_run(recipes: Path, name: str, work: Path, charts: str = "auto", env: dict | None = None) -> Path:
+    """The real dashboard at 160x48 (every pane drawn), started from its picker; charts: CNN_TUI_CHARTS;
+    env: more environment (CNN_TUI_PRIORITY for benchmarks/priority_probe.py)."""
     import sys
 
     app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(recipes)], 160, 48, work,
-                 python_env() | {"CNN_TUI_CHARTS": charts})
+                 python_env() | {"CNN_TUI_CHARTS": charts} | (env or {}))
     try:
-        app.wait_for("pick a recipe", timeout=60)
-        app.write(b"/")
-        time.sleep(0.3)
-        app.write(name.encode())
-        time.sleep(0.5)
-        app.write(b"\r")
+        app.start_recipe(name)
         app.wait_for("COMPLETED", timeout=900)
     finally:
         app.stop()

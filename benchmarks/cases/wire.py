@@ -11,6 +11,12 @@ mobile or hotel uplink), so that keys and their answers never queue behind chart
 phone, a small SSH window) within 4 KB/s. Before issue 31: 3.5 KB/s at 80x24, 10-13 KB/s at 200x50.
 What is left at 200x50 is mostly the curves themselves: a live curve's x range grows with every step,
 so its points move across the whole chart each redraw.
+
+After `m` one chart fills the screen, and each redraw rewrote most of its 44 rows: 54% of the bytes
+were colour codes, a reset and the whole style again before every run of blanks between two curves
+and before every curve cell after them. The terminal filter (ui/terminal_output.py) now writes a
+colour change as the colour alone and paints blanks in whatever colour the terminal has: the same
+captured 10 s after `m`, filtered both ways in one process, 71.8 KB before and 44.6 KB after (-38%).
 """
 
 from __future__ import annotations
@@ -40,13 +46,7 @@ def _bytes_per_second(cols: int, rows: int, window: float) -> dict[str, tuple[fl
         app = PtyApp([sys.executable, "-m", "cnn_tui", "--stop-on-exit", "--recipes", str(work / "recipes")],
                      cols, rows, work, python_env())
         try:
-            app.wait_for("pick a recipe", timeout=60)
-            app.write(b"/")
-            time.sleep(0.3)
-            app.write(b"bench_wire")
-            time.sleep(0.5)
-            mark = app.mark()
-            app.write(b"\r")
+            mark = app.start_recipe("bench_wire")
             app.wait_for("img/s", since=mark, timeout=120)  # steps are being trained
             time.sleep(3.0)  # past the first full paint of the run screen
             out = {f"{cols}x{rows}": _count(app, window)}

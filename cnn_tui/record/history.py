@@ -7,11 +7,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.contract.events import Diagnosis, Event, Health, Image, RunStarted, Step, StyleStarted, StyleStep, System
+from cnn_tui.contract.events import (
+    Diagnosis,
+    Event,
+    Health,
+    Image,
+    Log,
+    RunStarted,
+    Step,
+    StyleStarted,
+    StyleStep,
+    System,
+)
 from cnn_tui.record.fold import RunFold
 from cnn_tui.record.rundir import read_summary
 
 Series = tuple[list[float], list[float]]
+COMPILE_NOTE = "torch.compile: "  # the log line train/compiled.py writes: what compiling cost the run
 MAX_STEPS = 8000  # step events kept while following a run for days: every other one goes when full
 
 
@@ -28,6 +40,7 @@ class RunHistory(RunFold):
     data_waits: list[float] = field(default_factory=list)  # every sample's data-wait share
     spectrum_ticks: int = 0  # health ticks that carried activation histograms
     spectrum_layers: list[str] = field(default_factory=list)  # ... and the latest one's layers
+    compile_note: str | None = None  # train.compile: what compiling cost (the latest segment's)
 
     @property
     def is_style(self) -> bool:
@@ -52,6 +65,8 @@ class RunHistory(RunFold):
             case System():
                 self.system = event
                 self.data_waits.append(event.data_wait)
+            case Log() if event.message.startswith(COMPILE_NOTE):
+                self.compile_note = event.message[len(COMPILE_NOTE):]
             case Health() if event.spectrum:
                 self.spectrum_ticks += 1
                 self.spectrum_layers = list(event.spectrum)

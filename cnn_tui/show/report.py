@@ -87,6 +87,8 @@ def summary_lines(history: RunHistory, scan: Scan) -> list[str]:
         lines.append(f"  test      {format_test_score(history.test)}")
     if history.system is not None:
         lines.append(f"  system    {_system_words(history)}")
+    if history.compile_note is not None:
+        lines.append(f"  compile   {history.compile_note}")
     if scan.sampled:
         lines.append(f"  charts    {scan.dense_read:,} of {scan.dense_in_file:,} per-step events, evenly spaced "
                      "(export writes them all); every epoch")

@@ -25,6 +25,7 @@ from cnn_tui.engine.validate import check_view_layers
 from cnn_tui.engine.world import World
 from cnn_tui.models.plan import ModelPlan, plan_model
 from cnn_tui.preflight.leak_warning import check_before_training  # preflight (issue 30)
+from cnn_tui.train import compiled
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import uses_channels_last
 from cnn_tui.train.final_score import score_test_split
@@ -48,6 +49,7 @@ class ClassificationKind:
         infos.insert(0, data.description)
         if world.distributed:
             infos.append(_global_batch_note(recipe, world))
+        compiled.check(recipe, device)  # train.compile where it cannot work: refused before anything is written
         plan = plan_model(recipe, data, device, infos.append)
         check_view_layers(plan.model, recipe.views)  # before the run directory exists
         channels_last = uses_channels_last(device, recipe.train.channels_last) and plan.inputs is None

@@ -42,6 +42,7 @@ from cnn_tui.models.inception import auxiliary_loss
 from cnn_tui.models.plan import PhasePlan
 from cnn_tui.parallel.agreement import agree_to_stop
 from cnn_tui.train.checkpoint_format import FORMAT, upgrade
+from cnn_tui.train.compiled import Compiled  # torch.compile opt-in (issue 31)
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import amp_dtype, autocast, memory_in_use
 from cnn_tui.train.diagnose import Finding
@@ -97,6 +98,7 @@ class Trainer:
         self.resume_note = ""  # said after run_started when a resume could not be exact
         self.lr = self.phases.lr  # the latest step's (the logged one)
         self.elapsed_epoch = 0.0
+        self.compiled = Compiled(self.cfg.compile, self.emit)  # torch.compile opt-in (issue 31): train/compiled.py
 
     def emit(self, event: Event) -> None:
         self.sink.emit(event)
@@ -181,7 +183,8 @@ class Trainer:
         lr = self.phases.lr_at(t.step)
         health.before_forward(grad_tick)
         with autocast(self.device, self.amp):
-            logits = self.phases.forward_model(x)  # DDP: the backward pass averages gradients over the ranks
+            # DDP: the backward pass averages gradients over the ranks; compiled: train.compile (issue 31)
+            logits = self.compiled(self.phases.forward_model, grad_tick)(x)
             main = loss = self.criterion(logits, y)
             aux = auxiliary_loss(self.model, y, self.criterion)  # GoogLeNet's side heads, weighted 0.3
             if aux is not None:

@@ -22,11 +22,14 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, 
     if recipes_dir is not None and not recipes_dir.is_dir():
         raise UsageError(f"--recipes {recipes_dir}: no such folder")
     from cnn_tui.ui.chart_engines import engine_setting
+    from cnn_tui.ui.priority import for_dashboard, priority_setting
 
     try:
         engine_setting()
+        priority_setting()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    for_dashboard()
     from cnn_tui.ui.picture_mode import detect_mode
 
     mode = detect_mode()  # before the app: it may ask the terminal, which the app then owns

@@ -221,6 +221,9 @@ class ChildRun(FollowRunDir):
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        from cnn_tui.ui.priority import for_training_child
+
+        for_training_child(self.proc.pid)  # SCHED_BATCH: it keeps its cores, our key presses come first
 
     async def events(self) -> AsyncIterator[Event]:
         if self.proc is None:

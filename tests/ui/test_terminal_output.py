@@ -32,10 +32,27 @@ def sgr_tokens(params: str) -> list[str]:
     return out
 
 
-def screen(data: str, width: int = 40, height: int = 8) -> dict[tuple[int, int], tuple[str, tuple[str, ...]]]:
-    """What a terminal shows: (row, column) -> (character, the attributes set since the last reset)."""
-    cells: dict[tuple[int, int], tuple[str, tuple[str, ...]]] = {}
-    style: list[str] = []
+def _apply(style: dict, token: str) -> dict:
+    """A terminal's style after one SGR attribute (fg, bg, the set of other attributes)."""
+    if token == "0":
+        return {"fg": None, "bg": None, "attrs": frozenset()}
+    head = token.split(";")[0]
+    n = int(head)
+    if head == "38" or 30 <= n <= 37 or 90 <= n <= 97:
+        return {**style, "fg": token}
+    if head == "48" or 40 <= n <= 47 or 100 <= n <= 107:
+        return {**style, "bg": token}
+    if n in (39, 49):
+        return {**style, "fg" if n == 39 else "bg": None}
+    off = {"22": {"1", "2"}, "23": {"3"}, "24": {"4"}, "27": {"7"}, "29": {"9"}}
+    return {**style, "attrs": style["attrs"] - off[token] if token in off else style["attrs"] | {token}}
+
+
+def screen(data: str, width: int = 40, height: int = 8) -> dict[tuple[int, int], tuple]:
+    """What a terminal shows: (row, column) -> (character, foreground, background, attributes). A blank
+    shows no foreground (nor bold, dim, italic): for one, only what it shows is kept."""
+    cells: dict[tuple[int, int], tuple] = {}
+    style: dict = _apply({}, "0")
     row = col = 0
     at = 0
     for match in [*CSI.finditer(data), None]:
@@ -43,8 +60,12 @@ def screen(data: str, width: int = 40, height: int = 8) -> dict[tuple[int, int],
         for ch in data[at:end]:
             if ch == "\n":
                 row, col = row + 1, 0
+            elif ch == " " or ch == "\u2800":
+                shown = style["attrs"] & {"4", "7", "9"}
+                cells[(row, col)] = (ch, style["fg"] if shown else None, style["bg"], shown)
+                col += 1
             else:
-                cells[(row, col)] = (ch, tuple(style))
+                cells[(row, col)] = (ch, style["fg"], style["bg"], style["attrs"])
                 col += 1
         if match is None:
             break
@@ -55,18 +76,19 @@ def screen(data: str, width: int = 40, height: int = 8) -> dict[tuple[int, int],
             row, col = int(r or 1) - 1, int(c or 1) - 1
         elif final == "m":
             for token in sgr_tokens(params):
-                style = [] if token == "0" else [*style, token]
+                style = _apply(style, token)
     return cells
 
 
 def frame(rng: random.Random) -> str:
     """A partial update as Textual writes one: cursor moves, then strips of styled pieces."""
     styles = [None, Style(color="cyan"), Style(color="#102030", bgcolor="#000000"), Style(bold=True, dim=True),
-              Style(color="magenta", bgcolor="#101010"), Style(bgcolor="#101010")]
+              Style(color="magenta", bgcolor="#101010"), Style(bgcolor="#101010"), Style(reverse=True, color="red"),
+              Style(underline=True), Style(color="color(80)", bgcolor="color(233)")]
     out = []
     for row in rng.sample(range(8), rng.randint(1, 8)):
         out.append(f"\x1b[{row + 1};{rng.randint(1, 5)}H")
-        pieces = [Segment(rng.choice(["ab", " ", "⣿⡇", "─┤", "x"]), rng.choice(styles))
+        pieces = [Segment(rng.choice(["ab", " ", "   ", "\u2800⣿⡇", "─┤", "x"]), rng.choice(styles))
                   for _ in range(rng.randint(1, 12))]
         out.append("".join(Strip.render_style(s, t, ColorSystem.TRUECOLOR) if s is not None else t
                            for t, s, _ in pieces))  # as Strip.render writes them
@@ -85,6 +107,17 @@ def test_the_filtered_output_shows_the_same_cells_in_fewer_bytes():
     assert saved > 0
 
 
+def test_a_chart_row_switches_colour_only_for_the_curves_not_for_the_blanks_between_them():
+    bg = "48;5;233"
+    row = "".join(f"\x1b[0;38;5;{fg};{bg}m{text}" for fg, text in
+                  [(246, "  3.5┤"), (253, "     "), (240, "⠈⢆"), (253, "     "), (80, "⠱⡀"), (253, "  ")]) + "\x1b[0m"
+    data = "\x1b[0m\x1b[20;2H" + row
+    filtered = coalesce_sgr(data)
+    assert screen(filtered) == screen(data)
+    assert filtered == (f"\x1b[0m\x1b[20;2H\x1b[38;5;246;{bg}m  3.5┤     \x1b[38;5;240m⠈⢆     \x1b[38;5;80m⠱⡀  "
+                        "\x1b[0m")  # one colour a curve, the background said once
+
+
 def test_a_reset_before_an_erase_or_a_mode_is_kept_and_a_write_ends_reset():
     data = "\x1b[36mab\x1b[0m\x1b[K\x1b[36mcd\x1b[0m"
     assert coalesce_sgr(data) == data  # the erase fills with the current background: it must see the reset
@@ -101,3 +134,39 @@ async def test_the_dashboard_writes_through_the_filter():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert getattr(app._driver, "_coalesced", False)
+
+
+def _update(strip: Strip, x1: int, x2: int):
+    from textual._compositor import ChopsUpdate
+
+    return ChopsUpdate([{0: strip}], [(0, x1, x2)], [[strip.cell_length]])
+
+
+def test_a_changed_span_is_written_from_where_it_changes_not_from_the_widgets_left_edge():
+    from rich.console import Console
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+
+    console = Console(color_system="truecolor", force_terminal=True, width=40)
+    old = Strip([Segment("  3.5┤ ", Style(color="grey50")), Segment("⠈⢆   ⠱⡀      ", Style(color="cyan"))])
+    new = Strip([Segment("  3.5┤ ", Style(color="grey50")), Segment("⠈⢆   ⠱⠁⡀     ", Style(color="cyan"))])
+    update = _update(new, 12, 15)
+    textuals = getattr(type(update), "textuals_render_segments", type(update).render_segments)
+    theirs, ours = textuals(update, console), render_from_the_change(update, console)
+    assert ours.startswith("\x1b[1;13H") and "3.5" not in ours and len(ours) < len(theirs)
+    assert screen(coalesce_sgr(str(Strip([*old]).render(console)) + ours)) == screen(
+        coalesce_sgr(str(Strip([*old]).render(console)) + theirs))
+    wide = Strip([Segment("表表表表表表表表", Style(color="cyan"))])  # a wide character is never cut in half
+    assert render_from_the_change(_update(wide, 5, 9), console).startswith("\x1b[1;1H")
+
+
+async def test_the_dashboard_writes_partial_updates_from_where_they_change():
+    from textual._compositor import ChopsUpdate
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+    from tests.ui.conftest import make_app
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert ChopsUpdate.render_segments is render_from_the_change

@@ -81,7 +81,7 @@ async def test_without_colour_the_gradient_flags_still_read(monkeypatch, events)
         app.screen.redraw()
         await pilot.pause()
         assert app.no_color
-        rows = {line.split()[0]: line for line in str(app.screen.query_one(GradBars).render()).splitlines()}
+        rows = {line.split()[0]: line for line in app.screen.query_one(GradBars).lines()}
         assert rows["conv1_1"].split()[1] == "▼" and rows["classifier"].split()[1] == "✖"
         assert rows["fc1"].split()[1] == "!" and rows["conv2_1"].split()[1].startswith("█")
         assert "▼ vanishing" in rows["▼"]  # the legend says what the glyphs mean
