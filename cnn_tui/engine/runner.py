@@ -24,6 +24,7 @@ from cnn_tui.data.streams import CURRENT, LEGACY, Streams
 from cnn_tui.engine import stopping
 from cnn_tui.engine.plugins import KindEngine, engine_for
 from cnn_tui.engine.world import World, join_if_launched
+from cnn_tui.models.init_from import skipped_on_resume
 from cnn_tui.parallel import rank_logs
 from cnn_tui.recipes.loader import recipe_to_dict
 from cnn_tui.recipes.resume_changes import describe as describe_changes
@@ -86,7 +87,9 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
     torch.manual_seed(streams.seed_for("init"))  # run keeps its own; the same initial weights on every rank
     if world.rank > 0:
         world.barrier()  # rank 0 prepares first: downloads and caches are written once, then read
-    prepared = kind.prepare(recipe, device, options.dry_run, world, streams)
+    # [issue 28] model.init_from is read when a run starts, never on resume: the checkpoint holds its weights
+    prepared_from, resumed_note = skipped_on_resume(recipe) if state is not None else (recipe, None)
+    prepared = kind.prepare(prepared_from, device, options.dry_run, world, streams)
     if world.rank == 0:
         world.barrier()
     if (dropout := streams.dropout_seed(world.rank, world.distributed)) is not None:
@@ -111,6 +114,8 @@ def _execute_held(recipe: RecipeCommon, options: RunOptions, sink: EventSink, co
         fan.emit(prepared.started(loop, run_id=run_dir.name if run_dir else "dry-run", recipe_name=recipe.name,
                                   kind=recipe.kind, device=device.type, device_name=device_name(device),
                                   start_step=loop.step, resumed=state is not None, world_size=world.size))
+        if resumed_note is not None:  # [issue 28] said once the resumed run has started
+            fan.emit(Log(level="info", message=resumed_note))
         if options.recipe_changes and run_dir is not None:  # recorded once the changed run has really started
             rundir.rewrite_recipe(run_dir, recipe_to_dict(recipe))
             changed = describe_changes(options.recipe_changes)

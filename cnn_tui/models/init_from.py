@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -70,6 +71,19 @@ def copy_matching(model: nn.Module, run_dir: str) -> Copied:
                           f"{', '.join(list(weights)[:3]) or 'none'}; this net's: {', '.join(list(state)[:3])}); "
                           "init_from takes a run of a net that shares layers with this one")
     return report
+
+
+def skipped_on_resume(recipe: Any) -> tuple[Any, str | None]:
+    """A resumed run's weights, init_from's copy included, are in its own checkpoint: the recipe to
+    prepare it from, without init_from (the other run may have been moved or deleted since), and
+    the line that says so (None when the recipe has no init_from)."""
+    init_from = getattr(getattr(recipe, "model", None), "init_from", None)
+    if not init_from:
+        return recipe, None
+    prepared = recipe.model_copy(deep=True)
+    prepared.model.init_from = None
+    return prepared, (f"{FIELD}: not read on resume ({init_from}): the weights come from this run's checkpoint, "
+                      "which holds what was copied at the start")
 
 
 def _kept_weights(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], object]:

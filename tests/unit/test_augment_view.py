@@ -46,6 +46,20 @@ def test_noise_or_vflip_alone_turns_training_augmentation_on(fields):
     assert not torch.equal(prep(batch, epoch=0, index=0), batch.float() / 255)
 
 
+def test_noise_and_vflip_train_an_epoch_and_change_what_the_net_sees(load_tiny, tmp_path):
+    """The issue's "trains one epoch offline": through the whole loop, and the training loss moves
+    off the un-augmented run's (same seed), so the loop really applies them."""
+    from tests.helpers import of_type, run_collect
+
+    losses = {}
+    for name, fields in {"none": [], "both": ["data.augment.noise=0.1", "data.augment.vflip=true"]}.items():
+        result, events = run_collect(load_tiny("train.epochs=1", *fields), tmp_path / name)
+        assert result.status == "completed"
+        (epoch,) = of_type(events, "epoch")
+        losses[name] = epoch.metrics["train/loss"]
+    assert losses["both"] == losses["both"] and losses["both"] != losses["none"], losses
+
+
 # ------------------------------------------------------------------ cnn-tui augment
 
 @pytest.fixture

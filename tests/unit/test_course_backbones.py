@@ -123,3 +123,24 @@ def test_predict_backbone_builds_each_net_as_its_weights_expect(name, crop, monk
 
 def _same_keys(module: torch.nn.Module, state: dict) -> None:
     assert set(module.state_dict()) == set(state)
+
+
+@pytest.mark.timeout(240)  # about 5 s of CPU each (measured: 11 s for both, pytest's start included)
+@pytest.mark.parametrize("name, size", [("vgg19", 32), ("inception_v3", 75)])
+def test_each_new_base_trains_an_epoch_offline(name, size, tmp_path):
+    """The issue's "every option trains one epoch offline": a head on each base (random weights,
+    features precomputed) through a whole run, at the smallest size the base takes."""
+    from tests.helpers import run_collect
+
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({
+        "kind": "feature_extraction", "name": "t", "device": "cpu", "backbone": {"name": name, "weights": "none"},
+        "data": {"dataset": "shapes", "image_size": size,
+                 "shapes": {"num_train": 16, "num_val": 10, "classes": ["circle", "square"]}},
+        "train": {"epochs": 1, "batch_size": 8}}))
+    recipe, _ = load_recipe(path)
+    result, events = run_collect(recipe, tmp_path / "runs")
+    assert result.status == "completed", result.summary
+    (started,) = [e for e in events if e.type == "run_started"]
+    features = {"vgg19": 512, "inception_v3": 2048}[name]
+    assert started.trainable_params == (features * 256 + 256) + (256 * 2 + 2)  # the default head: Dense(256), 2 classes

@@ -4,6 +4,7 @@ refuses a bad run directory, a run without weights, or a net that shares nothing
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -85,3 +86,25 @@ def test_validate_says_what_a_run_would_copy(shallow_run, tiny_recipe_path, caps
     args = ["validate", str(tiny_recipe_path), "--set", f"model.init_from={shallow_run}"]
     assert main([*args, "--set", "model.vgg_config=[4, 4, M, 8, M]"]) == 0
     assert "model.init_from: copied 14 of 20 tensors" in capsys.readouterr().out
+
+
+def test_a_resumed_run_takes_its_weights_from_its_checkpoint_not_init_from(shallow_run, load_tiny, tmp_path,
+                                                                              capsys):
+    """The other run may have been moved or deleted since the run started: a resume must not read it
+    (the checkpoint holds the weights, init_from's copy included)."""
+    from cnn_tui.train.control import RunControl
+    from tests.helpers import stop_at
+
+    source = tmp_path / "shallow"
+    shutil.copytree(shallow_run, source)
+    control = RunControl()
+    part, _ = run_collect(load_tiny(*DEEPER, f"model.init_from={source}"), tmp_path / "runs", control=control,
+                          on_event=stop_at(4, control))
+    assert part.status == "interrupted"
+    shutil.move(source, tmp_path / "moved")  # the other run is gone from where the recipe says
+    assert main(["run", "--resume", str(part.run_dir), "--quiet"]) == 0, capsys.readouterr().err
+    said = [json.loads(line) for line in (part.run_dir / "events.jsonl").read_text().splitlines()]
+    logs = [e["message"] for e in said if e.get("type") == "log"]
+    assert sum(m.startswith("model.init_from: copied") for m in logs) == 1  # the start copied, the resume did not
+    assert any(m.startswith("model.init_from: not read on resume") for m in logs), logs
+    assert json.loads((part.run_dir / "summary.json").read_text())["status"] == "completed"
