@@ -35,6 +35,7 @@ def probe_image(run_dir: Path, classifier, image: Path | None, index: int | None
                 ) -> tuple[torch.Tensor, int | None, str]:
     """(uint8 C x H x W at the model's size, its class index or None, where it came from)."""
     if image is not None:
+        from cnn_tui.data.images import why_unreadable
         from cnn_tui.data.stream import UNREADABLE
         from cnn_tui.engine.predict import _prepare
 
@@ -44,8 +45,7 @@ def probe_image(run_dir: Path, classifier, image: Path | None, index: int | None
         try:
             pixels = torch.from_numpy(np.array(_prepare(classifier, image)))  # a writable copy
         except UNREADABLE as exc:
-            raise UsageError(f"--image {image}: not an image this can read ({type(exc).__name__}: "
-                             f"{str(exc)[:80]})") from None
+            raise UsageError(f"--image {image}: not an image this can read ({why_unreadable(exc)})") from None
         return _fit(pixels, classifier), None, str(image)
     val = _validation(run_dir, classifier)
     labels = val.y.tolist()

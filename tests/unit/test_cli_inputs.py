@@ -37,3 +37,37 @@ def test_validate_classes_has_an_upper_bound(classes, capsys):
     assert main(["validate", "scratch_cnn", "--classes", classes]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"--classes: {classes} is not allowed" in err and "<= 100000" in err, err
+
+
+def test_an_unreadable_image_is_said_in_words(tmp_path):
+    """Pillow's own texts named a file object (`<_io.BufferedReader name=3>`) and were cut mid-word."""
+    from PIL import Image
+
+    from cnn_tui.data.images import load_image, why_unreadable
+
+    text = tmp_path / "notes.jpg"
+    text.write_text("hello")
+    with pytest.raises(Exception) as raised:
+        load_image(str(text), 16, False)
+    said = why_unreadable(raised.value)
+    assert said.startswith("no format it knows: JPEG, PNG") and "BufferedReader" not in said
+    bomb = Image.DecompressionBombError("Image size (400000000 pixels) exceeds limit of 178956970 pixels, could "
+                                        "be decompression bomb DOS attack.")
+    assert why_unreadable(bomb) == ("too large: 400,000,000 pixels, over Pillow's limit of 178,956,970 "
+                                    "(a decompression-bomb guard)")
+
+
+def test_a_large_image_decodes_without_pillows_warning_lines(tmp_path):
+    """Between Pillow's warning and error sizes (89M..179M pixels) an image is decoded: the user sees
+    no two-line DecompressionBombWarning naming Pillow's source file (the limits shrunk here)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    Image.new("RGB", (12, 12)).save(tmp_path / "big.png")
+    code = ("from PIL import Image; from cnn_tui.data.images import load_image; Image.MAX_IMAGE_PIXELS = 100; "
+            f"print(load_image({str(tmp_path / 'big.png')!r}, 8, False).shape)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "(3, 8, 8)", done.stderr
+    assert "Warning" not in done.stderr, done.stderr
