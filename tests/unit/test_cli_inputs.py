@@ -71,3 +71,16 @@ def test_a_large_image_decodes_without_pillows_warning_lines(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "(3, 8, 8)", done.stderr
     assert "Warning" not in done.stderr, done.stderr
+
+
+def test_a_change_between_two_long_values_shows_where_they_differ():
+    """`run --resume R --set model.init_from=R2` cut both run folders to '/tmp/runs/tiny-20261206-…'."""
+    from cnn_tui.contract.errors import excerpt_pair
+    from cnn_tui.recipes.resume_changes import describe
+
+    old, new = "/tmp/aud/runs/tiny-20261206-123851-62c4", "/tmp/aud/runs/tiny-20261206-124606-131e"
+    a, b = excerpt_pair(old, new, 30)
+    assert a != b and a.endswith("123851-62c4'") and b.endswith("124606-131e'") and len(a) <= 30
+    assert excerpt_pair(3, 5, 30) == ("3", "5")
+    said = describe([("model.init_from", old, new)])
+    assert "123851-62c4" in said and "124606-131e" in said
