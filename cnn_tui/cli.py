@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from cnn_tui import __version__
 from cnn_tui.commands.pipes import SIGPIPE_EXIT, reader_gone
@@ -26,8 +27,17 @@ TRUST_HELP = ("a run whose model is your own Python file (arch: python) imports 
               "content changed since the run; --trust imports it anyway")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors as every other bad input: one line `cnn-tui: error: ...`, exit 2
+    (argparse prints its usage block first; --help still shows it). Subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("cnn-tui").strip()
+        self.exit(2, f"cnn-tui: error: {where + ': ' if where else ''}{message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cnn-tui", description="Train convolutional networks from YAML recipes and watch them learn.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"cnn-tui {__version__}")

@@ -40,7 +40,7 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
         for i in range(seeds):
             seeded = recipe.model_copy(deep=True)
             seeded.seed = recipe.seed + i
-            result = execute(seeded, RunOptions(out=out), CallbackSink(lambda e: None))
+            result = _one_run(seeded, out)
             walls.append(result.summary["wall_seconds"])
             best = result.summary.get("best") or {}
             accs.append(best.get("val/acc", float("nan")))
@@ -57,6 +57,32 @@ def compare(refs: list[str], seeds: int, overrides: list[str], out: Path,
                      "wall": statistics.mean(walls), "seeds": seeds, "train_acc": statistics.mean(trains),
                      **_test_stats(tests)})
     return rows
+
+
+def _one_run(recipe: Any, out: Path) -> Any:
+    """One run of the comparison with `cnn-tui run`'s signal handling: a Ctrl+C (SIGTERM, SIGHUP)
+    stops it after its step with a checkpoint and summary.json `interrupted`, and ends the
+    comparison there (KeyboardInterrupt: the CLI's exit 130) instead of cutting the run mid-write."""
+    import signal
+
+    from cnn_tui.contract.status import Status
+    from cnn_tui.engine import stopping
+    from cnn_tui.train.control import RunControl
+
+    control = RunControl()
+    stopping.install(control)
+    try:
+        result = execute(recipe, RunOptions(out=out), CallbackSink(lambda e: None), control)
+    finally:  # between runs a Ctrl+C is Python's own again: nothing is being written
+        for name in stopping.SIGNALS:
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name),
+                              signal.default_int_handler if name == "SIGINT" else signal.SIG_DFL)
+    if result.status == Status.INTERRUPTED:
+        why = result.summary.get("reason") or "interrupted"
+        raise KeyboardInterrupt(f"the comparison stopped at {recipe.name} seed {recipe.seed} ({why}); "
+                                f"`cnn-tui run --resume {result.run_dir}` goes on with that run")
+    return result
 
 
 def format_rows(rows: list[dict]) -> str:

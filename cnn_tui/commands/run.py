@@ -95,16 +95,18 @@ def cmd_run(args) -> int:
 def _same_recipe_or_refuse(ref: str, overrides: list[str], run_recipe, run_dir: Path) -> None:
     """`run RECIPE --resume RUN_DIR` goes on only where RECIPE is what the run ran: a resumed run
     must not quietly change under its checkpoint."""
-    from cnn_tui.contract.errors import UsageError, excerpt
+    from cnn_tui.contract.errors import UsageError, excerpt_pair
     from cnn_tui.recipes.diff import differing_fields
     from cnn_tui.recipes.loader import load_recipe
 
     given, given_path = load_recipe(ref, overrides)
     diffs = differing_fields(run_recipe.model_dump(mode="json"), given.model_dump(mode="json"))
     if diffs:
-        shown = "; ".join(f"{name}: run {excerpt(old, 30)}, {given_path.name} {excerpt(new, 30)}"
-                          for name, old, new in diffs[:3]) + ("; ..." if len(diffs) > 3 else "")
-        raise UsageError(f"{given_path}: not the recipe of {run_dir} ({len(diffs)} fields differ: {shown}); "
+        pairs = [(name, *excerpt_pair(old, new, 30)) for name, old, new in diffs[:3]]
+        shown = "; ".join(f"{name}: run {old}, {given_path.name} {new}" for name, old, new in pairs) + (
+            "; ..." if len(diffs) > 3 else "")
+        differ = "1 field differs" if len(diffs) == 1 else f"{len(diffs)} fields differ"
+        raise UsageError(f"{given_path}: not the recipe of {run_dir} ({differ}: {shown}); "
                          f"resume with `cnn-tui run --resume {run_dir}` (the run's own recipe), "
                          "or start a new run with the changed recipe")
 

@@ -35,6 +35,7 @@ def probe_image(run_dir: Path, classifier, image: Path | None, index: int | None
                 ) -> tuple[torch.Tensor, int | None, str]:
     """(uint8 C x H x W at the model's size, its class index or None, where it came from)."""
     if image is not None:
+        from cnn_tui.data.images import why_unreadable
         from cnn_tui.data.stream import UNREADABLE
         from cnn_tui.engine.predict import _prepare
 
@@ -44,8 +45,7 @@ def probe_image(run_dir: Path, classifier, image: Path | None, index: int | None
         try:
             pixels = torch.from_numpy(np.array(_prepare(classifier, image)))  # a writable copy
         except UNREADABLE as exc:
-            raise UsageError(f"--image {image}: not an image this can read ({type(exc).__name__}: "
-                             f"{str(exc)[:80]})") from None
+            raise UsageError(f"--image {image}: not an image this can read ({why_unreadable(exc)})") from None
         return _fit(pixels, classifier), None, str(image)
     val = _validation(run_dir, classifier)
     labels = val.y.tolist()
@@ -116,7 +116,7 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
     moved = shifted(x, shift)
     views = run_dir / "views"
     views.mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{CHOSEN}-", dir=views))
+    staging = Path(tempfile.mkdtemp(prefix=f".{CHOSEN}-{os.getpid()}-", dir=views))  # whose: see _leftovers
     os.chmod(staging, DIR_MODE)  # mkdtemp's 0700 would hide the pictures from the other readers of the run
     folder = Path("views") / CHOSEN  # what the events name, relative to the run dir
     try:
@@ -182,13 +182,48 @@ def _resized(picture: torch.Tensor, side: int) -> torch.Tensor:
 
 
 def _swap(staging: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
+    """Put `staging` in place of `target` whole. Two `views` on one run (two shells, the dashboard's
+    N) take turns under a lock on the parent folder (no lock file left behind): unlocked, one's rename
+    met the other's new folder (ENOTEMPTY, a traceback). The last one wins; the leftovers of killed
+    ones go here too."""
+    import fcntl
+    import uuid
+
+    lock = os.open(target.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed, or when the process dies
+        for leftover in _leftovers(target):
+            shutil.rmtree(leftover, ignore_errors=True)
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}-old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            os.replace(target, old)
+        os.replace(staging, target)
+    finally:
+        os.close(lock)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _leftovers(target: Path) -> list[Path]:
+    """What killed `views` processes left beside `target`: staging and old folders named with a pid
+    that no longer runs (a SIGKILL mid-write, a full disk's crash)."""
+    found = []
+    for path in target.parent.glob(f".{target.name}-*"):
+        pid = path.name[len(target.name) + 2:].removeprefix("old-").split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            found.append(path)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def cmd_views(args, say: Callable[[str], None]) -> int:

@@ -41,6 +41,23 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def excerpt_pair(old: object, new: object, limit: int = EXCERPT_CHARS) -> tuple[str, str]:
+    """Two values quoted side by side (a change): where both would be cut to the same text (two run
+    folders of one day: '/runs/tiny-20261206-…'), each is shown from a little before they differ."""
+    a, b = excerpt(old, limit), excerpt(new, limit)
+    if a != b or old == new:
+        return a, b
+    ra, rb = (" ".join(repr(v).split()) for v in (old, new))
+    same = next((i for i, (x, y) in enumerate(zip(ra, rb)) if x != y), min(len(ra), len(rb)))
+    start = max(0, same - 16)
+
+    def cut(text: str) -> str:
+        rest = text[start:]
+        return "…" + (rest if len(rest) <= limit - 1 else rest[:limit - 2] + "…")
+
+    return cut(ra), cut(rb)
+
+
 class WriteError(CnnTuiError):
     """A file or folder that could not be written: a bad path the user gave (exit 2), or a disk
     that filled up while writing (exit 1: the input was fine, the machine ran out of room)."""

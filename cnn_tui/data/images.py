@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +19,26 @@ from PIL import Image, UnidentifiedImageError
 
 from cnn_tui.contract.errors import DataError
 from cnn_tui.data.image_modes import to_mode
+
+# Pillow decodes images of 89M..179M pixels but warns, in two lines naming its own source file; the
+# size is the user's to choose (a scan, a panorama), and above 179M the error below says it in words
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def why_unreadable(exc: BaseException) -> str:
+    """One plain reason an image could not be decoded, in words rather than Pillow's internals
+    (its UnidentifiedImageError names a file object: `<_io.BufferedReader name=3>`)."""
+    if isinstance(exc, Image.DecompressionBombError):
+        numbers = [f"{int(n):,}" for n in re.findall(r"\d+", str(exc))[:2]]
+        if len(numbers) == 2:
+            return f"too large: {numbers[0]} pixels, over Pillow's limit of {numbers[1]} (a decompression-bomb guard)"
+        return "too large: over Pillow's limit of pixels (a decompression-bomb guard)"
+    if isinstance(exc, UnidentifiedImageError):
+        return "no format it knows: JPEG, PNG, BMP, GIF, TIFF, WebP, PPM/PGM; or a damaged file"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def open_regular(path: str | Path) -> BinaryIO:

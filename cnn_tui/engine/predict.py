@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.contract.errors import UsageError, excerpt
-from cnn_tui.data.images import load_image
+from cnn_tui.data.images import load_image, why_unreadable
 from cnn_tui.data.layout import is_image_name
 from cnn_tui.data.stream import UNREADABLE
 from cnn_tui.data.walk import Walker
@@ -175,7 +175,7 @@ def classify(classifier: Classifier, files: list[Path], top_k: int, device: torc
             try:
                 ready.append((path, _prepare(classifier, path)))
             except UNREADABLE as exc:
-                yield path, f"not an image this can read ({type(exc).__name__}: {str(exc)[:80]})"
+                yield path, f"not an image this can read ({why_unreadable(exc)})"
         if not ready:
             continue
         x = torch.from_numpy(np.stack([a for _, a in ready])).to(device).float().div_(255.0)

@@ -18,6 +18,9 @@ def describe_model(recipe) -> tuple[list[dict], int, int, str]:
     return engine_for(recipe.kind).describe(recipe)
 
 
+MAX_CLASSES = 100_000  # ImageNet-21k has 21,841; a classifier for 10^11 classes asked 51 TB of memory
+
+
 def check_recipe(recipe, path: Path, classes: int | None = None) -> str:
     """`cnn-tui validate`'s report: what the kind checks beyond the schema, and the layer table.
     `classes` sizes a classifier for that many classes instead of the data's (`--classes 1000`:
@@ -26,8 +29,9 @@ def check_recipe(recipe, path: Path, classes: int | None = None) -> str:
         return engine_for(recipe.kind).check(recipe, path)
     if optimises_an_image(recipe.kind):
         raise UsageError(f"--classes: a {recipe.kind} recipe optimises an image and has no classifier to size")
-    if classes < 1:
-        raise UsageError(f"--classes: {classes} is not allowed; allowed: a whole number >= 1 (e.g. 1000)")
+    if not 1 <= classes <= MAX_CLASSES:  # above it the classifier alone would not fit in memory
+        raise UsageError(f"--classes: {classes} is not allowed; allowed: a whole number >= 1 and <= "
+                         f"{MAX_CLASSES} (e.g. 1000)")
     return check_classifier(recipe, path, classes)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.contract.errors import UsageError, excerpt
+from cnn_tui.contract.errors import UsageError, excerpt_pair
 from cnn_tui.recipes.diff import differing_fields
 
 FREE_ON_RESUME = ("device", "train.distributed.nproc", "train.distributed.backend", "train.distributed.timeout_s")
@@ -34,5 +34,5 @@ def resume_changes(run_recipe: dict[str, Any], changed_recipe: dict[str, Any], r
 
 def describe(changes: list[Change]) -> str:
     """'train.epochs 3 -> 5, train.batch_size 16 -> 8' (at most 4, then how many more)."""
-    shown = ", ".join(f"{name} {excerpt(old, 30)} -> {excerpt(new, 30)}" for name, old, new in changes[:4])
+    shown = ", ".join(f"{name} {' -> '.join(excerpt_pair(old, new, 30))}" for name, old, new in changes[:4])
     return shown + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")

@@ -204,3 +204,24 @@ def test_a_signal_while_preparing_the_data_stops_at_once(sig, patch, tmp_path, c
     assert proc.returncode == 130 and took < 10, (proc.returncode, took, stderr)
     assert stderr == f"cnn-tui: interrupted: stopped by {sig.name} while preparing the run; nothing was written\n"
     assert not out.exists()
+
+
+def test_ctrl_c_during_compare_stops_its_run_with_a_checkpoint_and_ends_the_comparison(
+        tiny_recipe_path, tmp_path, cli_env):
+    """compare trains its runs in its own process: a Ctrl+C must stop the run as `run` does (a checkpoint,
+    summary.json `interrupted`), not cut it mid-write, and must not go on to the next seed."""
+    out = tmp_path / "runs"
+    proc, marker = start(tmp_path, SLOW_STEP, "compare", str(tiny_recipe_path), "--seeds", "3", "--out", str(out),
+                         "--set", "train.epochs=400", env=cli_env)
+    try:
+        wait_for(lambda: any(out.glob("*/checkpoints/last.pt")), proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        run_dir = the_run(out)  # one run: the comparison did not start seed 4
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["status"] == "interrupted", summary
+        load_checkpoint(run_dir / "checkpoints" / "last.pt")
+        assert f"--resume {run_dir}" in err and "Traceback" not in err
+    finally:
+        stop(proc)

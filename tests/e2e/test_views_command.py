@@ -85,3 +85,42 @@ def test_not_a_run_an_unreadable_image_and_a_run_without_checkpoint(finished, tm
     shutil.rmtree(copy / "checkpoints")
     done = run_here(capsys, "views", str(copy))
     assert done.returncode == 2 and "no checkpoint to draw views of" in done.stderr
+
+
+@pytest.mark.timeout(60)
+def test_views_writers_take_turns_and_a_killed_ones_leftovers_go(tmp_path):
+    """Two `views` on one run at once (two shells, the dashboard's N): each swaps in its own folder
+    whole (no ENOTEMPTY traceback for the slower one); folders a killed writer left are removed."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from cnn_tui.commands.views import _swap
+
+    views = tmp_path / "views"
+    views.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # a pid that has exited
+    (views / f".chosen-{dead}-abc123").mkdir()  # a staging folder of a SIGKILLed views
+    (views / f".chosen-old-{dead}").mkdir()
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        for i in range(60):
+            staging = views / f".chosen-{os.getpid()}-{k}-{i}"
+            staging.mkdir()
+            (staging / "probe.png").write_text(f"{k}-{i}")
+            try:
+                _swap(staging, views / "chosen")
+            except OSError as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:3]
+    assert sorted(p.name for p in (views / "chosen").iterdir()) == ["probe.png"]
+    assert not [p.name for p in views.iterdir() if p.name.startswith(".chosen-")]

@@ -143,12 +143,13 @@ def test_fine_tuning_phase_lr_field_names_the_phase(tmp_path):
     assert copy.phases[0].optimizer.lr == recipe.phases[0].optimizer.lr
 
 
-def test_nothing_is_written_when_the_write_target_is_refused(capsys, tiny_recipe_path, tmp_path):
-    (tmp_path / "taken.yaml").write_text("x: 1\n")
+@pytest.mark.parametrize("taken", ["x: 1\n", "# written by cnn-tui lr-find\nkind: scratch\n"])  # the user's; a copy
+def test_nothing_is_written_when_the_write_target_is_refused(capsys, tiny_recipe_path, tmp_path, taken):
+    (tmp_path / "taken.yaml").write_text(taken)  # (lr-find's own copy is refused too without --force)
     done = run_here(capsys, "lr-find", str(tiny_recipe_path), "--write", str(tmp_path / "taken.yaml"),
                     "--out", str(tmp_path / "runs"))
     assert done.returncode == 2 and not (tmp_path / "runs").exists()
-    assert "training" not in done.stdout  # refused before training, not after
+    assert done.stdout == "" and (tmp_path / "taken.yaml").read_text() == taken  # refused before training
 
 
 def test_auto_picks_the_steepest_point_for_a_one_cycle_peak_and_the_valley_otherwise():
