@@ -192,6 +192,8 @@ def explain(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...])
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"{excerpt(got)} is not allowed; allowed: {expected}"
+    if isinstance(got, float) and got != got:  # a bound checked first said "less than or equal to 10 (got nan)"
+        return "Input should be a finite number (got nan)"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]

@@ -84,3 +84,13 @@ def test_a_change_between_two_long_values_shows_where_they_differ():
     assert excerpt_pair(3, 5, 30) == ("3", "5")
     said = describe([("model.init_from", old, new)])
     assert "123851-62c4" in said and "124606-131e" in said
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN"])
+def test_nan_in_a_number_field_says_finite_number_as_inf_does(value, tmp_path, capsys):
+    """`lr: .nan` was refused as "Input should be less than or equal to 10 (got nan)"."""
+    path = tmp_path / "nan.yaml"
+    path.write_text(f"kind: scratch\nname: x\ntrain: {{optimizer: {{lr: {value}}}}}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "train.optimizer.lr: Input should be a finite number (got nan)" in err, err
