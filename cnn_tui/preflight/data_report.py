@@ -1,5 +1,6 @@
 """`cnn-tui validate RECIPE --data`: what the recipe's data are, once loaded: images per class
-and split with the imbalance, the files skipped and why (as loading logs them), and the images
+and split with the imbalance, the files skipped and why (as loading logs them), the image sizes
+and modes (how many get resized, converted from which mode: preflight/image_headers.py), and the images
 that validation or test share with training (preflight/leakage.py), since every score measured
 on a shared image is inflated.
 """
@@ -26,6 +27,7 @@ def data_report(recipe: Any) -> tuple[str, bool]:
     for name, images in splits.items():
         lines.append(_counts(name, images.y, data.class_names))
     lines += [f"skipped: {note}" for note in notes] or ["skipped: no unreadable file"]
+    lines += headers_lines(recipe).splitlines()
     leaked = False
     for found in split_leaks(splits, recipe.data.workers, recipe.data.decode_cache):
         a, b = found.a, found.b
@@ -39,6 +41,19 @@ def data_report(recipe: Any) -> tuple[str, bool]:
         lines.append("diagnosis: validation/test images that are copies of training images score as if seen: "
                      "every val/test number this recipe reports is inflated; remove the copies from one side")
     return "\n".join(lines), leaked
+
+
+def headers_lines(recipe: Any) -> str:
+    """The image sizes and modes (preflight/image_headers.py), from the files' headers."""
+    from cnn_tui.preflight.image_headers import format_headers, read_headers, recipe_files
+
+    data = recipe.data
+    files = recipe_files(data)
+    if files is None:
+        return (f"sizes: {data.dataset} images are made or unpacked by the loader, then resized to "
+                f"{data.image_size}x{data.image_size} (no files of yours to read)")
+    mode = "L" if data.grayscale else "RGB"
+    return format_headers(read_headers(files, data.image_size, mode, data.workers or 4).as_dict())
 
 
 def _counts(name: str, y: Any, classes: list[str]) -> str:
