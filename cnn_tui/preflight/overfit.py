@@ -7,11 +7,11 @@ A model that cannot fit 32 images has a bug, and the numbers say which:
 - labels that do not follow the images (shuffled, or the wrong column): the batch is only
   memorised, and other images of the training split stay at chance the whole time. A small net
   can memorise 32 true labels before it generalises at all, so "at chance" after one batch only
-  raises the question; the answer is a second, short test (`label_check`): a few more batches
-  trained for LABEL_STEPS steps, then the held-out images again. True labels are learned beyond
-  chance from a few hundred images (a net that learns anything learns something that carries);
-  shuffled labels stay at chance however long it trains (Zhang et al. 2017, "Understanding deep
-  learning requires rethinking generalization": random labels are memorised, never generalised);
+  raises the question; a second, short test (`label_check`) trains a few more batches for
+  LABEL_STEPS steps and measures the held-out images again: learned beyond chance, the labels are
+  cleared; still at chance, the warning says so (shuffled labels are memorised, never generalised:
+  Zhang et al. 2017). It stays a warning (exit 0): scratch_cnn with its true labels, at its lr 0.05
+  without the run's warm-up, also stayed at chance after those steps, so this cannot refuse yet;
 - too large an lr: the loss is not finite, or ends above where it started.
 The verdict is a pure function of those numbers (`verdict`), so each case is testable alone.
 """
@@ -85,13 +85,14 @@ def verdict(t: FitTrace) -> Verdict:
     if final <= NEAR_ZERO:
         if judged and not general and t.label_acc is not None:
             if t.label_acc <= chance_acc + margin:
-                return Verdict(False, "labels", f"the labels do not follow the images (shuffled, or the wrong "
-                                                f"labels): the batch was memorised (loss {final:.3g} in {steps} "
-                                                f"steps), but other training images stayed at chance, "
-                                                f"{max(t.probe_acc):.0%} at best, and still "
-                                                f"{t.label_acc:.0%} after {LABEL_STEPS} more steps on "
-                                                f"{t.label_images} more images (chance {chance_acc:.0%}): "
-                                                "nothing learned carries over from one image to another")
+                # still a warning: on scratch_cnn with its true labels (SGD at lr 0.05, no warm-up) the
+                # images stayed at 15% (chance 17%) after these steps too (docs/preflight.md)
+                return Verdict(True, "labels", f"fits the batch (loss {final:.3g} in {steps} steps), but other "
+                                               f"training images stayed at chance, {max(t.probe_acc):.0%} at best, "
+                                               f"and still {t.label_acc:.0%} after {LABEL_STEPS} more steps on "
+                                               f"{t.label_images} more images (chance {chance_acc:.0%}): if a full "
+                                               "run stays at chance too, the labels do not follow the images "
+                                               "(shuffled, or the wrong labels)")
             return Verdict(True, "", f"fits one batch: loss {start:.3g} -> {final:.3g} in {steps} steps; other "
                                      f"images, at chance after the batch alone, reached {t.label_acc:.0%} "
                                      f"(chance {chance_acc:.0%}) after {LABEL_STEPS} steps on more images: "

@@ -37,8 +37,8 @@ def _trace(**fields) -> FitTrace:
 ])
 def test_the_verdict_names_the_cause(fields, cause):
     found = verdict(_trace(**fields))
-    fitted = _trace(**fields).losses[-1] <= NEAR_ZERO  # labels on a fitted batch without the label check:
-    warning = cause == "labels" and fitted and "label_acc" not in fields  # a warning, it still fits
+    fitted = _trace(**fields).losses[-1] <= NEAR_ZERO  # labels on a fitted batch, with or without the label check:
+    warning = cause == "labels" and fitted  # a warning, it still fits (a true-label net can look the same)
     assert found.cause == cause and found.fits == (cause == "" or warning)
 
 
@@ -74,8 +74,9 @@ def test_shuffled_labels_are_found(capsys, tmp_path):
     recipe.write_text(FOLDER_RECIPE.format(path=_folder(tmp_path, True), arch="vgg",
                                            model="vgg_config: [8, M, 16, M]"))
     done = run_here(capsys, "run", str(recipe), "--overfit-batch")
-    assert done.returncode == 1, done.stdout + done.stderr  # memorised, but nothing carries over: refused
-    assert "problem: the labels do not follow the images" in done.stdout, done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr  # a warning, not a refusal (docs/preflight.md: why)
+    assert "warning:" in done.stdout and "the labels do not follow the images" in done.stdout, done.stdout
+    assert "after 40 more steps on" in done.stdout  # the second test ran, and found no learning either
 
 
 def test_true_labels_in_the_same_folder_are_not_blamed(capsys, tmp_path):
@@ -84,7 +85,7 @@ def test_true_labels_in_the_same_folder_are_not_blamed(capsys, tmp_path):
     recipe.write_text(FOLDER_RECIPE.format(path=_folder(tmp_path, False), arch="vgg",
                                            model="vgg_config: [8, M, 16, M]"))
     done = run_here(capsys, "run", str(recipe), "--overfit-batch")
-    assert done.returncode == 0 and "problem:" not in done.stdout, done.stdout
+    assert done.returncode == 0 and "warning:" not in done.stdout and "problem:" not in done.stdout, done.stdout
 
 
 FROZEN_NET = """\
