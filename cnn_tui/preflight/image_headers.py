@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image
 
@@ -25,8 +26,8 @@ class Headers:
     size: int  # the square side the loader makes every image
     mode: str  # what the loader converts every image to
     files: int = 0
-    sizes: Counter = field(default_factory=Counter)  # (width, height) -> files
-    modes: Counter = field(default_factory=Counter)  # PIL mode -> files
+    sizes: Counter[tuple[int, int]] = field(default_factory=Counter)  # (width, height) -> files
+    modes: Counter[str] = field(default_factory=Counter)  # PIL mode -> files
     unreadable: int = 0  # no image header PIL knows (the loading report says which and why)
 
     @property
@@ -42,15 +43,19 @@ class Headers:
         return sum(n for (w, h), n in self.sizes.items() if w != h)
 
     @property
-    def converted(self) -> Counter:
+    def converted(self) -> Counter[str]:
         return Counter({m: n for m, n in self.modes.items() if m != self.mode})
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.sizes, key=_area) or [(0, 0)]
         return {"files": self.files, "unreadable": self.unreadable, "size": self.size, "mode": self.mode,
                 "resized": self.resized, "cropped": self.cropped, "converted": dict(self.converted),
                 "sizes": [[w, h, n] for (w, h), n in self.sizes.most_common(SHOWN_SIZES)],
-                "smallest": list(min(self.sizes, key=lambda s: s[0] * s[1], default=(0, 0))),
-                "largest": list(max(self.sizes, key=lambda s: s[0] * s[1], default=(0, 0)))}
+                "smallest": list(ordered[0]), "largest": list(ordered[-1])}
+
+
+def _area(size: tuple[int, int]) -> int:
+    return size[0] * size[1]
 
 
 def _header(path: str) -> tuple[tuple[int, int], str] | None:
@@ -74,7 +79,7 @@ def read_headers(files: list[str], size: int, mode: str, workers: int = 4) -> He
     return found
 
 
-def format_headers(h: dict) -> str:
+def format_headers(h: dict[str, Any]) -> str:
     """One line from `Headers.as_dict()` (what the picker's preview receives as JSON, too)."""
     size, read = h["size"], h["files"] - h["unreadable"]
     if not read:
@@ -91,7 +96,7 @@ def format_headers(h: dict) -> str:
     return f"{sizes}\n{modes}"
 
 
-def recipe_files(data) -> list[str] | None:
+def recipe_files(data: Any) -> list[str] | None:
     """The image files an image_folder recipe reads (every split, as the loader finds them); None for
     a built-in or torchvision dataset, whose images are made or unpacked at one size and mode."""
     if data.dataset != "image_folder":

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def preflight_command(recipe: Path, overrides: tuple[str, ...] | list[str]) -> list[str]:
@@ -18,7 +19,7 @@ def preflight_command(recipe: Path, overrides: tuple[str, ...] | list[str]) -> l
 
 
 async def read_preflight(recipe: Path, overrides: tuple[str, ...] | list[str],
-                         on_part: Callable[[dict], None]) -> None:
+                         on_part: Callable[[dict[str, Any]], None]) -> None:
     """Each part as the child prints it ({"part", "lines"} or {"part": "error", "message"}); the child
     is ended (its process, by its id) if the awaiting task is cancelled (the selection moved on, a
     run started). A child that dies without a word gives an error part."""
