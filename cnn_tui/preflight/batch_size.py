@@ -144,6 +144,9 @@ def format_fit(fit: BatchFit, recipe_batch: int, device: str = "cuda") -> str:
                                        "allocator reports a step's peak; on a CUDA device each size runs a real "
                                        "training step);")
     tried = ", ".join(f"{b}: {'out of memory' if u is None else f'{u / mb:.0f} MB'}" for b, u in fit.tried)
+    if fit.tried and fit.tried[-1][0] == fit.batch:  # the last size tried fitted: the split or MAX_BATCH ended it
+        how += (f" (capped by the training split's size or {MAX_BATCH}, not by memory: the next power of two is "
+                "more images than it has)")
     return (f"batch size: {fit.batch} fits{how} ({fit.used / mb:.0f} MB of {fit.limit / mb:.0f} MB, keeping "
             f"{MARGIN:.0%} free; the recipe has {recipe_batch}; tried {tried}); "
             f"--set train.batch_size={fit.batch} uses it (scale the lr with it)")

@@ -67,7 +67,7 @@ def verdict(t: FitTrace) -> Verdict:
     # or their loss clearly below chance's (a net that only memorises cannot beat log(classes) on them)
     margin = 2 * math.sqrt(chance_acc * (1 - chance_acc) / max(1, t.probe_images))
     general = _general(t)
-    steps = len(t.losses)
+    steps = max(0, len(t.losses) - 1)  # a loss before each step, and one after the last
     final = t.losses[-1] if t.losses else math.nan
     start = t.losses[0] if t.losses else math.nan
     if t.trainable == 0:

@@ -20,9 +20,11 @@ def emit(part: str, **fields: object) -> None:
 
 def cost_lines(found: dict[str, float], device: str) -> list[str]:
     """`validate --estimate`'s numbers in three short "label words" lines."""
+    from cnn_tui.contract.layer_columns import format_macs
+
     mb = 2**20
     return [f"size {found['params']:,} parameters ({found['trainable']:,} trainable), "
-            f"{found['macs'] / 1e6:.1f} MMACs an image",
+            f"{format_macs(found['macs'])} an image",
             f"memory activations {found['activation_bytes'] / mb:.1f} MB a batch, peak about "
             f"{found['peak_bytes'] / mb:.1f} MB on {device}",
             f"time about {found['epoch_s']:.0f} s an epoch on {device} ({found['steps_per_epoch']} steps x "

@@ -31,7 +31,11 @@ def test_a_fake_limit_on_the_cpu(capsys, monkeypatch, tiny_recipe_path):
 
     recipe, _ = load_recipe(tiny_recipe_path)
     monkeypatch.setenv(MEMORY_LIMIT_ENV, str(10**12))
-    assert find_for_recipe(recipe, pick_device("cpu")).batch == 64  # 96 training images: 128 is beyond the split
+    fit = find_for_recipe(recipe, pick_device("cpu"))
+    assert fit.batch == 64  # 96 training images: 128 is beyond the split
+    from cnn_tui.preflight.batch_size import format_fit
+
+    assert "capped by the training split's size" in format_fit(fit, 16, "cpu")  # audit finding 12
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "abc")
     done = run_here(capsys, "validate", str(tiny_recipe_path), "--find-batch-size")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and MEMORY_LIMIT_ENV in done.stderr
