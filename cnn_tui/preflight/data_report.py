@@ -29,6 +29,9 @@ def data_report(recipe: Any, summary: list[str] | None = None) -> tuple[str, boo
     for name, images in splits.items():
         lines.append(_counts(name, images.y, data.class_names))
     lines += [f"skipped: {note}" for note in notes] or ["skipped: no unreadable file"]
+    if notes:  # audit finding 2: the recipe check above counts files, these lines the images that loaded
+        lines.append("note: the counts above are of the images that loaded; the recipe check's counts include "
+                     "the skipped files")
     sizes = headers_lines(recipe)
     lines += sizes.splitlines()
     summary += _summary(splits, data.class_names, notes, sizes)
