@@ -3,8 +3,9 @@ not square) to the recipe's `data.image_size`, and how many converted from which
 CMYK, 16-bit grey ...) to the mode the net reads (RGB, or L with `data.grayscale`).
 
 Read from the files' headers only: PIL's `Image.open` parses the header and decodes nothing until
-the pixels are asked for, so this costs a file open and a few hundred bytes per image (about 20,000
-files a second here) where decoding costs a hundred times more. No torch: the numbers are plain.
+the pixels are asked for, so this costs a file open and a few hundred bytes per image, whatever
+the image's size: 5,000 files in 1.3 s on the 2-core machine at load 15-21 (decoding the same
+tiny 24x24 PNGs took 1.7 s; a photo's decode costs far more, its header the same). No torch.
 """
 
 from __future__ import annotations
