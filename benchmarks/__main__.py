@@ -19,6 +19,7 @@ from benchmarks.common import Result
 CASES = {  # case number -> module under benchmarks.cases
     "1": "training", "3": "rendering", "4": "responsiveness", "5": "startup", "6": "features", "8": "style",
     "9": "real_data", "10": "records", "11": "views", "12": "parallel", "13": "control", "14": "wire",
+    "15": "estimate",  # issue 30 (preflight): validate --estimate against a real epoch
 }  # cases 2 and 7 are measured by the training runs of case 1
 
 

@@ -65,6 +65,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--height {args.height}: allowed 8..200 rows")
 
 
+NOISE_LR = 1e-5  # a start at or below this moves no weight in a few steps: a "rise" from it is noise
+
+
 def cmd_lr_find(args: argparse.Namespace) -> int:
     from cnn_tui.contract.writable import check_folder
     from cnn_tui.preflight.record import check_copy_target
@@ -126,8 +129,8 @@ def _report(recipe: Any, path: Path, args: argparse.Namespace, phase: Any, resul
     marks = {name: lr for name, lr in (("valley", result.valley), ("steepest", result.steepest)) if lr is not None}
     width = args.width or min(shutil.get_terminal_size((100, 24)).columns, 120)
     print(lr_chart(result.lrs, result.losses, marks, width, args.height, sys.stdout.isatty()))
-    print(f"{len(result.lrs)} steps in {seconds:.1f} s" + (f"; stopped early: {result.stopped}" if result.stopped
-                                                            else ""))
+    early = "stopped early" if len(result.lrs) < args.steps else "at the last step"
+    print(f"{len(result.lrs)} steps in {seconds:.1f} s" + (f"; {early}: {result.stopped}" if result.stopped else ""))
     lowest = result.lrs[result.losses.index(min(result.losses))] if result.losses else None
     code = 0
     if result.suggestion is not None:
@@ -138,6 +141,12 @@ def _report(recipe: Any, path: Path, args: argparse.Namespace, phase: Any, resul
         other_lr = result.steepest if other == "steepest" else result.valley
         print(f"suggested lr: {result.suggestion:.3g} ({why}; the {other} is "
               f"{'none' if other_lr is None else f'{other_lr:.3g}'}){_compared(result.suggestion, phase.lr)}")
+    elif result.diverged_at_once and args.start_lr <= NOISE_LR:
+        code = 1  # audit finding 1: at such rates a step barely moves the weights; "start lower" cannot help
+        print(f"the loss never fell below its first steps' (lowest at lr {lowest or args.start_lr:.3g}, the start), "
+              f"but at lr {args.start_lr:.3g} a step barely moves the weights: what rose is batch-to-batch noise, "
+              f"not divergence, and a lower start cannot help. Use more steps (--steps, {len(result.lrs)} here; the "
+              "default 200) or a larger batch, so that the curve outlasts the noise")
     elif result.diverged_at_once:
         code = 1
         print(f"the loss never fell: it rose from the first steps (lowest at lr {lowest or args.start_lr:.3g}, the "

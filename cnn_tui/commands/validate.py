@@ -48,5 +48,5 @@ def cmd_validate(args: Namespace) -> int:
         with naming_the_file(path):
             fit = find_for_recipe(recipe, device)
         classifier: Any = recipe  # a classification kind (refuse_image_kinds above): it has train:
-        print(format_fit(fit, classifier.train.batch_size))
+        print(format_fit(fit, classifier.train.batch_size, device.type))
     return 0

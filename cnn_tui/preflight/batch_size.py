@@ -95,33 +95,58 @@ def find_batch_size(session: Any, device: Any, optimizer: Any) -> BatchFit:
     most = min(MAX_BATCH, max(1, session.num_train))
     if device.type != "cuda":
         return largest_fitting(lambda b: state + per_image * b, memory_limit(device), most)
-    x, y = next(session.batches())
-    criterion = torch.nn.CrossEntropyLoss()
     snapshot = session.snapshot()
 
-    def used_at(batch: int) -> int | None:
-        index = torch.arange(batch, device=x.device) % len(y)
+    def reset() -> None:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
-        try:
-            session.step(optimizer, criterion, x[index], y[index])
-            torch.cuda.synchronize(device)
-        except torch.cuda.OutOfMemoryError:
-            return None
-        finally:
-            optimizer.zero_grad(set_to_none=True)
+
+    def peak() -> int:
+        torch.cuda.synchronize(device)
         return int(torch.cuda.max_memory_allocated(device))
 
     try:
-        return largest_fitting(used_at, memory_limit(device), most)
+        return largest_fitting(step_probe(session, optimizer, reset, peak), memory_limit(device), most)
     finally:
         session.restore(snapshot)
         torch.cuda.empty_cache()
 
 
-def format_fit(fit: BatchFit, recipe_batch: int) -> str:
+def step_probe(session: Any, optimizer: Any, reset: Callable[[], None],
+               peak: Callable[[], int]) -> Callable[[int], int | None]:
+    """`used_at` for `largest_fitting` from real training steps: one step at each batch size (a real
+    batch repeated to it); the bytes are `peak()` after it (reset before), None when the step ran out
+    of memory (torch.OutOfMemoryError, which CUDA's allocator raises; the optimizer's gradients are
+    dropped either way). The device's allocator only enters through `reset`/`peak` and the error, so
+    the search is tested on the CPU with a step that raises it."""
+    import torch
+
+    x, y = next(session.batches())
+    criterion = torch.nn.CrossEntropyLoss()
+
+    def used_at(batch: int) -> int | None:
+        index = torch.arange(batch, device=x.device) % len(y)
+        reset()
+        try:
+            session.step(optimizer, criterion, x[index], y[index])
+            return peak()
+        except torch.OutOfMemoryError:
+            return None
+        finally:
+            optimizer.zero_grad(set_to_none=True)
+
+    return used_at
+
+
+def format_fit(fit: BatchFit, recipe_batch: int, device: str = "cuda") -> str:
     mb = 2**20
+    how = "" if device == "cuda" else (f" on {device}: the bytes from the memory model, not measured (only CUDA's "
+                                       "allocator reports a step's peak; on a CUDA device each size runs a real "
+                                       "training step);")
     tried = ", ".join(f"{b}: {'out of memory' if u is None else f'{u / mb:.0f} MB'}" for b, u in fit.tried)
-    return (f"batch size: {fit.batch} fits ({fit.used / mb:.0f} MB of {fit.limit / mb:.0f} MB, keeping "
+    if fit.tried and fit.tried[-1][0] == fit.batch:  # the last size tried fitted: the split or MAX_BATCH ended it
+        how += (f" (capped by the training split's size or {MAX_BATCH}, not by memory: the next power of two is "
+                "more images than it has)")
+    return (f"batch size: {fit.batch} fits{how} ({fit.used / mb:.0f} MB of {fit.limit / mb:.0f} MB, keeping "
             f"{MARGIN:.0%} free; the recipe has {recipe_batch}; tried {tried}); "
             f"--set train.batch_size={fit.batch} uses it (scale the lr with it)")

@@ -123,11 +123,13 @@ def _timed_epoch(session: Any, optimizer: Any, device: Any) -> dict[str, float]:
 
 
 def format_estimate(found: dict[str, float], device: str) -> str:
+    from cnn_tui.contract.layer_columns import format_macs
+
     mb = 2**20
     ticks = (f" + {found['ticks']} gradient ticks at +{found['tick_extra_s'] * 1000:.0f} ms"
              if found.get("ticks") else "")
     return (f"estimate on {device}: {found['params']:,} parameters ({found['trainable']:,} trainable), "
-            f"{found['macs'] / 1e6:.1f} MMACs per image\n"
+            f"{format_macs(found['macs'])} per image\n"
             f"estimate: activations {found['activation_bytes'] / mb:.1f} MB per batch; peak device memory about "
             f"{found['peak_bytes'] / mb:.1f} MB (weights, gradients, optimizer state, activations)\n"
             f"estimate: {found['step_s'] * 1000:.0f} ms a step with its batch (trimmed mean of {TIMED} timed steps) x "

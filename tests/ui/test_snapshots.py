@@ -9,6 +9,7 @@ import pytest
 
 from cnn_tui.ui.sources import Replay
 from tests.ui.conftest import make_app, recorded
+from tests.ui.preflight_fake import fake_preflight  # noqa: F401 (a fixture: the preview's fixed report)
 
 SIZES = [(80, 24), (160, 48)]
 MID_RUN = 70  # of the recorded events: inside epoch 10, after the overfitting diagnosis
@@ -26,7 +27,7 @@ async def settle(pilot) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_picker(snap_compare, size):
+def test_picker(snap_compare, fake_preflight, size):  # noqa: F811
     assert snap_compare(make_app(), terminal_size=size, run_before=settle)
 
 

@@ -28,3 +28,4 @@ def test_validate_estimate_prints_it(capsys, tiny_recipe_path):
     done = run_here(capsys, "validate", str(tiny_recipe_path), "--estimate")
     assert done.returncode == 0, done.stderr
     assert "an epoch" in done.stdout and "validation" in done.stdout and "peak device memory" in done.stdout
+    assert "KMACs per image" in done.stdout and "0.0 MMACs" not in done.stdout  # as the layer table counts them

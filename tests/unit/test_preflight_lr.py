@@ -164,3 +164,21 @@ def test_auto_picks_the_steepest_point_for_a_one_cycle_peak_and_the_valley_other
     low = RangeResult(steepest=0.001, valley=0.0116)  # a steepest point below the valley: the valley
     pick_for(low, "auto", "onecycle")
     assert low.suggestion == 0.0116
+
+
+def test_a_recipe_that_diverges_at_once_says_so_and_suggests_a_lower_start(capsys, tiny_recipe_path, tmp_path):
+    """From lr 3 up, SGD on the tiny net blows up at once: exit 1, "start lower", nothing suggested."""
+    done = run_here(capsys, "lr-find", str(tiny_recipe_path), "--steps", "12", "--start-lr", "3", "--end-lr", "10",
+                    "--out", str(tmp_path / "runs"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the loss never fell: it rose from the first steps" in done.stdout and "Start lower" in done.stdout
+    assert "suggested lr" not in done.stdout
+
+
+def test_a_rise_from_a_tiny_start_is_called_noise_not_divergence(capsys, tiny_recipe_path, tmp_path):
+    """Audit finding 1: 10 steps from lr 1e-7 (the default start) on the tiny recipe: nothing moves
+    at the start, and the curve's rise is batch noise: more steps, not a lower start."""
+    done = run_here(capsys, "lr-find", str(tiny_recipe_path), "--steps", "10", "--out", str(tmp_path / "runs"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "batch-to-batch noise" in done.stdout and "Start lower" not in done.stdout, done.stdout
+    assert "stopped early" not in done.stdout or "at lr 10" not in done.stdout

@@ -31,6 +31,7 @@ from cnn_tui.ui.widgets.model_table import layer_table_text
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25
 PAPER_CLASSES = 1000  # `i`: the layer table sized as the papers' ImageNet tables (validate --classes 1000)
+PREFLIGHT_DWELL_SECONDS = 1.0  # the data report and estimate start once a selection stays put this long
 
 
 class PickerScreen(Screen):
@@ -63,6 +64,7 @@ class PickerScreen(Screen):
         self.processes: dict[str, int] = {}  # recipe path -> processes chosen with n (data-parallel)
         self.allowed_code: set[str] = set()  # recipe paths whose own .py file the user chose to run (t)
         self.waiting_for_t: str | None = None  # the highlighted recipe's path, while its .py waits for t
+        self.preflight: dict[tuple, dict[str, Any]] = {}  # (path, mtime, overrides) -> part -> lines (issue 30)
 
     def compose(self) -> ComposeResult:
         yield Static("[b]cnn-tui[/b]  pick a recipe, press [b]enter[/b] to train it   "
@@ -161,6 +163,8 @@ class PickerScreen(Screen):
             text.append(f"{'chosen    ' + mine + ' image, the recipe file is unchanged; ' if mine else ''}"
                         "c and s choose the content and style images\n", style="dim")
         text.append("\n")
+        if model_file(recipe) is None or r["path"] in self.allowed_code:
+            text.append_text(self.preflight_text(r, recipe))
         waiting = None
         key = (r["path"], os.path.getmtime(r["path"]), self.table_classes)
         if self.table_classes:
@@ -185,6 +189,63 @@ class PickerScreen(Screen):
         if waiting != self.waiting_for_t:
             self.waiting_for_t = waiting
             self.refresh_bindings()  # t shows in the footer while it has something to run
+
+    # ------------------------------------------------------------------ before you train (issue 30)
+    def preflight_text(self, r: dict, recipe: Any) -> Text:
+        """The data report and the cost estimate (validate --data --estimate), from a child process
+        started once the selection has stayed put; "computing" until each part arrives."""
+        text = Text()
+        if optimises_an_image(recipe.kind):
+            return text
+        key = (r["path"], os.path.getmtime(r["path"]), tuple(self.overrides(r)))
+        parts = self.preflight.get(key)
+        if parts is None:
+            self.preflight[key] = parts = {}
+            self.compute_preflight(r, key)
+        if "error" in parts:
+            text.append(f"before you train: {parts['error']}\n\n", style="yellow")
+            return text
+        text.append("before you train  (validate --data --estimate)\n", style="dim")
+        for part, what in (("data", "reading the data..."), ("cost", "timing a few steps and a validation "
+                                                                        "pass for the estimate...")):
+            if part not in parts:
+                text.append(f"{what}\n", style="dim")
+                continue
+            for line in parts[part]:  # "label words", as the recipe's summary lines above
+                label, _, rest = line.partition(" ")
+                text.append(f"{label:<10}", style="cyan")
+                text.append(f"{rest}\n", style="yellow" if label == "leakage" and not rest.startswith("none")
+                            else "")
+        text.append("\n")
+        return text
+
+    @work(exclusive=True, group="preflight")
+    async def compute_preflight(self, r: dict, key: tuple) -> None:
+        from cnn_tui.ui.preflight_child import read_preflight
+
+        await asyncio.sleep(PREFLIGHT_DWELL_SECONDS)
+        if self.app.screen is not self or self.selected() is not r:
+            self.preflight.pop(key, None)  # asked again when it is highlighted again
+            return
+
+        def arrived(part: dict) -> None:
+            found = self.preflight.setdefault(key, {})
+            found[part["part"]] = part.get("lines", part.get("message", ""))
+            if self.selected() is r:
+                self.show_preview()
+
+        try:
+            await read_preflight(Path(r["path"]), key[2], arrived)
+        except asyncio.CancelledError:
+            if not {"cost", "error"} & set(self.preflight.get(key, {})):
+                self.preflight.pop(key, None)  # cut short: computed anew when highlighted again
+            raise
+        except OSError as exc:
+            arrived({"part": "error", "message": f"the preview's helper process could not start ({exc})"})
+
+    def on_screen_suspend(self) -> None:
+        """A run (or another screen) on top: the preview's child stops taking CPU."""
+        self.workers.cancel_group(self, "preflight")
 
     def action_run_model_file(self) -> None:
         """The user asked for their model file to run: the helper imports it to build the table."""
