@@ -51,8 +51,10 @@ class ViewBudget:
         return self.spent / self.drawn if self.drawn else 0.0
 
     def add(self, view: str, seconds: float) -> None:
-        """`view` took `seconds` at this epoch (called for each view drawn; `close` counts the epoch)."""
-        self.spent += seconds
+        """`view` took `seconds` at this epoch (called for each view drawn; `close` counts the epoch); a
+        forced view's seconds are said in the summary but not held against the others."""
+        if view not in self.forced:
+            self.spent += seconds
         self.costs[view] = self.costs.get(view, 0.0) + seconds
 
     def close(self) -> None:

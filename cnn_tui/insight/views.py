@@ -103,8 +103,7 @@ class ModelViews:
 
     def spent(self, view: str, seconds: float) -> None:
         """`view` took `seconds` (counted against the budget unless the recipe forced it on)."""
-        if view not in self.budget.forced:
-            self.budget.add(view, seconds)
+        self.budget.add(view, seconds)
 
     def after_validation(self, collected: ValidationCollector, model: nn.Module, epoch: int, step: int,
                          mean: torch.Tensor, std: torch.Tensor, is_best: bool) -> list[Event]:
