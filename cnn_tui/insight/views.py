@@ -231,9 +231,11 @@ class ModelViews:
         drawn = wants_picture(model, layer, (shape[0], shape[1], shape[2]), mean, std, max_seconds=allowed)
         if drawn is None:
             self.spent("wants", time.perf_counter() - start)
-            self.notes.append(f"what {layer}'s channels want to see is not drawn: it would take more than the "
-                              f"{allowed:.1f} s left of the views' budget (views.wants: true in the recipe draws it "
-                              "anyway; `cnn-tui views RUN` draws it for a finished run)")
+            left = f"the {allowed:.1f} s left of the views' budget" if allowed else "what is left of the views' " \
+                "budget (none: it is spent)"
+            self.notes.append(f"what {layer}'s units want to see (activation maximisation) is not drawn: it would take "
+                              f"more than {left}; views.wants: true in the recipe draws it anyway, and `cnn-tui views "
+                              "RUN` draws it for a finished run")
             return []
         picture, channels = drawn
         path = folder / f"wants-{file_name(layer)}.png"
