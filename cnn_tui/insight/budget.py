@@ -36,8 +36,9 @@ class ViewBudget:
         """Whether the budgeted views are drawn at `epoch` (from 1) of `epochs`, whose training took
         `train_seconds`."""
         self.trained += max(train_seconds, 0.0)
-        if self.drawn == 0 or epoch >= epochs or self.share >= 1:
+        if epoch >= epochs or self.share >= 1:
             return True
+        # never drawn yet: nothing spent and no cost known, so the first epoch is always drawn
         due = self.spent + self.mean_cost() <= self.share * self.trained
         if not due:
             self.skipped.append(epoch)
