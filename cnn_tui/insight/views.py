@@ -138,16 +138,17 @@ class ModelViews:
             start = time.perf_counter()
             events.append(self._top_patches(folder, epoch, step, mean, std))
             self.spent("top_patches", time.perf_counter() - start)
-        maps = [i for i, e in enumerate(events) if isinstance(e, FeatureMaps)]
+        maps = [(i, e) for i, e in enumerate(events) if isinstance(e, FeatureMaps)]
         if "wants" in self.now and maps and collected.probe is not None:  # last: it gets what the budget has left
             shape = tuple(collected.probe[0].shape[1:])
-            events[maps[0]] = dataclasses.replace(events[maps[0]], wants=self._wants(model, shape, folder, mean, std))
+            index, drawn = maps[0]
+            events[index] = dataclasses.replace(drawn, wants=self._wants(model, shape, folder, mean, std))
         if self.now - self.budget.forced:
             self.budget.close()
         if self.skipped and not self.said_skip:
             self.said_skip = True
-            names = {"gradcam": "Grad-CAM", "embedding": "the feature space", "top_patches": "the top patches"}
-            self.notes.append(self.budget.why_skipped(epoch, self.epoch_seconds, [names[n] for n in self.skipped]))
+            titles = {"gradcam": "Grad-CAM", "embedding": "the feature space", "top_patches": "the top patches"}
+            self.notes.append(self.budget.why_skipped(epoch, self.epoch_seconds, [titles[n] for n in self.skipped]))
         events += [Diagnosis(code="views_budget", severity=Severity.INFO, step=step, epoch=epoch, message=note)
                    for note in self.notes]
         self.notes = []
