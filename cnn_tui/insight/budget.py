@@ -70,13 +70,12 @@ class ViewBudget:
     def why_skipped(self, epoch: int, epoch_seconds: float, names: list[str]) -> str:
         """The line that says why `epoch`'s views were not drawn."""
         every = self.cadence(epoch_seconds)
-        often = f"every {_ordinal(every)} epoch" if every > 1 else "on most epochs"
+        often = f"every {_ordinal(every)} epoch" if every > 1 else "most epochs"
         if self.share <= 0:
-            often = "only at the first and the last epoch"
-        return (f"epoch {epoch}: {_listed(names)} not drawn: they take {self.mean_cost():.1f} s against "
-                f"{epoch_seconds:.1f} s of training an epoch, so they are drawn {often} (and at the last) to keep "
-                f"their cost under {self.share:.1%} of the training time (views.budget; a view set true in the "
-                "recipe is drawn every epoch)")
+            often = "the first epoch"
+        return (f"{_listed(names)} not drawn at epoch {epoch}: {self.mean_cost():.1f} s a draw against "
+                f"{epoch_seconds:.1f} s of training, so {often} and the last, under {self.share:.1%} of training "
+                "time (views.budget)")
 
     def summary(self) -> dict[str, Any]:
         """For summary.json: what the views cost."""

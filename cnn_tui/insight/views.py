@@ -232,11 +232,9 @@ class ModelViews:
         drawn = wants_picture(model, layer, (shape[0], shape[1], shape[2]), mean, std, max_seconds=allowed)
         if drawn is None:
             self.spent("wants", time.perf_counter() - start)
-            left = f"the {allowed:.1f} s left of the views' budget" if allowed else "what is left of the views' " \
-                "budget (none: it is spent)"
-            self.notes.append(f"what {layer}'s units want to see (activation maximisation) is not drawn: it would take "
-                              f"more than {left}; views.wants: true in the recipe draws it anyway, and `cnn-tui views "
-                              "RUN` draws it for a finished run")
+            if allowed:  # a spent budget (the usual short run) is said in docs/views.md, not on every run
+                self.notes.append(f"what {layer} wants to see not drawn: over the {allowed:.1f} s left of the views' "
+                                  "budget (views.wants: true draws it)")
             return []
         picture, channels = drawn
         path = folder / f"wants-{file_name(layer)}.png"

@@ -63,8 +63,8 @@ def test_the_skip_line_says_how_often_and_why():
     budget = ViewBudget(0.025)
     _epochs(budget, 3, 10.0, 1.0)
     line = budget.why_skipped(2, 10.0, ["Grad-CAM", "the feature space"])
-    assert "every 4th epoch" in line and "2.5%" in line and "views.budget" in line
-    assert "Grad-CAM and the feature space not drawn" in line
+    assert "every 4th epoch and the last" in line and "2.5%" in line and "views.budget" in line
+    assert line.startswith("Grad-CAM and the feature space not drawn at epoch 2:")
 
 
 @pytest.mark.timeout(120)
