@@ -28,7 +28,6 @@ from cnn_tui.contract.errors import UsageError, excerpt
 
 CHOSEN = "chosen"  # RUN_DIR/views/chosen
 DEFAULT_SHIFT = 4
-WANTED = 8  # channels of the deepest layer whose maximising input is drawn
 
 
 def probe_image(run_dir: Path, classifier, image: Path | None, index: int | None, name: str | None
@@ -152,8 +151,15 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
         tiles = torch.stack(pair).repeat_interleave(scale, 2).repeat_interleave(scale, 3)
         write_png(grid(tiles, columns=2), staging / "shift.png")
         if layers:
-            wants = _wants(model, layers[-1], classifier, mean, std)
-            write_png(wants, staging / f"wants-{file_name(layers[-1])}.png")
+            from cnn_tui.insight.dream import wants_picture
+
+            drawn = wants_picture(model, layers[-1], tuple(x.shape[1:]), mean, std)
+            assert drawn is not None  # no time limit here
+            wants, channels = drawn
+            name = f"wants-{file_name(layers[-1])}.png"
+            write_png(wants, staging / name)
+            events[-1] = dataclasses.replace(events[-1], wants=[{"name": layers[-1], "path": str(folder / name),
+                                                                 "channels": channels}])
         with open(staging / "events.jsonl", "w") as handle:
             handle.writelines(event.to_json() + "\n" for event in events)
         _swap(staging, views / CHOSEN)
@@ -161,20 +167,6 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return views / CHOSEN, events
-
-
-def _wants(model, layer: str, classifier, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """Activation maximisation of the first WANTED channels of `layer` (the deepest conv layer drawn)."""
-    from cnn_tui.insight.cam_view import pixels as to_pixels
-    from cnn_tui.insight.dream import maximise
-    from cnn_tui.insight.pictures import grid
-
-    width = dict(model.named_modules())[layer].out_channels
-    channels = list(range(min(WANTED, width)))
-    size = classifier.image_size
-    x = maximise(model, layer, channels, (classifier.channels, size, size), (0 - mean) / std, (1 - mean) / std,
-                 jitter=max(1, size // 16))
-    return grid(torch.stack([to_pixels(image, mean, std) for image in x]))
 
 
 def _resized(picture: torch.Tensor, side: int) -> torch.Tensor:

@@ -207,6 +207,9 @@ class FeatureMaps(Event):
     layers: list[dict[str, Any]]  # {"name", "path", "shown" (maps drawn), "channels", "size": [h, w]}
     filters: str = ""  # the first conv layer's filters ("" when not drawn)
     filters_layer: str = ""
+    # what a deep layer's first channels want to see (activation maximisation; the last epoch's, and
+    # `cnn-tui views`): {"name", "path", "channels"}
+    wants: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ generator, so a training's random stream is not moved.
 
 from __future__ import annotations
 
+import time
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 STEPS = 96
+WANTED = 8  # channels drawn per layer (its first ones)
 JITTER = 2  # px
 BLUR_EVERY = 4
 BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4  # separable 3 x 3 Gaussian
@@ -22,9 +25,12 @@ BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4  # separable 3 x 3 Gaussian
 
 def maximise(model: nn.Module, layer: str, channels: list[int], shape: tuple[int, int, int],
              low: torch.Tensor, high: torch.Tensor, steps: int = STEPS, seed: int = 0, jitter: int = JITTER,
-             blur_every: int = BLUR_EVERY) -> torch.Tensor:
+             blur_every: int = BLUR_EVERY, max_seconds: float | None = None) -> torch.Tensor | None:
     """len(channels) x C x H x W inputs (normalised as the model sees them, kept within [low, high]
-    per channel: the normalised images of black and white) that excite each channel's centre unit."""
+    per channel: the normalised images of black and white) that excite each channel's centre unit;
+    None when the first steps show that all of them would take more than `max_seconds`."""
+    if max_seconds is not None and max_seconds <= 0:
+        return None
     module = dict(model.named_modules())[layer]
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     gen = torch.Generator().manual_seed(seed)
@@ -32,17 +38,29 @@ def maximise(model: nn.Module, layer: str, channels: list[int], shape: tuple[int
     low, high = low.to(device).view(1, -1, 1, 1), high.to(device).view(1, -1, 1, 1)
     index = torch.tensor(channels, device=device)
     seen: list[torch.Tensor] = []
-    handle = module.register_forward_hook(lambda _m, _i, out: seen.append(out))
+
+    def stop(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
+        seen.append(out)
+        raise _Reached  # the layers after this one would only cost time
+
+    handle = module.register_forward_hook(stop)
     was = model.training
     model.eval()
+    started = time.perf_counter()
     try:
         for step in range(steps):
+            if max_seconds is not None and step in (1, 4) and \
+                    (time.perf_counter() - started) / step * steps > max_seconds:  # judged on a step, then four
+                return None
             settle = step >= steps * 3 // 4  # the last quarter without jitter or blur: the picture settles
             dy, dx = (0, 0) if settle else (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=gen))
             x = x.detach().requires_grad_(True)
             seen.clear()
             with torch.enable_grad():
-                model(torch.roll(x, (dy, dx), (2, 3)))
+                try:
+                    model(torch.roll(x, (dy, dx), (2, 3)))
+                except _Reached:
+                    pass
                 out = seen[0]
                 h, w = out.shape[-2:]
                 centre = out[torch.arange(len(channels), device=device), index, h // 2, w // 2]
@@ -56,6 +74,28 @@ def maximise(model: nn.Module, layer: str, channels: list[int], shape: tuple[int
         handle.remove()
         model.train(was)
     return x.detach()
+
+
+class _Reached(Exception):
+    """The forward pass reached the layer maximised: the rest is not run."""
+
+
+def wants_picture(model: nn.Module, layer: str, shape: tuple[int, int, int], mean: torch.Tensor,
+                  std: torch.Tensor, max_seconds: float | None = None) -> tuple[torch.Tensor, list[int]] | None:
+    """(a grid picture of what `layer`'s first WANTED channels want to see, those channels), for
+    inputs of `shape` (C x H x W) normalised by `mean` and `std`; the jitter scales with the size.
+    None when it would take more than `max_seconds`."""
+    from cnn_tui.insight.cam_view import pixels
+    from cnn_tui.insight.pictures import grid
+
+    module = dict(model.named_modules())[layer]
+    width = getattr(module, "out_channels", WANTED)
+    channels = list(range(min(WANTED, width)))
+    x = maximise(model, layer, channels, shape, (0 - mean) / std, (1 - mean) / std, jitter=max(1, shape[-1] // 16),
+                 max_seconds=max_seconds)
+    if x is None:
+        return None
+    return grid(torch.stack([pixels(image.cpu(), mean, std) for image in x])), channels
 
 
 def _blur(x: torch.Tensor) -> torch.Tensor:

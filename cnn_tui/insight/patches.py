@@ -18,7 +18,7 @@ import torch.nn as nn
 from cnn_tui.models.receptive import FieldTracker
 
 PER_CHANNEL = 6  # patches per channel (one row of the grid)
-MAX_IMAGES = 512  # validation images searched (the first ones): the winners barely change past it, the cost does
+MAX_IMAGES = 256  # validation images searched (the first ones): the winners barely change past it, the cost does
 
 
 def receptive_fields(model: nn.Module, image: torch.Tensor, layers: list[str]) -> dict[str, int]:

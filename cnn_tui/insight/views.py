@@ -7,6 +7,8 @@ and plain numbers, so any reader (the dashboard, `show`, a notebook) sees them w
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,12 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.contract.confusion import MAX_GRID_CLASSES, class_scores, top_pairs
-from cnn_tui.contract.events import Confusion, Embedding, Event, FeatureMaps, Health, TopPatches
+from cnn_tui.contract.events import Confusion, Diagnosis, Embedding, Event, FeatureMaps, Health, TopPatches
+from cnn_tui.contract.status import Severity
 from cnn_tui.insight import embedding
+from cnn_tui.insight.budget import ViewBudget
 from cnn_tui.insight.cam_view import CamView, Probe, pixels
+from cnn_tui.insight.dream import wants_picture
 from cnn_tui.insight.feature_maps import (
     capture,
     choose_layers,
@@ -49,10 +54,23 @@ class ModelViews:
         self.fields: dict[str, int] | None = None  # the top-patch layers' receptive fields, from the first batch
         self.features: embedding.FeatureCollector | None = None
         self.patches: _LazyPatches | None = None
+        self.wants = cfg.wants and drawn and bool(self.layers)
+        # the costly views are drawn while they fit a share of the training time (insight/budget.py)
+        self.budget = ViewBudget(cfg.budget, forced=cfg.forced())
+        self.now: set[str] = set()  # the budgeted views drawn at this epoch
+        self.skipped: list[str] = []  # and those the budget held back
+        self.epoch = 0
+        self.epoch_seconds = 0.0  # this epoch's training part
+        self.said_skip = False  # the first skip is said in a diagnosis, once a run
+        self.notes: list[str] = []  # this epoch's lines about the budget, for diagnosis events
 
     # ---------------------------------------------------------------- validation
-    def collector(self) -> ValidationCollector | None:
+    def collector(self, epoch: int = 1, epochs: int | None = None, train_seconds: float = 0.0
+                  ) -> ValidationCollector | None:
+        """What validation collects at `epoch` (from 1) of `epochs`, whose training took `train_seconds`
+        (no `epochs`: a first epoch that is not the last, as the pre-flight estimate measures)."""
         cfg = self.cfg
+        self._plan(epoch, epochs, train_seconds)
         pictures = (bool(self.layers) or self.cams is not None) and self.run_dir is not None
         if not (cfg.confusion or cfg.mistakes or pictures or self.embedding or self.top_patches):
             return None
@@ -61,17 +79,31 @@ class ModelViews:
         self._watch(collector)
         return collector
 
+    def _plan(self, epoch: int, epochs: int | None, train_seconds: float) -> None:
+        """Which budgeted views this epoch draws: those the budget lets through, and the forced ones."""
+        last = epochs is not None and epoch >= epochs
+        on = {"gradcam": self.cams is not None, "embedding": self.embedding, "top_patches": self.top_patches,
+              "wants": self.wants and last}  # what a filter wants to see: the last epoch's
+        self.epoch, self.epoch_seconds = epoch, train_seconds
+        due = self.budget.due(epoch, epoch if last else epoch + 1, train_seconds)
+        self.now = {name for name, yes in on.items() if yes and (due or name in self.budget.forced)}
+        self.skipped = [name for name, yes in on.items() if yes and name not in self.now and name != "wants"]
+
     def _watch(self, collector: ValidationCollector) -> None:
         """Hook the views that see every validation batch (their hooks go at the pass's end)."""
-        if self.embedding:
+        if "embedding" in self.now:
             self.features = embedding.FeatureCollector(self.model)
-            collector.watchers.append(self.features)
-        if self.top_patches:
+            collector.watchers.append(_Timed(self.features, "embedding", self))
+        if "top_patches" in self.now:
             self.patches = _LazyPatches(self)
             if self.fields is not None:  # measured on an earlier epoch's first batch
                 self.patches.inner = TopPatchCollector(self.model, self.layers, self.fields,
                                                        self.cfg.feature_channels)
-            collector.watchers.append(self.patches)
+            collector.watchers.append(_Timed(self.patches, "top_patches", self))
+
+    def spent(self, view: str, seconds: float) -> None:
+        """`view` took `seconds` (counted against the budget unless the recipe forced it on)."""
+        self.budget.add(view, seconds)
 
     def after_validation(self, collected: ValidationCollector, model: nn.Module, epoch: int, step: int,
                          mean: torch.Tensor, std: torch.Tensor, is_best: bool) -> list[Event]:
@@ -91,15 +123,35 @@ class ModelViews:
             events.append(report)
         if collected.probe is not None and self.run_dir is not None and self.layers:
             events.append(self._feature_maps(model, *collected.probe, folder, epoch, step, mean, std))
-        if self.cams is not None and self.run_dir is not None:
+        if self.cams is not None and self.run_dir is not None and "gradcam" in self.now:
+            start = time.perf_counter()
             probes = [Probe("probe", collected.probe[0][0], collected.probe[1])] if collected.probe is not None else []
             probes += [Probe("mistake", m.image, m.true) for m in mistakes if m.image is not None]
             events.append(self.cams.event(model, probes, self.class_names, self.run_dir, folder, epoch, step,
                                           mean, std))
+            self.spent("gradcam", time.perf_counter() - start)
         if self.features is not None:
+            start = time.perf_counter()
             events.append(self._embedding(folder, epoch, step))
+            self.spent("embedding", time.perf_counter() - start)
         if self.patches is not None:
+            start = time.perf_counter()
             events.append(self._top_patches(folder, epoch, step, mean, std))
+            self.spent("top_patches", time.perf_counter() - start)
+        maps = [(i, e) for i, e in enumerate(events) if isinstance(e, FeatureMaps)]
+        if "wants" in self.now and maps and collected.probe is not None:  # last: it gets what the budget has left
+            shape = tuple(collected.probe[0].shape[1:])
+            index, drawn = maps[0]
+            events[index] = dataclasses.replace(drawn, wants=self._wants(model, shape, folder, mean, std))
+        if self.now - self.budget.forced:
+            self.budget.close()
+        if self.skipped and not self.said_skip:
+            self.said_skip = True
+            titles = {"gradcam": "Grad-CAM", "embedding": "the feature space", "top_patches": "the top patches"}
+            self.notes.append(self.budget.why_skipped(epoch, self.epoch_seconds, [titles[n] for n in self.skipped]))
+        events += [Diagnosis(code="views_budget", severity=Severity.INFO, step=step, epoch=epoch, message=note)
+                   for note in self.notes]
+        self.notes = []
         return events
 
     def _embedding(self, folder: Path, epoch: int, step: int) -> Embedding:
@@ -170,6 +222,26 @@ class ModelViews:
                            predicted=self.class_names[predicted], layers=layers, filters=filters_path,
                            filters_layer=filters_layer)
 
+    def _wants(self, model: nn.Module, shape: tuple[int, ...], folder: Path, mean: torch.Tensor,
+               std: torch.Tensor) -> list[dict[str, Any]]:
+        """What the deepest drawn layer's first channels want to see (activation maximisation)."""
+        assert self.run_dir is not None and len(shape) == 3
+        start = time.perf_counter()
+        layer = self.layers[-1]
+        allowed = None if "wants" in self.budget.forced else self.budget.left()
+        drawn = wants_picture(model, layer, (shape[0], shape[1], shape[2]), mean, std, max_seconds=allowed)
+        if drawn is None:
+            self.spent("wants", time.perf_counter() - start)
+            if allowed:  # a spent budget (the usual short run) is said in docs/views.md, not on every run
+                self.notes.append(f"what {layer} wants to see not drawn: over the {allowed:.1f} s left of the views' "
+                                  "budget (views.wants: true draws it)")
+            return []
+        picture, channels = drawn
+        path = folder / f"wants-{file_name(layer)}.png"
+        write_png(picture, self.run_dir / path)
+        self.spent("wants", time.perf_counter() - start)
+        return [{"name": layer, "path": str(path), "channels": channels}]
+
     # ---------------------------------------------------------------- gradient ticks
     def arm(self) -> None:
         """Measure the activations of the next forward pass (a gradient tick's)."""
@@ -188,13 +260,34 @@ class ModelViews:
                                                             if k in self.health.spectra})
 
     def summary(self) -> dict[str, Any]:
-        """For summary.json: the kept (best) epoch's per-class scores and confusion matrix."""
+        """For summary.json: the kept (best) epoch's per-class scores and confusion matrix, and what the
+        budgeted views cost."""
+        cost = {"views_cost": self.budget.summary()} if self.budget.drawn else {}
         report = self.best or self.last
         if report is None:
-            return {}
-        return {"per_class": {"epoch": report.epoch, "classes": report.per_class},
+            return cost
+        return {**cost, "per_class": {"epoch": report.epoch, "classes": report.per_class},
                 "confusion": {"epoch": report.epoch, "classes": report.classes, "matrix": report.matrix,
                               "top_pairs": report.pairs}}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"budget": self.budget.state_dict(), "said_skip": self.said_skip}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.budget.load_state_dict(state.get("budget", {}))
+        self.said_skip = bool(state.get("said_skip", False))
+
+
+class _Timed:
+    """A validation watcher whose time counts against the views' budget."""
+
+    def __init__(self, inner: Any, view: str, views: ModelViews) -> None:
+        self.inner, self.view, self.views = inner, view, views
+
+    def add(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> None:
+        start = time.perf_counter()
+        self.inner.add(x, y, logits)
+        self.views.spent(self.view, time.perf_counter() - start)
 
 
 class _LazyPatches:

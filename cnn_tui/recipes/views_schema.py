@@ -1,7 +1,9 @@
 """The `views:` section: what the engine shows of a classifier's inside while it trains.
 
 Every view is on by default and costs little (benchmarks case 11 holds all of them to >= 0.97
-of the throughput with all of them off); each can be turned off on its own.
+of the throughput with all of them off); each can be turned off on its own. The costly ones
+(Grad-CAM, feature space, top patches, activation maximisation) share a budget of the training
+time (`budget`, cnn_tui/insight/budget.py); one set true in the recipe is drawn every epoch.
 """
 
 from __future__ import annotations
@@ -32,7 +34,21 @@ class Views(Strict):
     # each epoch, for the feature_maps layers: the validation patches that excite each of their
     # first feature_channels channels most (Zeiler & Fergus fig. 2)
     top_patches: bool = True
+    # at the last epoch: what the deepest feature_maps layer's first 8 channels want to see
+    # (activation maximisation: gradient ascent on the input; ~1 s on a CPU for scratch_cnn)
+    wants: bool = True
+    # the share of the training time that gradcam, embedding, top_patches and wants may take: they
+    # are drawn at an epoch only while their time so far stays within it (always at the first and
+    # the last epoch); 1: every epoch, 0: only the first and the last
+    budget: float = Field(0.025, ge=0, le=1)
+
+    def forced(self) -> set[str]:
+        """The budgeted views the recipe set true itself: drawn every epoch, whatever they cost."""
+        return {name for name in BUDGETED if name in self.model_fields_set and getattr(self, name)}
 
     def any_epoch_view(self) -> bool:
         return (bool(self.feature_maps) or self.filters or self.confusion or self.mistakes > 0 or self.gradcam
-                or self.embedding or self.top_patches)
+                or self.embedding or self.top_patches or self.wants)
+
+
+BUDGETED = ("gradcam", "embedding", "top_patches", "wants")

@@ -145,7 +145,7 @@ def activation_lines(history: RunHistory) -> list[str]:
 
 
 VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding", "feature space"),
-              ("mistake-", "mistakes"), ("filters", "filters"))
+              ("mistake-", "mistakes"), ("filters", "filters"), ("wants-", "what a filter wants to see"))
 
 
 def views_lines(run_dir: Path | None) -> list[str]:
@@ -174,11 +174,12 @@ def views_lines(run_dir: Path | None) -> list[str]:
 
 
 def diagnosis_lines(history: RunHistory) -> list[str]:
-    if not history.diagnoses:
+    said = [d for d in history.diagnoses if d.code != "views_budget"]  # not the curves: summary.json's views_cost
+    if not said:
         return []
     return ["what the curves say"] + [
         f"  {SEVERITY_MARK.get(d.severity, '-')} {d.message}" + (f" (epoch {d.epoch})" if d.epoch else "")
-        for d in history.diagnoses]
+        for d in said]
 
 
 def charts(history: RunHistory, layout: Layout) -> list[str]:

@@ -74,8 +74,10 @@ class Health:
         self.report(self.diagnoser.on_system(sample.data_wait, device.type, sample.workers, step), step, epoch)
 
     # ---------------------------------------------------------------- epochs
-    def collector(self) -> ValidationCollector | None:
-        return self.views.collector()
+    def collector(self, epoch: int, epochs: int, train_seconds: float) -> ValidationCollector | None:
+        """Validation's collector for `epoch` (from 1) of `epochs`; the views' budget (insight/budget.py)
+        weighs their cost against `train_seconds`, the epoch's training part."""
+        return self.views.collector(epoch, epochs, train_seconds)
 
     def after_validation(self, collector: ValidationCollector | None, model: nn.Module, epoch: int, step: int,
                          mean: torch.Tensor, std: torch.Tensor, is_best: bool) -> None:
@@ -88,7 +90,8 @@ class Health:
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
-        return {"diagnoser": self.diagnoser.state_dict()}
+        return {"diagnoser": self.diagnoser.state_dict(), "views": self.views.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.diagnoser.load_state_dict(state["diagnoser"])
+        self.views.load_state_dict(state.get("views", {}))  # {}: a checkpoint from before the views' budget

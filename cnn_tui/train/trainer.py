@@ -228,7 +228,7 @@ class Trainer:
     # ------------------------------------------------------------------ epoch end
     def _end_epoch(self) -> dict[str, float]:
         t = self.totals
-        collector = self.health.collector()
+        collector = self.health.collector(t.epoch + 1, self.cfg.epochs, self.elapsed_epoch)  # views' budget
         val_loss, val_acc = self.evaluate(collector)  # sync point: one per pass
         if collector is not None and collector.confusion:
             collector.counts = self.world.sum_(collector.totals(self.device))  # the mistakes stay rank 0's share

@@ -38,7 +38,9 @@ def test_an_image_file_as_the_probe(finished, tmp_path, capsys):
     cams, maps = _events(finished)
     assert cams["type"] == "gradcam" and [p["role"] for p in cams["pictures"]] == ["probe", "shifted"]
     assert maps["type"] == "feature_maps" and maps["label"] == "" and maps["input"] == "views/chosen/probe.png"
-    for picture in cams["pictures"] + maps["layers"]:
+    (wants,) = maps["wants"]  # what the deepest drawn layer's first channels want to see, for the inside page
+    assert wants["name"] == maps["layers"][-1]["name"] and wants["path"].startswith("views/chosen/wants-")
+    for picture in cams["pictures"] + maps["layers"] + maps["wants"]:
         with Image.open(finished / picture["path"]) as png:
             assert png.size[0] > 0
     with Image.open(finished / maps["input"]) as probe:

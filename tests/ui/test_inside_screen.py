@@ -120,3 +120,41 @@ def test_inside_page_mistakes_pane_compact(snap_compare):
         await inside(pilot, "tab", "tab", "tab")
 
     assert snap_compare(views_app(), terminal_size=(80, 24), run_before=to_mistakes)
+
+
+def _with_wants(tmp_path: Path) -> Path:
+    """views_run whose last epoch also drew what conv3_1's first 8 channels want to see
+    (tests/ui/data/wants-conv3_1.png: activation maximisation of a 3-epoch scratch_cnn run)."""
+    import json
+    import shutil
+
+    run = tmp_path / "views_run"
+    shutil.copytree(VIEWS_RUN, run)
+    lines = (run / "events.jsonl").read_text().splitlines()
+    last = max(i for i, line in enumerate(lines) if '"feature_maps"' in line)
+    event = json.loads(lines[last])
+    event["wants"] = [{"name": "conv3_1", "path": "views/epoch-003/wants-conv3_1.png", "channels": list(range(8))}]
+    lines[last] = json.dumps(event)
+    (run / "events.jsonl").write_text("\n".join(lines) + "\n")
+    shutil.copy(DATA / "wants-conv3_1.png", run / "views" / "epoch-003" / "wants-conv3_1.png")
+    return run
+
+
+@pytest.mark.timeout(60)
+async def test_the_filters_pane_shows_what_a_deep_layer_wants_to_see(tmp_path):
+    app = views_app(_with_wants(tmp_path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await inside(pilot)
+        board = screen.query_one("#filters")
+        assert [caption for _, caption in board.captions] == ["conv1_1's filters", "conv3_1 wants"]
+        assert len(board.loaded) == 2
+        text = _text(board)
+        assert "conv3_1 wants" in text and "epoch 3: filters; what conv3_1's units want to see" in text
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_inside_page_with_what_a_filter_wants(snap_compare, size, tmp_path):
+    async def to_inside(pilot):
+        await inside(pilot, *(["tab"] if size[0] < 100 else []))  # compact: one pane a time, the filters second
+
+    assert snap_compare(views_app(_with_wants(tmp_path)), terminal_size=size, run_before=to_inside)

@@ -25,16 +25,24 @@ class FeatureMapsBoard(PictureBoard):
 
 
 class FiltersBoard(PictureBoard):
+    """The first layer's filters and, when drawn (the last epoch, `cnn-tui views`), what a deeper
+    layer's first channels want to see (activation maximisation)."""
+
     def pictures(self, view: RunView) -> list[tuple[str, str]]:
         fm = view.state.feature_maps
-        if fm is None or not fm.filters:
+        if fm is None:
             return []
-        return [(fm.filters, f"{fm.filters_layer}'s filters")]
+        shown = [(fm.filters, f"{fm.filters_layer}'s filters")] if fm.filters else []
+        return shown + [(w["path"], f"{w['name']} wants") for w in fm.wants]
 
     def heading(self, view: RunView) -> str:
         fm = view.state.feature_maps
         if fm is None:
             return ""
+        if fm.wants:
+            wants = fm.wants[0]
+            said = f"what {wants['name']}'s units want to see"  # its first channels' (the captions: which)
+            return f"epoch {fm.epoch}: filters; {said}" if fm.filters else f"epoch {fm.epoch}: {said}"
         if not fm.filters:
             return "no first-layer filters to draw (views.filters is off, or the model has no conv layer)"
         return f"epoch {fm.epoch}: edge and colour detectors form here"
