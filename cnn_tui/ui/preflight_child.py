@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 
 def preflight_command(recipe: Path, overrides: tuple[str, ...] | list[str]) -> list[str]:
     return [sys.executable, "-m", "cnn_tui.preflight.preview", str(recipe),
@@ -45,3 +47,27 @@ async def read_preflight(recipe: Path, overrides: tuple[str, ...] | list[str],
         raise
     if not said:
         on_part({"part": "error", "message": f"the preview's helper process ended (exit status {code})"})
+
+
+PENDING = (("data", "reading the data..."),
+           ("cost", "timing a few steps and a validation pass for the estimate..."))
+
+
+def preview_lines(parts: dict[str, Any]) -> Text:
+    """The preview's block: each part's "label words" lines as they arrived, "computing" lines for
+    the parts still on their way, leakage in yellow when found, or the one error line."""
+    text = Text()
+    if "error" in parts:
+        text.append(f"before you train: {parts['error']}\n\n", style="yellow")
+        return text
+    text.append("before you train  (validate --data --estimate)\n", style="dim")
+    for part, what in PENDING:
+        if part not in parts:
+            text.append(f"{what}\n", style="dim")
+            continue
+        for line in parts[part]:  # "label words", as the recipe's summary lines above
+            label, _, rest = line.partition(" ")
+            text.append(f"{label:<10}", style="cyan")
+            text.append(f"{rest}\n", style="yellow" if label == "leakage" and not rest.startswith("none") else "")
+    text.append("\n")
+    return text

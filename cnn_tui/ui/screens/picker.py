@@ -26,6 +26,7 @@ from cnn_tui.contract.user_code import model_file
 from cnn_tui.ui.catalog import discover, summary_lines
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import ShowRuns, StartRecipe
+from cnn_tui.ui.preflight_child import preview_lines, read_preflight
 from cnn_tui.ui.widgets.model_table import layer_table_text
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
@@ -194,35 +195,16 @@ class PickerScreen(Screen):
     def preflight_text(self, r: dict, recipe: Any) -> Text:
         """The data report and the cost estimate (validate --data --estimate), from a child process
         started once the selection has stayed put; "computing" until each part arrives."""
-        text = Text()
         if optimises_an_image(recipe.kind):
-            return text
+            return Text()
         key = (r["path"], os.path.getmtime(r["path"]), tuple(self.overrides(r)))
-        parts = self.preflight.get(key)
-        if parts is None:
-            self.preflight[key] = parts = {}
+        if key not in self.preflight:
+            self.preflight[key] = {}
             self.compute_preflight(r, key)
-        if "error" in parts:
-            text.append(f"before you train: {parts['error']}\n\n", style="yellow")
-            return text
-        text.append("before you train  (validate --data --estimate)\n", style="dim")
-        for part, what in (("data", "reading the data..."), ("cost", "timing a few steps and a validation "
-                                                                        "pass for the estimate...")):
-            if part not in parts:
-                text.append(f"{what}\n", style="dim")
-                continue
-            for line in parts[part]:  # "label words", as the recipe's summary lines above
-                label, _, rest = line.partition(" ")
-                text.append(f"{label:<10}", style="cyan")
-                text.append(f"{rest}\n", style="yellow" if label == "leakage" and not rest.startswith("none")
-                            else "")
-        text.append("\n")
-        return text
+        return preview_lines(self.preflight[key])
 
     @work(exclusive=True, group="preflight")
     async def compute_preflight(self, r: dict, key: tuple) -> None:
-        from cnn_tui.ui.preflight_child import read_preflight
-
         await asyncio.sleep(PREFLIGHT_DWELL_SECONDS)
         if self.app.screen is not self or self.selected() is not r:
             self.preflight.pop(key, None)  # asked again when it is highlighted again
