@@ -142,7 +142,8 @@ def activation_lines(history: RunHistory) -> list[str]:
             "ticks (the dashboard's page v draws them)"]
 
 
-VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding", "feature space"),
+VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding.", "feature space"),
+              ("embedding-tsne", "t-SNE"),
               ("mistake-", "mistakes"), ("filters", "filters"))
 
 
