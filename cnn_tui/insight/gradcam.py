@@ -95,7 +95,7 @@ def grad_cam(model: nn.Module, images: torch.Tensor, layer: str,
     def keep(_m: nn.Module, _i: object, out: object) -> None:
         if _is_map(out):
             kept.append(out)  # type: ignore[arg-type]
-            fields.append(tracker.field(out))  # type: ignore[arg-type]
+            fields.append(tracker.field(out))
 
     handle = module.register_forward_hook(keep)
     try:

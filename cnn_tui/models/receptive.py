@@ -115,9 +115,9 @@ class FieldTracker(TorchFunctionMode):
         source = args[0] if args and isinstance(args[0], torch.Tensor) else None
         if func in CONVS:
             weight = _arg(args, kwargs, 1, "weight", None)
-            kernel, dilation = _pair(weight.shape[-2:]), _pair(_arg(args, kwargs, 5, "dilation", 1))
-            field = field.grown(kernel, _pair(_arg(args, kwargs, 3, "stride", 1)), dilation,
-                                _padding(_arg(args, kwargs, 4, "padding", 0), kernel, dilation))
+            size, spread = _pair(weight.shape[-2:]), _pair(_arg(args, kwargs, 5, "dilation", 1))
+            field = field.grown(size, _pair(_arg(args, kwargs, 3, "stride", 1)), spread,
+                                _padding(_arg(args, kwargs, 4, "padding", 0), size, spread))
         elif func in TRANSPOSED:
             weight = _arg(args, kwargs, 1, "weight", None)
             field = field.upsampled(_pair(weight.shape[-2:]), _pair(_arg(args, kwargs, 3, "stride", 1)),
