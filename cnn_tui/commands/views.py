@@ -160,6 +160,9 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
             write_png(wants, staging / name)
             events[-1] = dataclasses.replace(events[-1], wants=[{"name": layers[-1], "path": str(folder / name),
                                                                  "channels": channels}])
+        space = _feature_space(run_dir, classifier, model, staging, mean, std)
+        events.append(dataclasses.replace(space, path=str(folder / space.path) if space.path else "",
+                                          tsne=str(folder / space.tsne) if space.tsne else ""))
         with open(staging / "events.jsonl", "w") as handle:
             handle.writelines(event.to_json() + "\n" for event in events)
         _swap(staging, views / CHOSEN)
@@ -167,6 +170,37 @@ def write_views(run_dir: Path, classifier, pixels: torch.Tensor, label: int | No
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return views / CHOSEN, events
+
+
+def _feature_space(run_dir: Path, classifier, model, staging: Path, mean: torch.Tensor, std: torch.Tensor):
+    """The validation set's feature space, by PCA and t-SNE (embedding.finished_run); a note, not an
+    error, where the run's validation data cannot be loaded (the probe may be the user's own file)."""
+    from cnn_tui.contract.events import Embedding
+    from cnn_tui.data.images import load_image
+    from cnn_tui.insight.embedding import MAX_POINTS, finished_run
+
+    try:
+        val = _validation(run_dir, classifier)
+    except UsageError as exc:
+        return Embedding(epoch=0, step=0, note=f"no feature space: {str(exc).split(': ', 1)[-1]}")
+    labels = val.y[:MAX_POINTS]
+    if val.x is not None:
+        pixels = val.x[:MAX_POINTS]
+    else:
+        assert val.files is not None
+        read, kept = [], []
+        for i, name in enumerate(val.files[:MAX_POINTS]):
+            try:
+                read.append(_fit(torch.from_numpy(load_image(Path(name), classifier.image_size,
+                                                             classifier.grayscale)), classifier))
+                kept.append(i)
+            except (OSError, ValueError):  # a file gone or spoilt since the run: left out
+                continue
+        if not read:
+            return Embedding(epoch=0, step=0, note="no feature space: none of the run's validation files can be read")
+        pixels, labels = torch.stack(read), labels[kept]
+    x = (pixels.to(mean.device).float() / 255 - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+    return finished_run(model, x, labels, classifier.class_names, staging, Path())
 
 
 def _resized(picture: torch.Tensor, side: int) -> torch.Tensor:
@@ -244,5 +278,9 @@ def cmd_views(args, say: Callable[[str], None]) -> int:
                                                                " (changed: the network is not shift-invariant here)"))
     print(f"views written to {folder}: probe.png, gradcam-probe.png, gradcam-shifted.png, shift.png"
           + (f", {len(maps.layers)} feature-map grids, what {maps.layers[-1]['name']}'s first channels want to "
-             f"see (wants-*.png)" if maps.layers else ""))
+             f"see (wants-*.png)" if maps.layers else "")
+          + (", the validation set's feature space (embedding.png, embedding-tsne.png)" if events[-1].tsne else ""))
+    space = events[-1]
+    if space.note or space.tsne_note:
+        print(space.note or space.tsne_note)
     return 0

@@ -243,6 +243,11 @@ class Embedding(Event):
     explained: float = 0.0  # share of the features' variance the two components keep
     classes: list[str] = field(default_factory=list)  # the classes drawn, in their colours' order
     note: str = ""
+    # the run's end repeats its last epoch's event with the same points by t-SNE (or why not)
+    tsne: str = ""  # its picture, beside `path`
+    tsne_points: int = 0
+    tsne_seconds: float = 0.0
+    tsne_note: str = ""
 
 
 @dataclass(frozen=True)

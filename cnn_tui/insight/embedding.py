@@ -1,19 +1,34 @@
 """How the classes separate: the penultimate features of the validation set (the input of the last
-linear layer) in 2-D by PCA, coloured by class with mistakes marked, and their silhouette score.
+linear layer) in 2-D by PCA after every epoch, by t-SNE once at the end, coloured by class with
+mistakes marked, and their silhouette score.
 
-PCA is torch's own (`torch.pca_lowrank`, under a forked RNG so the training's random stream is not
-touched); the silhouette is written here because scikit-learn is not a dependency of the engine and
-the formula is a few lines of `torch.cdist` (Rousseeuw 1987: s = (b - a) / max(a, b), a the mean
-distance to the point's own class, b to the nearest other class; a class of one point scores 0).
+Each epoch's PCA is torch's own (`torch.pca_lowrank`, under a forked RNG so the training's random
+stream is not touched) and so is the silhouette (a few lines of `torch.cdist`: Rousseeuw 1987,
+s = (b - a) / max(a, b), a the mean distance to the point's own class, b to the nearest other
+class; a class of one point scores 0): they run in the training process on the training device
+every epoch, where scikit-learn would cost a copy to the host and a second of import in every run.
+t-SNE (van der Maaten & Hinton 2008) is scikit-learn's, run once at the end of a run (and by
+`cnn-tui views`) on at most TSNE_POINTS points: an exact, well-kept implementation is worth the
+import there, and a hand-written one would not be.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from pathlib import Path
+
 import torch
 import torch.nn as nn
 
+from cnn_tui.contract.events import Embedding
+from cnn_tui.insight.pictures import write_png
+
 MAX_POINTS = 1000  # validation images kept (the first ones): enough for a picture, 1000^2 distances cost ~10 ms
 SIDE = 128  # px of the picture
+TSNE_POINTS = 1000  # t-SNE's points (the first kept): ~4 s of one core at 1,000 (docs/views.md)
+TSNE_FILE = "embedding-tsne.png"
+NO_SKLEARN = "no t-SNE: scikit-learn is not installed (pip install scikit-learn); the PCA map is the epochs' own"
 MAX_COLOURED = 10  # classes drawn in colour; above it the most confused ones, the rest grey
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (67, 99, 216), (245, 130, 49), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (188, 246, 12), (250, 190, 190)]
@@ -136,3 +151,83 @@ def picture(coords: torch.Tensor, labels: torch.Tensor, predicted: torch.Tensor,
         if guess[i] != truth[i]:
             canvas[:, row, col] = 255
     return canvas
+
+
+def tsne(features: torch.Tensor) -> torch.Tensor:
+    """N x 2 t-SNE coordinates of the first TSNE_POINTS feature vectors (scikit-learn's Barnes-Hut,
+    PCA-initialised, seeded: the same features give the same map). ImportError without sklearn.
+
+    One OpenMP thread: its gradient's threads spin at each of ~1,000 barriers, and on a machine
+    whose cores are busy (a second run, the dashboard) that turned 2 s of work into minutes."""
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    x = features[:TSNE_POINTS].detach().float().cpu().numpy()
+    perplexity = min(30.0, (len(x) - 1) / 3)  # sklearn needs perplexity < N; 30 is its default
+    with threadpool_limits(limits=1, user_api="openmp"):
+        coords = TSNE(2, perplexity=perplexity, init="pca", random_state=0).fit_transform(x)
+    return torch.from_numpy(coords).float()
+
+
+@dataclasses.dataclass
+class Kept:
+    """An epoch's feature-space view, kept so the run's end can draw the same points by t-SNE."""
+
+    event: Embedding
+    features: torch.Tensor
+    labels: torch.Tensor
+    predicted: torch.Tensor
+    shown: list[int]
+
+
+def with_tsne(kept: Kept, run_dir: Path) -> Embedding:
+    """The kept epoch's event again, now naming its t-SNE picture (beside the PCA one, same colours
+    and marks) and the seconds it took, or saying in one line why there is none."""
+    n = min(len(kept.labels), TSNE_POINTS)
+    if n < 5:
+        return dataclasses.replace(kept.event, tsne_note=f"no t-SNE: only {n} validation images")
+    started = time.perf_counter()
+    try:
+        coords = tsne(kept.features)
+    except ImportError:
+        return dataclasses.replace(kept.event, tsne_note=NO_SKLEARN)
+    path = Path(kept.event.path).parent / TSNE_FILE
+    write_png(picture(coords, kept.labels[:n], kept.predicted[:n], kept.shown), run_dir / path)
+    return dataclasses.replace(kept.event, tsne=str(path), tsne_points=n,
+                               tsne_seconds=round(time.perf_counter() - started, 2))
+
+
+def finished_run(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, class_names: list[str],
+                 run_dir: Path, folder: Path, batch: int = 100) -> Embedding:
+    """A finished run's feature space (`cnn-tui views`): the first MAX_POINTS validation images
+    (normalised, on the model's device) through the kept model, drawn as an epoch's is (PCA,
+    silhouette) and by t-SNE beside it, into run_dir / folder."""
+    collector = FeatureCollector(model)
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for x, y in zip(images[:MAX_POINTS].split(batch), labels[:MAX_POINTS].split(batch)):
+                collector.add(x, y.to(x.device), model(x))
+    finally:
+        collector.remove()
+        model.train(was)
+    kept = collector.finish()
+    if kept is None:
+        why = ("the model has no final linear layer whose input to take the features from"
+               if collector.layer is None else "its last linear layer saw no validation image")
+        return Embedding(epoch=0, step=0, note=f"no feature map: {why}")
+    features, truth, predicted = kept
+    score = silhouette(features, truth)
+    coords, explained = project(features)
+    k = len(class_names)
+    counts = torch.bincount(truth.cpu() * k + predicted.cpu(), minlength=k * k).reshape(k, k)
+    confused = sorted(((int(counts[t, p]), t, p) for t in range(k) for p in range(k) if t != p and counts[t, p]),
+                      reverse=True)
+    shown = coloured(k, [[t, p, n] for n, t, p in confused])
+    path = folder / "embedding.png"
+    write_png(picture(coords, truth, predicted, shown), run_dir / path)
+    event = Embedding(epoch=0, step=0, path=str(path), points=len(truth),
+                      silhouette=None if score is None else round(score, 4), explained=round(explained, 4),
+                      classes=[class_names[c] for c in shown])
+    return with_tsne(Kept(event, features, truth, predicted, shown), run_dir)

@@ -63,6 +63,7 @@ class ModelViews:
         self.epoch_seconds = 0.0  # this epoch's training part
         self.said_skip = False  # the first skip is said in a diagnosis, once a run
         self.notes: list[str] = []  # this epoch's lines about the budget, for diagnosis events
+        self.kept_embedding: embedding.Kept | None = None  # the latest epoch's, for the t-SNE at the end
 
     # ---------------------------------------------------------------- validation
     def collector(self, epoch: int = 1, epochs: int | None = None, train_seconds: float = 0.0
@@ -169,9 +170,18 @@ class ModelViews:
         shown = embedding.coloured(len(self.class_names), pairs)
         path = folder / "embedding.png"
         write_png(embedding.picture(coords, labels, predicted, shown), self.run_dir / path)
-        return Embedding(epoch=epoch, step=step, path=str(path), points=len(labels),
-                         silhouette=None if score is None else round(score, 4), explained=round(explained, 4),
-                         classes=[self.class_names[c] for c in shown])
+        event = Embedding(epoch=epoch, step=step, path=str(path), points=len(labels),
+                          silhouette=None if score is None else round(score, 4), explained=round(explained, 4),
+                          classes=[self.class_names[c] for c in shown])
+        self.kept_embedding = embedding.Kept(event, features, labels, predicted, shown)
+        return event
+
+    def at_end(self) -> list[Event]:
+        """The run's end: the last epoch's feature space again, by t-SNE (embedding.with_tsne)."""
+        kept, self.kept_embedding = self.kept_embedding, None
+        if kept is None or self.run_dir is None:
+            return []
+        return [embedding.with_tsne(kept, self.run_dir)]
 
     def _top_patches(self, folder: Path, epoch: int, step: int, mean: torch.Tensor, std: torch.Tensor) -> TopPatches:
         assert self.patches is not None and self.run_dir is not None

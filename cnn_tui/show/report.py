@@ -144,8 +144,9 @@ def activation_lines(history: RunHistory) -> list[str]:
             "ticks (the dashboard's page v draws them)"]
 
 
-VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding", "feature space"),
-              ("mistake-", "mistakes"), ("filters", "filters"), ("wants-", "what a filter wants to see"))
+VIEW_FILES = (("gradcam-", "Grad-CAM"), ("patches-", "top patches"), ("embedding.", "feature space"),
+              ("embedding-tsne", "t-SNE"), ("mistake-", "mistakes"), ("filters", "filters"),
+              ("wants-", "what a filter wants to see"))
 
 
 def views_lines(run_dir: Path | None) -> list[str]:

@@ -85,6 +85,11 @@ class Health:
             for event in self.views.after_validation(collector, model, epoch, step, mean, std, is_best):
                 self.emit(event)
 
+    def at_end(self) -> None:
+        """The run ended well (completed or stopped early): the views drawn once, at the end (t-SNE)."""
+        for event in self.views.at_end():
+            self.emit(event)
+
     def on_epoch(self, epoch: int, metrics: dict[str, float], step: int) -> None:
         self.report(self.diagnoser.on_epoch(epoch, metrics, step), step, epoch)
 

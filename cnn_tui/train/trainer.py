@@ -121,6 +121,8 @@ class Trainer:
         batch = self.cfg.batch_size
         ending = self.guard.run(self._loop, f"CUDA out of memory at batch size {batch}; try train.batch_size "
                                             f"{max(1, batch // 2)}, a smaller data.image_size, or train.amp: auto")
+        if ending.status in ("completed", "early_stopped"):  # issue 29: the feature space's t-SNE, once
+            self.health.at_end()
         history, best_epoch = self.totals.history, self.keeper.best_epoch
         return Outcome(ending.status, ending.reason, best=self.totals.metrics_of(best_epoch),
                        final=dict(history[-1]) if history else {}, best_epoch=best_epoch)

@@ -205,7 +205,9 @@ class RunState(RunFold):
 
     def _on_embedding(self, e: Embedding) -> None:
         self.embedding = e
-        if e.silhouette is not None:
+        if self.silhouettes and self.silhouettes[-1][0] == e.epoch:
+            self.silhouettes.pop()  # the run's end repeats its last epoch (with the t-SNE): one score an epoch
+        if e.silhouette is not None and e.epoch > 0:  # epoch 0: `cnn-tui views` on the kept checkpoint
             self.silhouettes.append((e.epoch, e.silhouette))
 
     def crashed(self, message: str) -> None:

@@ -35,12 +35,16 @@ def test_an_image_file_as_the_probe(finished, tmp_path, capsys):
     done = run_here(capsys, "views", str(finished), "--image", str(image), "--shift", "3")
     assert done.returncode == 0, done.stderr
     assert f"{image}: predicted " in done.stdout and "shifted 3 px: predicted" in done.stdout
-    cams, maps = _events(finished)
+    cams, maps, space = _events(finished)
     assert cams["type"] == "gradcam" and [p["role"] for p in cams["pictures"]] == ["probe", "shifted"]
+    assert space["type"] == "embedding" and space["epoch"] == 0 and space["points"] > 0  # the validation set's
+    assert (space["path"], space["tsne"]) == ("views/chosen/embedding.png", "views/chosen/embedding-tsne.png")
+    assert "feature space (embedding.png, embedding-tsne.png)" in done.stdout
     assert maps["type"] == "feature_maps" and maps["label"] == "" and maps["input"] == "views/chosen/probe.png"
     (wants,) = maps["wants"]  # what the deepest drawn layer's first channels want to see, for the inside page
     assert wants["name"] == maps["layers"][-1]["name"] and wants["path"].startswith("views/chosen/wants-")
-    for picture in cams["pictures"] + maps["layers"] + maps["wants"]:
+    spaces = [{"path": space["path"]}, {"path": space["tsne"]}]
+    for picture in cams["pictures"] + maps["layers"] + maps["wants"] + spaces:
         with Image.open(finished / picture["path"]) as png:
             assert png.size[0] > 0
     with Image.open(finished / maps["input"]) as probe:

@@ -193,3 +193,14 @@ def test_canvas_lines_connect_their_end_points_in_every_direction():
     canvas = BrailleCanvas(2, 2)
     canvas.curve([-5, 20], [-5, 20], "red")  # clipped, no error
     assert canvas_dots(canvas)
+
+
+def test_the_runs_end_repeats_its_last_epochs_feature_space_without_a_second_score():
+    from cnn_tui.contract.events import Embedding
+
+    state = RunState()
+    for epoch, score in ((1, 0.1), (2, 0.3)):
+        state.ingest(Embedding(epoch=epoch, step=epoch * 10, path=f"e{epoch}.png", silhouette=score))
+    state.ingest(Embedding(epoch=2, step=20, path="e2.png", silhouette=0.3, tsne="t.png"))  # the end's t-SNE
+    state.ingest(Embedding(epoch=0, step=0, path="chosen.png", silhouette=0.9))  # `cnn-tui views`: no epoch
+    assert state.silhouettes == [(1, 0.1), (2, 0.3)] and state.embedding.path == "chosen.png"

@@ -66,7 +66,7 @@ def _check(classifier, recipe) -> None:
     lift, near, counted = localisation(classifier.model, classifier.mean, classifier.std, classifier.image_size,
                                        recipe.data.shapes.classes, classifier.channels)
     assert counted >= 16, f"only {counted} of 64 classified right: train longer for a fair measure"
-    assert lift >= MIN_LIFT and near >= MIN_NEAR_SHARE, (lift, near)
+    assert lift >= MIN_LIFT and near >= MIN_NEAR_SHARE, (lift, near, counted)
 
 
 @pytest.mark.timeout(180)
@@ -88,6 +88,54 @@ def test_an_untrained_network_does_not_pass_the_measure():
     assert lift < MIN_LIFT or near < MIN_NEAR_SHARE
 
 
+def test_the_heat_is_placed_where_each_cell_looks_not_stretched_over_the_image():
+    """LeNet-5's geometry (5 x 5 convs without padding, 2 x 2 pools): conv2's 10 x 10 map on a 32 px
+    image has its cells' fields centred at px 6.5, 8.5, ..., 24.5; heat in cell (0, 0) belongs at
+    (6.5, 6.5), not at (1.1, 1.1) where stretching the map over the image puts it."""
+    import torch.nn as nn
+
+    from cnn_tui.insight.gradcam import place
+    from cnn_tui.models.receptive import FieldTracker
+
+    net = nn.Sequential(nn.Conv2d(1, 1, 5), nn.AvgPool2d(2), nn.Conv2d(1, 1, 5))
+    x = torch.zeros(1, 1, 32, 32)
+    with FieldTracker(x) as tracker:
+        out = net(x)
+    field = tracker.field(out)
+    assert out.shape[-1] == 10 and field.jump == (2, 2) and field.start == (6.5, 6.5)
+    cam = torch.zeros(1, 1, 10, 10)
+    cam[0, 0, 0, 0] = 1.0
+    heat = place(cam, field, (32, 32))[0, 0]
+    assert heat[:7, :7].min() == 1  # up to the cell's centre (no cell is closer to these pixels)...
+    assert heat[7, 7] == pytest.approx(0.75 ** 2) and heat[8, 8] == pytest.approx(0.25 ** 2)  # ...then down
+    assert heat[9:, :].max() == 0 and heat[:, 9:].max() == 0  # to nothing at the next cell's centre (8.5)
+    padded = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, padding=1),
+                           nn.MaxPool2d(2))  # VGG's: the cells tile the image, placing is the usual upsampling
+    with FieldTracker(x) as tracker:
+        out = padded(x)
+    cam = torch.rand(2, 1, 8, 8)
+    assert torch.allclose(place(cam, tracker.field(out), (32, 32)),
+                          F.interpolate(cam, size=(32, 32), mode="bilinear", align_corners=False), atol=1e-6)
+    from cnn_tui.models.backbones.efficientnet_lite import SameConv2d
+
+    with FieldTracker(x) as tracker:  # TF-style "same": F.pad, then an unpadded conv; unit 0 stays at px 0
+        out = SameConv2d(1, 1, 3)(x)
+    assert tracker.field(out).start == (0, 0)
+
+
+def test_the_heat_comes_from_the_deepest_map_with_four_by_four_cells():
+    """A 3 x 3 (2 x 2) map cannot place heat on a shape (each cell a third of the image): the last
+    conv with 4 x 4 cells is taken, its ReLU's output."""
+    import torch.nn as nn
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 12 -> 6
+                        nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 6 -> 3
+                        nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    assert last_spatial_layer(net, torch.zeros(1, 3, 12, 12)) == "4"  # the 6 x 6 ReLU, not "7" (3 x 3)
+    assert last_spatial_layer(net, torch.zeros(1, 3, 24, 24)) == "7"  # 6 x 6 at the end: the last conv's
+
+
 SCRATCH = [
     ("alexnet_shapes", ["train.epochs=6"]),
     ("densenet_shapes", ["train.epochs=3"]),
@@ -98,20 +146,24 @@ SCRATCH = [
     ("plain_shapes_deep", ["train.epochs=3"]),
     ("my_net_shapes", ["train.epochs=3"]),  # arch: python, the user's own module
     ("torchvision_resnet18_shapes", ["train.epochs=2", "data.image_size=32"]),
-    ("scratch_cnn", ["train.epochs=3", "model.arch=lenet5", "data.image_size=32"]),
-    ("feature_extraction_shapes_fewshot", ["train.epochs=4"]),  # a frozen pretrained base, its head trained
+    # LeNet-5 (60k weights, 6 and 16 channels) reaches only ~70% on all six shapes in 6-8 epochs
+    # (ring and semicircle against circle); on the four whose outlines differ most, 75% in 6 epochs:
+    # lift 1.67, near share 0.489 (it still fails by that much; see docs/views.md)
+    ("scratch_cnn", ["model.arch=lenet5", "data.shapes.classes=[circle,square,cross,triangle]", "train.epochs=6"]),
+    # a frozen ImageNet EfficientNet-Lite0 and a head trained on its cached features, 10 shapes a class:
+    # every probe right after 4 epochs, heat from the 6 x 6 map (lift 1.65, near share 0.70)
+    ("feature_extraction_shapes_fewshot", ["train.epochs=4"]),
 ]
-# The cheap representative kept in the slow set (`make check`, CI): the user's own `arch: python`
-# module, 88 s of CPU (184 s wall at load 9; under a minute on an idle 2-core machine). scratch_cnn
-# (VGG) is measured by the fast test above on every `make test`. The rest of the sweep is an
-# `experiment` (`make experiments`): minutes each, and not all pass (lenet5 measured near 0.498 < 0.5,
-# the few-shot transfer head lift 1.05), see docs/views.md.
-REPRESENTATIVE = {"my_net_shapes"}
+# Where each case runs. `make test` (and CI's fast set): the transfer recipe (~20 s of CPU: its
+# base does not train) beside scratch_cnn's test above. The slow set (`make check`, CI): the user's
+# own `arch: python` module, 88 s of CPU. The rest of the sweep is an `experiment` (`make
+# experiments`): minutes of CPU each; docs/views.md has the numbers of each.
+FAST, SLOW = {"feature_extraction_shapes_fewshot"}, {"my_net_shapes"}
 
 
 def _sweep() -> list:
     return [pytest.param(name, overrides, id=f"{name}-{overrides[-1]}",
-                         marks=pytest.mark.slow if name in REPRESENTATIVE else pytest.mark.experiment)
+                         marks=[] if name in FAST else pytest.mark.slow if name in SLOW else pytest.mark.experiment)
             for name, overrides in SCRATCH]
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from cnn_tui.insight.embedding import project, silhouette
+from cnn_tui.insight.embedding import NO_SKLEARN, TSNE_FILE, Kept, project, silhouette, with_tsne
 from cnn_tui.insight.patches import TopPatchCollector, receptive_fields
 from cnn_tui.recipes.loader import load_recipe
 from tests.helpers import of_type, run_collect
@@ -112,10 +112,36 @@ def test_classes_separate_more_at_the_last_epoch_than_at_the_first(tmp_path):
         "views.top_patches=false", "views.feature_maps=[]", "views.mistakes=0",
         "train.early_stopping.enabled=false"])[0]
     result, events = run_collect(recipe, tmp_path / "runs")
-    maps = of_type(events, "embedding")
-    assert len(maps) == 4 and all(m.points == 200 and m.path for m in maps)
+    *maps, end = of_type(events, "embedding")
+    assert len(maps) == 4 and all(m.points == 200 and m.path and not m.tsne for m in maps)
     assert maps[-1].silhouette > maps[0].silhouette, [m.silhouette for m in maps]
     assert (result.run_dir / maps[-1].path).stat().st_size > 0
+    # the run's end: the last epoch again, its same 200 points by t-SNE beside the PCA picture
+    assert (end.epoch, end.path, end.silhouette) == (4, maps[-1].path, maps[-1].silhouette)
+    assert end.tsne == maps[-1].path.replace("embedding.png", TSNE_FILE) and end.tsne_points == 200
+    assert (result.run_dir / end.tsne).stat().st_size > 0 and not end.tsne_note
+
+
+def test_tsne_keeps_apart_what_is_apart_and_says_in_one_line_when_sklearn_is_missing(tmp_path, monkeypatch):
+    import sys
+
+    from cnn_tui.contract.events import Embedding
+    from cnn_tui.insight.embedding import tsne
+
+    gen = torch.Generator().manual_seed(3)
+    centres = torch.randn(3, 16, generator=gen) * 6
+    labels = torch.arange(90) % 3
+    features = centres[labels] + torch.randn(90, 16, generator=gen)
+    coords = tsne(features)
+    assert coords.shape == (90, 2) and silhouette(coords, labels) > 0.5  # three clusters in, three out
+    assert silhouette(tsne(features[torch.randperm(90, generator=gen)]), labels) < 0.2  # labels that do not fit
+    kept = Kept(Embedding(epoch=2, step=9, path="views/epoch-002/embedding.png"), features, labels, labels, [0, 1, 2])
+    drawn = with_tsne(kept, tmp_path)
+    assert drawn.tsne == "views/epoch-002/embedding-tsne.png" and drawn.tsne_points == 90 and drawn.tsne_seconds > 0
+    assert (tmp_path / drawn.tsne).stat().st_size > 0
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # as if scikit-learn were not installed
+    missing = with_tsne(kept, tmp_path / "other")
+    assert missing.tsne == "" and missing.tsne_note == NO_SKLEARN and not (tmp_path / "other").exists()
 
 
 def test_activation_maximisation_of_the_plus_detector_draws_a_plus():

@@ -40,7 +40,10 @@ class EmbeddingBoard(PictureBoard):
         e = view.state.embedding
         if e is None or not e.path:
             return []
-        return [(e.path, ", ".join(e.classes[:6]) + (" ..." if len(e.classes) > 6 else ""))]
+        classes = ", ".join(e.classes[:6]) + (" ..." if len(e.classes) > 6 else "")
+        if not e.tsne:
+            return [(e.path, classes)]
+        return [(e.path, f"PCA: {classes}"), (e.tsne, f"t-SNE of the same {e.tsne_points}")]
 
     def heading(self, view: RunView) -> str:
         e = view.state.embedding
@@ -50,7 +53,9 @@ class EmbeddingBoard(PictureBoard):
             return e.note
         trend = " ".join(f"{s:+.2f}" for _, s in view.state.silhouettes[-6:])
         score = f"silhouette {e.silhouette:+.2f}" if e.silhouette is not None else "no silhouette"
-        return f"epoch {e.epoch}: {e.points} images, PCA keeps {e.explained:.0%}; {score} (by epoch: {trend})"
+        when = f"epoch {e.epoch}" if e.epoch else "kept checkpoint"
+        line = f"{when}: {e.points} images, PCA keeps {e.explained:.0%}; {score} (by epoch: {trend})"
+        return f"{line}; {e.tsne_note}" if e.tsne_note else line
 
 
 class TopPatchesBoard(PictureBoard):
