@@ -8,26 +8,35 @@ s = (b - a) / max(a, b), a the mean distance to the point's own class, b to the 
 class; a class of one point scores 0): they run in the training process on the training device
 every epoch, where scikit-learn would cost a copy to the host and a second of import in every run.
 t-SNE (van der Maaten & Hinton 2008) is scikit-learn's, run once at the end of a run (and by
-`cnn-tui views`) on at most TSNE_POINTS points: an exact, well-kept implementation is worth the
-import there, and a hand-written one would not be.
+`cnn-tui views`) on at most TSNE_POINTS points, in a child process (insight/tsne_child.py): an
+exact, well-kept implementation is worth the import there, and a hand-written one would not be.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 
 from cnn_tui.contract.events import Embedding
 from cnn_tui.insight.pictures import write_png
+from cnn_tui.insight.tsne_child import NO_SKLEARN_EXIT
 
 MAX_POINTS = 1000  # validation images kept (the first ones): enough for a picture, 1000^2 distances cost ~10 ms
 SIDE = 128  # px of the picture
 TSNE_POINTS = 1000  # t-SNE's points (the first kept): ~4 s of one core at 1,000 (docs/views.md)
 TSNE_FILE = "embedding-tsne.png"
+TSNE_CHILD = "cnn_tui.insight.tsne_child"  # the module run as the child (`python -m`)
+TSNE_TIMEOUT_SECONDS = 300  # a t-SNE of 1,000 points takes ~4 s of one core; a stuck one costs the picture only
 NO_SKLEARN = "no t-SNE: scikit-learn is not installed (pip install scikit-learn); the PCA map is the epochs' own"
 MAX_COLOURED = 10  # classes drawn in colour; above it the most confused ones, the rest grey
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (67, 99, 216), (245, 130, 49), (145, 30, 180),
@@ -155,18 +164,34 @@ def picture(coords: torch.Tensor, labels: torch.Tensor, predicted: torch.Tensor,
 
 def tsne(features: torch.Tensor) -> torch.Tensor:
     """N x 2 t-SNE coordinates of the first TSNE_POINTS feature vectors (scikit-learn's Barnes-Hut,
-    PCA-initialised, seeded: the same features give the same map). ImportError without sklearn.
+    PCA-initialised, seeded: the same features give the same map), computed in a child process
+    (insight/tsne_child.py says why). ImportError without sklearn; TsneFailed where the features are
+    not finite (a diverged run) or the child fails."""
+    if importlib.util.find_spec("sklearn") is None or importlib.util.find_spec("sklearn.manifold") is None:
+        raise ImportError("scikit-learn")
+    x = features[:TSNE_POINTS].detach().double().cpu().numpy()
+    if not np.isfinite(x).all():
+        raise TsneFailed("no t-SNE: the features are not finite numbers (the run diverged)")
+    if len(x) and float(np.ptp(x, axis=0).max()) == 0.0:  # Barnes-Hut's tree cannot split identical points
+        raise TsneFailed("no t-SNE: every validation image gives the same features (dead units?)")
+    with tempfile.TemporaryDirectory(prefix="cnn-tui-tsne-") as tmp:
+        source, target = Path(tmp) / "features.npy", Path(tmp) / "coords.npy"
+        np.save(source, x)
+        try:
+            done = subprocess.run([sys.executable, "-m", TSNE_CHILD, str(source), str(target)],
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=TSNE_TIMEOUT_SECONDS,
+                                  env={**os.environ, "OMP_NUM_THREADS": "1"})
+        except subprocess.TimeoutExpired:
+            raise TsneFailed(f"no t-SNE: it took over {TSNE_TIMEOUT_SECONDS} s") from None
+        if done.returncode == NO_SKLEARN_EXIT:
+            raise ImportError("scikit-learn")
+        if done.returncode != 0 or not target.exists():
+            raise TsneFailed(f"no t-SNE: scikit-learn's t-SNE process ended with status {done.returncode}")
+        return torch.from_numpy(np.load(target)).float()
 
-    One OpenMP thread: its gradient's threads spin at each of ~1,000 barriers, and on a machine
-    whose cores are busy (a second run, the dashboard) that turned 2 s of work into minutes."""
-    from sklearn.manifold import TSNE
-    from threadpoolctl import threadpool_limits
 
-    x = features[:TSNE_POINTS].detach().float().cpu().numpy()
-    perplexity = min(30.0, (len(x) - 1) / 3)  # sklearn needs perplexity < N; 30 is its default
-    with threadpool_limits(limits=1, user_api="openmp"):
-        coords = TSNE(2, perplexity=perplexity, init="pca", random_state=0).fit_transform(x)
-    return torch.from_numpy(coords).float()
+class TsneFailed(Exception):
+    """The one-line note said in place of the t-SNE picture."""
 
 
 @dataclasses.dataclass
@@ -191,6 +216,8 @@ def with_tsne(kept: Kept, run_dir: Path) -> Embedding:
         coords = tsne(kept.features)
     except ImportError:
         return dataclasses.replace(kept.event, tsne_note=NO_SKLEARN)
+    except TsneFailed as failed:
+        return dataclasses.replace(kept.event, tsne_note=str(failed))
     path = Path(kept.event.path).parent / TSNE_FILE
     write_png(picture(coords, kept.labels[:n], kept.predicted[:n], kept.shown), run_dir / path)
     return dataclasses.replace(kept.event, tsne=str(path), tsne_points=n,

@@ -4,6 +4,8 @@ score (against a brute-force silhouette, and rising as scratch_cnn learns)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torch.nn as nn
@@ -109,7 +111,7 @@ def test_pca_keeps_the_spread_direction_and_leaves_the_training_rng_alone():
 def test_classes_separate_more_at_the_last_epoch_than_at_the_first(tmp_path):
     recipe = load_recipe(RECIPES / "scratch_cnn.yaml", [
         "train.epochs=4", "data.shapes.num_train=1200", "data.shapes.num_val=200", "views.gradcam=false",
-        "views.top_patches=false", "views.feature_maps=[]", "views.mistakes=0",
+        "views.top_patches=false", "views.feature_maps=[]", "views.mistakes=0", "views.budget=1",
         "train.early_stopping.enabled=false"])[0]
     result, events = run_collect(recipe, tmp_path / "runs")
     *maps, end = of_type(events, "embedding")
@@ -142,6 +144,30 @@ def test_tsne_keeps_apart_what_is_apart_and_says_in_one_line_when_sklearn_is_mis
     monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # as if scikit-learn were not installed
     missing = with_tsne(kept, tmp_path / "other")
     assert missing.tsne == "" and missing.tsne_note == NO_SKLEARN and not (tmp_path / "other").exists()
+
+
+def test_a_crashing_or_diverged_tsne_costs_its_picture_only(tmp_path, monkeypatch):
+    """scikit-learn's Barnes-Hut t-SNE once died of a segmentation fault inside a training process at
+    the end of a run (CI, 2026-12-06): in its own process, a crash or a diverged run's features give
+    one note and no picture, and the caller goes on."""
+    from cnn_tui.contract.events import Embedding
+    from cnn_tui.insight import embedding
+
+    labels = torch.arange(30) % 3
+    features = torch.randn(30, 8, generator=torch.Generator().manual_seed(0))
+    kept = Kept(Embedding(epoch=2, step=9, path="views/epoch-002/embedding.png"), features, labels, labels, [0, 1, 2])
+    (tmp_path / "crash_child.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr(embedding, "TSNE_CHILD", "crash_child")
+    crashed = with_tsne(kept, tmp_path / "a")
+    assert crashed.tsne == "" and crashed.tsne_note.startswith("no t-SNE: scikit-learn's t-SNE process ended")
+    assert not (tmp_path / "a").exists()
+    diverged = features.clone()
+    diverged[3, 2] = float("nan")
+    gone = with_tsne(Kept(kept.event, diverged, labels, labels, [0, 1, 2]), tmp_path / "b")
+    assert gone.tsne == "" and "not finite" in gone.tsne_note and not (tmp_path / "b").exists()
+    dead = with_tsne(Kept(kept.event, torch.zeros(30, 8), labels, labels, [0, 1, 2]), tmp_path / "c")
+    assert dead.tsne == "" and "the same features" in dead.tsne_note and not (tmp_path / "c").exists()
 
 
 def test_activation_maximisation_of_the_plus_detector_draws_a_plus():
