@@ -39,7 +39,29 @@ def format_table(rows: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _stop_on_signal() -> None:
+    """SIGTERM / SIGHUP end the harness as Ctrl+C does: SystemExit unwinds every case's `finally`,
+    so its dashboards and their runs are stopped (pty_app.stop_all), not left running alone."""
+    import signal
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, leave)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks.pty_app import stop_all
+
+    _stop_on_signal()
+    try:
+        return _main(argv)
+    finally:
+        stop_all()
+
+
+def _main(argv: list[str] | None = None) -> int:
     import importlib
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])

@@ -15,7 +15,17 @@ import subprocess
 import termios
 import threading
 import time
+import weakref
 from pathlib import Path
+
+_LIVE: weakref.WeakSet[PtyApp] = weakref.WeakSet()  # started, not yet stopped: ended with the harness
+
+
+def stop_all() -> None:
+    """End every dashboard a harness started (its session: the run it began too), e.g. when the harness
+    itself is told to stop: a SIGTERM'd benchmark once left its dashboard running for hours."""
+    for app in list(_LIVE):
+        app.stop()
 
 
 class PtyApp:
@@ -32,6 +42,7 @@ class PtyApp:
         self.arrivals: list[tuple[int, float]] = []  # (buffer length after a chunk, when it came)
         self.lock = threading.Condition()
         self.closed = False
+        _LIVE.add(self)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -92,6 +103,7 @@ class PtyApp:
                 self.lock.wait(min(remaining, 0.05))
 
     def stop(self) -> None:
+        _LIVE.discard(self)
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)

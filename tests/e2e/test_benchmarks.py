@@ -32,3 +32,44 @@ def test_quick_benchmarks_run_every_case(tmp_path):
                    "<= 500 ms", "<= 1000 ms", ">= 5x", ">= 1.0", "<= 60 s", "<= 2 s", "<= 30 s", ">= 1.0x", "< 1.50 GB",
                    "equal", "KB/s"):
         assert target in table, target
+
+
+HARNESS = """
+import os, sys, time
+from pathlib import Path
+import benchmarks.__main__ as bench
+from benchmarks.pty_app import PtyApp
+
+def fake_cases(argv):  # a case that has started its dashboard (here: a long sleep in a pty) and waits
+    app = PtyApp(["sleep", "300"], 80, 24, Path("."), dict(os.environ))  # the test id: cleaned up if it fails
+    print(app.proc.pid, flush=True)
+    time.sleep(300)
+    return 0
+
+bench._main = fake_cases
+sys.exit(bench.main([]))
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGHUP"])
+def test_a_harness_told_to_stop_ends_the_dashboard_it_started(signum):
+    """A benchmark run stopped with `kill` (or a dropped terminal) once left its dashboard child, in a
+    session of its own, running for hours: the harness now ends it as it does on a normal exit."""
+    import os
+    import signal
+
+    import psutil
+
+    harness = subprocess.Popen([sys.executable, "-c", HARNESS], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert harness.stdout is not None
+        child = psutil.Process(int(harness.stdout.readline()))
+        assert child.is_running()
+        os.kill(harness.pid, getattr(signal, signum))
+        assert harness.wait(timeout=30) == 128 + getattr(signal, signum)
+        gone, _ = psutil.wait_procs([child], timeout=10)
+        assert gone, f"the dashboard child {child.pid} outlived its harness"
+    finally:
+        harness.kill()
+        harness.wait()
