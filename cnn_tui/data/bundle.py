@@ -18,6 +18,7 @@ class ImageSet:
     files: list[str] | None = None
     image_size: int = 0  # streamed files are decoded to this square size
     grayscale: bool = False
+    names: list[str] | None = None  # in memory: the file each image was decoded from (reports name it), if any
 
     def __len__(self) -> int:
         return len(self.y)
@@ -28,7 +29,8 @@ class ImageSet:
 
     def subset(self, index: torch.Tensor) -> ImageSet:
         if self.x is not None:
-            return ImageSet(self.y[index], x=self.x[index])
+            names = [self.names[i] for i in index.tolist()] if self.names is not None else None
+            return ImageSet(self.y[index], x=self.x[index], names=names)
         assert self.files is not None
         return ImageSet(self.y[index], files=[self.files[i] for i in index.tolist()],
                         image_size=self.image_size, grayscale=self.grayscale)

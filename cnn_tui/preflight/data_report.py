@@ -102,6 +102,7 @@ def _examples(found: Any, splits: dict[str, Any], classes: list[str]) -> str:
 
 
 def _name(images: Any, index: int, split: str, classes: list[str]) -> str:
-    if images.files is not None:
-        return images.files[index]
-    return f"{split} #{index} ({classes[int(images.y[index])]})"
+    files = images.files if images.files is not None else images.names  # streamed, or decoded from files
+    if files is not None:
+        return files[index]
+    return f"{split} #{index} ({classes[int(images.y[index])]})"  # generated or unpacked: no file

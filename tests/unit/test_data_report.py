@@ -44,6 +44,9 @@ def test_every_planted_copy_is_found(capsys, tmp_path):
     assert "leakage: val shares 1 exact and 2 near copies" in done.stdout, done.stdout
     assert "diagnosis:" in done.stdout and "warning:" in done.stderr
     assert "train: 40 images: a 20, b 20" in done.stdout
+    # the examples name the files, also when the folder is decoded into memory (not streamed)
+    assert f"{train / 'a' / '0.png'} = {val / 'a' / 'exact.png'} (exact)" in done.stdout, done.stdout
+    assert f"{val / 'b' / 'reencoded.jpg'} (near)" in done.stdout, done.stdout
 
 
 def test_no_false_copies_on_the_built_in_data(capsys):
