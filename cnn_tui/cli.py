@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cnn_tui.commands.openmp import limit_spin_wait
+
+    limit_spin_wait()  # before any command imports torch
     parser = build_parser()
     args = parser.parse_args(argv)
     code: int | None = None

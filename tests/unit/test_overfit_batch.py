@@ -28,8 +28,12 @@ def _trace(**fields) -> FitTrace:
     ({"trainable": 0}, "frozen"),
     ({"grad_norms": [0.0, 0.0, 0.0], "losses": [1.1, 1.1, 1.1]}, "zero_grads"),
     ({"probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.6]}, "labels"),  # no label check ran: a warning
-    ({"probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.6], "label_acc": 0.36, "label_images": 256}, "labels"),
-    ({"probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.6], "label_acc": 0.6, "label_images": 256}, ""),
+    ({"probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.6], "label_acc": 0.36, "label_best_loss": 1.09,
+      "label_images": 256, "label_steps": 100}, "labels"),  # the label check at chance too: refused
+    ({"probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.6], "label_acc": 0.6, "label_best_loss": 0.9,
+      "label_images": 256, "label_steps": 20}, ""),
+    ({"probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.6], "label_acc": 0.36, "label_best_loss": 0.9,
+      "label_images": 256, "label_steps": 30}, ""),  # its loss below 0.85 x log(3): learned, not memorised
     ({"losses": [1.1] * 30 + [0.3], "probe_acc": [0.33, 0.36], "probe_loss": [1.1, 1.12]}, "labels"),
     ({"losses": [2.2] * 30 + [2.1], "update_ratio": 0.001, "probe_acc": [0.33, 0.3]}, "lr_too_small"),
     ({"losses": [1.1, 1.0, 0.9, 0.8], "update_ratio": 0.001}, "lr_too_small"),
@@ -37,8 +41,9 @@ def _trace(**fields) -> FitTrace:
 ])
 def test_the_verdict_names_the_cause(fields, cause):
     found = verdict(_trace(**fields))
-    fitted = _trace(**fields).losses[-1] <= NEAR_ZERO  # labels on a fitted batch, with or without the label check:
-    warning = cause == "labels" and fitted  # a warning, it still fits (a true-label net can look the same)
+    fitted = _trace(**fields).losses[-1] <= NEAR_ZERO
+    # labels on a fitted batch without the label check (too few other images): only a warning
+    warning = cause == "labels" and fitted and "label_acc" not in fields
     assert found.cause == cause and found.fits == (cause == "" or warning)
 
 
@@ -74,9 +79,9 @@ def test_shuffled_labels_are_found(capsys, tmp_path):
     recipe.write_text(FOLDER_RECIPE.format(path=_folder(tmp_path, True), arch="vgg",
                                            model="vgg_config: [8, M, 16, M]"))
     done = run_here(capsys, "run", str(recipe), "--overfit-batch")
-    assert done.returncode == 0, done.stdout + done.stderr  # a warning, not a refusal (docs/preflight.md: why)
-    assert "warning:" in done.stdout and "the labels do not follow the images" in done.stdout, done.stdout
-    assert "after 40 more steps on" in done.stdout  # the second test ran, and found no learning either
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "problem:" in done.stdout and "the labels do not follow the images" in done.stdout, done.stdout
+    assert "trained from its initial weights for 100 steps" in done.stdout  # the second test ran, all of it
 
 
 def test_true_labels_in_the_same_folder_are_not_blamed(capsys, tmp_path):
