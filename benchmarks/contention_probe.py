@@ -3,7 +3,7 @@ libgomp's default spin-wait (GOMP_SPINCOUNT=300000) against cnn-tui's (cnn_tui/c
 quiet and beside the busy process, side by side in ABBA order. The run is started as the dashboard
 starts it (a session of its own), so Linux's autogroup gives it half the machine.
 
-    python -m benchmarks.contention_probe [--reps 2]
+    python -m benchmarks.contention_probe [--reps 2] [--only quiet|busy]
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ def _rate(recipe: Path, out: Path, spin: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--only", choices=("quiet", "busy"), help="one side only (more reps of it)")
     args = parser.parse_args()
     rates: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
         work = Path(tmp)
         recipe = write_recipe(work / "recipes", "bench_scratch", **(scratch_fields(False) | {"train__epochs": 4}))
-        for busy in (False, True):
+        for busy in [b for b in (False, True) if args.only is None or args.only == ("busy" if b else "quiet")]:
             hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
             try:
                 for rep in range(args.reps):
@@ -54,7 +55,7 @@ def main() -> None:
     for (where, spin), values in rates.items():
         print(f"{where:5} GOMP_SPINCOUNT={spin:>6}: {median(values):,.0f} images/s "
               f"({', '.join(f'{v:,.0f}' for v in values)})")
-    for where in ("quiet", "busy"):
+    for where in sorted({where for where, _ in rates}, reverse=True):
         ratio = median(rates[(where, SPIN_COUNT)]) / median(rates[(where, LIBGOMP_DEFAULT)])
         print(f"{where}: cnn-tui's spin-wait / libgomp's default: {ratio:.2f}x")
 
