@@ -43,7 +43,7 @@ def cmd_overfit_batch(args: argparse.Namespace, overrides: list[str]) -> int:
     result = verdict(trace)
     if trace.losses:
         print(f"{len(trace.losses) - 1} steps in {time.time() - started:.1f} s; loss {trace.losses[0]:.3g} -> "
-              f"{trace.losses[-1]:.3g}; weights moved {trace.update_ratio:.1%}; other training images "
+              f"{trace.final:.3g}; weights moved {trace.update_ratio:.1%}; other training images "
               f"{max(trace.probe_acc, default=0):.0%} right at best (chance {1 / trace.classes:.0%})")
     print(("problem: " if not result.fits else "warning: " if result.cause else "ok: ") + result.message)
     return 0 if result.fits else 1
