@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from cnn_tui.contract.kinds import DEFAULT_KIND, optimises_an_image
-from cnn_tui.recipes.yaml_io import load_yaml_text
+from cnn_tui.recipes.yaml_io import load_listing_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ def headers(folder: Path | None = None) -> Iterator[dict[str, str]]:
     """name, kind, description and path of each recipe, read leniently for listings."""
     for path in paths(folder):
         try:
-            raw = load_yaml_text(path.read_text(encoding="utf-8"))  # bounded: an alias bomb is refused
+            raw = load_listing_text(path.read_text(encoding="utf-8"))  # bounded: an alias bomb is refused
         except (OSError, ValueError, yaml.YAMLError):
             raw = None
         raw = raw if isinstance(raw, dict) else {}

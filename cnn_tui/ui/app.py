@@ -11,7 +11,6 @@ from textual.app import App
 from textual.binding import Binding
 
 from cnn_tui.contract.kinds import optimises_an_image
-from cnn_tui.record.rundir import RECIPE
 from cnn_tui.ui.catalog import recipe_kind
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import LeaveScreen, OpenRun, OpenRuns, ShowRuns, StartRecipe
@@ -26,6 +25,13 @@ def run_screen_class(kind: str):
     from cnn_tui.ui.screens.run import RunScreen
 
     return RunScreen
+
+
+def run_kind(run_dir: Path) -> str:
+    """The kind of the run in `run_dir`, from its recipe file."""
+    from cnn_tui.record.rundir import RECIPE  # here: its imports (events, yaml) would delay the first frame
+
+    return recipe_kind(run_dir / RECIPE)
 
 
 class CnnTuiApp(App):
@@ -96,7 +102,7 @@ class CnnTuiApp(App):
     def open_run(self, run_dir: Path) -> None:
         from cnn_tui.ui.sources import FollowRunDir
 
-        screen = run_screen_class(recipe_kind(run_dir / RECIPE))
+        screen = run_screen_class(run_kind(run_dir))
         self.push_screen(screen(FollowRunDir(run_dir), title=run_dir.name))
 
     @on(OpenRuns)
@@ -111,8 +117,8 @@ class CnnTuiApp(App):
             return
         from cnn_tui.ui.screens.compare import CompareScreen
 
-        ordered = sorted(run_dirs, key=lambda d: optimises_an_image(recipe_kind(d / RECIPE)))  # stable
-        if optimises_an_image(recipe_kind(ordered[0] / RECIPE)):
+        ordered = sorted(run_dirs, key=lambda d: optimises_an_image(run_kind(d)))  # stable
+        if optimises_an_image(run_kind(ordered[0])):
             self.notify("Style transfers have no shared curves to overlay: each opens on its own (esc for the next).")
             for run_dir in reversed(ordered):
                 self.open_run(run_dir)

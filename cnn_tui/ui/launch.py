@@ -8,12 +8,13 @@ from cnn_tui.contract.errors import UsageError
 
 
 def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, stop_on_exit: bool = False) -> int:
-    from cnn_tui.record.run_files import check_readable
-    from cnn_tui.ui.compared_runs import MAX_RUNS
-
     run_dirs = list(run_dirs or [])
-    if len(run_dirs) > MAX_RUNS:
-        raise UsageError(f"open: {len(run_dirs)} runs; at most {MAX_RUNS} are compared at once")
+    if run_dirs:  # imported only here: the recipe schemas (pydantic) and the compare state would cost the
+        from cnn_tui.record.run_files import check_readable  # picker's first frame about a tenth of a second
+        from cnn_tui.ui.compared_runs import MAX_RUNS
+
+        if len(run_dirs) > MAX_RUNS:
+            raise UsageError(f"open: {len(run_dirs)} runs; at most {MAX_RUNS} are compared at once")
     for run_dir in run_dirs:
         try:
             check_readable(run_dir)
@@ -44,6 +45,8 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, 
 
 def any_live_run(runs_dir: Path) -> bool:
     """A returning user with runs still training starts on the runs list (escape: the recipes)."""
+    if not runs_dir.is_dir():
+        return False  # a first launch: no run records to import the readers of (50 ms of the first frame)
     from cnn_tui.ui.run_rows import list_runs
 
     return any(row.live for row in list_runs(runs_dir))

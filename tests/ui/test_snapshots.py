@@ -16,7 +16,9 @@ MID_RUN = 70  # of the recorded events: inside epoch 10, after the overfitting d
 
 
 async def settle(pilot) -> None:
-    """Every worker done (the picker's layer table, the replay), then one more redraw."""
+    """Every worker done (the picker's layer table, the replay), then one more redraw. The first
+    pause lets what waits for the first frame start its workers (the picker's preview)."""
+    await pilot.pause()
     while any(not w.is_finished for w in pilot.app.workers):
         await pilot.pause(0.05)
     await pilot.pause()

@@ -63,3 +63,22 @@ asyncio.run(main())
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_picker_first_frame_waits_for_no_recipe_schema():
+    """Up to the picker's first frame (launch, the app, its mount) nothing imports the recipe schemas
+    (pydantic: about a tenth of a second of the 500 ms start-up budget, benchmark case 5); the
+    preview loads them after the first frame."""
+    code = """
+import sys
+from unittest import mock
+from cnn_tui.ui import launch
+from cnn_tui.ui.app import CnnTuiApp
+import cnn_tui.ui.screens.picker  # noqa: F401  (what the first frame shows)
+with mock.patch.object(CnnTuiApp, "run", lambda self: None):
+    launch.launch()
+bad = sorted(m for m in sys.modules if m == "pydantic" or m.startswith("cnn_tui.recipes.schema"))
+assert not bad, bad
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -161,3 +161,23 @@ def test_errors_about_a_set_value_name_the_set_not_a_line_of_the_file(tmp_path):
 def test_a_value_that_cannot_be_a_path_is_one_line(tmp_path, value):
     message = error_of(write(tmp_path, "name: x\n"), f"data.root={value}")
     assert "cannot be used as a path" in message
+
+
+def test_the_listing_reader_reads_what_the_recipe_reader_reads_within_the_same_limits():
+    """The picker and `cnn-tui list` read every recipe with libyaml's parser under the same composer
+    (its first frame waits for them): the same data for each built-in recipe and for YAML 1.1's
+    traps, and the same refusals (an alias bomb, a self-containing alias, deep nesting)."""
+    from cnn_tui.recipes import builtin
+    from cnn_tui.recipes.yaml_io import load_listing_text
+
+    texts = [path.read_text(encoding="utf-8") for path in builtin.paths()]
+    texts.append("a: 010\nb: 1:20\nc: 2024-01-02\nd: off\ne: 0o17\nf: yes\ng: 1_000\nh: ~\ni: True\nj: <<\n")
+    assert len(texts) > 30 and [load_listing_text(t) for t in texts] == [load_yaml_text(t) for t in texts]
+    for bad, message in ((alias_bomb(), "values once its aliases"), ("b: &b [1, *b]\n", "inside the value"),
+                         ("".join("  " * i + f"k{i}:\n" for i in range(200)), "nested more than")):
+        with pytest.raises(YamlLimitError, match=message):
+            load_listing_text(bad)
+    import yaml
+
+    with pytest.raises(yaml.YAMLError):  # libyaml's own limit on flow nesting comes first here
+        load_listing_text("b: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -27,7 +27,6 @@ from cnn_tui.ui.catalog import discover, summary_lines
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import ShowRuns, StartRecipe
 from cnn_tui.ui.preflight_child import preview_lines, read_preflight
-from cnn_tui.ui.widgets.model_table import layer_table_text
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25
@@ -85,7 +84,7 @@ class PickerScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one(OptionList).focus()
-        self.show_preview()  # a layer table skipped while a run screen was on top
+        self.call_after_refresh(self.show_preview)  # a table skipped under a run; after the (first) frame
 
     # ------------------------------------------------------------------ list
     def fill(self, needle: str = "") -> None:
@@ -173,9 +172,9 @@ class PickerScreen(Screen):
                         "i: the data's)\n", style="dim")
         if key in self.tables:
             table = self.tables[key]
-            width = max(30, self.query_one("#preview", Static).size.width)
             if isinstance(table, tuple):
-                rows, total, trainable = table
+                (rows, total, trainable), width = table, max(30, self.query_one("#preview", Static).size.width)
+                from cnn_tui.ui.widgets.model_table import layer_table_text  # not before the first frame
                 text.append_text(layer_table_text(rows, total, trainable, width))
             else:
                 text.append_text(table)
@@ -398,3 +397,4 @@ class PickerScreen(Screen):
             self.notify(f"Could not run the editor '{editor}': {exc}", severity="error")
         self.recipes = discover(self.extra_dirs)
         self.fill(self.query_one("#filter", Input).value)
+
