@@ -82,7 +82,7 @@ class FitTrace:
 @dataclass
 class Verdict:
     fits: bool
-    cause: str  # "", "frozen", "zero_grads", "labels", "lr_too_small", "lr_too_large", "capacity"
+    cause: str  # "", "frozen", "zero_grads", "labels", "lr_too_small", "lr_too_large", "at_chance", "capacity"
     message: str
 
 
@@ -150,6 +150,13 @@ def verdict(t: FitTrace) -> Verdict:
         return Verdict(False, "lr_too_small", f"cannot fit one batch: the loss stays at {final:.3g} (from "
                                               f"{start:.3g}) though gradients flow; the lr {t.lr:g} is too small "
                                               "or the net is nearly frozen (try a larger lr, `cnn-tui lr-find`)")
+    if abs(final - t.chance_loss) < 0.05 * t.chance_loss:
+        return Verdict(False, "at_chance", f"cannot fit one batch in {steps} steps: the loss fell from {start:.3g} "
+                                           f"to {final:.3g}, chance's log({t.classes}) = {t.chance_loss:.3g}, and "
+                                           "stayed there: the net predicts the class frequencies whatever the image. "
+                                           "Its units may have died (ReLUs after too large an lr: try a tenth, or "
+                                           "batch norm) or the signal may vanish on the way (too small initial "
+                                           "weights); the health table of a short run shows which layer")
     return Verdict(False, "capacity", f"cannot fit one batch in {steps} steps: the loss fell from {start:.3g} to "
                                       f"{final:.3g}, not near zero; the model may be too small or too regularised "
                                       "(dropout, weight decay) for it, or needs more steps")

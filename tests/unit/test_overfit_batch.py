@@ -39,6 +39,8 @@ def _trace(**fields) -> FitTrace:
     ({"losses": [2.2] * 30 + [2.1], "update_ratio": 0.001, "probe_acc": [0.33, 0.3]}, "lr_too_small"),
     ({"losses": [1.1, 1.0, 0.9, 0.8], "update_ratio": 0.001}, "lr_too_small"),
     ({"losses": [1.1, math.nan]}, "lr_too_large"),
+    ({"classes": 6, "losses": [2.06] + [1.8] * 30 + [1.77], "update_ratio": 0.4}, "at_chance"),  # dead_relu_shapes
+    ({"losses": [2.0] + [0.9] * 30 + [0.8], "update_ratio": 0.4}, "capacity"),
 ])
 def test_the_verdict_names_the_cause(fields, cause):
     found = verdict(_trace(**fields))
