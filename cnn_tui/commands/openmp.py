@@ -11,7 +11,9 @@ thread burns the time slice its late partner needs, and every barrier costs a sl
 this 2-core machine (scratch recipe, images/s per epoch, `python -m benchmarks.contention_probe`):
 quiet, the default 3,377 and 3,000 spins 3,376 (the same); beside one busy process in another
 session, the default 110 and 3,000 spins 1,216 (11x). OMP_WAIT_POLICY=PASSIVE (no spin at all)
-gave 1,000-1,400 there but cost a fifth when quiet (2,550).
+gave 1,000-1,400 there but cost a fifth when quiet (2,550). The cost when quiet is not settled:
+benchmark case 1 (8 pairs, quiet) put `cnn-tui run` at 0.886 of a loop keeping libgomp's default,
+against 1.007 without the limit that morning (docs/dashboard.md); GOMP_SPINCOUNT=300000 restores it.
 
 Set only where the user has not set it, and before the first `import torch` (libgomp reads its
 environment once, when it is loaded); every process the run starts (data-parallel ranks, helpers)
