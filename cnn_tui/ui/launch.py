@@ -15,11 +15,11 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, 
 
         if len(run_dirs) > MAX_RUNS:
             raise UsageError(f"open: {len(run_dirs)} runs; at most {MAX_RUNS} are compared at once")
-    for run_dir in run_dirs:
-        try:
-            check_readable(run_dir)
-        except UsageError as exc:
-            raise UsageError(f"open {exc}") from None
+        for run_dir in run_dirs:
+            try:
+                check_readable(run_dir)
+            except UsageError as exc:
+                raise UsageError(f"open {exc}") from None
     if recipes_dir is not None and not recipes_dir.is_dir():
         raise UsageError(f"--recipes {recipes_dir}: no such folder")
     from cnn_tui.ui.chart_engines import engine_setting
