@@ -199,11 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cnn_tui.commands.openmp import limit_spin_wait
-
-    limit_spin_wait()  # before any command imports torch
     parser = build_parser()
     args = parser.parse_args(argv)
+    from cnn_tui.commands.openmp import spin_wait_for
+
+    spin_wait_for(args.command)  # before the command imports torch
     code: int | None = None
     try:
         code = _dispatch(args)

@@ -34,7 +34,9 @@ def device_name(device: torch.device) -> str:
     if device.type == "mps":
         return "Apple MPS"
     cpu = platform.processor() or platform.machine() or "CPU"
-    return f"CPU {cpu} ({torch.get_num_threads()} threads of {os.cpu_count()})"
+    # a spin-wait set (by the user, or by cnn-tui because other processes were busy at start) is said
+    spin = f", OpenMP spin-wait {spin_count}" if (spin_count := os.environ.get("GOMP_SPINCOUNT")) else ""
+    return f"CPU {cpu} ({torch.get_num_threads()} threads of {os.cpu_count()}{spin})"
 
 
 CHANNELS_LAST_DEVICES = ("cuda",)  # where it pays (cuDNN's NHWC kernels); small CPU convs run slower in it

@@ -65,6 +65,7 @@ def _trained(tmp_path, recipe_name: str, *overrides: str):
 def _check(classifier, recipe) -> None:
     lift, near, counted = localisation(classifier.model, classifier.mean, classifier.std, classifier.image_size,
                                        recipe.data.shapes.classes, classifier.channels)
+    print(f"localisation: lift {lift:.2f}, near share {near:.3f}, {counted} of 64 right")  # the sweep's record (-rP)
     assert counted >= 16, f"only {counted} of 64 classified right: train longer for a fair measure"
     assert lift >= MIN_LIFT and near >= MIN_NEAR_SHARE, (lift, near, counted)
 
@@ -142,14 +143,13 @@ SCRATCH = [
     ("highway_shapes", ["train.epochs=3"]),
     ("inception_shapes", ["train.epochs=2"]),
     ("layers_shapes", ["train.epochs=4"]),
-    ("resnet_shapes", ["train.epochs=3"]),
+    ("resnet_shapes", ["train.epochs=6"]),  # 39% right after 3 epochs: too few to measure
     ("plain_shapes_deep", ["train.epochs=3"]),
     ("my_net_shapes", ["train.epochs=3"]),  # arch: python, the user's own module
     ("torchvision_resnet18_shapes", ["train.epochs=2", "data.image_size=32"]),
-    # LeNet-5 (60k weights, 6 and 16 channels) reaches only ~70% on all six shapes in 6-8 epochs
-    # (ring and semicircle against circle); on the four whose outlines differ most, 75% in 6 epochs:
-    # lift 1.67, near share 0.489 (it still fails by that much; see docs/views.md)
-    ("scratch_cnn", ["model.arch=lenet5", "data.shapes.classes=[circle,square,cross,triangle]", "train.epochs=6"]),
+    # LeNet-5 (60k weights, 6 and 16 channels) learns slowly: on all six shapes with scratch_cnn's
+    # SGD it needs 8 epochs (70%; after 3 it is at 50% and its heat diffuse; see docs/views.md)
+    ("scratch_cnn", ["model.arch=lenet5", "train.epochs=8"]),
     # a frozen ImageNet EfficientNet-Lite0 and a head trained on its cached features, 10 shapes a class:
     # every probe right after 4 epochs, heat from the 6 x 6 map (lift 1.65, near share 0.70)
     ("feature_extraction_shapes_fewshot", ["train.epochs=4"]),
