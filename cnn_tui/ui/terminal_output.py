@@ -23,6 +23,7 @@ terminal library offers, and it is small.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -161,15 +162,69 @@ def coalesce_sgr(data: str) -> str:
     return "".join(out)
 
 
+class Shown:
+    """What the terminal shows, cell by cell, as far as partial updates wrote it: (character, style)
+    per cell, None where not known (never written since the last full paint, or a wide character,
+    or a picture's escape codes). A widget refreshed without a visible change (a header whose memory
+    figure moved, the blank gutter beside a pane repainted with its neighbour) rewrote its whole
+    line; cells already showing what they should are now left out."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.size = size
+        self.rows: dict[int, list[tuple[str, Any] | None]] = {}
+
+    def changed(self, y: int, x: int, cells: list[tuple[str, Any]]) -> tuple[int, int] | None:
+        """Record `cells` written at (x, y); the span [start, end) of them that differs from what the
+        terminal shows (None: nothing does)."""
+        row = self.rows.setdefault(y, [])
+        if len(row) < x + len(cells):
+            row.extend([None] * (x + len(cells) - len(row)))
+        old = row[x:x + len(cells)]
+        start = 0
+        while start < len(cells) and cells[start] == old[start]:
+            start += 1
+        if start == len(cells):
+            return None
+        end = len(cells)
+        while end > start and cells[end - 1] == old[end - 1]:
+            end -= 1
+        row[x:x + len(cells)] = cells
+        return start, end
+
+    def forget(self, y: int, x: int, width: int) -> None:
+        row = self.rows.setdefault(y, [])
+        if len(row) < x + width:
+            row.extend([None] * (x + width - len(row)))
+        row[x:x + width] = [None] * width
+
+
+def shown_on(console: Any) -> Shown:
+    """The console's record of the screen, new (all unknown) when the terminal's size changed."""
+    size = (console.width, console.height)
+    shown = getattr(console, "_cnn_tui_shown", None)
+    if shown is None or shown.size != size:
+        shown = Shown(size)
+        console._cnn_tui_shown = shown
+    return shown
+
+
+def forget_the_screen(console: Any) -> None:
+    """A full paint (a new layout, a resize, a return from an editor): nothing is known until rewritten."""
+    console._cnn_tui_shown = Shown((console.width, console.height))
+
+
 def render_from_the_change(update: Any, console: Any) -> str:
     """Textual's ChopsUpdate.render_segments (textual 8.2.8), less what did not change: for a span
     (y, x1, x2) of a line that a widget's piece starts before, Textual writes the piece from its own
     start, so a chart row changed at column 60 was rewritten from its y label on. Here the piece is
-    cut at x1 (where its cells are one column each: a wide character is never cut in half)."""
+    cut at x1 (where its cells are one column each: a wide character is never cut in half), and then
+    to the cells that differ from what the terminal shows (Shown); a piece that changes nothing is
+    not written at all."""
     sequences: list[str] = []
     append = sequences.append
     move_to = Control.move_to
     chops, chop_ends = update.chops, update.chop_ends
+    shown = shown_on(console)
     last_y = update.spans[-1][0]
     for y, x1, x2 in update.spans:
         for end, (x, strip) in zip(chop_ends[y], chops[y].items()):
@@ -177,13 +232,32 @@ def render_from_the_change(update: Any, console: Any) -> str:
                 continue
             if not x2 > x >= x1 or end > x2:
                 strip = strip.crop(0, min(end, x2) - x)
-            if x < x1 and strip.cell_length == len(strip.text):  # one cell a character: cut at the change
-                strip, x = strip.crop(x1 - x), x1
+            text = strip.text
+            if strip.cell_length == len(text) and "\x1b" not in text:  # one cell a character
+                if x < x1:  # cut at the change
+                    strip, x = strip.crop(x1 - x), x1
+                cells = [(ch, segment.style) for segment in strip for ch in segment.text]
+                span = shown.changed(y, x, cells)
+                if span is None:
+                    continue
+                if span != (0, len(cells)):
+                    strip, x = strip.crop(*span), x + span[0]
+            else:
+                shown.forget(y, x, strip.cell_length)
             append(move_to(x, y).segment.text)
             append(strip.render(console))
         if y != last_y:
             append("\n")
     return "".join(sequences)
+
+
+def _full_paint(render_segments: Callable[[Any, Any], str]) -> Callable[[Any, Any], str]:
+    def forgetting(update: Any, console: Any) -> str:
+        forget_the_screen(console)
+        return render_segments(update, console)
+
+    forgetting._forgets = True  # type: ignore[attr-defined]
+    return forgetting
 
 
 def _patch_partial_updates() -> None:
@@ -195,6 +269,10 @@ def _patch_partial_updates() -> None:
         update.textuals_render_segments = update.render_segments  # kept: the tests compare with it
         update.render_segments = render_from_the_change
         update._from_the_change = True
+        for name in ("LayoutUpdate", "InlineUpdate"):  # whole paints: what was known is overwritten
+            full = getattr(_compositor, name, None)
+            if full is not None and not getattr(full.render_segments, "_forgets", False):
+                full.render_segments = _full_paint(full.render_segments)
 
 
 def install(app: object) -> None:

@@ -170,3 +170,86 @@ async def test_the_dashboard_writes_partial_updates_from_where_they_change():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert ChopsUpdate.render_segments is render_from_the_change
+
+
+def _console(width: int = 40, height: int = 8):
+    from rich.console import Console
+
+    return Console(color_system="truecolor", force_terminal=True, width=width, height=height)
+
+
+def test_a_piece_that_changes_nothing_on_screen_is_not_written_again():
+    from cnn_tui.ui.terminal_output import render_from_the_change
+
+    console = _console()
+    blue = Style(color="grey93", bgcolor="navy_blue")
+
+    def header(memory: str) -> Strip:
+        return Strip([Segment(" RUNNING ", blue + Style(reverse=True)),
+                      Segment(f" run · {memory} MB" + " " * 15, blue)])
+
+    first = render_from_the_change(_update(header("823"), 0, 40), console)
+    assert "RUNNING" in first
+    assert render_from_the_change(_update(header("823"), 0, 40), console) == ""  # the same cells: not a byte
+    changed = render_from_the_change(_update(header("808"), 0, 40), console)
+    textuals = _textuals_render()
+    theirs = textuals(_update(header("808"), 0, 40), _console())
+    assert "RUNNING" not in changed and "08" in changed and len(changed) < len(theirs) // 2
+    assert screen(first + changed) == screen(first + theirs)
+
+
+def _textuals_render():
+    """Textual's own ChopsUpdate.render_segments (kept beside ours once the patch is in)."""
+    from textual._compositor import ChopsUpdate
+
+    from cnn_tui.ui.terminal_output import _patch_partial_updates
+
+    _patch_partial_updates()
+    return ChopsUpdate.textuals_render_segments  # type: ignore[attr-defined]
+
+
+def test_a_full_paint_or_a_new_size_forgets_what_the_terminal_showed():
+    from textual._compositor import LayoutUpdate
+    from textual.geometry import Region
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+
+    _textuals_render()  # the full paints forget
+    console = _console()
+    strip = Strip([Segment("epoch 3", Style(color="cyan"))])
+    assert render_from_the_change(_update(strip, 0, 7), console)
+    assert render_from_the_change(_update(strip, 0, 7), console) == ""
+    LayoutUpdate([[strip]], Region(0, 0, 40, 1)).render_segments(console)  # e.g. back from an editor
+    assert "epoch 3" in render_from_the_change(_update(strip, 0, 7), console)
+    console.size = (50, 8)  # the terminal was resized: what it shows is not known
+    assert "epoch 3" in render_from_the_change(_update(strip, 0, 7), console)
+
+
+def test_partial_updates_leave_the_screen_as_textuals_own_would():
+    """Random pieces over a 40 x 8 screen, many repeating what is there: after each update, the
+    screen written by ours matches the one written by Textual's, and ours wrote fewer bytes."""
+    from textual._compositor import ChopsUpdate
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+
+    textuals = _textuals_render()
+    rng = random.Random(7)
+    styles = [Style(color="cyan"), Style(color="magenta", bgcolor="#101010"), Style(bgcolor="#101010"),
+              Style(reverse=True, color="red"), Style(color="color(80)", bgcolor="color(233)")]
+    console, ours, theirs = _console(), "", ""
+    for _ in range(200):
+        chops: list[dict] = [{} for _ in range(8)]
+        ends: list[list[int]] = [[] for _ in range(8)]
+        spans = []
+        for y in sorted(rng.sample(range(8), rng.randint(1, 4))):
+            x = rng.randint(0, 20)
+            strip = Strip([Segment(rng.choice(["ab", "  ", "\u2800⣿⡇", "─┤", "x"]), rng.choice(styles))
+                           for _ in range(rng.randint(1, 6))])
+            chops[y][x] = strip
+            ends[y].append(x + strip.cell_length)
+            spans.append((y, x, x + strip.cell_length))  # a whole piece (cutting at x1 has its own test)
+        update = ChopsUpdate(chops, spans, ends)
+        ours += render_from_the_change(update, console)
+        theirs += textuals(update, _console())
+        assert screen(ours) == screen(theirs)
+    assert len(ours) < len(theirs)
