@@ -4,6 +4,7 @@ wrapped again when the pane's width changes: a maximised pane, a resized termina
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from rich.text import Text
 from textual.events import Resize
@@ -18,7 +19,7 @@ KEPT = 500  # messages kept for wrapping again (the run state keeps as many)
 class RunLog(RichLog, DrawsRun):
     _logged = 0  # lines of the run's log already written here
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         # RichLog wraps at no less than min_width (78 by default): in a 64-column pane the end of
         # every long line was cut off. The pane's own width decides.
         super().__init__(min_width=1, **kwargs)
