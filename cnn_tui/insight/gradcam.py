@@ -42,6 +42,7 @@ class Cams:
 
 
 MIN_SIDE = 4  # cells per side a map needs to place heat: see last_spatial_layer
+INPUT_OF = "input of "  # a layer named "input of X": the map module X is given, made by no module of its own
 
 
 def last_spatial_layer(model: nn.Module, image: torch.Tensor) -> str | None:
@@ -59,45 +60,71 @@ def last_spatial_layer(model: nn.Module, image: torch.Tensor) -> str | None:
     deepest one that still has the cells is taken. Where no conv map is that large (tiny images),
     the last conv's; without a conv module, the last map with more than one position. None where
     there is none (a head on precomputed features, an image pooled to 1 x 1)."""
-    found: list[tuple[str, tuple[int, ...], bool]] = []
+    calls: list[tuple[str, object, object, bool]] = []  # (module, its input, its output, a conv?), as run
 
-    def seen(name: str, module: nn.Module, out: object) -> None:
-        if isinstance(out, torch.Tensor) and _is_map(out):
-            found.append((name, tuple(out.shape[-2:]), isinstance(module, nn.Conv2d)))
+    def seen(name: str, module: nn.Module, inputs: tuple, out: object) -> None:
+        calls.append((name, inputs[0] if inputs else None, out, isinstance(module, nn.Conv2d)))
 
     handles = _hook_all(model, seen)
     try:
         with torch.no_grad(), _eval(model):
             model(image[:1])
+            return _chosen(calls)
     finally:
         for handle in handles:
             handle.remove()
-    if not found:
+
+
+def _side(tensor: object) -> tuple[int, ...] | None:
+    return tuple(tensor.shape[-2:]) if isinstance(tensor, torch.Tensor) and _is_map(tensor) else None
+
+
+def _chosen(calls: list[tuple[str, object, object, bool]]) -> str | None:
+    """last_spatial_layer's choice from the modules run: the deepest conv map with MIN_SIDE cells,
+    taken as the rest of the network sees it. That is the input of the first module after it that
+    makes the map coarser (a pool, the classifier's flatten): the map after a ReLU for VGG, after a
+    residual block's add for a ResNet, and the whole concatenation of an Inception or DenseNet
+    block, which no module outputs (`torch.cat` in forward), where the last module's output would
+    be one branch's channels only. Named "input of X" where no module made that map; where no
+    module takes it (a functional pool), the last module's output of its size."""
+    maps = [i for i, (_, _, out, _) in enumerate(calls) if _side(out)]
+    if not maps:
         return None
-    convs = [i for i, (_, _, conv) in enumerate(found) if conv]
+    convs = [i for i in maps if calls[i][3]]
     if not convs:
-        return found[-1][0]
-    large = [i for i in convs if min(found[i][1]) >= MIN_SIDE]
+        return calls[maps[-1]][0]
+    large = [i for i in convs if min(_side(calls[i][2]) or (0,)) >= MIN_SIDE]
     chosen = large[-1] if large else convs[-1]
-    size = found[chosen][1]
-    after = [name for name, shape, _ in found[chosen:] if shape == size]
-    return after[-1]
+    size = _side(calls[chosen][2])
+    for consumer, given, out, _ in calls[chosen + 1:]:
+        if _side(given) != size or _side(out) == size:
+            continue  # another map, or the same grid on: a norm, an activation, the block's next conv
+        makers = [name for name, _, made, _ in calls if made is given]
+        return makers[-1] if makers else INPUT_OF + consumer
+    return [calls[i][0] for i in maps if i >= chosen and _side(calls[i][2]) == size][-1]
+
+
+def map_module(model: nn.Module, layer: str) -> tuple[nn.Module, bool]:
+    """The module whose output (False) or input (True: an "input of X" layer) is the layer's map."""
+    modules = dict(model.named_modules())
+    return (modules[layer[len(INPUT_OF):]], True) if layer.startswith(INPUT_OF) else (modules[layer], False)
 
 
 def grad_cam(model: nn.Module, images: torch.Tensor, layer: str,
              classes: list[int] | None = None) -> Cams:
     """The class heatmaps of `images` (N x C x H x W, normalised as the model sees them) for the
     predicted class of each, or for `classes` when given."""
-    module = dict(model.named_modules())[layer]
+    module, is_input = map_module(model, layer)
     kept: list[torch.Tensor] = []
     fields: list[Field | None] = []
 
-    def keep(_m: nn.Module, _i: object, out: object) -> None:
-        if _is_map(out):
-            kept.append(out)  # type: ignore[arg-type]
-            fields.append(tracker.field(out))
+    def keep(_m: nn.Module, inputs: tuple, out: object = None) -> None:
+        found = inputs[0] if is_input and inputs else out
+        if isinstance(found, torch.Tensor) and _is_map(found):
+            kept.append(found)
+            fields.append(tracker.field(found))
 
-    handle = module.register_forward_hook(keep)
+    handle = module.register_forward_pre_hook(keep) if is_input else module.register_forward_hook(keep)
     try:
         with torch.enable_grad(), _eval(model):
             x = images.detach().float().clone().requires_grad_(True)  # gradients even through a frozen base
@@ -166,7 +193,7 @@ def _hook_all(model: nn.Module, seen) -> list:
     handles = []
     for name, module in model.named_modules():
         if name and not name.startswith(skip) and not any(True for _ in module.children()):
-            handles.append(module.register_forward_hook(lambda m, _i, out, name=name: seen(name, m, out)))
+            handles.append(module.register_forward_hook(lambda m, i, out, name=name: seen(name, m, i, out)))
     return handles
 
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from cnn_tui.data.shapes import generate_with_masks
-from cnn_tui.insight.gradcam import grad_cam, last_spatial_layer, share_inside
+from cnn_tui.insight.gradcam import grad_cam, last_spatial_layer, map_module, share_inside
 from cnn_tui.recipes.loader import load_recipe
 from tests.helpers import run_collect
 
@@ -39,7 +39,9 @@ def localisation(model, mean, std, size: int, classes, channels: int = 3) -> tup
     assert layer is not None
     cams = grad_cam(model, x, layer)
     seen: list[int] = []
-    handle = dict(model.named_modules())[layer].register_forward_hook(lambda _m, _i, out: seen.append(out.shape[-1]))
+    module, is_input = map_module(model, layer)
+    handle = module.register_forward_pre_hook(lambda _m, i: seen.append(i[0].shape[-1])) if is_input else \
+        module.register_forward_hook(lambda _m, _i, out: seen.append(out.shape[-1]))
     with torch.no_grad():
         model.eval()(x[:1])
     handle.remove()
@@ -135,6 +137,35 @@ def test_the_heat_comes_from_the_deepest_map_with_four_by_four_cells():
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
     assert last_spatial_layer(net, torch.zeros(1, 3, 12, 12)) == "4"  # the 6 x 6 ReLU, not "7" (3 x 3)
     assert last_spatial_layer(net, torch.zeros(1, 3, 24, 24)) == "7"  # 6 x 6 at the end: the last conv's
+
+
+def test_the_heat_of_an_inception_block_comes_from_all_its_branches():
+    """An Inception (or DenseNet) block's map is `torch.cat` of its branches, which no module
+    outputs: the map is the one the pool after the block is given, not the last branch's ReLU (a
+    quarter of the channels: Inception's heat came from its pool branch alone)."""
+    import torch.nn as nn
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.one = nn.Sequential(nn.Conv2d(3, 2, 1), nn.ReLU())
+            self.three = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU())
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.head(self.pool(torch.cat([self.one(x), self.three(x)], 1)).flatten(1))
+
+    net = Block()
+    image = torch.randn(2, 3, 8, 8)
+    assert last_spatial_layer(net, image) == "input of pool"
+    with torch.no_grad():
+        net.one[0].weight.zero_()  # the 1 x 1 branch sees nothing: the heat is the 3 x 3 branch's, placed
+        net.one[0].bias.zero_()
+    cams = grad_cam(net, image, "input of pool")
+    assert cams.maps.shape == (2, 8, 8) and cams.layer == "input of pool" and float(cams.maps.amax()) > 0
+    vgg_like = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 2))
+    assert last_spatial_layer(vgg_like, image) == "1"  # a module made the map: its name, as before
 
 
 SCRATCH = [
