@@ -12,7 +12,7 @@ middle of the image (LeNet-5's 10 x 10 conv2 map: px 6.5..24.5 of 32), is not sm
 borders; for padded nets (VGG, ResNet) this is the usual bilinear upsampling.
 
 The map is found by running the model once (`last_spatial_layer`): the rectified output of the
-deepest conv layer whose map still has 4 x 4 cells, so it works for any classifier, including a
+deepest conv layer whose map still has 6 x 6 cells, so it works for any classifier, including a
 user's `arch: python` module and a frozen torchvision backbone (the input asks for gradients, so
 the map has them even when no weight before it trains).
 
@@ -41,7 +41,7 @@ class Cams:
     confidence: list[float]  # softmax probability of the predicted class
 
 
-MIN_SIDE = 4  # cells per side a map needs to place heat: see last_spatial_layer
+MIN_SIDE = 6  # cells per side a map needs to place heat: see last_spatial_layer
 INPUT_OF = "input of "  # a layer named "input of X": the map module X is given, made by no module of its own
 
 
@@ -51,13 +51,14 @@ def last_spatial_layer(model: nn.Module, image: torch.Tensor) -> str | None:
     output is still a map of its size: its batch norm and ReLU, a residual block's ReLU after the
     add; not the pool after it, whose coarser grid smears the heat over the background).
 
-    Why at least 4 x 4: Grad-CAM places heat no finer than one cell, and bilinear upsampling spreads
-    a cell over its neighbours' half, so on a 3 x 3 (or 2 x 2) map every cell covers a third (a
-    half) of the image and the heat of any object spreads over most of it, whatever the network
-    learned. Measured on EfficientNet-Lite0 (ImageNet) features at 96 px, classifying every shape
-    right: the last 3 x 3 map gives heat 1.05 times as dense on the shape as over the image (no
-    better than uniform), the 6 x 6 map before it 1.65. A deeper map is more class-specific, so the
-    deepest one that still has the cells is taken. Where no conv map is that large (tiny images),
+    Why at least 6 x 6 (the paper's maps are 7 x 7 and 14 x 14): Grad-CAM places heat no finer than
+    one cell, and bilinear upsampling spreads a cell over its neighbours' half, so on a 3 x 3 (or
+    2 x 2) map every cell covers a third (a half) of the image and the heat of any object spreads
+    over most of it, whatever the network learned; 4 x 4 is not much better. Measured on the
+    shapes (heat density on the shape over the whole image's, 1.0 = uniform): EfficientNet-Lite0
+    (ImageNet) features at 96 px, every shape right, its 3 x 3 map 1.05, the 6 x 6 map before it
+    1.65; torchvision's ResNet-18 trained at 64 px, its 4 x 4 layer3 1.42, its 8 x 8 layer2 2.19.
+    A deeper map is more class-specific, so the deepest one that still has the cells is taken. Where no conv map is that large (tiny images),
     the last conv's; without a conv module, the last map with more than one position. None where
     there is none (a head on precomputed features, an image pooled to 1 x 1)."""
     calls: list[tuple[str, object, object, bool]] = []  # (module, its input, its output, a conv?), as run

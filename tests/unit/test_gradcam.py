@@ -126,9 +126,9 @@ def test_the_heat_is_placed_where_each_cell_looks_not_stretched_over_the_image()
     assert tracker.field(out).start == (0, 0)
 
 
-def test_the_heat_comes_from_the_deepest_map_with_four_by_four_cells():
-    """A 3 x 3 (2 x 2) map cannot place heat on a shape (each cell a third of the image): the last
-    conv with 4 x 4 cells is taken, its ReLU's output."""
+def test_the_heat_comes_from_the_deepest_map_with_six_by_six_cells():
+    """A 3 x 3 (2 x 2) map cannot place heat on a shape (each cell a third of the image), and a 4 x 4
+    one little better: the last conv with 6 x 6 cells is taken, its ReLU's output."""
     import torch.nn as nn
 
     net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 12 -> 6
@@ -137,6 +137,7 @@ def test_the_heat_comes_from_the_deepest_map_with_four_by_four_cells():
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
     assert last_spatial_layer(net, torch.zeros(1, 3, 12, 12)) == "4"  # the 6 x 6 ReLU, not "7" (3 x 3)
     assert last_spatial_layer(net, torch.zeros(1, 3, 24, 24)) == "7"  # 6 x 6 at the end: the last conv's
+    assert last_spatial_layer(net, torch.zeros(1, 3, 16, 16)) == "4"  # the 8 x 8 ReLU, not "7" (4 x 4)
 
 
 def test_the_heat_of_an_inception_block_comes_from_all_its_branches():
@@ -192,9 +193,20 @@ SCRATCH = [
 FAST, SLOW = {"feature_extraction_shapes_fewshot"}, {"my_net_shapes"}
 
 
+# The plain twin of resnet_shapes_deep (20 layers, no shortcuts) is the course's net that trains
+# badly, and its heat shows it: near the shape (near share 0.55) but diffuse (lift 1.37 at 10
+# epochs, 47 of 64 right); none of its maps reaches 1.5 (all of them measured: 0.16-1.50). Strict:
+# should it pass, the measure or the net changed, and this line must go.
+DIFFUSE = {"plain_shapes_deep": "a plain deep net's heat is diffuse (lift 1.37 < 1.5): the lesson, not a bug"}
+
+
+def _marks(name: str) -> list:
+    where = [] if name in FAST else [pytest.mark.slow] if name in SLOW else [pytest.mark.experiment]
+    return where + ([pytest.mark.xfail(reason=DIFFUSE[name], strict=True)] if name in DIFFUSE else [])
+
+
 def _sweep() -> list:
-    return [pytest.param(name, overrides, id=f"{name}-{overrides[-1]}",
-                         marks=[] if name in FAST else pytest.mark.slow if name in SLOW else pytest.mark.experiment)
+    return [pytest.param(name, overrides, id=f"{name}-{overrides[-1]}", marks=_marks(name))
             for name, overrides in SCRATCH]
 
 
