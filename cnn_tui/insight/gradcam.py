@@ -58,9 +58,10 @@ def last_spatial_layer(model: nn.Module, image: torch.Tensor) -> str | None:
     shapes (heat density on the shape over the whole image's, 1.0 = uniform): EfficientNet-Lite0
     (ImageNet) features at 96 px, every shape right, its 3 x 3 map 1.05, the 6 x 6 map before it
     1.65; torchvision's ResNet-18 trained at 64 px, its 4 x 4 layer3 1.42, its 8 x 8 layer2 2.19.
-    A deeper map is more class-specific, so the deepest one that still has the cells is taken. Where no conv map is that large (tiny images),
-    the last conv's; without a conv module, the last map with more than one position. None where
-    there is none (a head on precomputed features, an image pooled to 1 x 1)."""
+    A deeper map is more class-specific, so the deepest one that still has the cells is taken.
+    Where no conv map is that large (tiny images), the last conv's; without a conv module, the last
+    map with more than one position. None where there is none (a head on precomputed features, an
+    image pooled to 1 x 1)."""
     calls: list[tuple[str, object, object, bool]] = []  # (module, its input, its output, a conv?), as run
 
     def seen(name: str, module: nn.Module, inputs: tuple, out: object) -> None:
