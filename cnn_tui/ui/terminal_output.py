@@ -225,7 +225,6 @@ def render_from_the_change(update: Any, console: Any) -> str:
     move_to = Control.move_to
     chops, chop_ends = update.chops, update.chop_ends
     shown = shown_on(console)
-    last_y = update.spans[-1][0]
     for y, x1, x2 in update.spans:
         for end, (x, strip) in zip(chop_ends[y], chops[y].items()):
             if strip is None or x > x2 or end <= x1:
@@ -246,8 +245,9 @@ def render_from_the_change(update: Any, console: Any) -> str:
                 shown.forget(y, x, strip.cell_length)
             append(move_to(x, y).segment.text)
             append(strip.render(console))
-        if y != last_y:
-            append("\n")
+    # No line feed between rows, as Textual writes: every piece starts with its own cursor move, and
+    # with a row's pieces all left out a line feed was all that was written: from the cursor's place
+    # on the last row it scrolled the whole screen up.
     return "".join(sequences)
 
 

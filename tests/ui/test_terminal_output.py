@@ -58,7 +58,10 @@ def screen(data: str, width: int = 40, height: int = 8) -> dict[tuple[int, int],
     for match in [*CSI.finditer(data), None]:
         end = match.start() if match is not None else len(data)
         for ch in data[at:end]:
-            if ch == "\n":
+            if ch == "\n" and row == height - 1:  # a line feed on the last row scrolls the screen up
+                cells = {(r - 1, c): cell for (r, c), cell in cells.items() if r > 0}
+                col = 0
+            elif ch == "\n":
                 row, col = row + 1, 0
             elif ch == " " or ch == "\u2800":
                 shown = style["attrs"] & {"4", "7", "9"}
@@ -253,3 +256,27 @@ def test_partial_updates_leave_the_screen_as_textuals_own_would():
         theirs += textuals(update, _console())
         assert screen(ours) == screen(theirs)
     assert len(ours) < len(theirs)
+
+
+def test_rows_that_change_nothing_write_no_line_feeds_that_would_scroll_the_screen():
+    """Textual puts a line feed between the rows of an update (each piece then moves the cursor
+    anyway). With every piece of a row left out, those line feeds were all that was written: from
+    the cursor's place at the bottom (the app parks it there) they scrolled the whole screen up, and
+    an idle picker went blank."""
+    from textual._compositor import ChopsUpdate
+
+    from cnn_tui.ui.terminal_output import render_from_the_change
+
+    console = _console()
+    rows = [Strip([Segment(f"row {y}", Style(color="cyan"))]) for y in range(8)]
+
+    def update() -> ChopsUpdate:
+        return ChopsUpdate([{0: strip} for strip in rows], [(y, 0, 5) for y in range(8)], [[5]] * 8)
+
+    first = render_from_the_change(update(), console)
+    assert render_from_the_change(update(), console) == ""  # nothing changed: not even a line feed
+    rows[6] = Strip([Segment("row X", Style(color="cyan"))])
+    again = render_from_the_change(update(), console)
+    assert "\n" not in again and "X" in again
+    parked = "\x1b[8;1H"  # the cursor where the app leaves it, on the last row
+    assert screen(first + parked + again) == screen(first + parked + _textuals_render()(update(), _console()))
