@@ -76,3 +76,36 @@ def test_a_chart_engine_setting_that_is_not_one_is_one_line_and_exit_2(started, 
     assert started == []
     monkeypatch.setenv("CNN_TUI_CHARTS", " Braille ")
     assert main([]) == 0 and len(started) == 1
+
+
+async def test_the_picker_is_painted_before_its_preview_reads_a_recipe(monkeypatch):
+    """The first frame is the list: the preview (the recipe read, its schemas imported: ~170 ms
+    on 2 cores) comes after the picker's first paint, not before it (issue 31, start-up)."""
+    from textual.app import App
+
+    from cnn_tui.recipes import loader
+    from cnn_tui.ui.screens.picker import PickerScreen
+
+    order: list[str] = []
+    display, load = App._display, loader.load_recipe
+
+    def displayed(self, screen, renderable):
+        if isinstance(screen, PickerScreen) and renderable is not None and not self._batch_count:
+            order.append("paint")
+        return display(self, screen, renderable)
+
+    def loaded(*args, **kwargs):
+        order.append("read")
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(App, "_display", displayed)
+    monkeypatch.setattr(loader, "load_recipe", loaded)
+    app = CnnTuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "read" in order:
+                break
+        assert "read" in order, "the preview never read its recipe"
+        assert order.index("paint") < order.index("read"), order
+        assert "scratch_cnn" in str(app.screen.query_one("#preview").render())

@@ -65,6 +65,7 @@ class PickerScreen(Screen):
         self.allowed_code: set[str] = set()  # recipe paths whose own .py file the user chose to run (t)
         self.waiting_for_t: str | None = None  # the highlighted recipe's path, while its .py waits for t
         self.preflight: dict[tuple, dict[str, Any]] = {}  # (path, mtime, overrides) -> part -> lines (issue 30)
+        self.painted = False  # the first frame is on the terminal: the preview waits for it
 
     def compose(self) -> ComposeResult:
         yield Static("[b]cnn-tui[/b]  pick a recipe, press [b]enter[/b] to train it   "
@@ -137,7 +138,18 @@ class PickerScreen(Screen):
         """The layer table keeps as many columns as the new width holds."""
         self.call_after_refresh(self.show_preview)
 
+    def _compositor_refresh(self) -> None:
+        """Textual's paint of this screen (its only way to the terminal). The first one is the first
+        frame: only then is the preview read (its recipe schemas cost ~170 ms of imports), so that the
+        list shows at once. call_after_refresh is not enough: it can run before a screen's first paint."""
+        super()._compositor_refresh()
+        if not self.painted and self.is_current and not self.app._batch_count:
+            self.painted = True
+            self.call_later(self.show_preview)
+
     def show_preview(self) -> None:
+        if not self.painted:
+            return  # the first paint calls it
         r = self.selected()
         if r is None:
             return
