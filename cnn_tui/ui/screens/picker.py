@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cnn_tui.contract.errors import CnnTuiError
@@ -27,6 +27,7 @@ from cnn_tui.ui.catalog import discover, summary_lines
 from cnn_tui.ui.describer import Describer
 from cnn_tui.ui.messages import ShowRuns, StartRecipe
 from cnn_tui.ui.preflight_child import preview_lines, read_preflight
+from cnn_tui.ui.widgets.footer import Footer
 
 DEFAULT = "scratch_cnn"  # the built-in default recipe, selected first
 PREVIEW_DEBOUNCE_SECONDS = 0.25

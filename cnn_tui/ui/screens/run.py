@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cnn_tui.contract.smoothing import DEFAULT_WEIGHT
 from cnn_tui.ui.compared_runs import MAX_RUNS, Compared, label_runs
@@ -34,6 +34,7 @@ from cnn_tui.ui.widgets.activation_strips import ActivationStrips
 from cnn_tui.ui.widgets.chart import Chart, share_plotext
 from cnn_tui.ui.widgets.confusion_map import ConfusionMap
 from cnn_tui.ui.widgets.diagnosis import DiagnosisView
+from cnn_tui.ui.widgets.footer import Footer
 from cnn_tui.ui.widgets.grad_bars import GradBars
 from cnn_tui.ui.widgets.health_table import HealthTable
 from cnn_tui.ui.widgets.inside_boards import FeatureMapsBoard, FiltersBoard, MistakesBoard
@@ -97,6 +98,8 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         self._pin_sources: list[FollowRunDir] = []
         self.x_axis = "step"
         self.sub_title = title
+        self._panes: list[Pane] | None = None  # found once mounted: a screen's panes are composed, never added
+        self._has_inside: bool | None = None  # ... and whether it has the inside page (not style transfer)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -150,9 +153,21 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
 
     @property
     def panes(self) -> list[Pane]:
-        return list(self.query(Pane))
+        """Every pane, in order. A query walks every widget of the screen, and a tab asked for them
+        five times: they are looked up once, when mounted."""
+        return self._panes if self._panes is not None else list(self.query(Pane))
+
+    def has_inside(self) -> bool:
+        """Whether this screen has the inside page (v): asked by check_action, which Textual calls for
+        every key of the footer each time the focus moves."""
+        if self._has_inside is None:
+            if not self.is_mounted:
+                return bool(self.query("#inside"))
+            self._has_inside = bool(self.query("#inside"))
+        return self._has_inside
 
     def on_mount(self) -> None:
+        self._panes = list(self.query(Pane))
         self.query_one(RunLog).can_focus = False
         for scroll in self.query(VerticalScroll):
             scroll.can_focus = False
@@ -171,8 +186,13 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         for i, pane in enumerate(panes):
             pane.set_class(i == self.current, "-current")
         parent = panes[self.current].parent
-        self.set_class(parent is not None and parent.id == "inside", "-inside")
-        self.set_class(parent is not None and parent.id == LEARNED, "-learned")
+        page = parent.id if parent is not None else "panes"
+        # The page shown is set on the pages themselves: a class on the screen restyled every widget
+        # of it (~50 ms a page change under a training load); the classes stay, for the keys to read.
+        self.set_class(page == "inside", "-inside", update=False)
+        self.set_class(page == LEARNED, "-learned", update=False)
+        for container in {pane.parent for pane in panes if pane.parent is not None}:  # the pages
+            container.display = container.id == page
         self._update_tabs()
 
     def _page(self) -> list[Pane]:
@@ -188,7 +208,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         if self.has_class("-learned"):
             text.append("  tab: next pane  w: back to the curves  n: next image (finished run)", style="dim italic")
         else:
-            text.append("  tab: next pane" + ("  v: curves/inside" if self.query("#inside") else ""),
+            text.append("  tab: next pane" + ("  v: curves/inside" if self.has_inside() else ""),
                         style="dim italic")
         self.query_one("#tabs", Static).update(text)
 
@@ -284,13 +304,13 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The inside page's keys exist only where there is one (not for style transfer)."""
         if action in ("other_page", "next_layer", "learned_page", "next_probe") and self.is_mounted \
-                and not self.query("#inside"):
+                and not self.has_inside():
             return False
         return True
 
     def action_other_page(self) -> None:
         """Curves <-> inside the model: to the first pane of the other page."""
-        if not self.query("#inside"):
+        if not self.has_inside():
             return
         other = "panes" if self.has_class("-inside") else "inside"
         self.current = next(i for i, p in enumerate(self.panes) if p.parent is not None and p.parent.id == other)

@@ -12,11 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from cnn_tui.ui.compared_runs import MAX_RUNS
 from cnn_tui.ui.messages import OpenRun, OpenRuns
 from cnn_tui.ui.run_rows import RunRow, list_runs
+from cnn_tui.ui.widgets.footer import Footer
 
 REFRESH_SECONDS = 2.0  # live runs' progress and a run just lost show within this
 STATE_STYLES = {"running": "bold green", "paused": "bold yellow", "starting": "dim", "lost": "bold red",
