@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual import on
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 
 from cnn_tui.contract.kinds import optimises_an_image
@@ -139,6 +140,14 @@ class CnnTuiApp(App):
             self.pop_screen()
         else:
             self.exit()
+
+    def pop_screen(self) -> AwaitComplete:
+        """Every screen that closes (a run, a dialog) goes through here: what the collector froze may
+        be that screen's garbage now (ui/collector.py)."""
+        from cnn_tui.ui import collector
+
+        collector.release()
+        return super().pop_screen()
 
     async def on_unmount(self) -> None:
         await self.describer.stop()

@@ -39,7 +39,13 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, 
     dirs = [d for d in (Path("recipes"), recipes_dir) if d is not None and d.is_dir()]
     app = CnnTuiApp(recipes_dirs=dirs, run_dirs=run_dirs, picture_mode=mode, stop_on_exit=stop_on_exit,
                     home="runs" if not run_dirs and any_live_run(Path("runs")) else "picker")
-    app.run()
+    from cnn_tui.ui import collector
+
+    collector.install()  # full garbage collections walk only what is new: no 100 ms stall under a key
+    try:
+        app.run()
+    finally:
+        collector.uninstall()
     return 0
 
 
