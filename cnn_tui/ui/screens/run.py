@@ -210,7 +210,9 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         else:
             text.append("  tab: next pane" + ("  v: curves/inside" if self.has_inside() else ""),
                         style="dim italic")
-        self.query_one("#tabs", Static).update(text)
+        tabs = self.query_one("#tabs", Static)
+        if text != tabs.content:  # the same tabs (the focus caught up with a tab): nothing to repaint
+            tabs.update(text, layout=False)  # one row, whatever it holds: no new layout of the screen
 
     # ------------------------------------------------------------------ events in
     @work(exclusive=True, group="events")
@@ -337,7 +339,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
 
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
-        if isinstance(widget, Pane) and widget in self.panes:
+        if isinstance(widget, Pane) and widget in self.panes and widget is not self.panes[self.current]:  # a click
             self.current = self.panes.index(widget)
             for i, pane in enumerate(self.panes):
                 pane.set_class(i == self.current, "-current")
