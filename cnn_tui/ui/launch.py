@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from cnn_tui.contract.errors import UsageError
@@ -23,7 +24,7 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, 
     if recipes_dir is not None and not recipes_dir.is_dir():
         raise UsageError(f"--recipes {recipes_dir}: no such folder")
     from cnn_tui.ui.chart_engines import engine_setting
-    from cnn_tui.ui.priority import for_dashboard, priority_setting
+    from cnn_tui.ui.priority import for_dashboard, for_dashboard_threads, priority_setting
 
     try:
         engine_setting()
@@ -42,10 +43,12 @@ def launch(recipes_dir: Path | None = None, run_dirs: list[Path] | None = None, 
     from cnn_tui.ui import collector
 
     collector.install()  # full garbage collections walk only what is new: no 100 ms stall under a key
+    switch = for_dashboard_threads()  # a finished frame is written at once
     try:
         app.run()
     finally:
         collector.uninstall()
+        sys.setswitchinterval(switch)
     return 0
 
 

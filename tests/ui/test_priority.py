@@ -91,3 +91,17 @@ def test_a_setting_that_is_not_one_is_one_line_and_exit_2(monkeypatch, capsys):
     assert started == []
     monkeypatch.setenv(priority.SETTING, " Batch ")
     assert main([]) == 0 and len(started) == 1
+
+
+def test_the_dashboard_hands_the_gil_over_every_millisecond_and_restores_it(monkeypatch):
+    """Its writer thread sends a finished frame at once, not after Python's 5 ms switch interval."""
+    from cnn_tui.cli import main
+    from cnn_tui.ui.app import CnnTuiApp
+
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    monkeypatch.setattr(CnnTuiApp, "run", lambda self, *a, **k: seen.append(sys.getswitchinterval()))
+    monkeypatch.setattr("cnn_tui.ui.picture_mode.detect_mode", lambda: "halfblock")
+    assert main([]) == 0
+    assert seen == [pytest.approx(priority.GIL_SWITCH_SECONDS)] and priority.GIL_SWITCH_SECONDS <= 0.001
+    assert sys.getswitchinterval() == pytest.approx(before)
