@@ -16,7 +16,7 @@ class ImageSet:
     y: torch.Tensor  # int64 labels
     x: torch.Tensor | None = None
     files: list[str] | None = None
-    image_size: int = 0  # streamed files are decoded to this square size
+    image_size: int = 0  # the square size files are decoded to (streamed; in memory: when decoded from names)
     grayscale: bool = False
     names: list[str] | None = None  # in memory: the file each image was decoded from (reports name it), if any
 
@@ -30,7 +30,8 @@ class ImageSet:
     def subset(self, index: torch.Tensor) -> ImageSet:
         if self.x is not None:
             names = [self.names[i] for i in index.tolist()] if self.names is not None else None
-            return ImageSet(self.y[index], x=self.x[index], names=names)
+            return ImageSet(self.y[index], x=self.x[index], names=names, image_size=self.image_size,
+                            grayscale=self.grayscale)
         assert self.files is not None
         return ImageSet(self.y[index], files=[self.files[i] for i in index.tolist()],
                         image_size=self.image_size, grayscale=self.grayscale)

@@ -77,7 +77,8 @@ def load_data(data: Data, seed: int | Streams, log: Log = lambda _: None, channe
 def _rgb(images: ImageSet) -> ImageSet:
     if images.x is None or images.x.shape[1] == 3:
         return images
-    return ImageSet(images.y, x=images.x.expand(-1, 3, -1, -1).contiguous(), names=images.names)
+    return ImageSet(images.y, x=images.x.expand(-1, 3, -1, -1).contiguous(), names=images.names)  # no
+    # image_size: these pixels are not what decoding the files gives (preflight/print_cache.py's key)
 
 
 def _per_class(y: torch.Tensor, count: int, classes: int, seed: int) -> torch.Tensor:
@@ -290,7 +291,8 @@ def _file_pools(parts: dict[str, tuple[list[str], list[int]] | None], classes: l
                 raise DataError(f"{field}: none of the {name} images could be read")
             first, last = int(mine[0]), int(mine[-1]) + 1
             sets[name] = ImageSet(labels[kept_t[first:last]], x=x[first:last],  # a view, not a copy
-                                  names=[files[k] for k in kept[first:last]])
+                                  names=[files[k] for k in kept[first:last]], image_size=data.image_size,
+                                  grayscale=data.grayscale)
     train = sets["train"]
     assert train is not None
     return Pools(classes, train, sets["val"], sets["test"], origin=origin, test_origin=test_origin, drawn=drawn)

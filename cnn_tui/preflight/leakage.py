@@ -37,8 +37,8 @@ class Fingerprints:
 
     def add(self, x: torch.Tensor) -> None:
         """A batch of uint8 images (N x C x H x W)."""
-        for image in x:
-            self.digests.append(hashlib.blake2b(image.contiguous().numpy().tobytes(), digest_size=16).digest())
+        for image in x:  # the array's own buffer: no copy of each image's bytes
+            self.digests.append(hashlib.blake2b(image.contiguous().numpy(), digest_size=16).digest())
         grey = x.float().mean(dim=1, keepdim=True)
         self.thumbs.append(F.adaptive_avg_pool2d(grey, (THUMB, THUMB)).flatten(1))
 
