@@ -61,18 +61,24 @@ def test_events_and_the_streamed_limit(tmp_path, monkeypatch):
     assert not skipped.leaked and "leakage check skipped" in skipped.events[0].message
 
 
-def test_streamed_fingerprints_are_cached_beside_the_decoded_images(tmp_path, monkeypatch):
-    from cnn_tui.data.sources import load_data
-    from cnn_tui.preflight import leak_warning, print_cache
-    from cnn_tui.preflight.data_report import data_report
+def _with_a_decode_cache(tmp_path, loader: str):
+    """The planted folders, and their recipe with `data.loader: LOADER` and a decode cache."""
     from cnn_tui.recipes.loader import load_recipe
 
     train, val = _planted(tmp_path)
     recipe_path = tmp_path / "leaky.yaml"
     cache = tmp_path / "decoded"
     recipe_path.write_text(RECIPE.format(train=train, val=val).replace(
-        "image_size: 32}", f"image_size: 32, loader: stream, workers: 0, decode_cache: {cache}}}"))
-    recipe, _ = load_recipe(recipe_path)
+        "image_size: 32}", f"image_size: 32, loader: {loader}, decode_cache: {cache}}}"))
+    return train, val, cache, load_recipe(recipe_path)[0]
+
+
+def test_streamed_fingerprints_are_cached_beside_the_decoded_images(tmp_path, monkeypatch):
+    from cnn_tui.data.sources import load_data
+    from cnn_tui.preflight import leak_warning, print_cache
+    from cnn_tui.preflight.data_report import data_report
+
+    train, val, cache, recipe = _with_a_decode_cache(tmp_path, "stream, workers: 0")
     first, leaked = data_report(recipe)
     assert leaked and len(list(cache.glob("*" + print_cache.SUFFIX))) == 2  # train's and val's
 
@@ -97,14 +103,8 @@ def test_fingerprints_of_images_held_in_memory_are_cached_too(tmp_path, monkeypa
     changed folder is hashed again, and so are pixels that are not a plain decode (grey widened)."""
     from cnn_tui.data.sources import _rgb, load_data
     from cnn_tui.preflight import leak_warning, print_cache
-    from cnn_tui.recipes.loader import load_recipe
 
-    train, val = _planted(tmp_path)
-    recipe_path = tmp_path / "leaky.yaml"
-    cache = tmp_path / "decoded"
-    recipe_path.write_text(RECIPE.format(train=train, val=val).replace(
-        "image_size: 32}", f"image_size: 32, loader: memory, decode_cache: {cache}}}"))
-    recipe, _ = load_recipe(recipe_path)
+    train, val, cache, recipe = _with_a_decode_cache(tmp_path, "memory")
     data = load_data(recipe.data, recipe.seed)
     assert not data.train.streamed
     first = leak_warning.check_before_training(data, 0, str(cache))
