@@ -8,8 +8,10 @@
   offline; its blocks are coarser, so fewer layers to choose from.
 
 `truncate` keeps only the layers up to the deepest one a recipe uses; `FeatureExtractor`
-returns those activations from one forward pass. ReLUs are never in-place here: an
-in-place ReLU would overwrite the conv output we saved a moment before.
+returns those activations from one forward pass, through a copy with each BatchNorm
+folded into its conv (models/batchnorm_fold.py): the net is frozen, so that is the same
+function. ReLUs are never in-place here: an in-place ReLU would overwrite the conv output
+we saved a moment before.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from cnn_tui.models.backbones.weights import IMAGENET_MEAN, IMAGENET_STD, torchvision_net
+from cnn_tui.models.batchnorm_fold import fold_batchnorm
 from cnn_tui.style.layer_names import LITE0_BLOCKS, RANDOM_WIDTHS, VGG_CONFIGS, layer_names
 
 
@@ -89,12 +92,13 @@ class FeatureExtractor(nn.Module):
 
     def __init__(self, net: FeatureNet, wanted: list[str]) -> None:
         super().__init__()
-        self.layers = truncate(net.layers, wanted)
+        self.layers = truncate(net.layers, wanted)  # the net as described: the layer table, the parameter count
         self.wanted = set(wanted)
         self.register_buffer("mean", torch.tensor(net.mean).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(net.std).view(1, 3, 1, 1))
         self.eval()
         self.requires_grad_(False)
+        self.running = fold_batchnorm(self.layers)  # what runs: the same function, BatchNorm folded (frozen net)
 
     mean: torch.Tensor
     std: torch.Tensor
@@ -102,7 +106,7 @@ class FeatureExtractor(nn.Module):
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (image - self.mean) / self.std
         out = {}
-        for name, layer in self.layers.named_children():
+        for name, layer in self.running.named_children():
             x = layer(x)
             if name in self.wanted:
                 out[name] = x

@@ -32,6 +32,9 @@ class SameConv2d(nn.Conv2d):
         for size, k, s in zip(x.shape[-1:-3:-1], self.kernel_size[::-1], self.stride[::-1]):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
+        left, right, top, bottom = pads
+        if left == right and top == bottom:  # every 1x1 and stride-1 conv: the conv pads, F.pad would copy x
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
         return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
@@ -49,6 +52,9 @@ class MBConv(nn.Module):
         self._project_conv = SameConv2d(mid, cout, 1, bias=False)
         self._bn2 = nn.BatchNorm2d(cout, **BN)
         self.skip = stride == 1 and cin == cout
+
+    # each conv and the BatchNorm that normalises its output, in forward's order (models/batchnorm_fold.py)
+    conv_bn_pairs = (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = x
