@@ -35,7 +35,7 @@ def _run(recipe: Path, out: Path, *overrides: str) -> tuple[list[float], list[fl
 
 
 def run(quick: bool, reps: int) -> list[Result]:
-    reps = reps if quick else max(reps, 6)
+    reps = reps if quick else max(reps, 8)  # 6 pairs scattered 0.94-1.04 between runs of the same code
     runs: dict[str, list[tuple[list[float], list[float]]]] = {"on": [], "off": [], "every": []}
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
         work = Path(tmp)
