@@ -88,7 +88,11 @@ def truncate(layers: nn.Sequential, wanted: list[str]) -> nn.Sequential:
 
 
 class FeatureExtractor(nn.Module):
-    """Normalise, run the truncated net once, return the wanted activations by name."""
+    """Normalise, run the truncated net once, return the wanted activations by name.
+
+    `layers` describes the net (the layer table, the parameter count); `running` is what runs,
+    a copy folded when it is built. Weights loaded or hooks put on `layers` afterwards do not
+    reach `running`: build a new extractor instead."""
 
     def __init__(self, net: FeatureNet, wanted: list[str]) -> None:
         super().__init__()

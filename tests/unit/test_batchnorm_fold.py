@@ -58,6 +58,19 @@ def test_a_batchnorm_with_no_conv_feeding_it_is_left_alone():
     assert torch.allclose(folded(x), net(x))
 
 
+def test_a_batchnorm_without_running_statistics_or_in_a_custom_sequential_is_left_alone():
+    class Twice(nn.Sequential):  # its own forward: registration order says nothing of the data flow
+        def forward(self, x):
+            return self[1](self[0](x)) * 2
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4, track_running_stats=False),
+                        Twice(nn.Conv2d(4, 4, 1), nn.BatchNorm2d(4))).eval()
+    folded = fold_batchnorm(net)
+    assert _batchnorms(folded) == 2
+    x = torch.rand(2, 3, 8, 8)
+    assert torch.allclose(folded(x), net(x))
+
+
 def test_a_net_without_batchnorm_is_returned_itself():
     net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
     assert fold_batchnorm(net) is net

@@ -143,7 +143,7 @@ def test_a_conv_channel_is_dead_only_when_no_position_of_any_image_fires():
         conv.bias.copy_(torch.tensor([-0.5, -0.5, -100.0]))
     net = nn.Sequential(conv, nn.ReLU())
     x = torch.zeros(8, 1, 4, 4)
-    x[:, 0, 0, 0] = 1.0  # channel 0 fires at one corner only: alive; channel 1 never (x >= 0): dead
+    x[5, 0, 0, 0] = 1.0  # channel 0 fires at one corner of one image only: alive; channel 1 never (x >= 0): dead
     health = ActivationHealth(net)
     health.armed = True
     net(x)
