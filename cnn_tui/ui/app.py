@@ -61,6 +61,7 @@ class CnnTuiApp(App):
 
         if self.stop_on_exit:
             self._exit_on_hangup()
+        self._watch_the_terminal()
 
         self.push_screen(PickerScreen(self.recipes_dirs, self.describer))
         if self.first_screen is not None:
@@ -84,6 +85,21 @@ class CnnTuiApp(App):
                     loop.add_signal_handler(getattr(signal, name), self.exit)
                 except (NotImplementedError, RuntimeError, ValueError):
                     pass  # not the main thread (tests), or no signals here
+
+    def _watch_the_terminal(self) -> None:
+        """Quit when the terminal has gone though no SIGHUP came (`make dashboard`, nohup): an
+        orphaned dashboard spun at 100% of a core (ui/terminal_watch.py)."""
+        from cnn_tui.ui.terminal_watch import CHECK_SECONDS, hung_up, terminal_fd
+
+        fd = terminal_fd()
+        if fd is None:
+            return
+
+        def check() -> None:
+            if hung_up(fd):
+                self.exit()
+
+        self.set_interval(CHECK_SECONDS, check)
 
     @on(StartRecipe)
     def start_recipe(self, message: StartRecipe) -> None:
