@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import sys
-import termios
 
 CHECK_SECONDS = 1.0
 HUNG_UP = (errno.EIO, errno.ENXIO, errno.EBADF)  # what a terminal whose other end has closed answers
@@ -25,6 +24,10 @@ HUNG_UP = (errno.EIO, errno.ENXIO, errno.EBADF)  # what a terminal whose other e
 
 def terminal_fd() -> int | None:
     """The descriptor of the terminal the dashboard reads its keys from, if it runs on one now."""
+    try:
+        import termios
+    except ImportError:
+        return None  # no termios (Windows): nothing to watch this way
     stdin = sys.__stdin__
     try:
         fd = stdin.fileno() if stdin is not None else -1
@@ -36,6 +39,8 @@ def terminal_fd() -> int | None:
 
 def hung_up(fd: int) -> bool:
     """Whether the terminal on `fd` has gone (its window closed, its SSH connection dropped)."""
+    import termios
+
     try:
         termios.tcgetattr(fd)
     except termios.error as exc:
