@@ -167,7 +167,10 @@ def tsne(features: torch.Tensor) -> torch.Tensor:
     PCA-initialised, seeded: the same features give the same map), computed in a child process
     (insight/tsne_child.py says why). ImportError without sklearn; TsneFailed where the features are
     not finite (a diverged run) or the child fails."""
-    if importlib.util.find_spec("sklearn") is None or importlib.util.find_spec("sklearn.manifold") is None:
+    # Only the top package is looked up here: find_spec("sklearn.manifold") imports scikit-learn, ~1 s
+    # and its OpenMP runtime in the training process, which the child exists to keep out (it says
+    # NO_SKLEARN_EXIT where the package is there but its t-SNE is not).
+    if importlib.util.find_spec("sklearn") is None:
         raise ImportError("scikit-learn")
     x = features[:TSNE_POINTS].detach().double().cpu().numpy()
     if not np.isfinite(x).all():

@@ -134,16 +134,25 @@ def test_tsne_keeps_apart_what_is_apart_and_says_in_one_line_when_sklearn_is_mis
     centres = torch.randn(3, 16, generator=gen) * 6
     labels = torch.arange(90) % 3
     features = centres[labels] + torch.randn(90, 16, generator=gen)
+    loaded = "sklearn" in sys.modules
     coords = tsne(features)
+    assert loaded or "sklearn" not in sys.modules  # the training process never imports it: its child does
     assert coords.shape == (90, 2) and silhouette(coords, labels) > 0.5  # three clusters in, three out
     assert silhouette(tsne(features[torch.randperm(90, generator=gen)]), labels) < 0.2  # labels that do not fit
     kept = Kept(Embedding(epoch=2, step=9, path="views/epoch-002/embedding.png"), features, labels, labels, [0, 1, 2])
     drawn = with_tsne(kept, tmp_path)
     assert drawn.tsne == "views/epoch-002/embedding-tsne.png" and drawn.tsne_points == 90 and drawn.tsne_seconds > 0
     assert (tmp_path / drawn.tsne).stat().st_size > 0
-    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # as if scikit-learn were not installed
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
     missing = with_tsne(kept, tmp_path / "other")
     assert missing.tsne == "" and missing.tsne_note == NO_SKLEARN and not (tmp_path / "other").exists()
+    monkeypatch.delitem(sys.modules, "sklearn")
+    fake = tmp_path / "fake"  # a scikit-learn without its t-SNE: the child says so (exit 3)
+    (fake / "sklearn").mkdir(parents=True)
+    (fake / "sklearn" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")]))
+    partial = with_tsne(kept, tmp_path / "partial")
+    assert partial.tsne == "" and partial.tsne_note == NO_SKLEARN and not (tmp_path / "partial").exists()
 
 
 def test_a_crashing_or_diverged_tsne_costs_its_picture_only(tmp_path, monkeypatch):
