@@ -23,6 +23,7 @@ from cnn_tui.style.levels import Level, plan_levels
 from cnn_tui.style.losses import StyleObjective
 from cnn_tui.style.optimize import StyleOutcome, StyleTransfer
 from cnn_tui.train.control import RunControl
+from cnn_tui.train.heap import keep_freed_memory
 
 
 def initial_image(init: str, content: torch.Tensor, style: torch.Tensor, seed: int) -> torch.Tensor:
@@ -96,6 +97,8 @@ class PreparedStyle:
                               recipe.content_weight, recipe.style_weight, recipe.tv_weight)
 
     def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> StyleTransfer:
+        if self.device.type == "cpu":
+            keep_freed_memory()  # each step's activations reused, not faulted in afresh (train/heap.py)
         return StyleTransfer(self.recipe, self.levels, self.build, self.image, self.device, sink, control, run_dir,
                              self.streams)
 
