@@ -12,10 +12,13 @@ of a ~90 ms step. With the thresholds below: under 400 faults a step.
 
 The price is memory the process keeps after a step has freed it, up to TRIM_THRESHOLD above what
 the step needs, held until the run ends (a 100-step style run: peak RSS 993 -> 1,022 MB, wall
-14.7 -> 13.1 s; a classification run of `scratch_cnn`: +30-40 MB, its epochs no faster: its tensors
-are small). So it is applied where the steps allocate megabytes on the CPU and nothing else shares
-the process: the style loop. A user's own MALLOC_*_ or GLIBC_TUNABLES setting wins (glibc has
-applied it already); elsewhere (not glibc: macOS, musl, Windows) nothing is done.
+14.7 -> 13.1 s; a 3-epoch `scratch_cnn` run: +30-40 MB, its training part unchanged, ~1,000 faults
+an epoch either way, but the end of each epoch, validation at batch 256 with the views' pictures
+and the checkpoints, 39,000-44,000 faults -> 3,500-4,200). So it is applied to the runs whose
+process is the training's alone: style transfer and classification on the CPU, except a streamed
+data set (its decode workers inherit the setting, and a stream runs under a memory budget). A
+user's own MALLOC_*_ or GLIBC_TUNABLES setting wins (glibc has applied it already); elsewhere (not
+glibc: macOS, musl, Windows) nothing is done.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from cnn_tui.train import compiled
 from cnn_tui.train.control import RunControl
 from cnn_tui.train.device import uses_channels_last
 from cnn_tui.train.final_score import score_test_split
+from cnn_tui.train.heap import keep_freed_memory
 from cnn_tui.train.trainer import Batches, Outcome, Trainer
 
 
@@ -121,6 +122,8 @@ class PreparedClassification:
     def start(self, sink: EventSink, control: RunControl, run_dir: Path | None) -> Trainer:
         self.sinks.append(sink)
         data, plan = self.data, self.plan
+        if self.device.type == "cpu" and not data.streamed:  # a stream keeps glibc's default: its memory budget
+            keep_freed_memory()  # validation's batches reused, not faulted in afresh (train/heap.py)
         return Trainer(self.recipe, self.model, self.train, self.val, self.device, sink, control,
                        run_dir / "checkpoints" if run_dir else None, data.class_names, plan.phases, test=self.test,
                        inference={"class_names": data.class_names, "image_size": data.image_size,

@@ -61,3 +61,33 @@ def test_nothing_is_done_off_linux(monkeypatch):
     monkeypatch.setattr(heap.sys, "platform", "darwin")
     monkeypatch.setattr(heap.ctypes, "CDLL", lambda _name: pytest.fail("mallopt called off Linux"))
     assert heap.keep_freed_memory({}) is False
+
+
+@pytest.mark.timeout(120)
+def test_cpu_runs_keep_freed_memory_except_a_streamed_one(load_tiny, monkeypatch):
+    import torch
+
+    from cnn_tui.contract.sinks import CallbackSink
+    from cnn_tui.data.bundle import DataBundle
+    from cnn_tui.engine.plugins import engine_for
+    from cnn_tui.engine.world import World
+    from cnn_tui.style import kind as style_kind
+    from cnn_tui.train import kind as train_kind
+    from cnn_tui.train.control import RunControl
+
+    calls: list[str] = []
+    for module in (train_kind, style_kind):
+        monkeypatch.setattr(module, "keep_freed_memory", lambda: calls.append("kept") or True)
+    recipe = load_tiny()
+    prepared = engine_for(recipe.kind).prepare(recipe, torch.device("cpu"), False, World())
+    prepared.start(CallbackSink(lambda _event: None), RunControl(), None)
+    assert calls == ["kept"]  # an in-memory data set on the CPU
+    monkeypatch.setattr(DataBundle, "streamed", property(lambda _self: True))
+    prepared.start(CallbackSink(lambda _event: None), RunControl(), None)
+    assert calls == ["kept"]  # a stream: glibc's default, its memory budget is the user's
+    from cnn_tui.recipes.loader import load_recipe
+
+    style, _ = load_recipe("style_transfer_random_net", ["image_size=64", "steps=2"])
+    engine_for(style.kind).prepare(style, torch.device("cpu"), False, World()).start(
+        CallbackSink(lambda _event: None), RunControl(), None)
+    assert calls == ["kept", "kept"]
