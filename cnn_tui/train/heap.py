@@ -16,9 +16,12 @@ the step needs, held until the run ends (a 100-step style run: peak RSS 993 -> 1
 an epoch either way, but the end of each epoch, validation at batch 256 with the views' pictures
 and the checkpoints, 39,000-44,000 faults -> 3,500-4,200). So it is applied to the runs whose
 process is the training's alone: style transfer and classification on the CPU, except a streamed
-data set (its decode workers inherit the setting, and a stream runs under a memory budget). A
-user's own MALLOC_*_ or GLIBC_TUNABLES setting wins (glibc has applied it already); elsewhere (not
-glibc: macOS, musl, Windows) nothing is done.
+data set (its decode workers inherit the setting, and a stream runs under a memory budget). It is
+per process and stays: each data-parallel rank keeps its own, and `cnn-tui compare`, which runs its
+recipes in one process, keeps it for a streamed recipe after an in-memory one (as do test
+processes that run recipes in-process). A user's own MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_,
+MALLOC_TOP_PAD_ or MALLOC_MMAP_MAX_, or any glibc.malloc tunable in GLIBC_TUNABLES, wins (glibc has
+applied it already); elsewhere (not glibc: macOS, musl, Windows) nothing is done.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from collections.abc import Mapping
 
 M_TRIM_THRESHOLD = -1  # mallopt's parameter numbers (malloc.h)
 M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 64 << 20  # blocks up to this size come from the heap, not a fresh mapping
+MMAP_THRESHOLD = 32 << 20  # blocks up to this size come from the heap (older glibc refuses more: HEAP_MAX_SIZE / 2)
 TRIM_THRESHOLD = 256 << 20  # free memory kept at the heap's top before any is given back
 USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
 
@@ -46,5 +49,9 @@ def keep_freed_memory(env: Mapping[str, str] = os.environ) -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    done: list[int] = [mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD), mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)]
-    return done == [1, 1]  # mallopt answers 1 where it took the value
+    # mallopt answers 1 where it took the value. The trim threshold only after the mmap one: setting
+    # either ends glibc's adaptive mmap threshold, and a trim threshold alone would leave it at 128 kB,
+    # the worst case above.
+    if mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) != 1:
+        return False
+    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
