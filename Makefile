@@ -27,7 +27,7 @@ test: $(STAMP)
 
 # The style-transfer matrix (24 pairs x 300 steps) and the benchmark smoke run
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "slow and not experiment"
+	$(BIN)/python -m pytest -q -n 2 -m "slow and not experiment" --durations=12
 
 # Long measurements, opt-in (never in check/CI): the Grad-CAM sweep over every shipped architecture, ...
 experiments: $(STAMP)
