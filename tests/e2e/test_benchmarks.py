@@ -14,10 +14,11 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)
+# 612 s in a CI run beside the other xdist worker: the limits leave room for a machine twice as slow
+@pytest.mark.timeout(1800)
 def test_quick_benchmarks_run_every_case(tmp_path):
     result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=900)
+                            text=True, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     table = result.stdout.split("\n\n")[-1]
     for case in ("1 training overhead", "2 gradient statistics", "3 plot rendering", "4 responsiveness",
