@@ -143,6 +143,22 @@ async def test_resize_to_tiny_and_back(events):
         assert app.screen.has_class("-compact") and app.is_running
 
 
+async def test_the_latest_gradients_fill_their_pane_once_a_resize_shows_it(events):
+    """At 80x24 the pane is a tab not shown; 200x50 shows it beside the charts. Its height once stayed at
+    the one row of "waiting..." (Textual kept the box model while a layout was pending): a finished run
+    showed the header alone, for good."""
+    app = make_app(source=Replay(events))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bars = app.screen.query_one("#grad-bars")
+        assert bars.size.height == 0  # not shown at 80x24
+        await pilot.resize_terminal(200, 50)
+        await wait_until(pilot, lambda: len(bars.lines()) > 2, what="the bars built at the new size")
+        await pilot.pause()
+        assert bars.size.height == len(bars.lines()) > 2
+        assert bars.render_line(1).text.startswith(bars.lines()[1][:20])
+
+
 async def test_overlay_another_run(events, tmp_path):
     run = tmp_path / "runs" / "other-run"
     run.mkdir(parents=True)

@@ -94,6 +94,12 @@ class GradBars(Widget, DrawsRun):
         old, self._rows, self._shown = self._rows, rows, key
         self._built_for = None  # strips are made at the next paint, in the widget's colours
         if len(rows) != len(old) or not self.is_mounted:
+            # the height as a style, not only get_content_height: Textual (8.2) caches a widget's box
+            # model by a layout count that refresh(layout=True) does not raise while an earlier layout
+            # request is pending, so rows that changed then (the pane first shown by a resize, 80x24 ->
+            # 200x50) kept the old height of one row until the next statistics, and for good on a
+            # finished run; a new style is a new cache key
+            self.styles.height = len(rows)
             self.refresh(layout=True)
             return
         changed = [y for y, (before, after) in enumerate(zip(old, rows)) if before != after]
