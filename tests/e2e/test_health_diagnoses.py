@@ -29,8 +29,8 @@ def test_the_lesson_recipes_trigger_their_diagnosis(name, code, tmp_path):
 
 
 @pytest.mark.slow
-# ResNet-18 at 64 px: its 150 steps take 130-230 s alone on 2 cores, and up to twice that beside
-# the other xdist worker (CI timed out at 300 s); the timeout is there for a hang, not for speed
+# ResNet-18 at 64 px: its 150 steps took 132 s alone on 2 cores and 226 s in CI beside the other
+# xdist worker (once over 300 s there); the timeout is there for a hang, not for speed
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", QUIET)
 def test_the_shipped_recipes_stay_quiet(name, tmp_path):
