@@ -71,6 +71,17 @@ def cnn_tui_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "cnn_tui", *args]
 
 
+def files_in(folder: Path, pattern: str) -> list[Path]:
+    """`folder.glob(pattern)`, empty while `folder` is missing. A starting `cnn-tui run` makes its
+    missing --out folder, writes a probe there and removes both again (contract/writable.py
+    check_folder) before it makes them for good: a test polling for the run saw the folder and then
+    lost it under its glob (FileNotFoundError, once in CI)."""
+    try:
+        return list(folder.glob(pattern))
+    except FileNotFoundError:
+        return []
+
+
 @pytest.fixture(autouse=True)
 def _caches_in_a_temporary_home(tmp_path_factory, monkeypatch):
     """Caches under ~ (decoded images, features, downloads) go to a per-session folder, never

@@ -17,7 +17,7 @@ import pytest
 
 from cnn_tui.record.liveness import RunState, liveness
 from cnn_tui.record.rundir import EVENTS
-from tests.conftest import TINY_RECIPE, cnn_tui_cmd
+from tests.conftest import TINY_RECIPE, cnn_tui_cmd, files_in
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -68,7 +68,7 @@ def the_run(out: Path, proc: subprocess.Popen) -> Path:
 
     def found() -> Path | None:
         assert proc.poll() is None, proc.communicate()
-        folders = list(out.glob("*/owner.json")) if out.is_dir() else []
+        folders = files_in(out, "*/owner.json")
         if folders and liveness(folders[0].parent).state is RunState.RUNNING:
             return folders[0].parent
         return None

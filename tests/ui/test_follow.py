@@ -11,7 +11,7 @@ import pytest
 
 from cnn_tui.record.rundir import read_events
 from cnn_tui.ui.sources import FollowRunDir
-from tests.conftest import TINY_RECIPE, cnn_tui_cmd
+from tests.conftest import TINY_RECIPE, cnn_tui_cmd, files_in
 from tests.ui.conftest import make_app, wait_until
 
 
@@ -24,7 +24,7 @@ async def test_open_follows_a_live_run_through_interrupt_and_resume(tmp_path, cl
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(600):  # the run directory appears once the data and model are ready
-            found = list(runs.glob("*/events.jsonl")) if runs.is_dir() else []
+            found = files_in(runs, "*/events.jsonl")
             if found:
                 break
             await asyncio.sleep(0.1)
