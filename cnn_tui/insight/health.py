@@ -14,9 +14,11 @@ transfer (a sync point, once per gradient tick).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -107,16 +109,13 @@ class ActivationHealth:
         spectrum_names = list(self.histograms)
         counts = [torch.stack(v).sum(0) for v in self.histograms.values()]
         self.dead, self.saturated, self.histograms = {}, {}, {}
-        q = torch.tensor(LEVELS)
-        rows, present = [], []
-        for w, g in zip(weights, grads):
-            rows.append(_quantiles(w, q))
-            present.append(g is not None)
-            rows.append(_quantiles(g, q) if g is not None else torch.zeros(len(LEVELS), device=w.device))
+        present = [g is not None for g in grads]
         device = weights[0].device if weights else torch.device("cpu")
         parts = [torch.stack(values).float().to(device)] if values else []
-        if rows:
-            parts.append(torch.stack(rows).float().flatten())
+        if weights:  # each layer's weight quantiles, then its gradient's (zeros where it has none)
+            zeros = torch.zeros(len(LEVELS), device=device)
+            parts.append(quantile_rows([t if t is not None else zeros for pair in zip(weights, grads)
+                                        for t in pair]).to(device).flatten())
         if counts:
             parts.append(torch.stack(counts).float().to(device).flatten())
         flat = torch.cat(parts).cpu().tolist() if parts else []  # sync point: one transfer per tick
@@ -158,9 +157,62 @@ def _nice(value: float) -> float:
     return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= value * (1 - 1e-9))
 
 
-def _quantiles(t: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """Quantiles of a fixed, evenly strided sample of `t` (torch.quantile sorts: keep it small)."""
-    flat = t.detach().reshape(-1)
-    stride = max(1, flat.numel() // SAMPLE)
-    sample = flat[::stride].float()
-    return torch.quantile(sample, q.to(sample.device))
+def quantile_rows(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """len(tensors) x len(LEVELS): the LEVELS quantiles of a fixed, evenly strided sample (SAMPLE to
+    2 x SAMPLE values) of each tensor, interpolated linearly as torch.quantile does; a row is NaN where
+    its sample holds a NaN. One sort of the samples padded into a matrix: on the CPU numpy's (torch's
+    CPU sort took 6x as long: 2.2 ms against 0.4 for the scratch model's 14 tensors, a gradient tick's
+    largest part), elsewhere the device's, with no sync."""
+    samples = []
+    for t in tensors:
+        flat = t.detach().reshape(-1)
+        samples.append(flat[::max(1, flat.numel() // SAMPLE)].float())
+    if all(s.device.type == "cpu" for s in samples):
+        return _sorted_quantiles_numpy(samples)
+    return _sorted_quantiles_torch(samples)
+
+
+@functools.lru_cache(maxsize=8)  # a run's layers give the same lengths every tick
+def _positions(lengths: tuple[int, ...]) -> tuple[list[list[int]], list[list[int]], list[list[float]]]:
+    """Per row and level: the sorted sample's indices below and above the quantile, and the weight of
+    the one above (torch.quantile's 'linear')."""
+    lo, hi, frac = [], [], []
+    for n in lengths:
+        at = [(max(n, 1) - 1) * level for level in LEVELS]
+        lo.append([math.floor(a) for a in at])
+        hi.append([math.ceil(a) for a in at])
+        frac.append([a - math.floor(a) for a in at])
+    return lo, hi, frac
+
+
+def _sorted_quantiles_numpy(samples: list[torch.Tensor]) -> torch.Tensor:
+    lengths = [len(s) for s in samples]
+    matrix = np.full((len(samples), max(lengths, default=1)), np.inf, dtype=np.float32)
+    for row, s in zip(matrix, samples):
+        row[:len(s)] = s.numpy()
+    nan = np.isnan(matrix).any(axis=1) | (np.asarray(lengths) == 0)  # torch.quantile: NaN for both
+    matrix.sort(axis=1)
+    lo, hi, frac = (np.asarray(a) for a in _positions(tuple(lengths)))
+    below, above = np.take_along_axis(matrix, lo, 1), np.take_along_axis(matrix, hi, 1)
+    out = below + (above - below) * frac.astype(np.float32)
+    out[nan] = np.nan
+    return torch.from_numpy(out)
+
+
+def _sorted_quantiles_torch(samples: list[torch.Tensor]) -> torch.Tensor:
+    device = samples[0].device
+    matrix = torch.nn.utils.rnn.pad_sequence(samples, batch_first=True, padding_value=math.inf)
+    empty = torch.tensor([len(s) == 0 for s in samples], device=device)[:, None]
+    nan = matrix.isnan().any(dim=1, keepdim=True) | empty  # torch.quantile: NaN for both
+    matrix = matrix.sort(dim=1).values
+    lo, hi, frac = _device_positions(tuple(len(s) for s in samples), device)
+    below, above = matrix.gather(1, lo), matrix.gather(1, hi)
+    return (below + (above - below) * frac).masked_fill(nan, math.nan)
+
+
+@functools.lru_cache(maxsize=8)
+def _device_positions(lengths: tuple[int, ...], device: torch.device) -> tuple[torch.Tensor, ...]:
+    """_positions as tensors on `device`, made once a run (a copy to a GPU waits for its queue)."""
+    lo, hi, frac = _positions(lengths)
+    return (torch.tensor(lo, device=device), torch.tensor(hi, device=device),
+            torch.tensor(frac, dtype=torch.float32, device=device))

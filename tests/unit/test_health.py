@@ -3,11 +3,14 @@ gradient tick, quantiles of a layer's weights, and the diagnoses they feed."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn as nn
 
-from cnn_tui.insight.health import LEVELS, ActivationHealth, named_activations
+from cnn_tui.insight import health as health_module
+from cnn_tui.insight.health import LEVELS, SAMPLE, ActivationHealth, named_activations, quantile_rows
 from cnn_tui.train.diagnose import PERSIST, Diagnoser
 from tests.helpers import of_type, run_collect
 
@@ -64,6 +67,25 @@ def test_weight_quantiles_are_the_weights_quantiles():
     _, _, weights, grads = _measure(net, torch.randn(4, 6))
     expected = torch.quantile(net[0].weight.detach().flatten(), torch.tensor(LEVELS)).tolist()
     assert weights["0"] == pytest.approx(expected, rel=1e-6) and grads == {}
+
+
+@pytest.mark.parametrize("path", ["numpy", "torch"])  # the CPU's path, and the one a GPU takes (run here on CPU)
+def test_quantile_rows_are_torch_quantile_of_each_tensors_strided_sample(path, monkeypatch):
+    torch.manual_seed(1)
+    shapes = [(1,), (7,), (16, 3, 3, 3), (SAMPLE - 1,), (SAMPLE,), (2 * SAMPLE + 5,), (64, 32, 3, 3), (0,)]
+    tensors = [torch.randn(shape) * (i + 1) + i for i, shape in enumerate(shapes)]
+    tensors.append(torch.tensor([1.0, math.nan, 3.0]))
+    if path == "torch":
+        monkeypatch.setattr(health_module, "_sorted_quantiles_numpy", health_module._sorted_quantiles_torch)
+    rows = quantile_rows(tensors)
+    assert rows.shape == (len(tensors), len(LEVELS))
+    for row, t in zip(rows, tensors):
+        flat = t.reshape(-1)
+        if flat.numel() == 0:  # torch.quantile refuses an empty tensor; a row of NaN says "no values"
+            assert row.isnan().all()
+            continue
+        expected = torch.quantile(flat[::max(1, flat.numel() // SAMPLE)], torch.tensor(LEVELS))
+        assert torch.allclose(row, expected, rtol=1e-5, atol=1e-5, equal_nan=True), (t.shape, row, expected)
 
 
 def test_activations_are_named_after_the_layer_they_follow():
