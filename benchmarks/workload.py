@@ -31,9 +31,11 @@ def write_recipe(folder: Path, name: str, base: str = "scratch_cnn", **fields) -
 
 
 def scratch_fields(quick: bool) -> dict:
-    """Short runs (3 epochs of the full data) so that many can alternate: this machine's
-    speed drifts by several percent over minutes, and only frequent alternation cancels it."""
-    fields = {"train__early_stopping__enabled": False, "train__epochs": 3}
+    """Short runs (4 epochs of the full data) so that many can alternate: this machine's
+    speed drifts by several percent over minutes, and only frequent alternation cancels it. The
+    first epoch is the warm-up; a run's figure is the median of the other three (3 until
+    2026-12-07: the mean of two epochs let one slow epoch decide a pair's ratio)."""
+    fields = {"train__early_stopping__enabled": False, "train__epochs": 4}
     if quick:
         fields.update({"train__epochs": 2, "data__shapes__num_train": 1200, "data__shapes__num_val": 300})
     return fields
