@@ -32,9 +32,9 @@ EVERY_EPOCH = ("views.budget=1",)
 END_EVENTS = ("epoch", "checkpoint")
 
 
-def _run(recipe: Path, out: Path, *overrides: str) -> tuple[list[float], list[float], float]:
+def _run(recipe: Path, out: Path, *overrides: str) -> tuple[list[float], list[float], list[float]]:
     """(training-part seconds of each epoch after the first, whole-epoch seconds of each epoch between
-    the first and the last, the last epoch's whole seconds)."""
+    the first and the last, [the last epoch's whole seconds])."""
     sets = [arg for o in overrides for arg in ("--set", o)]
     run_python("-m", "cnn_tui", "run", str(recipe), "--quiet", "--out", str(out), *sets)
     events = read_events(only_run_dir(out))
@@ -42,12 +42,12 @@ def _run(recipe: Path, out: Path, *overrides: str) -> tuple[list[float], list[fl
     ends = [max(e["t"] for e in events if e["type"] in END_EVENTS and e.get("epoch") == epoch["epoch"])
             for epoch in epochs]  # an epoch's last event: its last checkpoint (after its pictures)
     whole = [b - a for a, b in zip(ends, ends[1:])]  # epochs 2.. : each with its own pictures
-    return [e["seconds"] for e in epochs[1:]], whole[:-1], whole[-1]
+    return [e["seconds"] for e in epochs[1:]], whole[:-1], whole[-1:]
 
 
 def run(quick: bool, reps: int) -> list[Result]:
     reps = reps if quick else max(reps, 8)  # 6 pairs scattered 0.94-1.04 between runs of the same code
-    runs: dict[str, list[tuple[list[float], list[float], float]]] = {"on": [], "off": [], "every": []}
+    runs: dict[str, list[tuple[list[float], list[float], list[float]]]] = {"on": [], "off": [], "every": []}
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as tmp:
         work = Path(tmp)
         fields = scratch_fields(quick)
@@ -63,10 +63,10 @@ def run(quick: bool, reps: int) -> list[Result]:
                 runs[name].append(_run(recipe, work / f"rep{rep}-{name}", *overrides))
 
     def paired(runs_on: list, part: int) -> float:  # throughput on / off = seconds off / seconds on
-        return median([_median(b[part]) / _median(a[part]) for a, b in zip(runs_on, runs["off"])])
+        return median([median(b[part]) / median(a[part]) for a, b in zip(runs_on, runs["off"])])
 
     def level(name: str, part: int) -> float:
-        return median([v for run in runs[name] for v in _values(run[part])])
+        return median([v for run in runs[name] for v in run[part]])
 
     pairs = f"median of {reps} side-by-side pairs"
     results = []
@@ -89,11 +89,3 @@ def run(quick: bool, reps: int) -> list[Result]:
                           f"{pairs}: every view on / off", f"{level('on', 2):.3f} s / {level('off', 2):.3f} s -> "
                           f"{last:.3f}", "reported (no target)", True))
     return results
-
-
-def _values(part: list[float] | float) -> list[float]:
-    return part if isinstance(part, list) else [part]
-
-
-def _median(part: list[float] | float) -> float:
-    return median(_values(part))
