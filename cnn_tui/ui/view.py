@@ -29,7 +29,7 @@ class RunView:
 class DrawsRun:
     """A widget that draws itself from a RunView.
 
-    paced: redrawn at most once a second while a run is live (the curves: ~10 ms each);
+    paced: redrawn at most once a second while a run is live, less often while it holds the CPU (ui/pace.py);
     when_shown: drawn only while its pane is on screen.
     """
 

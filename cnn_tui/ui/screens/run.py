@@ -1,8 +1,9 @@
 """The run screen: live curves, gradients, diagnosis and log for one run, from any source.
 
 Events are folded into a RunState as they arrive; the panes redraw from it on a timer
-(twice a second, curves once) and only when something changed, so a fast event stream
-never floods the UI and the UI takes almost nothing from the training beside it.
+(twice a second, curves once; less often while the run holds this machine's cores: ui/pace.py)
+and only when something changed, so a fast event stream never floods the UI and the UI takes
+almost nothing from the training beside it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textual.widgets import Static
 from cnn_tui.contract.smoothing import DEFAULT_WEIGHT
 from cnn_tui.ui.compared_runs import MAX_RUNS, Compared, label_runs
 from cnn_tui.ui.messages import ShowRuns
+from cnn_tui.ui.pace import STATUS_SECONDS, cpu_bound, curve_seconds, status_seconds
 from cnn_tui.ui.plots import gradient_plot, lr_plot, metric_plot, weight_spread_plot
 from cnn_tui.ui.screens.chart_keys import ChartKeys
 from cnn_tui.ui.screens.control_keys import ControlKeys
@@ -47,9 +49,9 @@ from cnn_tui.ui.widgets.system_view import SystemView
 SMOOTHING_STEPS = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99]
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
 # Every wake-up of the dashboard can stall a training step (torch's threads wait for the
-# one that was preempted), so while a run is live the screen redraws at a measured pace:
-REFRESH_SECONDS = 0.5  # status line, log, diagnosis: at most twice a second, after a change
-PLOT_SECONDS = 1.0  # curves: at most once a second (~10 ms each); keys and resizes redraw at once
+# one that was preempted), so while a run is live the screen redraws at a measured pace (ui/pace.py),
+# checked this often; keys and resizes redraw at once:
+REFRESH_SECONDS = STATUS_SECONDS
 
 
 class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
@@ -92,6 +94,8 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         self._drawn = -1  # state version the screen last showed
         self._plots_drawn = -1  # ... and the curves
         self._plots_at = 0.0  # monotonic time of the last curve redraw
+        self._status_at = 0.0  # ... of the last redraw of anything
+        self._charts = 0  # charts drawn by the last curve redraw (the pace follows what is on screen)
         self._closing = False
         self._decided = False  # the user answered the quit question (the run is stopped or left)
         self.spread_layer = ""  # the layer whose weight distribution is drawn ("": the first)
@@ -232,18 +236,28 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
     def refresh_if_changed(self) -> None:
         if self._closing or not self.is_attached:  # popped while events were still arriving
             return
-        if self.state.version != self._drawn or (self.state.version != self._plots_drawn and self._plots_due()):
+        if (self.state.version != self._drawn and self._due(self._status_at, status_seconds(self._busy()))) \
+                or (self.state.version != self._plots_drawn and self._plots_due()):
             self.redraw()
 
     def invalidate(self) -> None:
         """Redraw everything on the next tick (after a key, a resize, a new overlay)."""
         self._drawn = self._plots_drawn = -1
-        self._plots_at = 0.0
+        self._plots_at = self._status_at = 0.0
         if self.is_attached:
             self.call_later(self.refresh_if_changed)
 
+    def _busy(self) -> bool:
+        started = self.state.started
+        return cpu_bound(self.state.status, started.device if started is not None else None)
+
+    def _due(self, last: float, seconds: float) -> bool:
+        """Whether `seconds` have passed since `last`, give or take half a tick of the timer that asks
+        (a pace of 1 s checked every 0.5 s would otherwise wait 1.5 s whenever a tick came early)."""
+        return not self.state.live or time.monotonic() - last >= seconds - REFRESH_SECONDS / 2
+
     def _plots_due(self) -> bool:
-        return not self.state.live or time.monotonic() - self._plots_at >= PLOT_SECONDS
+        return self._due(self._plots_at, curve_seconds(self._busy(), self._charts))
 
     def redraw(self) -> None:
         try:
@@ -267,7 +281,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
 
     def _redraw(self) -> None:
         """Every widget that draws the run draws itself; the curves only when due, panes only when shown."""
-        self._drawn = self.state.version
+        self._drawn, self._status_at = self.state.version, time.monotonic()
         plots_due = self._plots_due()
         if plots_due:
             self._plots_drawn, self._plots_at = self.state.version, time.monotonic()
@@ -276,7 +290,10 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
             drawn = [w for w in self._drawn_widgets() if not w.paced or plots_due]
             for widget in drawn:
                 widget.draw(view)
-            share_plotext([w for w in drawn if isinstance(w, Chart)])
+            charts = [w for w in drawn if isinstance(w, Chart)]
+            share_plotext(charts)
+        if plots_due:
+            self._charts = len(charts)
 
     def _drawn_widgets(self) -> list[DrawsRun]:
         """The widgets that draw the run, less those of panes not on screen (unless they always draw)."""
@@ -372,7 +389,7 @@ class RunScreen(LearnedKeys, ControlKeys, ChartKeys, Screen):
         last = 0.0
         async for event in source.events():
             run.state.ingest(event)
-            if time.monotonic() - last > PLOT_SECONDS:  # a live pinned run redraws the curves as it goes
+            if time.monotonic() - last > curve_seconds(self._busy(), self._charts):  # a live pinned run: as it goes
                 last = time.monotonic()
                 self.invalidate()
         self.invalidate()
