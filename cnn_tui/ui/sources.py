@@ -38,6 +38,7 @@ from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
 
 TAIL_BYTES = 256 << 10  # a long run's last 256 KB of events is read in full: its latest steps exactly
 SEND_WAIT_SECONDS = 5.0  # how long a control command waits for the run to take it
+FINISHED_EXIT_POLLS = 40  # closing as a finished run exits: wait this many 50 ms polls for it to go
 
 
 class RunSource(Protocol):
@@ -286,15 +287,25 @@ class ChildRun(FollowRunDir):
         return await super().send(command)
 
     async def close(self, detach: bool = True) -> None:
-        """Leave it training (the default), or stop it and give it the moment it needs to save."""
+        """Leave it training (the default), or stop it and give it the moment it needs to save. A run
+        that has ended takes its scratch folder with it here too: closed as its run completed (a user
+        quick on `q`, a harness), the dashboard left one folder per run in the temporary folder, since
+        only the end of events() removed it."""
         self._closed = True
-        if detach or self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
             return
-        try:
-            await self.send("stop")
-        except UsageError:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)  # the same clean stop, by signal
-        deadline = time.monotonic() + self.stop_timeout
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        if not detach and self.proc.poll() is None:
+            try:
+                await self.send("stop")
+            except UsageError:
+                if self.proc.poll() is None:
+                    self.proc.send_signal(signal.SIGTERM)  # the same clean stop, by signal
+            deadline = time.monotonic() + self.stop_timeout
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        for _ in range(FINISHED_EXIT_POLLS):  # it wrote `finished`: it exits once its files are closed
+            if not self.saw_finish or self.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        if self.proc.poll() is not None:
+            self._clean_up()

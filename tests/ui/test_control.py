@@ -261,3 +261,29 @@ async def test_a_returning_user_with_a_live_run_starts_on_the_runs_list(tmp_path
             await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="the picker")
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("finished", [True, False])
+async def test_closing_the_dashboard_as_its_run_ends_leaves_no_scratch_folder(tmp_path, finished):
+    """The dashboard closed right as its run completed: the run's log and note went with it (they
+    stayed in the temporary folder, one folder per run, when only the end of events() removed them)."""
+    import sys
+
+    from cnn_tui.ui.sources import ChildRun
+
+    class Quick(ChildRun):
+        def command(self):
+            return [sys.executable, "-c", "import time; time.sleep(0.3)"]
+
+    source = Quick(tmp_path / "x.yaml", tmp_path / "runs")
+    source.start()
+    source.saw_finish = finished  # it wrote `finished` and is closing its files
+    try:
+        await source.close()
+        if finished:
+            assert not source.scratch.exists()
+        else:  # still training, left to go on: its log stays for whoever reopens it
+            assert source.scratch.exists() and source.proc.poll() is None
+    finally:
+        source.proc.kill()
+        source.proc.wait()
