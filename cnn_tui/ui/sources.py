@@ -23,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from cnn_tui.contract.status import run_is_over
 from cnn_tui.contract.wire_reader import EventReader
 from cnn_tui.record.rundir import EVENTS
 from cnn_tui.record.scan import FULL_READ_BYTES, scan_bytes
+from cnn_tui.ui import scratch as scratch_folder
 
 TAIL_BYTES = 256 << 10  # a long run's last 256 KB of events is read in full: its latest steps exactly
 SEND_WAIT_SECONDS = 5.0  # how long a control command waits for the run to take it
@@ -197,17 +197,17 @@ class ChildRun(FollowRunDir):
         self.recipe, self.extra_args = recipe, list(extra_args)
         self.out_dir = out_dir
         self.proc: subprocess.Popen[bytes] | None = None
-        self.scratch: Path | None = None  # the run's output log and its run-dir note, until it has ended
+        self.scratch: Path | None = None  # the run's output log and its run-dir note (ui/scratch.py)
 
     @property
     def note(self) -> Path:
         assert self.scratch is not None
-        return self.scratch / "run_dir"
+        return self.scratch / scratch_folder.NOTE
 
     @property
     def log(self) -> Path:
         assert self.scratch is not None
-        return self.scratch / "output.log"
+        return self.scratch / scratch_folder.LOG
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "cnn_tui", "run", str(self.recipe), "--out", str(self.out_dir),
@@ -215,13 +215,20 @@ class ChildRun(FollowRunDir):
 
     def start(self) -> None:
         """Its own session (the terminal's hangup and Ctrl+C are the dashboard's), no pipes to us:
-        nothing ties it to the dashboard, which may go at any moment."""
-        self.scratch = Path(tempfile.mkdtemp(prefix="cnn-tui-run-"))
+        nothing ties it to the dashboard, which may go at any moment. Runs left training by an
+        earlier dashboard took their scratch folders with nobody to remove them: those whose run is
+        over go first."""
+        scratch_folder.sweep()
+        self.scratch = scratch_folder.make()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("TEXTUAL", None)
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            scratch_folder.record_process(self.scratch, self.proc.pid)
+        except OSError:
+            pass  # a full disk: the folder is only not swept later, the run goes on
         from cnn_tui.ui.priority import for_training_child
 
         for_training_child(self.proc.pid)  # SCHED_BATCH: it keeps its cores, our key presses come first
