@@ -17,6 +17,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 
 from cnn_tui.contract.events import Image
 from cnn_tui.export.scalars import TABLES, Row, read_everything
+from cnn_tui.export.tb_event import scalar_event
 from cnn_tui.export.tfrecord import write_record
 
 FILE_VERSION = "brain.Event:2"  # what TensorBoard's own writers put first
@@ -48,16 +49,12 @@ def export_tensorboard(run_dir: Path, folder: Path) -> dict[str, int]:
         write_record(handle, Event(wall_time=time.time(), file_version=FILE_VERSION).SerializeToString())
         for item in read_everything(run_dir):
             if isinstance(item, Row):
-                prefix = TABLES[item.table][1]
-                summary = Summary(value=[Summary.Value(tag=prefix + name, simple_value=value)
-                                         for name, value in item.values.items()])
+                write_record(handle, scalar_event(item.t, item.step, item.values.items(), TABLES[item.table][1]))
                 counts[item.table] = counts.get(item.table, 0) + 1
             else:
                 image_summary = _image_summary(run_dir, item)
                 if image_summary is None:
                     continue
-                summary = image_summary
+                write_record(handle, Event(wall_time=item.t, step=item.step, summary=image_summary).SerializeToString())
                 counts["images"] = counts.get("images", 0) + 1
-            step = item.step
-            write_record(handle, Event(wall_time=item.t, step=step, summary=summary).SerializeToString())
     return counts

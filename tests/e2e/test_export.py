@@ -4,6 +4,7 @@ models that reproduce the checkpoint's outputs, and outputs that are never half-
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
 
@@ -112,6 +113,27 @@ def test_our_record_crc_is_tensorboards(size):
 
     data = os.urandom(size)
     assert ours(data) == theirs(data)
+
+
+@pytest.mark.parametrize(("wall_time", "step", "values"), [
+    (1.8e9 + 0.123, 1, {"step/train/loss": 2.302, "step/lr": 0.1}),  # an ordinary row
+    (1.8e9, 2**40, {"val/acc": 0.0, "val/loss": -0.0}),  # zeros in the oneof are written; a step past 32 bits
+    (0.0, 0, {"test/acc": 1.0}),  # proto3 leaves a zero time and step out
+    (-0.0, -1, {}),  # a -0.0 time is written (protobuf compares bits); a negative int64; no values
+    (1.0, 3, {"x": math.nan, "y": math.inf, "z": -1e300, "w": 1e-50, "big": 3.5e38}),  # float32's edges
+    (2.5, 7, {"grad_norm/features.0.conv" * 8: 1.5, "é/ü": 2.0}),  # a tag over 127 bytes, UTF-8
+])
+def test_our_scalar_event_is_protobufs(wall_time, step, values):
+    """The hand-encoded Event (export/tb_event.py) is byte for byte what tensorboard's classes write."""
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    from cnn_tui.export.tb_event import scalar_event
+
+    for prefix in ("", "step/", "ü/"):  # the table's prefix (step/, none for epochs), given apart
+        summary = Summary(value=[Summary.Value(tag=prefix + tag, simple_value=value) for tag, value in values.items()])
+        theirs = Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+        assert scalar_event(wall_time, step, values.items(), prefix) == theirs
 
 
 # ------------------------------------------------------------------ models
