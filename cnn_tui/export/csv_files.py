@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import IO
 
-from cnn_tui.export.scalars import TABLES, Row, read_everything
+from cnn_tui.export.scalars import NAMES_ERRORS, TABLES, Row, read_everything
 
 
 class CsvTable:
@@ -22,7 +22,7 @@ class CsvTable:
         self.known = set(self.columns)
         self.grew = False
         self.rows = 0
-        self._body: IO[str] = open(self.body_path, "w", newline="", encoding="utf-8")
+        self._body: IO[str] = open(self.body_path, "w", newline="", encoding="utf-8", errors=NAMES_ERRORS)
         self._writer = csv.writer(self._body)
 
     def add(self, row: Row) -> None:
@@ -37,7 +37,7 @@ class CsvTable:
 
     def close(self) -> None:
         self._body.close()
-        with open(self.path, "w", newline="", encoding="utf-8") as out:
+        with open(self.path, "w", newline="", encoding="utf-8", errors=NAMES_ERRORS) as out:
             csv.writer(out).writerow(self.columns)
             with open(self.body_path, newline="", encoding="utf-8") as body:
                 if not self.grew:

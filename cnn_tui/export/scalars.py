@@ -22,6 +22,11 @@ TABLES = {
 }
 
 
+# a name that is no UTF-8 (a class folder named in another encoding reaches the events as lone
+# surrogates): written as its escape, `\udcff`, where it used to stop the export with a traceback
+NAMES_ERRORS = "backslashreplace"
+
+
 @dataclass(frozen=True)
 class Row:
     table: str

@@ -20,6 +20,8 @@ import math
 import struct
 from collections.abc import Iterable
 
+from cnn_tui.export.scalars import NAMES_ERRORS
+
 _DOUBLE = struct.Struct("<d")
 _FLOAT = struct.Struct("<f")
 _WALL_TIME, _STEP, _SUMMARY, _VALUE, _TAG, _SIMPLE_VALUE = b"\x09", b"\x10", b"\x2a", b"\x0a", b"\x0a", b"\x15"
@@ -52,7 +54,7 @@ def _value_head(prefix: str, name: str) -> bytes:
     heads = _value_heads.setdefault(prefix, {})
     head = heads.get(name)
     if head is None:
-        raw = (prefix + name).encode("utf-8")
+        raw = (prefix + name).encode("utf-8", NAMES_ERRORS)
         tag = _TAG + varint(len(raw)) + raw
         head = heads[name] = _VALUE + varint(len(tag) + 5) + tag + _SIMPLE_VALUE  # 5: the float's key and 4 bytes
     return head

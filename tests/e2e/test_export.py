@@ -72,6 +72,23 @@ def test_a_column_that_appears_late_is_in_the_header_and_earlier_rows_are_blank(
     assert body[148][-1] == "" and body[149][-1] == "1024.0"
 
 
+@pytest.mark.parametrize("to", ["csv", "tensorboard"])
+def test_a_metric_name_that_is_no_utf8_is_exported_escaped(to, tmp_path, capsys):
+    """A class folder named in another encoding reaches the events as lone surrogates (per-class
+    metrics): the export writes the name's escape instead of stopping with a traceback."""
+    run = write_long_run(tmp_path / "run", 20, steps_per_epoch=10)
+    lines = (run / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace('"train/acc"', '"train/acc_\\udcff"')  # the JSON escape of a lone surrogate
+    (run / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _out, err = export(capsys, run, tmp_path / "out", "--to", to)
+    assert code == 0 and "Traceback" not in err
+    if to == "csv":
+        with open(tmp_path / "out" / "steps.csv", newline="", encoding="utf-8") as handle:
+            assert "train/acc_\\udcff" in next(csv.reader(handle))
+    else:
+        assert len(tensorboard_points(tmp_path / "out").Scalars("step/train/acc_\\udcff")) == 1
+
+
 def tensorboard_points(folder: Path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
