@@ -205,15 +205,23 @@ async def test_the_dashboard_draws_its_charts_with_plotext_while_the_frame_can_a
             assert shown["grad-plot"].engine_choice.why.endswith("over its 650" if not setting else "=braille")
 
 
-@pytest.mark.parametrize("chart", range(4))
-def test_registering_curves_without_draws_colour_walk_changes_nothing(chart, monkeypatch):
-    """plotext_render hands signals to plotext's list directly (draw() would walk every point to
-    update a colour cycle we do not use): the chart is the same as through draw()."""
+GAPPED = PlotData(lines=[Line("loss", [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [2.0, math.nan, 1.5, 1.2, math.inf, 0.9],
+                                "cyan"), Line("val", [2.5], [1.4], "magenta")], cursor=(3.0, "here"))
+
+
+@pytest.mark.parametrize("shortcut", ["_register", "_signal"])
+@pytest.mark.parametrize("chart", [*charts(), GAPPED], ids=["noisy", "marker", "log", "big", "gaps"])
+def test_plotexts_own_path_draws_the_same_chart_as_our_shortcuts(chart, shortcut, monkeypatch):
+    """plotext_render builds each signal straight into plotext's kernel (signal() copies the marker
+    for every point) and hands it to plotext's list directly (draw() would walk every point to
+    update a colour cycle we do not use): the chart is the same as through plotext's own calls."""
     from cnn_tui.ui.widgets import plotext_render
 
-    fast = render_plotext(charts()[chart], 80, 16)
-    monkeypatch.setattr(plotext_render, "_register", lambda figure, signal: figure.draw(signal))
-    assert render_plotext(charts()[chart], 80, 16) == fast
+    fast = render_plotext(chart, 80, 16)
+    plotexts = {"_register": lambda figure, signal: figure.draw(signal),
+                "_signal": lambda figure, xs, ys, dots: figure.signal(xs, ys, marker=dots).lines()}
+    monkeypatch.setattr(plotext_render, shortcut, plotexts[shortcut])
+    assert render_plotext(chart, 80, 16) == fast
 
 
 DEGENERATE = {

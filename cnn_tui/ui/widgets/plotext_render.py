@@ -12,6 +12,9 @@ import math
 import re
 
 import plotext as plt
+from plotext._correct import marker as plotext_marker
+from plotext._kernel.clink import clink
+from plotext._signal.signal import signal_class
 
 from cnn_tui.ui.plot_data import (
     Y_LABEL_WIDTH,
@@ -58,7 +61,7 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
     for line, drawn in zip(box.lines, box.drawn_ys):
         dots = plt.marker("braille", tag(line.color))
         for xs, ys in _finite_pieces(line.xs, drawn):
-            _register(figure, figure.signal(xs, ys, marker=dots).lines())
+            _register(figure, _signal(figure, xs, ys, dots))
     x_ruler, y_ruler = figure.ruler("x"), figure.ruler("y")
     x_ruler.lim(box.x_lo, box.x_hi)
     y_ruler.lim(box.y_lo, box.y_hi)
@@ -68,6 +71,25 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
     y_ruler.ticks([y for y, _ in ys], [label for _, label in ys])  # Y_LABEL_WIDTH - 1 wide: the curves start there
     rows = [_runs(row, styles) for row in figure.build().string().rstrip("\n").split("\n")]
     return rows + [legend_row(data, box.lines)]
+
+
+def _signal(figure, xs: list[float], ys: list[float], dots: plt.marker):
+    """figure.signal(xs, ys, marker=dots).lines(), a point at a time straight into plotext's kernel:
+    signal() copies the marker for every point in Python (its kernel copies it again when a point
+    is added), then lines() walks the points once more: ~40% of plotext's time for a chart. The
+    marker is fixed as signal() fixes it, once. Falls back to signal() should a plotext release
+    rename what this uses (tests compare both paths' output)."""
+    append = getattr(clink, "signal_append_point", None)
+    connect = getattr(clink, "signal_set_connected", None)
+    if append is None or connect is None:
+        return figure.signal(xs, ys, marker=dots).lines()
+    marker = plotext_marker.marker(dots, figure._next_marker())
+    signal = signal_class(len(xs))
+    at, dot = signal._pointer, marker._pointer
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        append(at, x, y, dot)
+        connect(at, i, True)
+    return signal._set_marker(marker)._set_xside(0)._set_yside(0)
 
 
 def _register(figure, signal) -> None:
