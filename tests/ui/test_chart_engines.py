@@ -209,17 +209,19 @@ GAPPED = PlotData(lines=[Line("loss", [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [2.0, math
                                 "cyan"), Line("val", [2.5], [1.4], "magenta")], cursor=(3.0, "here"))
 
 
-@pytest.mark.parametrize("shortcut", ["_register", "_signal"])
+@pytest.mark.parametrize("shortcut", ["_register", "_signal", "clink"])
 @pytest.mark.parametrize("chart", [*charts(), GAPPED], ids=["noisy", "marker", "log", "big", "gaps"])
 def test_plotexts_own_path_draws_the_same_chart_as_our_shortcuts(chart, shortcut, monkeypatch):
     """plotext_render builds each signal straight into plotext's kernel (signal() copies the marker
     for every point) and hands it to plotext's list directly (draw() would walk every point to
-    update a colour cycle we do not use): the chart is the same as through plotext's own calls."""
+    update a colour cycle we do not use): the chart is the same as through plotext's own calls, and
+    as through _signal's fallback, for a plotext release that moved the kernel's calls."""
     from cnn_tui.ui.widgets import plotext_render
 
     fast = render_plotext(chart, 80, 16)
     plotexts = {"_register": lambda figure, signal: figure.draw(signal),
-                "_signal": lambda figure, xs, ys, dots: figure.signal(xs, ys, marker=dots).lines()}
+                "_signal": lambda figure, xs, ys, dots: figure.signal(xs, ys, marker=dots).lines(),
+                "clink": None}  # a plotext release without the kernel calls _signal uses: its fallback
     monkeypatch.setattr(plotext_render, shortcut, plotexts[shortcut])
     assert render_plotext(chart, 80, 16) == fast
 
