@@ -80,7 +80,7 @@ def render_plotext(data: PlotData, width: int, height: int) -> list[Runs]:
 def _signal(figure, xs: list[float], ys: list[float], dots: plt.marker):
     """figure.signal(xs, ys, marker=dots).lines(), a point at a time straight into plotext's kernel:
     signal() copies the marker for every point in Python (its kernel copies it again when a point
-    is added), then lines() walks the points once more: ~40% of plotext's time for a chart. The
+    is added), then lines() walks the points once more: up to a third of a chart's time. The
     marker is fixed as signal() fixes it, once. Falls back to signal() should a plotext release
     rename what this uses (tests compare both paths' output)."""
     append = getattr(clink, "signal_append_point", None)
