@@ -3,9 +3,9 @@ can afford it, our braille canvas for the rest.
 
 plotext takes its points one Python call at a time: on a 2-core machine a chart costs ~1.5 ms plus
 ~4 us a point (plotext_render puts them straight into plotext's kernel), against ~0.3 ms plus ~1 us
-a point for the braille canvas (benchmark case 3 measures both, pane by pane). So each redraw shares a budget
-of points among the charts shown, in the screen's order: a chart goes to plotext while the budget
-lasts; one that would take the frame past it (eight layers' gradients, eight compared runs) is
+a point for the braille canvas (benchmark case 3 measures both, pane by pane). So each redraw shares
+a budget of points among the charts shown, in the screen's order: a chart goes to plotext while the
+budget lasts; one that would take the frame past it (eight layers' gradients, eight compared runs) is
 drawn by braille. Both engines draw the same axes, ticks and legend.
 CNN_TUI_CHARTS=plotext or =braille puts every chart on one engine (a fast machine; a slow one).
 """
