@@ -40,7 +40,7 @@ def run(quick: bool, reps: int) -> list[Result]:
             bare.append(_wall([sys.executable, "-c", "pass"]))
             helps.append(_wall(_command() + ["--help"]))
             lists.append(_wall(_command() + ["list"]))
-        for _ in range(max(2, reps)):
+        for _ in range(max(n, reps)):  # as many as the other two: one slow launch moved a median of 3
             frames.append(_first_frame(Path(tmp)))
     python = median(bare)
     h, li, f = median(helps), median(lists), median(frames)

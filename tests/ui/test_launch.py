@@ -109,3 +109,15 @@ async def test_the_picker_is_painted_before_its_preview_reads_a_recipe(monkeypat
         assert "read" in order, "the preview never read its recipe"
         assert order.index("paint") < order.index("read"), order
         assert "scratch_cnn" in str(app.screen.query_one("#preview").render())
+
+
+def test_the_dashboard_alone_is_what_the_parser_gives_without_building_it(started, tmp_path, monkeypatch):
+    """`cnn-tui` skips argparse (its first frame's 10-20 ms) with the very arguments argparse would give."""
+    import cnn_tui.cli as cli
+
+    assert vars(cli.build_parser().parse_args([])) == vars(cli.DASHBOARD_ALONE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "build_parser", lambda: pytest.fail("the parser was built for `cnn-tui` alone"))
+    monkeypatch.setattr(cli.sys, "argv", ["cnn-tui"])
+    assert main() == 0 and main([]) == 0
+    assert [app.recipes_dirs for app in started] == [[], []] and not started[0].stop_on_exit
