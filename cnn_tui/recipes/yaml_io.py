@@ -141,16 +141,44 @@ try:  # libyaml's parser (C), under the same composer, limits, resolver and cons
             Resolver.__init__(self)
             self._sizes, self._depth = {}, 0
 
+    class _AliasFreeLoader(CParser, _StrictSafeLoader):
+        """For a text with no alias (no `*` anywhere): nothing can expand, so libyaml composes it too
+        (C; it refuses more than 1,000 levels itself) and the depth is checked on the data. Same
+        resolver and constructor (duplicate keys refused); the built-in recipes list in about half
+        the time (16 against 35 ms for all of them, the picker's first frame waits for them)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
     _LISTING_LOADER: type = _FastStrictLoader
+    _ALIAS_FREE_LOADER: type | None = _AliasFreeLoader
 except ImportError:  # PyYAML built without libyaml
-    _LISTING_LOADER = _StrictSafeLoader
+    _LISTING_LOADER, _ALIAS_FREE_LOADER = _StrictSafeLoader, None
+
+
+def _depth(data: Any) -> int:
+    """Nesting levels of `data` as the composer counts them (a scalar is one), without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        children = [*value, *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def load_listing_text(text: str) -> Any:
     """load_yaml_text's data, faster where PyYAML has libyaml: for listings (the picker, `cnn-tui
     list`), which read every recipe and show no parse error's excerpt."""
     try:
-        return yaml.load(text, Loader=_LISTING_LOADER)  # noqa: S506 - a SafeLoader subclass
+        if _ALIAS_FREE_LOADER is None or "*" in text:
+            return yaml.load(text, Loader=_LISTING_LOADER)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_ALIAS_FREE_LOADER)  # noqa: S506 - a SafeLoader subclass
+        if _depth(data) > MAX_DEPTH:
+            raise RecursionError
+        return data
     except RecursionError:
         raise YamlLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep; a recipe needs a few",
                              None) from None

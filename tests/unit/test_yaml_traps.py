@@ -164,7 +164,7 @@ def test_a_value_that_cannot_be_a_path_is_one_line(tmp_path, value):
 
 
 def test_the_listing_reader_reads_what_the_recipe_reader_reads_within_the_same_limits():
-    """The picker and `cnn-tui list` read every recipe with libyaml's parser under the same composer
+    """The picker and `cnn-tui list` read every recipe with libyaml (alias-free texts: its composer too)
     (its first frame waits for them): the same data for each built-in recipe and for YAML 1.1's
     traps, and the same refusals (an alias bomb, a self-containing alias, deep nesting)."""
     from cnn_tui.recipes import builtin
@@ -181,3 +181,20 @@ def test_the_listing_reader_reads_what_the_recipe_reader_reads_within_the_same_l
 
     with pytest.raises(yaml.YAMLError):  # libyaml's own limit on flow nesting comes first here
         load_listing_text("b: " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+def test_a_listing_without_aliases_is_composed_by_libyaml(monkeypatch):
+    """The picker's first frame waits for every recipe's listing: an alias-free text skips the counting
+    composer (Python, half the time), a text with an alias never does."""
+    pytest.importorskip("yaml._yaml")
+    from cnn_tui.recipes import yaml_io
+
+    def counted(self, parent, index):
+        counted.calls += 1
+        return original(self, parent, index)
+
+    counted.calls, original = 0, yaml_io._StrictSafeLoader.compose_node
+    monkeypatch.setattr(yaml_io._StrictSafeLoader, "compose_node", counted)
+    assert yaml_io.load_listing_text("kind: scratch\ndata: {dataset: shapes}\n") == {
+        "kind": "scratch", "data": {"dataset": "shapes"}} and counted.calls == 0
+    assert yaml_io.load_listing_text("a: &x 1\nb: *x\n") == {"a": 1, "b": 1} and counted.calls > 0
