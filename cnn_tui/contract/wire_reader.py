@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from cnn_tui.contract.events import WIRE_VERSION, Event, StyleStarted, StyleStep, event_from_dict
@@ -16,6 +16,25 @@ from cnn_tui.contract.kinds import Kind
 
 V1_STYLE_KIND = Kind.STYLE_TRANSFER  # the one kind version 1 wrote through classification events
 _PIXELS = re.compile(r"\((\d+)x(\d+) px\)$")
+_decoders: list[Callable[[str], Any]] = []  # msgspec's, once a line is read (not on the picker's first frame)
+
+
+def loads(line: str) -> Any:
+    """json.loads(line), through msgspec (C) where it reads the line: about 3x faster, which is a quarter
+    of an export's or a re-opened long run's time (a million lines). msgspec refuses NaN and Infinity,
+    which the events carry (a diverged loss), and its errors read differently: every line it refuses
+    is read again by json, so the result (or the ValueError) is json's."""
+    if not _decoders:
+        try:
+            from msgspec.json import Decoder
+        except ImportError:  # pragma: no cover - a dependency; json alone still reads everything
+            _decoders.append(json.loads)
+        else:
+            _decoders.append(Decoder().decode)
+    try:
+        return _decoders[0](line)
+    except ValueError:  # msgspec.DecodeError is a ValueError
+        return json.loads(line)
 
 
 class EventReader:
@@ -34,7 +53,7 @@ class EventReader:
         if not line:
             return None
         try:
-            data = json.loads(line)
+            data = loads(line)
         except (ValueError, RecursionError):  # a torn, foreign or absurdly nested line
             return None
         if not isinstance(data, dict):

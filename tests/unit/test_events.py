@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cnn_tui.contract.events import (
     EVENT_TYPES,
     WIRE_VERSION,
@@ -87,6 +89,31 @@ def test_the_reader_remembers_the_newest_version_it_could_not_read():
 def test_nan_metrics_survive_the_wire():
     event = parse_line(Step(step=1, epoch=0, metrics={"train/loss": float("nan")}).to_json())
     assert event.metrics["train/loss"] != event.metrics["train/loss"]
+
+
+LINES = ['{"a":NaN,"b":Infinity,"c":-Infinity}', '{"a":1,"a":2}', '{"a":123456789012345678901234567890}',
+         '{"a":0.1,"b":1E5,"c":-0.0,"d":5e-324,"e":1.7976931348623157e308,"f":1e400}', '{"a":"\\u00e9\\ud800"}',
+         ' [1, {"b": [true, false, null]}] ', '{"a":1} x', '{"a":', "", "nan", '"\\x"', "[" * 3000 + "]" * 3000]
+
+
+def _read(loads, line):
+    try:
+        value = loads(line)
+    except (ValueError, RecursionError) as exc:
+        return type(exc)
+    return json.dumps(value, allow_nan=True)  # NaN == NaN as text
+
+
+@pytest.mark.parametrize("line", LINES, ids=range(len(LINES)))
+def test_the_fast_decoder_reads_every_line_as_json_does(line):
+    """msgspec reads the lines (3x json), json the ones it refuses: the same values or the same
+    refusal, NaN and Infinity (a diverged loss) included."""
+    from cnn_tui.contract import wire_reader
+
+    pytest.importorskip("msgspec")
+    wire_reader.loads("{}")
+    assert "msgspec" in repr(wire_reader._decoders[0])  # the fast one, or this test shows nothing
+    assert _read(wire_reader.loads, line) == _read(json.loads, line)
 
 
 def test_a_version_1_style_run_reads_as_style_events():
