@@ -142,7 +142,12 @@ class PickerScreen(Screen):
     def _compositor_refresh(self) -> None:
         """Textual's paint of this screen (its only way to the terminal). The first one is the first
         frame: only then is the preview read (its recipe schemas cost ~170 ms of imports), so that the
-        list shows at once. call_after_refresh is not enough: it can run before a screen's first paint."""
+        list shows at once. call_after_refresh is not enough: it can run before a screen's first paint.
+        Textual lays the first screen out inside its start-up batch and renders it there, to throw the
+        render away (a batch shows nothing): that render is skipped, the screen repainted after it."""
+        if not self.painted and self.is_current and self.app._batch_count:
+            self.refresh()
+            return
         super()._compositor_refresh()
         if not self.painted and self.is_current and not self.app._batch_count:
             self.painted = True
