@@ -8,7 +8,9 @@ YAML's traps are closed here, once, for every reader of a recipe (files, `--set`
 - A document is refused, before anything is built from it, when it would hold more than
   MAX_NODES values once its aliases are expanded (a "billion laughs" alias bomb is a few lines
   that expand to 10^9 values), when it nests deeper than MAX_DEPTH, or when an alias names the
-  value it is inside. Counting happens while composing, so refusing costs milliseconds.
+  value it is inside. Counting happens while composing, so refusing costs milliseconds. (Listings
+  read a short recipe with no alias, merge or tag by libyaml alone: it cannot expand, and its depth
+  is checked on the data.)
 """
 
 from __future__ import annotations
@@ -142,10 +144,10 @@ try:  # libyaml's parser (C), under the same composer, limits, resolver and cons
             self._sizes, self._depth = {}, 0
 
     class _AliasFreeLoader(CParser, _StrictSafeLoader):
-        """For a text with no alias (no `*` anywhere): nothing can expand, so libyaml composes it too
-        (C; it refuses more than 1,000 levels itself) and the depth is checked on the data. Same
-        resolver and constructor (duplicate keys refused); the built-in recipes list in about half
-        the time (16 against 35 ms for all of them, the picker's first frame waits for them)."""
+        """For a short text with no alias, merge key or tag (see _composed_by_libyaml): nothing can
+        expand, so libyaml composes it too (C; it refuses more than 1,000 levels itself) and the
+        depth is checked on the data. Same resolver and constructor (duplicate keys refused); the
+        built-in recipes list in 20 against 29 ms (the picker's first frame waits for them)."""
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
@@ -169,11 +171,22 @@ def _depth(data: Any) -> int:
     return deepest
 
 
+SHORT_TEXT = 64 * 1024  # characters: too few for MAX_NODES values without an alias (a value takes 2+)
+
+
+def _composed_by_libyaml(text: str) -> bool:
+    """Whether the data alone can show what the counting composer would refuse: no alias (`*`) to
+    expand, no merge (`<<`, which flattens nesting away) or tag (`!!omap` builds tuples), and too
+    short to hold MAX_NODES values. A `*` or `<<` inside a string only sends a text the slow way."""
+    return (_ALIAS_FREE_LOADER is not None and len(text) <= SHORT_TEXT
+            and not any(mark in text for mark in ("*", "<<", "!")))
+
+
 def load_listing_text(text: str) -> Any:
     """load_yaml_text's data, faster where PyYAML has libyaml: for listings (the picker, `cnn-tui
     list`), which read every recipe and show no parse error's excerpt."""
     try:
-        if _ALIAS_FREE_LOADER is None or "*" in text:
+        if not _composed_by_libyaml(text):
             return yaml.load(text, Loader=_LISTING_LOADER)  # noqa: S506 - a SafeLoader subclass
         data = yaml.load(text, Loader=_ALIAS_FREE_LOADER)  # noqa: S506 - a SafeLoader subclass
         if _depth(data) > MAX_DEPTH:

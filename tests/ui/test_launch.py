@@ -111,7 +111,7 @@ async def test_the_picker_is_painted_before_its_preview_reads_a_recipe(monkeypat
         assert "scratch_cnn" in str(app.screen.query_one("#preview").render())
 
 
-async def test_the_picker_renders_its_first_frame_once(monkeypatch):
+async def test_the_picker_throws_no_render_away_before_its_first_frame(monkeypatch):
     """Textual lays the first screen out inside its start-up batch, where a render is thrown away
     (~20 ms of the first frame on 2 cores): the picker renders nothing until it can be shown."""
     from textual.app import App

@@ -174,7 +174,11 @@ def test_the_listing_reader_reads_what_the_recipe_reader_reads_within_the_same_l
     texts.append("a: 010\nb: 1:20\nc: 2024-01-02\nd: off\ne: 0o17\nf: yes\ng: 1_000\nh: ~\ni: True\nj: <<\n")
     assert len(texts) > 30 and [load_listing_text(t) for t in texts] == [load_yaml_text(t) for t in texts]
     for bad, message in ((alias_bomb(), "values once its aliases"), ("b: &b [1, *b]\n", "inside the value"),
-                         ("".join("  " * i + f"k{i}:\n" for i in range(200)), "nested more than")):
+                         ("".join("  " * i + f"k{i}:\n" for i in range(200)), "nested more than"),
+                         # merges flatten the nesting the composer counts; !!omap builds tuples
+                         ("a: " + "{<<: " * 60 + "{x: 1}" + "}" * 60 + "\n", "nested more than"),
+                         ("a: !!omap [{x: " + "[" * 60 + "]" * 60 + "}]\n", "nested more than"),
+                         ("- 1\n" * 110_000, "values once its aliases")):  # no alias, too many values
         with pytest.raises(YamlLimitError, match=message):
             load_listing_text(bad)
     import yaml

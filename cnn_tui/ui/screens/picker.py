@@ -146,7 +146,7 @@ class PickerScreen(Screen):
         Textual lays the first screen out inside its start-up batch and renders it there, to throw the
         render away (a batch shows nothing): that render is skipped, the screen repainted after it."""
         if not self.painted and self.is_current and self.app._batch_count:
-            self.refresh()
+            self.app.call_later(self.refresh)  # the app's queue is read once the batch is over
             return
         super()._compositor_refresh()
         if not self.painted and self.is_current and not self.app._batch_count:
