@@ -178,15 +178,14 @@ def _composed_by_libyaml(text: str) -> bool:
     """Whether the data alone can show what the counting composer would refuse: no alias (`*`) to
     expand, no merge (`<<`, which flattens nesting away) or tag (`!!omap` builds tuples), and too
     short to hold MAX_NODES values. A `*` or `<<` inside a string only sends a text the slow way."""
-    return (_ALIAS_FREE_LOADER is not None and len(text) <= SHORT_TEXT
-            and not any(mark in text for mark in ("*", "<<", "!")))
+    return len(text) <= SHORT_TEXT and not any(mark in text for mark in ("*", "<<", "!"))
 
 
 def load_listing_text(text: str) -> Any:
     """load_yaml_text's data, faster where PyYAML has libyaml: for listings (the picker, `cnn-tui
     list`), which read every recipe and show no parse error's excerpt."""
     try:
-        if not _composed_by_libyaml(text):
+        if _ALIAS_FREE_LOADER is None or not _composed_by_libyaml(text):
             return yaml.load(text, Loader=_LISTING_LOADER)  # noqa: S506 - a SafeLoader subclass
         data = yaml.load(text, Loader=_ALIAS_FREE_LOADER)  # noqa: S506 - a SafeLoader subclass
         if _depth(data) > MAX_DEPTH:
