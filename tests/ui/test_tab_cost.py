@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from cnn_tui.ui.widgets.footer import Footer
 from tests.ui.conftest import wait_until
+from tests.ui.test_footer import shown
 from tests.ui.test_inside_screen import views_app
 
 PANES_ON_BOTH_PAGES = 16  # more tabs than the curves page has panes: the walk changes page too
@@ -27,13 +28,13 @@ async def _replayed(pilot):
 
 async def test_a_tab_rebuilds_no_footer_whose_keys_are_unchanged(monkeypatch):
     rebuilt: list[Footer] = []
-    recompose = Footer.recompose
+    keys = Footer._keys
 
-    async def counted(self):
+    def counted(self, screen):
         rebuilt.append(self)
-        await recompose(self)
+        return keys(self, screen)
 
-    monkeypatch.setattr(Footer, "recompose", counted)
+    monkeypatch.setattr(Footer, "_keys", counted)
     async with views_app().run_test(size=(80, 24)) as pilot:
         screen = await _replayed(pilot)
         rebuilt.clear()
@@ -44,7 +45,7 @@ async def test_a_tab_rebuilds_no_footer_whose_keys_are_unchanged(monkeypatch):
             titles.add(screen.panes[screen.current].title)
         assert len(titles) >= 8  # the focus did move, pane by pane
         assert rebuilt == []
-        assert "Next pane" in "".join(str(key.render()) for key in screen.query_one(Footer).children)
+        assert "Next pane" in shown(screen.query_one(Footer))
 
 
 async def test_the_footer_is_rebuilt_when_its_keys_change(monkeypatch):
@@ -58,17 +59,14 @@ async def test_the_footer_is_rebuilt_when_its_keys_change(monkeypatch):
         picker = pilot.app.screen
         footer = picker.query_one(Footer)
 
-        def shown() -> str:
-            return " ".join(str(key.render()) for key in footer.children)
-
-        await wait_until(pilot, lambda: "Processes" in shown(), what="the footer of a classifier recipe")
-        assert "Content image" not in shown()
+        await wait_until(pilot, lambda: "Processes" in shown(footer), what="the footer of a classifier recipe")
+        assert "Content image" not in shown(footer)
         options = picker.query_one(OptionList)
         options.highlighted = next(i for i in range(options.option_count)
                                    if picker.recipes[int(options.get_option_at_index(i).id or 0)]["name"]
                                    == "style_transfer_random_net" and not options.get_option_at_index(i).disabled)
-        await wait_until(pilot, lambda: "Content image" in shown(), what="the style recipe's keys")
-        assert "Processes" not in shown()
+        await wait_until(pilot, lambda: "Content image" in shown(footer), what="the style recipe's keys")
+        assert "Processes" not in shown(footer)
 
 
 async def test_a_tab_restyles_the_two_panes_it_moves_between_and_nothing_else(monkeypatch):
