@@ -30,9 +30,9 @@ async def test_a_tab_rebuilds_no_footer_whose_keys_are_unchanged(monkeypatch):
     rebuilt: list[Footer] = []
     keys = Footer._keys
 
-    def counted(self, screen):
+    def counted(self, active):
         rebuilt.append(self)
-        return keys(self, screen)
+        return keys(self, active)
 
     monkeypatch.setattr(Footer, "_keys", counted)
     async with views_app().run_test(size=(80, 24)) as pilot:

@@ -19,6 +19,7 @@ Footer would draw as one label for several keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,19 +27,19 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
 
-def shown_keys(screen: Screen[Any]) -> tuple[tuple[Any, ...], ...]:
-    """What a footer on `screen` may show now: each active binding's key, action, label, whether it
+def shown_keys(active: Mapping[str, ActiveBinding]) -> tuple[tuple[Any, ...], ...]:
+    """What a footer may show of a screen's active bindings: each one's key, action, label, whether it
     shows, its group and tooltip and whether it is enabled, in order."""
     return tuple((binding.key, binding.key_display, binding.action, binding.description, binding.show,
                   binding.group, binding.tooltip, enabled, tooltip)
-                 for _node, binding, enabled, tooltip in screen.active_bindings.values())
+                 for _node, binding, enabled, tooltip in active.values())
 
 
 @dataclass(frozen=True)
@@ -116,22 +117,23 @@ class Footer(Widget, can_focus=False):
         what the bar shows did."""
         if not (screen.app.app_focus and self.is_attached and screen is self.screen):
             return
-        shown = shown_keys(screen)
+        active = screen.active_bindings  # worked out anew (every check_action asked) at each reading
+        shown = shown_keys(active)
         if shown == self._shown:
             return  # the same keys (the focus moved, say): nothing to redraw
         self._shown = shown
-        self.keys, self.palette = self._keys(screen)
+        self.keys, self.palette = self._keys(active)
         self.refresh()
 
-    def _keys(self, screen: Screen[Any]) -> tuple[tuple[Key, ...], Key | None]:
+    def _keys(self, active: Mapping[str, ActiveBinding]) -> tuple[tuple[Key, ...], Key | None]:
         app = self.app
         first: dict[str, Key] = {}  # action -> its first shown binding's key
-        for _node, binding, enabled, tooltip in screen.active_bindings.values():
+        for _node, binding, enabled, tooltip in active.values():
             if binding.show and binding.action not in first:
                 first[binding.action] = self._key(binding, enabled, tooltip)
         palette = None
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
-            found = screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
+            found = active.get(app.COMMAND_PALETTE_BINDING)
             if found is not None:
                 _node, binding, enabled, tooltip = found
                 palette = self._key(binding, enabled, binding.tooltip or binding.description)
